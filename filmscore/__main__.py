@@ -1,0 +1,3 @@
+from filmscore.cli import main
+
+raise SystemExit(main())

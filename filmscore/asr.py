@@ -1,0 +1,108 @@
+"""Speech recognition backends. Each turns a stretch of 16 kHz mono speech into words with timings.
+
+The embedded default, `pocketsphinx`, uses the English acoustic and language models that ship inside the
+pocketsphinx package, so it works offline with nothing to download.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from filmscore.media import SPEECH_SAMPLE_RATE
+from filmscore.registry import Registry
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start_s: float
+    end_s: float
+    confidence: float  # 0 .. 1, the backend's posterior where it gives one
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A run of recognised speech: one line of dialogue."""
+
+    start_s: float
+    end_s: float
+    text: str
+    words: tuple[Word, ...]
+
+
+class AsrBackend(ABC):
+    """Recognises the speech in one voice-active region."""
+
+    name: str = ""
+    language: str = "en"
+
+    @abstractmethod
+    def recognise(self, samples: np.ndarray) -> tuple[Word, ...]:
+        """Words in 16 kHz mono float32 `samples`, with times from the start of `samples`."""
+
+
+ASR_BACKENDS: Registry[AsrBackend] = Registry("ASR")
+ASR_BACKENDS.register(
+    "pocketsphinx",
+    "filmscore.asr:PocketsphinxAsr",
+    requires=("pocketsphinx",),
+    description="CMU PocketSphinx with its bundled US English model (embedded, offline)",
+)
+
+# Tokens pocketsphinx emits that are not words: silence, breath and noise fillers, sentence marks.
+_NON_WORDS = {
+    "<s>",
+    "</s>",
+    "<sil>",
+    "[noise]",
+    "[breath]",
+    "[cough]",
+    "[laugh]",
+    "[um]",
+    "[uh]",
+    "++noise++",
+}
+
+
+class PocketsphinxAsr(AsrBackend):
+    name = "pocketsphinx"
+
+    def __init__(self, model: str | None = None) -> None:
+        from pocketsphinx import Decoder
+
+        # `model` may name a folder with another language's model (acoustic/, language.lm.bin, words.dict).
+        options = {"loglevel": "FATAL"}
+        if model:
+            options.update(hmm=f"{model}/acoustic", lm=f"{model}/language.lm.bin", dict=f"{model}/words.dict")
+        self._decoder = Decoder(**options)
+        self._frame_rate = int(self._decoder.config["frate"])  # feature frames per second (100)
+
+    def recognise(self, samples: np.ndarray) -> tuple[Word, ...]:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+        decoder = self._decoder
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        if decoder.hyp() is None:
+            return ()
+        words = []
+        for segment in decoder.seg():
+            token = segment.word
+            if token.lower() in _NON_WORDS or token.startswith("++") or token.startswith("["):
+                continue
+            words.append(
+                Word(
+                    word=token.split("(")[0],  # "to(3)" names the third pronunciation of "to"
+                    start_s=segment.start_frame / self._frame_rate,
+                    end_s=(segment.end_frame + 1) / self._frame_rate,
+                    confidence=float(min(1.0, max(0.0, segment.prob))),
+                )
+            )
+        return tuple(words)
+
+
+def speech_duration_s(samples: np.ndarray) -> float:
+    return len(samples) / SPEECH_SAMPLE_RATE

@@ -1,0 +1,104 @@
+"""One decode pass: ffmpeg decodes the video once, downscaled in its filter graph, and every visual
+analyser (shots, picture features, faces) is fed from that single stream of small frames.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from filmscore.errors import InputError
+from filmscore.media import MediaInfo, require_program
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How the shared analysis stream is made."""
+
+    width: int = 256  # analysis width in pixels; PySceneDetect itself downscales to about this
+    max_fps: float = 60.0  # frames above this rate are dropped; shot times stay exact to this rate
+
+
+@dataclass(frozen=True)
+class FrameGeometry:
+    """The size and rate of the analysis frames, as the analysers receive them."""
+
+    width: int
+    height: int
+    fps: float
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.width * self.height * 3
+
+
+class FrameAnalyser(Protocol):
+    """Anything that reads the shared frame stream. Frames are BGR uint8 arrays, read-only."""
+
+    def consume(self, index: int, frame: np.ndarray) -> None: ...
+
+    def finish(self, frame_count: int) -> None: ...
+
+
+def analysis_geometry(info: MediaInfo, opts: DecodeOptions) -> FrameGeometry:
+    """Scale to the analysis width, keeping the aspect ratio; both sides even, as the scaler needs."""
+    width = max(2, min(opts.width, info.width) // 2 * 2)
+    height = max(2, round(width * info.height / info.width / 2) * 2)
+    return FrameGeometry(width=width, height=height, fps=min(info.fps, opts.max_fps))
+
+
+def iter_frames(info: MediaInfo, geometry: FrameGeometry) -> Iterator[np.ndarray]:
+    """Yield the film's frames at the analysis size and a constant rate (ffmpeg applies rotation)."""
+    cmd = [
+        require_program("ffmpeg"), "-nostdin", "-v", "error", "-i", str(info.path),
+        "-map", "0:v:0", "-an", "-sn", "-dn",
+        "-vf", f"scale={geometry.width}:{geometry.height}:flags=bilinear",
+        # A constant rate makes frame index / fps the frame's time, also for variable-rate sources.
+        "-fps_mode", "cfr", "-r", f"{geometry.fps:.6f}",
+        "-pix_fmt", "bgr24", "-f", "rawvideo", "-",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs, set just above
+    shape = (geometry.height, geometry.width, 3)
+    count = 0
+    try:
+        while True:
+            data = proc.stdout.read(geometry.frame_bytes)
+            if len(data) < geometry.frame_bytes:
+                break
+            count += 1
+            yield np.frombuffer(data, dtype=np.uint8).reshape(shape)
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        stderr = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        returncode = proc.wait()
+    if count == 0:
+        reason = stderr.strip().splitlines()[-1] if stderr.strip() else f"ffmpeg exit {returncode}"
+        raise InputError(f"{info.path}: no video frame could be decoded ({reason}). The file may be corrupt.")
+
+
+def scan(
+    info: MediaInfo,
+    geometry: FrameGeometry,
+    analysers: Sequence[FrameAnalyser],
+    on_progress: Callable[[float], None] | None = None,
+) -> int:
+    """Decode once and feed every frame to every analyser. Returns the number of frames decoded."""
+    count = 0
+    report_every = max(1, round(geometry.fps))  # about once a second of film
+    for index, frame in enumerate(iter_frames(info, geometry)):
+        for analyser in analysers:
+            analyser.consume(index, frame)
+        count = index + 1
+        if on_progress is not None and index % report_every == 0:
+            on_progress(min(1.0, index / geometry.fps / info.duration_s))
+    for analyser in analysers:
+        analyser.finish(count)
+    return count

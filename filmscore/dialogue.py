@@ -1,0 +1,103 @@
+"""Dialogue: find where someone speaks (voice activity detection), recognise only there, and lay the
+lines onto the film's timeline and shots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from filmscore.asr import ASR_BACKENDS, AsrBackend, Utterance, Word
+from filmscore.media import SPEECH_SAMPLE_RATE, AudioClip
+from filmscore.shots import Shot
+
+
+@dataclass(frozen=True)
+class DialogueOptions:
+    asr: str = "pocketsphinx"  # a name in ASR_BACKENDS
+    asr_model: str | None = None  # backend-specific model path or id
+    vad_mode: int = 2  # WebRTC-style aggressiveness, 0 (keeps most) .. 3 (keeps least)
+    min_speech_s: float = 0.25  # shorter bursts are clicks or noise, not speech
+    merge_gap_s: float = 0.8  # pauses shorter than this stay inside one line
+    pad_s: float = 0.15  # context kept around each region so word edges are not clipped
+    min_level_dbfs: float = -50.0  # regions quieter than this are room tone, whatever the VAD says
+
+
+@dataclass(frozen=True)
+class Transcript:
+    utterances: tuple[Utterance, ...]
+    speech_regions: tuple[tuple[float, float], ...]  # (start_s, end_s) of voice activity
+    backend: str
+    language: str
+
+    def words_in(self, start_s: float, end_s: float) -> tuple[Word, ...]:
+        """Words whose middle falls inside [start_s, end_s)."""
+        return tuple(
+            word
+            for line in self.utterances
+            for word in line.words
+            if start_s <= (word.start_s + word.end_s) / 2 < end_s
+        )
+
+    def speech_s_in(self, start_s: float, end_s: float) -> float:
+        return sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in self.speech_regions)
+
+
+def voice_regions(audio: AudioClip, opts: DialogueOptions) -> tuple[tuple[float, float], ...]:
+    """Voice-active regions, in seconds, from pocketsphinx's WebRTC-derived VAD with smoothing."""
+    from pocketsphinx import Vad
+
+    if audio.sample_rate != SPEECH_SAMPLE_RATE:
+        raise ValueError(f"VAD needs {SPEECH_SAMPLE_RATE} Hz audio, got {audio.sample_rate}")
+    vad = Vad(mode=opts.vad_mode, sample_rate=SPEECH_SAMPLE_RATE)
+    frame_len = vad.frame_bytes // 2
+    pcm = (np.clip(audio.samples, -1.0, 1.0) * 32767).astype("<i2")
+    count = len(pcm) // frame_len
+    level_floor = 10 ** (opts.min_level_dbfs / 20.0)
+    flags = np.zeros(count, dtype=bool)
+    for i in range(count):
+        frame = pcm[i * frame_len : (i + 1) * frame_len]
+        rms = np.sqrt(np.mean((frame.astype(np.float32) / 32767) ** 2))
+        flags[i] = rms >= level_floor and vad.is_speech(frame.tobytes())
+    return _smooth_regions(flags, vad.frame_length, audio.duration_s, opts)
+
+
+def _smooth_regions(
+    flags: np.ndarray, frame_s: float, duration_s: float, opts: DialogueOptions
+) -> tuple[tuple[float, float], ...]:
+    regions: list[list[float]] = []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        a, b = start * frame_s, end * frame_s
+        if regions and a - regions[-1][1] < opts.merge_gap_s:
+            regions[-1][1] = b
+        else:
+            regions.append([float(a), float(b)])
+    return tuple(
+        (round(max(0.0, a - opts.pad_s), 3), round(min(duration_s, b + opts.pad_s), 3))
+        for a, b in regions
+        if b - a >= opts.min_speech_s
+    )
+
+
+def transcribe(audio: AudioClip, opts: DialogueOptions, backend: AsrBackend | None = None) -> Transcript:
+    """Recognise speech in the voice-active regions only, so music and effects are never transcribed."""
+    asr = backend or ASR_BACKENDS.create(opts.asr, **({"model": opts.asr_model} if opts.asr_model else {}))
+    regions = voice_regions(audio, opts)
+    lines = []
+    for start_s, end_s in regions:
+        chunk = audio.samples[int(start_s * SPEECH_SAMPLE_RATE) : int(end_s * SPEECH_SAMPLE_RATE)]
+        words = tuple(
+            Word(w.word, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence)
+            for w in asr.recognise(chunk)
+        )
+        if words:
+            text = " ".join(w.word for w in words)
+            lines.append(Utterance(words[0].start_s, words[-1].end_s, text, words))
+    return Transcript(tuple(lines), regions, asr.name, asr.language)
+
+
+def lines_by_shot(transcript: Transcript, shots: tuple[Shot, ...]) -> tuple[str, ...]:
+    """The words spoken in each shot, as text (a line spanning a cut is split at the cut)."""
+    return tuple(" ".join(w.word for w in transcript.words_in(s.start_s, s.end_s)) for s in shots)

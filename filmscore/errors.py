@@ -1,0 +1,46 @@
+"""The project's own exceptions. Each carries the exit code the CLI returns for it.
+
+Messages are written for the person at the terminal: what went wrong, then what to do.
+"""
+
+from __future__ import annotations
+
+# Exit codes, shared by every command (see README, "Exit codes").
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_DEPENDENCY = 4
+EXIT_OUTPUT = 5
+EXIT_BATCH_PARTIAL = 6
+EXIT_INTERRUPTED = 130
+
+
+class FilmscoreError(Exception):
+    """Base class: an error the user can act on, never a bug."""
+
+    exit_code = EXIT_INTERNAL
+
+
+class UsageError(FilmscoreError):
+    """The command line asks for something that does not make sense."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(FilmscoreError):
+    """The input is missing, unreadable, not a video, corrupt or has no video stream."""
+
+    exit_code = EXIT_INPUT
+
+
+class DependencyError(FilmscoreError):
+    """A program, package or model that the requested work needs is not installed."""
+
+    exit_code = EXIT_DEPENDENCY
+
+
+class OutputError(FilmscoreError):
+    """An output cannot be written, or would overwrite the input."""
+
+    exit_code = EXIT_OUTPUT

@@ -1,0 +1,95 @@
+"""The analysis pipeline, in a straight line: probe, one decode pass, shots, dialogue, three emotion
+sources, fusion.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filmscore.affect import Affect
+from filmscore.audio_emotion import ShotSound, audio_emotion
+from filmscore.decode import DecodeOptions, analysis_geometry, scan
+from filmscore.dialogue import DialogueOptions, Transcript, lines_by_shot, transcribe
+from filmscore.fusion import FusionOptions, ShotEmotion, TimelinePoint, fuse, timeline
+from filmscore.media import MediaInfo, extract_audio, probe
+from filmscore.progress import Progress
+from filmscore.shots import Shot, ShotAnalyser, ShotOptions
+from filmscore.text_emotion import TEXT_EMOTION_BACKENDS, TextEmotionBackend
+from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
+
+AUDIO_EMOTION_METHOD = "prosody"  # loudness plus pitch and speech-rate prosody (embedded)
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    shots: ShotOptions = field(default_factory=ShotOptions)
+    dialogue: DialogueOptions = field(default_factory=DialogueOptions)
+    text_emotion: str = "lexicon"  # a name in TEXT_EMOTION_BACKENDS
+    visual_emotion: str = "features"  # a name in VISUAL_EMOTION_BACKENDS
+    fusion: FusionOptions = field(default_factory=FusionOptions)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything `analyze` learnt about a film; the report is written from this alone."""
+
+    info: MediaInfo
+    shots: tuple[Shot, ...]
+    transcript: Transcript
+    emotions: tuple[ShotEmotion, ...]
+    timeline: tuple[TimelinePoint, ...]
+    sounds: tuple[ShotSound, ...]
+    pictures: tuple[dict[str, float], ...]  # the visual backend's per-shot measures, when it keeps them
+    backends: dict[str, str]
+
+
+def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) -> Analysis:
+    progress = progress or Progress()
+    with progress.stage("probe"):
+        info = probe(path)
+        speech_audio = extract_audio(info)
+        # Backends are created before the long work, so a missing dependency fails at once.
+        text_backend = TEXT_EMOTION_BACKENDS.create(opts.text_emotion)
+        visual_backend = VISUAL_EMOTION_BACKENDS.create(opts.visual_emotion)
+    # Dialogue runs on the second core while the single decode pass feeds every visual analyser.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending_transcript = pool.submit(transcribe, speech_audio, opts.dialogue)
+        with progress.stage("pictures and shots"):
+            geometry = analysis_geometry(info, opts.decode)
+            shot_analyser = ShotAnalyser(geometry.fps, opts.shots)
+            expected = round(info.duration_s * geometry.fps) + 1
+            analysers = [shot_analyser, *visual_backend.analysers(geometry, expected)]
+            scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
+            shots = shot_analyser.shots()
+        with progress.stage("dialogue"):
+            transcript = pending_transcript.result()
+    with progress.stage("emotion"):
+        text = text_emotion(transcript, shots, text_backend)
+        visual = visual_backend.estimate(shots)
+        audio, sounds = audio_emotion(speech_audio, transcript, shots, info.has_audio)
+        emotions = fuse(shots, text, visual, audio)
+        points = timeline(emotions, info.duration_s, opts.fusion)
+    return Analysis(
+        info=info,
+        shots=shots,
+        transcript=transcript,
+        emotions=emotions,
+        timeline=points,
+        sounds=sounds,
+        pictures=visual_backend.shot_details(),
+        backends={
+            "asr": transcript.backend,
+            "text_emotion": text_backend.name,
+            "visual_emotion": visual_backend.name,
+            "audio_emotion": AUDIO_EMOTION_METHOD,
+        },
+    )
+
+
+def text_emotion(
+    transcript: Transcript, shots: tuple[Shot, ...], backend: TextEmotionBackend
+) -> tuple[Affect, ...]:
+    return tuple(backend.rate(line) for line in lines_by_shot(transcript, shots))

@@ -1,0 +1,83 @@
+"""Shot detection with PySceneDetect, fed from the shared frame stream (no second decode)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from filmscore.errors import UsageError
+
+
+@dataclass(frozen=True)
+class ShotOptions:
+    detector: str = "adaptive"  # one of SHOT_DETECTORS
+    min_shot_s: float = 0.5  # shorter shots merge into their neighbour, so flashes do not make shots
+
+
+@dataclass(frozen=True)
+class Shot:
+    index: int
+    start_frame: int  # first frame of the shot, at the analysis frame rate
+    end_frame: int  # one past the last frame
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+SHOT_DETECTORS = ("adaptive", "content", "histogram", "hash")
+
+
+def _make_detector(name: str, min_frames: int):
+    # Imported here: scenedetect pulls in OpenCV, which costs import time `filmscore --help` need not pay.
+    from scenedetect import detectors
+
+    if name == "adaptive":
+        return detectors.AdaptiveDetector(min_scene_len=min_frames)
+    if name == "content":
+        return detectors.ContentDetector(min_scene_len=min_frames)
+    if name == "histogram":
+        return detectors.HistogramDetector(min_scene_len=min_frames)
+    if name == "hash":
+        return detectors.HashDetector(min_scene_len=min_frames)
+    raise UsageError(f"unknown shot detector {name!r}; choose one of {', '.join(SHOT_DETECTORS)}.")
+
+
+class ShotAnalyser:
+    """A frame analyser that collects PySceneDetect's cuts as frames stream past."""
+
+    def __init__(self, fps: float, opts: ShotOptions) -> None:
+        from scenedetect import FrameTimecode
+
+        self._fps = fps
+        self._timecode = FrameTimecode
+        self._detector = _make_detector(opts.detector, max(1, round(opts.min_shot_s * fps)))
+        self._cuts: list[int] = []
+        self.frame_count = 0
+
+    def consume(self, index: int, frame: np.ndarray) -> None:
+        cuts = self._detector.process_frame(self._timecode(index, self._fps), frame)
+        self._cuts.extend(cut.frame_num for cut in cuts)
+
+    def finish(self, frame_count: int) -> None:
+        self.frame_count = frame_count
+        if frame_count:
+            last = self._timecode(frame_count - 1, self._fps)
+            self._cuts.extend(cut.frame_num for cut in self._detector.post_process(last))
+
+    def shots(self) -> tuple[Shot, ...]:
+        return shots_from_cuts(self._cuts, self.frame_count, self._fps)
+
+
+def shots_from_cuts(cut_frames: list[int], frame_count: int, fps: float) -> tuple[Shot, ...]:
+    """Turn cut frame numbers (each the first frame of a new shot) into consecutive shots."""
+    bounds = [0, *sorted({c for c in cut_frames if 0 < c < frame_count}), frame_count]
+    return tuple(
+        Shot(index=i, start_frame=a, end_frame=b, start_s=a / fps, end_s=b / fps)
+        for i, (a, b) in enumerate(itertools.pairwise(bounds))
+        if b > a
+    )

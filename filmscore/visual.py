@@ -1,0 +1,148 @@
+"""Picture features, computed on the shared analysis stream, and summarised per shot.
+
+Per frame: brightness and saturation (HSV), colourfulness (Hasler and Süsstrunk, 2003), warmth (red over
+blue), motion energy (mean absolute change from the previous frame) and flicker (change in brightness).
+Faces (OpenCV's Haar cascades) are looked for twice a second, with smiles inside the faces found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from filmscore.shots import Shot
+
+# Columns of the per-frame feature table.
+BRIGHTNESS, SATURATION, COLOURFULNESS, WARMTH, MOTION, FLICKER = range(6)
+FEATURE_COUNT = 6
+FACE_SAMPLES_PER_S = 2.0  # face detection is the costly part; twice a second sees every shot that matters
+
+
+@dataclass(frozen=True)
+class ShotPicture:
+    """A shot's picture features, each in [0, 1] except warmth in [-1, 1]."""
+
+    brightness: float
+    saturation: float
+    colourfulness: float  # Hasler-Süsstrunk M divided by 100 (M above 100 is "extremely colourful")
+    warmth: float
+    motion: float  # mean absolute frame difference, as a fraction of full scale
+    flicker: float  # mean absolute change in brightness from frame to frame
+    face_share: float  # fraction of sampled frames with at least one face
+    smile_share: float  # fraction of the frames with a face in which a smile was found
+    frames: int
+
+
+class PictureFeatureAnalyser:
+    """Fills a table of per-frame features as the frames stream past."""
+
+    def __init__(self, expected_frames: int = 0) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self._rows = np.zeros((max(expected_frames, 16), FEATURE_COUNT), dtype=np.float32)
+        self._previous_grey: np.ndarray | None = None
+        self._count = 0
+
+    def consume(self, index: int, frame: np.ndarray) -> None:
+        cv2 = self._cv2
+        if index >= len(self._rows):
+            self._rows = np.concatenate([self._rows, np.zeros_like(self._rows)])
+        hsv = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)
+        _, sat_mean, value_mean, _ = cv2.mean(hsv)
+        b, g, r = (frame[:, :, c].astype(np.float32) for c in range(3))
+        rg = r - g
+        yb = 0.5 * (r + g) - b
+        colourfulness = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        motion = 0.0
+        if self._previous_grey is not None:
+            motion = cv2.mean(cv2.absdiff(grey, self._previous_grey))[0] / 255.0
+        self._previous_grey = grey
+        brightness = value_mean / 255.0
+        flicker = abs(brightness - self._rows[index - 1, BRIGHTNESS]) if index else 0.0
+        self._rows[index] = (
+            brightness,
+            sat_mean / 255.0,
+            colourfulness / 100.0,
+            (r.mean() - b.mean()) / 255.0,
+            motion,
+            flicker,
+        )
+        self._count = index + 1
+
+    def finish(self, frame_count: int) -> None:
+        self._count = frame_count
+        self._rows = self._rows[:frame_count]
+
+    @property
+    def table(self) -> np.ndarray:
+        return self._rows[: self._count]
+
+
+class FaceAnalyser:
+    """Looks for frontal faces, and smiles inside them, in a few frames a second."""
+
+    def __init__(self, fps: float) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self._every = max(1, round(fps / FACE_SAMPLES_PER_S))
+        cascades = cv2.data.haarcascades  # type: ignore[attr-defined]  # present in 4.x, missing from the stubs
+        self._faces = cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml")
+        self._smiles = cv2.CascadeClassifier(cascades + "haarcascade_smile.xml")
+        self.samples: list[tuple[int, int, int]] = []  # (frame index, faces found, smiling faces)
+
+    def consume(self, index: int, frame: np.ndarray) -> None:
+        if index % self._every:
+            return
+        cv2 = self._cv2
+        grey = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        min_side = max(16, grey.shape[0] // 8)  # faces smaller than an eighth of the frame read as crowd
+        faces = self._faces.detectMultiScale(
+            grey, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side)
+        )
+        smiling = 0
+        for x, y, w, h in faces:
+            mouth = grey[y + h // 2 : y + h, x : x + w]  # smiles live in the lower half of the face
+            found = self._smiles.detectMultiScale(
+                mouth, scaleFactor=1.1, minNeighbors=12, minSize=(w // 4, h // 8)
+            )
+            smiling += int(len(found) > 0)
+        self.samples.append((index, len(faces), smiling))
+
+    def finish(self, frame_count: int) -> None:
+        return None
+
+
+def summarise_shots(
+    shots: tuple[Shot, ...], table: np.ndarray, face_samples: list[tuple[int, int, int]]
+) -> tuple[ShotPicture, ...]:
+    """Average the per-frame features over each shot.
+
+    The first frame of a shot is left out of motion and flicker: its difference is the cut itself.
+    """
+    face_index = np.array([s[0] for s in face_samples], dtype=np.int64)
+    face_counts = np.array([s[1] for s in face_samples], dtype=np.int64)
+    smile_counts = np.array([s[2] for s in face_samples], dtype=np.int64)
+    pictures = []
+    for shot in shots:
+        rows = table[shot.start_frame : shot.end_frame]
+        inner = rows[1:] if len(rows) > 1 else rows
+        in_shot = (face_index >= shot.start_frame) & (face_index < shot.end_frame)
+        with_face = face_counts[in_shot] > 0
+        pictures.append(
+            ShotPicture(
+                brightness=float(rows[:, BRIGHTNESS].mean()),
+                saturation=float(rows[:, SATURATION].mean()),
+                colourfulness=float(rows[:, COLOURFULNESS].mean()),
+                warmth=float(rows[:, WARMTH].mean()),
+                motion=float(inner[:, MOTION].mean()) if len(rows) > 1 else 0.0,
+                flicker=float(inner[:, FLICKER].mean()) if len(rows) > 1 else 0.0,
+                face_share=float(with_face.mean()) if in_shot.any() else 0.0,
+                smile_share=float((smile_counts[in_shot][with_face] > 0).mean()) if with_face.any() else 0.0,
+                frames=len(rows),
+            )
+        )
+    return tuple(pictures)

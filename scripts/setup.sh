@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything filmscore needs on a fresh Debian/Ubuntu machine: system programs, then a virtual
+# environment in .venv with filmscore and its test tools. Safe to run again; it skips what is done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(
+  ffmpeg                 # probe, decode, audio extraction, mux
+  espeak-ng              # speech for the synthetic test and demo films
+  pocketsphinx-testdata  # real recorded speech with transcripts, for the word-error-rate test
+  fluidsynth fluid-soundfont-gm  # General MIDI rendering of the score
+  sox
+  libgl1 libglib2.0-0    # OpenCV's runtime libraries
+)
+
+missing=()
+for pkg in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing system packages: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON="${PYTHON:-python3}"
+stamp=.venv/.filmscore-installed
+if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing filmscore into .venv" >&2
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch "$stamp"
+fi

@@ -1,0 +1,75 @@
+"""Shared fixtures: every test film is made here, with ffmpeg lavfi and espeak-ng, at known times."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from filmscore.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.synthetic import Line, ShotSpec, make_film
+
+FPS = 25.0
+CUT_TIMES_S = (2.0, 4.0, 6.0)
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+
+HAPPY = "I love this. What a wonderful happy day. I am so glad and so happy."
+SAD = "I am so sad. My friend is dead. I feel terrible and alone."
+FRIGHTENED = "Help! Run! The monster is coming. I am terrified. We will die!"
+CALM = "Relax. Everything is calm and quiet now. Rest, and sleep gently."
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def cuts_film(media_dir: Path) -> Path:
+    """Four silent shots with hard cuts at 2, 4 and 6 s."""
+    shots = [ShotSpec(p, 2.0) for p in ("testcard", "bars", "zoom", "dark")]
+    return make_film(media_dir / "cuts.mp4", shots, fps=FPS, audio=False)
+
+
+def _one_shot(media_dir: Path, name: str, picture: str, seconds: float, line: Line | None) -> Path:
+    return make_film(media_dir / f"{name}.mp4", [ShotSpec(picture, seconds, line)], fps=FPS)
+
+
+@pytest.fixture(scope="session")
+def mood_films(media_dir: Path) -> dict[str, Path]:
+    """The same neutral grey picture, with one line spoken in each mood."""
+    return {
+        "happy": _one_shot(media_dir, "happy", "grey", 6.0, Line(HAPPY, "happy")),
+        "sad": _one_shot(media_dir, "sad", "grey", 6.0, Line(SAD, "sad")),
+        "frightened": _one_shot(media_dir, "frightened", "grey", 6.0, Line(FRIGHTENED, "frightened")),
+        "calm": _one_shot(media_dir, "calm", "grey", 6.0, Line(CALM, "calm")),
+    }
+
+
+@pytest.fixture(scope="session")
+def picture_films(media_dir: Path) -> dict[str, Path]:
+    """Wordless, silent shots: dark and static, bright and saturated with every pixel moving."""
+    return {
+        "dark_static": _one_shot(media_dir, "dark_static", "dark", 3.0, None),
+        "bright_motion": _one_shot(media_dir, "bright_motion", "bright_motion", 3.0, None),
+    }
+
+
+_ANALYSES: dict[Path, Analysis] = {}
+
+
+@pytest.fixture(scope="session")
+def analysed():
+    """Analyse a film once per session, whatever number of tests read the result."""
+
+    def run(path: Path) -> Analysis:
+        if path not in _ANALYSES:
+            _ANALYSES[path] = analyze(path, AnalyzeOptions())
+        return _ANALYSES[path]
+
+    return run

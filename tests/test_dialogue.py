@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import jiwer
+import pytest
+import soundfile
+
+from filmscore.dialogue import DialogueOptions, lines_by_shot, transcribe, voice_regions
+from filmscore.media import AudioClip, extract_audio, probe
+from filmscore.shots import shots_from_cuts
+from filmscore.synthetic import Line, ShotSpec, make_film
+
+from .conftest import LIBRIVOX
+
+
+def _reference_transcripts() -> dict[str, str]:
+    references = {}
+    for row in (LIBRIVOX / "transcription").read_text().splitlines():
+        text, _, utt = row.rpartition("(")
+        references[utt.strip(" )")] = text.replace("<s>", "").replace("</s>", "").strip()
+    return references
+
+
+@pytest.mark.skipif(not LIBRIVOX.exists(), reason="Debian's pocketsphinx-testdata is not installed")
+def test_word_error_rate_on_real_recorded_speech():
+    references = _reference_transcripts()
+    truths, hypotheses = [], []
+    for utt, reference in references.items():
+        samples, rate = soundfile.read(LIBRIVOX / f"{utt}.wav", dtype="float32")
+        transcript = transcribe(AudioClip(samples, rate), DialogueOptions())
+        truths.append(reference)
+        hypotheses.append(" ".join(u.text for u in transcript.utterances))
+    error = jiwer.wer(truths, hypotheses)
+    # PocketSphinx's small English model on LibriVox audiobook speech: about a quarter of words wrong.
+    assert error < 0.4, f"WER {error:.2f}: {hypotheses}"
+
+
+def test_speech_is_found_only_where_someone_speaks(media_dir):
+    film = make_film(
+        media_dir / "speech_then_silence.mp4",
+        [ShotSpec("grey", 3.0), ShotSpec("bars", 4.0, Line("Good morning, how are you today?", at_s=0.5))],
+    )
+    regions = voice_regions(extract_audio(probe(film)), DialogueOptions())
+    assert regions, "the spoken line was not found"
+    assert all(start >= 3.0 for start, _ in regions)
+    assert regions[0][0] == pytest.approx(3.5, abs=0.3)
+
+
+def test_words_have_timings_inside_their_line(mood_films):
+    transcript = transcribe(extract_audio(probe(mood_films["happy"])), DialogueOptions())
+    assert transcript.backend == "pocketsphinx"
+    words = [w for u in transcript.utterances for w in u.words]
+    assert len(words) >= 5
+    for word in words:
+        assert 0.0 <= word.start_s < word.end_s <= 6.0
+    starts = [w.start_s for w in words]
+    assert starts == sorted(starts)
+    assert {"wonderful", "happy", "glad", "love"} & {w.word for w in words}
+
+
+def test_silence_gives_an_empty_transcript(picture_films):
+    transcript = transcribe(extract_audio(probe(picture_films["dark_static"])), DialogueOptions())
+    assert transcript.utterances == () and transcript.speech_regions == ()
+
+
+def test_lines_are_split_at_cuts(mood_films):
+    transcript = transcribe(extract_audio(probe(mood_films["happy"])), DialogueOptions())
+    words = [w for u in transcript.utterances for w in u.words]
+    middle = words[len(words) // 2].start_s
+    shots = shots_from_cuts([round(middle * 25)], frame_count=150, fps=25.0)
+    first, second = lines_by_shot(transcript, shots)
+    assert first and second
+    assert f"{first} {second}".split() == [w.word for w in words]

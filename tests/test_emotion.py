@@ -1,0 +1,106 @@
+"""The emotion sources and their fusion, on films whose mood is known."""
+
+from __future__ import annotations
+
+import pytest
+
+from filmscore.affect import Affect
+from filmscore.fusion import FusionOptions, fuse_shot, label_for, timeline
+from filmscore.shots import Shot
+from filmscore.text_emotion import LexiconTextEmotion
+
+
+def _only_shot(analysis):
+    assert len(analysis.emotions) == 1
+    return analysis.emotions[0]
+
+
+def test_happy_dialogue_has_higher_valence_than_sad(analysed, mood_films):
+    happy = _only_shot(analysed(mood_films["happy"]))
+    sad = _only_shot(analysed(mood_films["sad"]))
+    assert happy.sources["text"] is not None and sad.sources["text"] is not None
+    assert happy.sources["text"].valence > sad.sources["text"].valence
+    assert happy.valence > sad.valence
+    # The picture is the same neutral grey, so the difference comes from what is said and how.
+    assert happy.sources["visual"].valence == pytest.approx(sad.sources["visual"].valence, abs=0.05)
+
+
+def test_bright_moving_pictures_are_more_arousing_than_dark_static_ones(analysed, picture_films):
+    bright = _only_shot(analysed(picture_films["bright_motion"]))
+    dark = _only_shot(analysed(picture_films["dark_static"]))
+    assert bright.sources["text"] is None and dark.sources["text"] is None
+    assert bright.sources["visual"].arousal > dark.sources["visual"].arousal + 0.3
+    assert bright.arousal > dark.arousal
+
+
+@pytest.mark.parametrize("aroused", ["frightened"])
+@pytest.mark.parametrize("subdued", ["calm", "sad"])
+def test_frightened_speech_is_more_arousing_than_calm_or_sad(analysed, mood_films, aroused, subdued):
+    high = _only_shot(analysed(mood_films[aroused]))
+    low = _only_shot(analysed(mood_films[subdued]))
+    assert high.sources["audio"].arousal > low.sources["audio"].arousal
+    assert high.arousal > low.arousal
+
+
+def test_lexicon_handles_negation_and_intensity():
+    lexicon = LexiconTextEmotion()
+    assert lexicon.rate("I am happy").valence > 0 > lexicon.rate("I am not happy").valence
+    assert lexicon.rate("I am very very happy").valence > lexicon.rate("I am happy").valence
+    assert lexicon.rate("I am terrified and scared").arousal > lexicon.rate("I am not scared").arousal
+    assert lexicon.rate("we fight, they attack").arousal > lexicon.rate("rest and sleep now").arousal
+    assert lexicon.rate("").weight == 0
+
+
+SHOT = Shot(index=0, start_frame=0, end_frame=50, start_s=0.0, end_s=2.0)
+
+
+def test_a_source_without_evidence_weighs_nothing():
+    picture = Affect(valence=0.4, arousal=-0.2, weight=1.0)
+    silent_text = Affect(valence=-1.0, arousal=1.0, weight=0.0)
+    fused = fuse_shot(SHOT, {"text": silent_text, "visual": picture, "audio": Affect(0, 0, 0)})
+    assert fused.valence == pytest.approx(0.4) and fused.arousal == pytest.approx(-0.2)
+    assert fused.sources["text"] is None and fused.sources["visual"] == picture
+
+
+def test_words_outweigh_the_picture_on_valence():
+    fused = fuse_shot(
+        SHOT, {"text": Affect(0.8, 0.0, 1.0), "visual": Affect(-0.8, 0.0, 1.0), "audio": Affect(0, 0, 0)}
+    )
+    assert fused.valence > 0
+
+
+def test_confidence_falls_when_sources_disagree():
+    agree = fuse_shot(SHOT, {s: Affect(0.5, 0.5, 1.0) for s in ("text", "visual", "audio")})
+    disagree = fuse_shot(
+        SHOT, {"text": Affect(1, 1, 1.0), "visual": Affect(-1, -1, 1.0), "audio": Affect(1, -1, 1.0)}
+    )
+    assert agree.confidence > disagree.confidence
+    assert agree.confidence == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("valence", "arousal", "label"),
+    [
+        (0.0, 0.0, "neutral"),
+        (0.7, 0.6, "joyful"),
+        (-0.6, 0.7, "tense"),
+        (-0.6, -0.5, "sad"),
+        (0.5, -0.6, "calm"),
+    ],
+)
+def test_labels(valence, arousal, label):
+    assert label_for(valence, arousal) == label
+
+
+def test_timeline_is_smooth_at_a_fixed_step():
+    shots = (SHOT, Shot(1, 50, 100, 2.0, 4.0))
+    emotions = (
+        fuse_shot(shots[0], {"visual": Affect(-1, -1, 1)}),
+        fuse_shot(shots[1], {"visual": Affect(1, 1, 1)}),
+    )
+    points = timeline(emotions, 4.0, FusionOptions(timeline_step_s=0.5, smoothing_s=0.5))
+    assert [p.t_s for p in points] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    values = [p.valence for p in points]
+    assert values == sorted(values)  # rises through the cut without jumping
+    assert values[0] < -0.9 and values[-1] > 0.9
+    assert -0.9 < values[3] < values[4] < 0.9

