@@ -1,3 +1,5 @@
 from filmscore.cli import main
 
-raise SystemExit(main())
+# Guarded: the dialogue worker process is started with "spawn", which imports this module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

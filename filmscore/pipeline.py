@@ -4,11 +4,13 @@ sources, fusion.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from filmscore.affect import Affect
+from filmscore.asr import ASR_BACKENDS
 from filmscore.audio_emotion import ShotSound, audio_emotion
 from filmscore.decode import DecodeOptions, analysis_geometry, scan
 from filmscore.dialogue import DialogueOptions, Transcript, lines_by_shot, transcribe
@@ -54,8 +56,11 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
         # Backends are created before the long work, so a missing dependency fails at once.
         text_backend = TEXT_EMOTION_BACKENDS.create(opts.text_emotion)
         visual_backend = VISUAL_EMOTION_BACKENDS.create(opts.visual_emotion)
-    # Dialogue runs on the second core while the single decode pass feeds every visual analyser.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+        ASR_BACKENDS.require(opts.dialogue.asr)
+    # Dialogue runs in a process of its own, on the second core, while the single decode pass feeds every
+    # visual analyser. A thread would not do: PocketSphinx holds the GIL while it decodes. "spawn" because
+    # forking a process that already runs BLAS threads is unsafe.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending_transcript = pool.submit(transcribe, speech_audio, opts.dialogue)
         with progress.stage("pictures and shots"):
             geometry = analysis_geometry(info, opts.decode)

@@ -59,7 +59,8 @@ class Registry(Generic[T]):
     def available(self) -> list[str]:
         return [name for name in self.names() if not self.missing(name)]
 
-    def create(self, name: str, **options: Any) -> T:
+    def require(self, name: str) -> BackendEntry:
+        """Check that a backend can be created, without importing it; unknown or missing ones fail here."""
         entry = self.entry(name)
         missing = self.missing(name)
         if missing:
@@ -68,6 +69,10 @@ class Registry(Generic[T]):
                 f"the {self.kind} backend {name!r} needs {', '.join(missing)}, "
                 f"which is not installed. Run: {hint}"
             )
+        return entry
+
+    def create(self, name: str, **options: Any) -> T:
+        entry = self.require(name)
         module_name, _, class_name = entry.target.partition(":")
         cls = getattr(importlib.import_module(module_name), class_name)
         return cls(**options)
