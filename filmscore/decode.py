@@ -61,9 +61,11 @@ def analysis_geometry(info: MediaInfo, opts: DecodeOptions) -> FrameGeometry:
 def iter_frames(info: MediaInfo, geometry: FrameGeometry) -> Iterator[np.ndarray]:
     """Yield the film's frames at the analysis size and a constant rate (ffmpeg applies rotation)."""
     cmd = [
-        require_program("ffmpeg"), "-nostdin", "-v", "error", "-i", str(info.path),
+        # The deblocking filter polishes detail that the downscale to analysis size throws away anyway;
+        # skipping it saves about a tenth of an H.264 decode.
+        require_program("ffmpeg"), "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-i", str(info.path),
         "-map", "0:v:0", "-an", "-sn", "-dn",
-        "-vf", f"scale={geometry.width}:{geometry.height}:flags=bilinear",
+        "-vf", f"scale={geometry.width}:{geometry.height}:flags=fast_bilinear",
         # A constant rate makes frame index / fps the frame's time, also for variable-rate sources.
         "-fps_mode", "cfr", "-r", f"{geometry.fps:.6f}",
         "-pix_fmt", "bgr24", "-f", "rawvideo", "-",
