@@ -63,7 +63,8 @@ def iter_frames(info: MediaInfo, geometry: FrameGeometry) -> Iterator[np.ndarray
     cmd = [
         # The deblocking filter polishes detail that the downscale to analysis size throws away anyway;
         # skipping it saves about a tenth of an H.264 decode.
-        require_program("ffmpeg"), "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-i", str(info.path),
+        require_program("ffmpeg"), "-nostdin", "-v", "error",
+        "-skip_loop_filter", "all", "-i", str(info.path),
         "-map", "0:v:0", "-an", "-sn", "-dn",
         "-vf", f"scale={geometry.width}:{geometry.height}:flags=fast_bilinear",
         # A constant rate makes frame index / fps the frame's time, also for variable-rate sources.

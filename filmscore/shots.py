@@ -13,7 +13,8 @@ from filmscore.errors import UsageError
 @dataclass(frozen=True)
 class ShotOptions:
     detector: str = "adaptive"  # one of SHOT_DETECTORS
-    min_shot_s: float = 0.5  # shorter shots merge into their neighbour, so flashes do not make shots
+    min_shot_s: float = 0.5  # shorter shots merge into their neighbour
+    flash_s: float = 0.3  # a "cut" whose picture comes back within this long was a flash, not a cut
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Shot:
 
 
 SHOT_DETECTORS = ("adaptive", "content", "histogram", "hash")
+SIGNATURE_SIDE = 8  # each frame is remembered as an 8x8 grey thumbnail: 64 bytes, 11 MB for a 2-hour film
+SAME_PICTURE_LEVELS = 10.0  # mean thumbnail difference (of 255) under which two frames show one picture
 
 
 def _make_detector(name: str, min_frames: int):
@@ -51,9 +54,13 @@ class ShotAnalyser:
     """A frame analyser that collects PySceneDetect's cuts as frames stream past."""
 
     def __init__(self, fps: float, opts: ShotOptions) -> None:
+        import cv2
         from scenedetect import FrameTimecode
 
+        self._cv2 = cv2
         self._fps = fps
+        self._flash_frames = max(1, round(opts.flash_s * fps))
+        self._signatures: list[np.ndarray] = []
         self._timecode = FrameTimecode
         self._detector = _make_detector(opts.detector, max(1, round(opts.min_shot_s * fps)))
         self._cuts: list[int] = []
@@ -62,6 +69,11 @@ class ShotAnalyser:
     def consume(self, index: int, frame: np.ndarray) -> None:
         cuts = self._detector.process_frame(self._timecode(index, self._fps), frame)
         self._cuts.extend(cut.frame_num for cut in cuts)
+        grey = self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2GRAY)
+        side = (SIGNATURE_SIDE, SIGNATURE_SIDE)
+        self._signatures.append(
+            self._cv2.resize(grey, side, interpolation=self._cv2.INTER_AREA).astype(np.int16)
+        )
 
     def finish(self, frame_count: int) -> None:
         self.frame_count = frame_count
@@ -70,7 +82,18 @@ class ShotAnalyser:
             self._cuts.extend(cut.frame_num for cut in self._detector.post_process(last))
 
     def shots(self) -> tuple[Shot, ...]:
-        return shots_from_cuts(self._cuts, self.frame_count, self._fps)
+        return shots_from_cuts([c for c in self._cuts if not self._is_flash(c)], self.frame_count, self._fps)
+
+    def _is_flash(self, cut: int) -> bool:
+        """A camera flash, lightning or a muzzle flare: the picture from before the cut comes back at once.
+
+        Every PySceneDetect detector reports these as cuts (see benchmarks/shot_detectors.py).
+        """
+        if cut < 1 or cut >= len(self._signatures):
+            return False
+        before = self._signatures[cut - 1]
+        after = self._signatures[cut + 1 : cut + 1 + self._flash_frames]
+        return any(float(np.abs(frame - before).mean()) < SAME_PICTURE_LEVELS for frame in after)
 
 
 def shots_from_cuts(cut_frames: list[int], frame_count: int, fps: float) -> tuple[Shot, ...]:

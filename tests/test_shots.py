@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
 
 import pytest
 
@@ -47,3 +48,16 @@ def test_cuts_become_consecutive_shots():
     shots = shots_from_cuts([50, 0, 50, 120, 300], frame_count=200, fps=25.0)
     assert [(s.start_frame, s.end_frame) for s in shots] == [(0, 50), (50, 120), (120, 200)]
     assert shots[1].start_s == 2.0 and shots[1].duration_s == pytest.approx(2.8)
+
+
+@pytest.mark.parametrize("detector", ["adaptive", "content"])
+def test_a_flash_inside_a_shot_is_not_a_cut(media_dir, cuts_film, detector):
+    flashed = media_dir / "flashed.mp4"
+    # Three white frames at 1 s, in the middle of the first shot: a camera flash.
+    flash = "drawbox=color=white:t=fill:enable='between(t,1.0,1.1)'"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(cuts_film), "-vf", flash, "-c:v", "libx264", str(flashed)],
+        check=True,
+    )
+    shots = _detect(flashed, detector)
+    assert [round(s.start_s, 2) for s in shots[1:]] == list(CUT_TIMES_S)
