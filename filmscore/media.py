@@ -70,7 +70,7 @@ def check_input_path(path: Path) -> Path:
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror}). Point to the video file itself.") from None
     if resolved.is_dir():
-        raise InputError(f"{path} is a folder. Give a video file (use 'filmscore batch' for folders).")
+        raise InputError(f"{path} is a folder. Give a video file.")
     if not resolved.is_file():
         raise InputError(f"{path} is not a regular file. Give a video file.")
     if resolved.stat().st_size == 0:

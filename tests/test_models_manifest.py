@@ -1,0 +1,41 @@
+"""The model manifest names every embedded model, and the files installed are the ones it lists."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from filmscore.asr import ASR_BACKENDS
+from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
+from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
+
+MANIFEST = Path(__file__).parent.parent / "models" / "manifest.toml"
+MODELS = tomllib.loads(MANIFEST.read_text())["model"]
+REGISTRIES = {
+    "asr": ASR_BACKENDS,
+    "text_emotion": TEXT_EMOTION_BACKENDS,
+    "visual_emotion": VISUAL_EMOTION_BACKENDS,
+}
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m["name"] for m in MODELS])
+def test_embedded_model_files_match_their_checksums(model):
+    assert model["licence"] and model["source"]
+    assert model["backend"] in REGISTRIES[model["kind"]].names()
+    spec = importlib.util.find_spec(model["package"])
+    assert spec is not None and spec.origin is not None
+    root = Path(spec.origin).parent
+    for entry in model["files"]:
+        digest = hashlib.sha256((root / entry["path"]).read_bytes()).hexdigest()
+        assert digest == entry["sha256"], f"{model['package']}/{entry['path']} changed"
+
+
+def test_every_embedded_backend_has_its_models_listed():
+    listed = {(m["kind"], m["backend"]) for m in MODELS}
+    for kind, registry in REGISTRIES.items():
+        for name in registry.names():
+            assert (kind, name) in listed, f"{kind} backend {name} has no entry in models/manifest.toml"
