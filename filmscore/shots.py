@@ -32,6 +32,7 @@ class Shot:
 
 SHOT_DETECTORS = ("adaptive", "content", "histogram", "hash")
 SIGNATURE_SIDE = 8  # each frame is remembered as an 8x8 grey thumbnail: 64 bytes, 11 MB for a 2-hour film
+SIGNATURE_BYTES = SIGNATURE_SIDE * SIGNATURE_SIDE
 SAME_PICTURE_LEVELS = 10.0  # mean thumbnail difference (of 255) under which two frames show one picture
 
 
@@ -60,7 +61,7 @@ class ShotAnalyser:
         self._cv2 = cv2
         self._fps = fps
         self._flash_frames = max(1, round(opts.flash_s * fps))
-        self._signatures: list[np.ndarray] = []
+        self._signatures = bytearray()  # SIGNATURE_BYTES per frame, back to back: no per-frame objects
         self._timecode = FrameTimecode
         self._detector = _make_detector(opts.detector, max(1, round(opts.min_shot_s * fps)))
         self._cuts: list[int] = []
@@ -71,9 +72,7 @@ class ShotAnalyser:
         self._cuts.extend(cut.frame_num for cut in cuts)
         grey = self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2GRAY)
         side = (SIGNATURE_SIDE, SIGNATURE_SIDE)
-        self._signatures.append(
-            self._cv2.resize(grey, side, interpolation=self._cv2.INTER_AREA).astype(np.int16)
-        )
+        self._signatures += self._cv2.resize(grey, side, interpolation=self._cv2.INTER_AREA).tobytes()
 
     def finish(self, frame_count: int) -> None:
         self.frame_count = frame_count
@@ -89,11 +88,12 @@ class ShotAnalyser:
 
         Every PySceneDetect detector reports these as cuts (see benchmarks/shot_detectors.py).
         """
-        if cut < 1 or cut >= len(self._signatures):
+        frames = np.frombuffer(self._signatures, dtype=np.uint8).reshape(-1, SIGNATURE_BYTES)
+        if cut < 1 or cut >= len(frames):
             return False
-        before = self._signatures[cut - 1]
-        after = self._signatures[cut + 1 : cut + 1 + self._flash_frames]
-        return any(float(np.abs(frame - before).mean()) < SAME_PICTURE_LEVELS for frame in after)
+        before = frames[cut - 1].astype(np.int16)
+        after = frames[cut + 1 : cut + 1 + self._flash_frames].astype(np.int16)
+        return bool((np.abs(after - before).mean(axis=1) < SAME_PICTURE_LEVELS).any())
 
 
 def shots_from_cuts(cut_frames: list[int], frame_count: int, fps: float) -> tuple[Shot, ...]:
