@@ -11,6 +11,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filmscore import __version__
 from filmscore.errors import (
@@ -23,6 +24,9 @@ from filmscore.errors import (
     UsageError,
 )
 
+if TYPE_CHECKING:
+    from filmscore.pipeline import AnalyzeOptions
+
 REPORT_DIR_SUFFIX = ".filmscore"
 
 
@@ -34,36 +38,67 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from filmscore.shots import SHOT_DETECTORS
-
     parser = _Parser(prog="filmscore", description="Score films: read their emotion, and write music for it.")
     parser.add_argument("--version", action="version", version=f"filmscore {__version__}")
     common = _Parser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="print no progress")
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    analysis = _analysis_arguments()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     analyze = commands.add_parser(
         "analyze",
-        parents=[common],
+        parents=[common, analysis],
         help="write a per-shot emotion report of a film",
         description="Read a film's dialogue, pictures and sound, and write a per-shot emotion report.",
     )
-    analyze.add_argument("input", type=Path, metavar="INPUT", help="the video file")
     analyze.add_argument(
         "--report-dir",
         type=Path,
         metavar="DIR",
         help="where report.json goes (default: INPUT_STEM.filmscore/)",
     )
-    analyze.add_argument(
+    run = commands.add_parser(
+        "run",
+        parents=[common, analysis],
+        help="score a film: music that follows its emotion, mixed under the dialogue",
+        description=(
+            "Analyse a film, compose music that follows its emotion, mix it under the dialogue at a loudness "
+            "target and write a scored copy (the video stream is copied, not re-encoded), with a report "
+            "folder holding report.json, the music stem music.wav and the score as score.mid."
+        ),
+    )
+    run.add_argument("-o", "--output", type=Path, metavar="FILE",
+                     help="the scored film (default: INPUT_STEM.scored.mp4 beside the input)")  # fmt: skip
+    run.add_argument("--report-dir", type=Path, metavar="DIR",
+                     help="report folder (default: OUTPUT_STEM.filmscore/ beside the output)")  # fmt: skip
+    run.add_argument("--loudness", default="ebu", metavar="TARGET",
+                     help="loudness target: ebu (-23 LUFS, default), atsc (-24), web (-16), streaming (-14), "
+                          "or a number in LUFS")  # fmt: skip
+    run.add_argument("--seed", type=int, default=0, help="the same seed gives the same music (default 0)")
+    run.add_argument("--generator", default="symbolic", metavar="NAME", help="music generator backend")
+    run.add_argument("--soundfont", type=Path, metavar="FILE",
+                     help="a General MIDI SoundFont (.sf2/.sf3) for the symbolic generator")  # fmt: skip
+    run.add_argument("--duck-db", type=float, default=10.0, metavar="DB",
+                     help="how much quieter the music is under dialogue (default 10 dB)")  # fmt: skip
+    run.add_argument("--keep-original-audio", action="store_true",
+                     help="add the untouched original soundtrack as a second audio track")  # fmt: skip
+    return parser
+
+
+def _analysis_arguments() -> _Parser:
+    from filmscore.shots import SHOT_DETECTORS
+
+    analysis = _Parser(add_help=False)
+    analysis.add_argument("input", type=Path, metavar="INPUT", help="the video file")
+    analysis.add_argument(
         "--shot-detector", choices=SHOT_DETECTORS, default="adaptive", help="PySceneDetect detector"
     )
-    analyze.add_argument("--asr", default="pocketsphinx", metavar="NAME", help="speech recognition backend")
-    analyze.add_argument("--text-emotion", default="lexicon", metavar="NAME", help="text emotion backend")
-    analyze.add_argument(
+    analysis.add_argument("--asr", default="pocketsphinx", metavar="NAME", help="speech recognition backend")
+    analysis.add_argument("--text-emotion", default="lexicon", metavar="NAME", help="text emotion backend")
+    analysis.add_argument(
         "--visual-emotion", default="features", metavar="NAME", help="visual emotion backend"
     )
-    return parser
+    return analysis
 
 
 def default_report_dir(input_path: Path) -> Path:
@@ -88,27 +123,32 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
-def run_analyze(args: argparse.Namespace) -> int:
+def analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
     from dataclasses import replace
 
-    from filmscore.media import check_input_path
-    from filmscore.pipeline import AnalyzeOptions, analyze
-    from filmscore.progress import Progress, TerminalProgress
-    from filmscore.report import write_report
+    from filmscore.pipeline import AnalyzeOptions
     from filmscore.shots import ShotOptions
 
-    input_path = check_input_path(args.input)
-    report_dir = check_report_dir(args.report_dir or default_report_dir(args.input), input_path)
     defaults = AnalyzeOptions()
-    opts = replace(
+    return replace(
         defaults,
         shots=ShotOptions(detector=args.shot_detector),
         dialogue=replace(defaults.dialogue, asr=args.asr),
         text_emotion=args.text_emotion,
         visual_emotion=args.visual_emotion,
     )
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from filmscore.media import check_input_path
+    from filmscore.pipeline import analyze
+    from filmscore.progress import Progress, TerminalProgress
+    from filmscore.report import write_report
+
+    input_path = check_input_path(args.input)
+    report_dir = check_report_dir(args.report_dir or default_report_dir(args.input), input_path)
     progress = Progress() if args.quiet else TerminalProgress()
-    analysis = analyze(args.input, opts, progress)
+    analysis = analyze(args.input, analyze_options(args), progress)
     with progress.stage("report"):
         path = write_report(analysis, report_dir)
     if not args.quiet:
@@ -118,7 +158,43 @@ def run_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"analyze": run_analyze}
+def run_score(args: argparse.Namespace) -> int:
+    from filmscore.media import probe
+    from filmscore.mix import MixOptions, parse_loudness
+    from filmscore.mux import check_output, default_output
+    from filmscore.progress import Progress, TerminalProgress
+    from filmscore.run import RunOptions, score_film
+
+    info = probe(args.input)
+    output = check_output(args.output or default_output(info), info)
+    report_dir = check_report_dir(args.report_dir or default_report_dir(output), info.path)
+    if report_dir.resolve() == output.resolve():
+        raise UsageError(
+            "the report folder and the output film are the same path. Choose another --report-dir"
+        )
+    if not 0 <= args.duck_db <= 40:
+        raise UsageError(f"--duck-db {args.duck_db:g} is out of range; give 0 to 40 dB")
+    opts = RunOptions(
+        analyze=analyze_options(args),
+        mix=MixOptions(target_lufs=parse_loudness(args.loudness), duck_db=args.duck_db),
+        generator=args.generator,
+        soundfont=args.soundfont,
+        seed=args.seed,
+        keep_original_audio=args.keep_original_audio,
+    )
+    progress = Progress() if args.quiet else TerminalProgress()
+    scored = score_film(info.path, output, report_dir, opts, progress)
+    if not args.quiet:
+        delivery = scored.delivery
+        print(
+            f"{len(scored.plan.cues)} cues over {len(scored.analysis.shots)} shots; "
+            f"{delivery.integrated_lufs:.1f} LUFS, true peak {delivery.true_peak_dbtp:.1f} dBTP -> {output}\n"
+            f"report, music stem and score -> {report_dir}"
+        )
+    return EXIT_OK
+
+
+COMMANDS = {"analyze": run_analyze, "run": run_score}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

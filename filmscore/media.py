@@ -51,11 +51,13 @@ class AudioClip:
         return len(self.samples) / self.sample_rate
 
 
-def require_program(name: str) -> str:
+def require_program(name: str, package: str = "ffmpeg") -> str:
     """Return the path of an external program, or explain how to install it."""
     found = shutil.which(name)
     if found is None:
-        raise DependencyError(f"{name} is not installed. Install it (Debian/Ubuntu: apt-get install ffmpeg).")
+        raise DependencyError(
+            f"{name} is not installed. Install it (Debian/Ubuntu: apt-get install {package})."
+        )
     return found
 
 
@@ -187,30 +189,28 @@ def _last_line(text: str) -> str:
 
 
 def extract_audio(
-    info: MediaInfo, sample_rate: int | None = SPEECH_SAMPLE_RATE, mono: bool = True
+    info: MediaInfo, sample_rate: int | None = SPEECH_SAMPLE_RATE, channels: int | None = 1
 ) -> AudioClip:
     """Decode the first audio stream to float32.
 
-    With the defaults it gives 16 kHz mono for speech; `sample_rate=None, mono=False` keeps the original
-    rate and channels, for the mix. A film without audio gives silence of the film's length, so later
-    stages need no special case.
+    With the defaults it gives 16 kHz mono for speech; `sample_rate=None, channels=None` keeps the original
+    rate and channels, and `channels=2` folds any layout to stereo for the mix. A film without audio gives
+    silence of the film's length, so later stages need no special case.
     """
     rate = sample_rate or info.audio_sample_rate or 48000
-    channels = 1 if mono else (info.audio_channels or 2)
+    count = channels or info.audio_channels or 2
     if not info.has_audio:
-        shape = (
-            (round(info.duration_s * rate),) if channels == 1 else (round(info.duration_s * rate), channels)
-        )
-        return AudioClip(np.zeros(shape, dtype=np.float32), rate)
+        frames = round(info.duration_s * rate)
+        return AudioClip(np.zeros((frames,) if count == 1 else (frames, count), dtype=np.float32), rate)
     cmd = [
         require_program("ffmpeg"), "-nostdin", "-v", "error", "-i", str(info.path),
-        "-map", "0:a:0", "-vn", "-ac", str(channels), "-ar", str(rate), "-f", "f32le", "-",
+        "-map", "0:a:0", "-vn", "-ac", str(count), "-ar", str(rate), "-f", "f32le", "-",
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, check=False)
     if result.returncode != 0:
         reason = _last_line(result.stderr.decode(errors="replace"))
         raise InputError(f"{info.path}: cannot decode its audio ({reason}). The file may be corrupt.")
     samples = np.frombuffer(result.stdout, dtype=np.float32)
-    if channels > 1:
-        samples = samples[: len(samples) - len(samples) % channels].reshape(-1, channels)
+    if count > 1:
+        samples = samples[: len(samples) - len(samples) % count].reshape(-1, count)
     return AudioClip(samples.copy(), rate)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmscore import __version__
 from filmscore.affect import Affect
 from filmscore.atomic import write_text_atomic
 from filmscore.dialogue import lines_by_shot
 from filmscore.pipeline import Analysis
+
+if TYPE_CHECKING:
+    from filmscore.run import ScoredFilm
 
 SCHEMA_VERSION = 1
 REPORT_NAME = "report.json"
@@ -106,3 +110,55 @@ def report_schema() -> dict[str, Any]:
     """The JSON Schema that every report.json satisfies."""
     text = resources.files("filmscore").joinpath("schema/report.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
+    """The analysis report plus what `filmscore run` made: cues, hits, the mix and the files written."""
+    report = report_dict(scored.analysis)
+    for shot, cue_id in zip(report["shots"], scored.plan.shot_cues, strict=True):
+        shot["cue_id"] = cue_id
+    report["cues"] = [
+        {
+            "id": cue.id,
+            "start_s": _r(cue.start_s),
+            "end_s": _r(cue.end_s),
+            "key": cue.key,
+            "mode": cue.mode,
+            "tempo_bpm": _r(cue.tempo_bpm),
+            "meter": f"{cue.meter}/4",
+            "valence": _r(cue.valence),
+            "arousal": _r(cue.arousal),
+            "mood": cue.mood,
+            "tension": _r(cue.tension),
+            "density": cue.subdivision,
+            "instruments": list(cue.instruments.names()),
+            "shots": list(cue.shot_indices),
+        }
+        for cue in scored.plan.cues
+    ]
+    report["hits"] = [
+        {"t_s": _r(h.t_s), "strength": _r(h.strength), "shot_index": h.shot_index} for h in scored.plan.hits
+    ]
+    report["music"] = {"generator": scored.generator, "seed": scored.seed, **scored.music.details}
+    report["mix"] = {
+        "target_lufs": _r(scored.mix.target_lufs),
+        "integrated_lufs": _finite(scored.delivery.integrated_lufs),
+        "true_peak_dbtp": _finite(scored.delivery.true_peak_dbtp),
+        "ducking_db": _r(scored.mix.ducking_db),
+        "music_gain_db": _r(scored.mix.music_gain_db),
+        "limiter_reduction_db": _r(scored.mix.limiter_reduction_db),
+    }
+    report["outputs"] = {name: str(path) for name, path in scored.outputs.items()}
+    return report
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no infinity: the loudness of silence is reported as null."""
+    return _r(value) if math.isfinite(value) else None
+
+
+def write_scored_report(scored: ScoredFilm, target: Path) -> None:
+    """Write to `target` as is: the caller stages it with the run's other outputs."""
+    target.write_text(
+        json.dumps(scored_report_dict(scored), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up filmscore if needed, then analyses the bundled sample film.
+# Sets up filmscore if needed, then scores the bundled sample film.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/filmscore analyze sample_media/demo.mp4 "$@"
+exec .venv/bin/filmscore run sample_media/demo.mp4 "$@"

@@ -39,7 +39,7 @@ def test_audio_for_speech_and_for_the_mix(mood_films):
     info = probe(mood_films["happy"])
     speech = extract_audio(info)
     assert speech.sample_rate == 16000 and speech.samples.ndim == 1
-    original = extract_audio(info, sample_rate=None, mono=False)
+    original = extract_audio(info, sample_rate=None, channels=None)
     assert original.sample_rate == 48000 and original.samples.shape[1] == 2
     assert speech.duration_s == pytest.approx(original.duration_s, abs=0.05)
     assert np.abs(speech.samples).max() > 0.01  # the line is really there

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from filmscore.asr import ASR_BACKENDS
+from filmscore.generators import GENERATORS
 from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
 from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
 
@@ -19,6 +20,7 @@ REGISTRIES = {
     "asr": ASR_BACKENDS,
     "text_emotion": TEXT_EMOTION_BACKENDS,
     "visual_emotion": VISUAL_EMOTION_BACKENDS,
+    "music_generator": GENERATORS,
 }
 
 
@@ -26,12 +28,19 @@ REGISTRIES = {
 def test_embedded_model_files_match_their_checksums(model):
     assert model["licence"] and model["source"]
     assert model["backend"] in REGISTRIES[model["kind"]].names()
-    spec = importlib.util.find_spec(model["package"])
-    assert spec is not None and spec.origin is not None
-    root = Path(spec.origin).parent
+    root = _model_root(model)
     for entry in model["files"]:
         digest = hashlib.sha256((root / entry["path"]).read_bytes()).hexdigest()
         assert digest == entry["sha256"], f"{model['package']}/{entry['path']} changed"
+
+
+def _model_root(model: dict) -> Path:
+    """The folder a model's files sit in: its Python package's, or the system path the set-up installs."""
+    if "system_path" in model:
+        return Path(model["system_path"]).parent
+    spec = importlib.util.find_spec(model["package"])
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent
 
 
 def test_every_embedded_backend_has_its_models_listed():

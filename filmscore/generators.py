@@ -1,0 +1,72 @@
+"""Music generators: each turns a cue plan into a music stem as long as the film.
+
+The embedded default, `symbolic`, composes MIDI from the plan and renders it through a General MIDI
+SoundFont with FluidSynth; it needs no model weights. Neural generators register here too.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from filmscore.cues import CuePlan
+from filmscore.media import AudioClip
+from filmscore.registry import Registry
+
+
+@dataclass(frozen=True)
+class MusicRequest:
+    plan: CuePlan
+    speech: tuple[tuple[float, float], ...]  # (start_s, end_s) of dialogue, to thin the music under it
+    seed: int  # the same seed gives the same music
+
+
+@dataclass(frozen=True)
+class Music:
+    audio: AudioClip  # stereo, exactly the film's length
+    midi: bytes | None  # a Standard MIDI File of the score, when the generator works in notes
+    details: dict[str, str]  # what made it (SoundFont, model), for the report
+
+
+class MusicGenerator(ABC):
+    name: str = ""
+
+    @abstractmethod
+    def generate(self, request: MusicRequest) -> Music:
+        """Music for the whole film, following the plan's cues."""
+
+
+GENERATORS: Registry[MusicGenerator] = Registry("music generator")
+GENERATORS.register(
+    "symbolic",
+    "filmscore.generators:SymbolicGenerator",
+    requires=("mido",),
+    description="rule-based composer rendered through a General MIDI SoundFont with FluidSynth (embedded)",
+)
+
+
+class SymbolicGenerator(MusicGenerator):
+    name = "symbolic"
+
+    def __init__(self, soundfont: Path | None = None, crossfade_s: float = 1.5) -> None:
+        from filmscore.render import find_soundfont, require_fluidsynth
+
+        require_fluidsynth()  # fail before the analysis, not after it
+        self.soundfont = find_soundfont(soundfont)
+        self.crossfade_s = crossfade_s
+
+    def generate(self, request: MusicRequest) -> Music:
+        import io
+
+        from filmscore.midi import to_midi
+        from filmscore.render import render_midi
+        from filmscore.symbolic import ComposeOptions, compose
+
+        composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
+        midi = to_midi(composition)
+        audio = render_midi(midi, self.soundfont, request.plan.duration_s)
+        buffer = io.BytesIO()
+        midi.save(file=buffer)
+        details = {"soundfont": str(self.soundfont.path), "soundfont_origin": self.soundfont.origin}
+        return Music(audio, buffer.getvalue(), details)

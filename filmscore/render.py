@@ -1,0 +1,110 @@
+"""Render MIDI to audio with FluidSynth and the best General MIDI SoundFont on the machine.
+
+The search prefers a user's own SoundFont, then Debian's FluidR3_GM (what the set-up installs), then the
+small TimGM6mb that ships inside pretty_midi, so there is always one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import mido
+import numpy as np
+import soundfile
+
+from filmscore.errors import DependencyError, InputError
+from filmscore.media import AudioClip, require_program
+
+MUSIC_SAMPLE_RATE = 48000  # the film-sound rate; the mix and the music stem use it too
+SYNTH_GAIN = 0.4  # FluidSynth master gain: headroom for a full orchestra, the mix sets the level later
+SOUNDFONT_ENV = "FILMSCORE_SOUNDFONT"
+SYSTEM_SOUNDFONTS = (
+    Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
+    Path("/usr/share/soundfonts/FluidR3_GM.sf2"),
+    Path("/usr/share/sounds/sf3/MuseScore_General.sf3"),
+    Path("/usr/share/sounds/sf2/default-GM.sf2"),
+)
+RENDER_TIMEOUT_FACTOR = 2.0  # a render may take this many times the music's length (plus a minute)
+
+
+@dataclass(frozen=True)
+class SoundFont:
+    path: Path
+    origin: str  # "user", "system" or "pretty_midi"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def find_soundfont(user_path: Path | None = None) -> SoundFont:
+    """The SoundFont to render with: the user's (checked), else the best one installed."""
+    if user_path is not None:
+        return SoundFont(check_soundfont(user_path), "user")
+    from_env = os.environ.get(SOUNDFONT_ENV)
+    if from_env:
+        return SoundFont(check_soundfont(Path(from_env)), "user")
+    for path in SYSTEM_SOUNDFONTS:
+        if path.is_file():
+            return SoundFont(path, "system")
+    return SoundFont(_pretty_midi_soundfont(), "pretty_midi")
+
+
+def _pretty_midi_soundfont() -> Path:
+    from importlib.util import find_spec
+
+    spec = find_spec("pretty_midi")
+    if spec is None or spec.origin is None:
+        raise DependencyError(
+            "no General MIDI SoundFont found. Install one (Debian/Ubuntu: apt-get install "
+            "fluid-soundfont-gm) "
+            "or pass --soundfont FILE.sf2."
+        )
+    return Path(spec.origin).with_name("TimGM6mb.sf2")
+
+
+def check_soundfont(path: Path) -> Path:
+    """A user's SoundFont must be a RIFF 'sfbk' file (.sf2, or the compressed .sf3)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such SoundFont. Give the path of a .sf2 or .sf3 file.")
+    with path.open("rb") as handle:
+        header = handle.read(12)
+    if header[:4] != b"RIFF" or header[8:12] != b"sfbk":
+        raise InputError(f"{path} is not a SoundFont (.sf2/.sf3). Give a General MIDI SoundFont.")
+    return path.resolve()
+
+
+def render_midi(midi: mido.MidiFile, soundfont: SoundFont, duration_s: float) -> AudioClip:
+    """Render to 48 kHz stereo float32 with FluidSynth's file renderer, exactly `duration_s` long."""
+    fluidsynth = require_fluidsynth()
+    with tempfile.TemporaryDirectory(prefix="filmscore-render-") as folder:
+        midi_path, wav_path = Path(folder) / "score.mid", Path(folder) / "score.wav"
+        midi.save(midi_path)
+        cmd = [
+            fluidsynth, "-ni", "-q", "-g", str(SYNTH_GAIN), "-r", str(MUSIC_SAMPLE_RATE),
+            "-F", str(wav_path), "-T", "wav", "-O", "float", str(soundfont.path), str(midi_path),
+        ]  # fmt: skip
+        timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise DependencyError(f"FluidSynth did not finish rendering within {timeout:.0f} s.") from None
+        if result.returncode != 0 or not wav_path.exists():
+            reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise DependencyError(f"FluidSynth failed to render the score ({reason[0]}).")
+        samples, rate = soundfile.read(wav_path, dtype="float32", always_2d=True)
+    return AudioClip(_fit_length(samples, round(duration_s * rate)), rate)
+
+
+def require_fluidsynth() -> str:
+    return require_program("fluidsynth", package="fluidsynth")
+
+
+def _fit_length(samples: np.ndarray, length: int) -> np.ndarray:
+    if len(samples) >= length:
+        return np.ascontiguousarray(samples[:length])
+    return np.concatenate([samples, np.zeros((length - len(samples), samples.shape[1]), samples.dtype)])

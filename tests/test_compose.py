@@ -1,0 +1,135 @@
+"""The symbolic composer and its rendering: measured on the audio it renders, not read from the plan."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import mido
+import pytest
+
+from filmscore.cues import plan_cues
+from filmscore.errors import InputError
+from filmscore.generators import GENERATORS, MusicRequest, SymbolicGenerator
+from filmscore.midi import ALL_NOTES_OFF, ALL_SOUND_OFF, to_midi
+from filmscore.render import find_soundfont
+from filmscore.symbolic import ComposeOptions, compose
+from tests.measure import emotions, estimate_key, flat_timeline, onset_strength
+
+MOODS = {"joyful": (0.6, 0.6), "calm": (0.5, -0.6), "sad": (-0.6, -0.4), "tense": (-0.6, 0.7)}
+
+
+def single_cue_plan(valence: float, arousal: float, seconds: float = 12.0):
+    shots = emotions([(seconds, valence, arousal)])
+    return plan_cues(shots, flat_timeline(shots), seconds)
+
+
+_RENDERS: dict[tuple, object] = {}
+
+
+def render(valence: float, arousal: float, seed: int = 0, speech=()):
+    key = (valence, arousal, seed, speech)
+    if key not in _RENDERS:
+        request = MusicRequest(single_cue_plan(valence, arousal), speech, seed)
+        _RENDERS[key] = SymbolicGenerator().generate(request)
+    return _RENDERS[key]
+
+
+@pytest.mark.parametrize("mood", ["joyful", "calm"])
+def test_positive_valence_renders_in_a_major_key(mood):
+    music = render(*MOODS[mood])
+    _, mode, score = estimate_key(music.audio.samples, music.audio.sample_rate)
+    assert mode == "major", (mood, score)
+
+
+@pytest.mark.parametrize("mood", ["sad", "tense"])
+def test_negative_valence_renders_in_a_minor_key(mood):
+    music = render(*MOODS[mood])
+    _, mode, score = estimate_key(music.audio.samples, music.audio.sample_rate)
+    assert mode == "minor", (mood, score)
+
+
+def test_high_arousal_has_more_rhythmic_activity_than_low_arousal():
+    lively, quiet = render(0.3, 0.8), render(0.3, -0.6)
+    rate = lively.audio.sample_rate
+    assert onset_strength(lively.audio.samples, rate) > 1.2 * onset_strength(quiet.audio.samples, rate)
+
+
+def test_the_same_seed_gives_the_same_audio_and_another_seed_another_tune():
+    first = SymbolicGenerator().generate(MusicRequest(single_cue_plan(0.5, 0.2), (), seed=7))
+    again = SymbolicGenerator().generate(MusicRequest(single_cue_plan(0.5, 0.2), (), seed=7))
+    other = SymbolicGenerator().generate(MusicRequest(single_cue_plan(0.5, 0.2), (), seed=8))
+    assert first.audio.samples.tobytes() == again.audio.samples.tobytes()
+    assert first.midi == again.midi
+    assert first.midi != other.midi
+
+
+def test_music_is_exactly_as_long_as_the_film_and_not_silent():
+    music = render(*MOODS["joyful"])
+    assert music.audio.samples.shape == (12 * 48000, 2)
+    assert abs(music.audio.samples).max() > 0.01
+
+
+def test_the_melody_rests_under_dialogue():
+    plan = single_cue_plan(0.5, 0.0, seconds=16.0)
+    free = compose(plan, (), ComposeOptions(seed=3))
+    spoken = compose(plan, ((0.0, 16.0),), ComposeOptions(seed=3))
+    melody_channels = {3, 8}
+    assert any(n.channel in melody_channels for n in free.notes)
+    assert not any(n.channel in melody_channels for n in spoken.notes)
+    assert len(spoken.notes) < len(free.notes)
+
+
+def test_the_midi_file_ends_every_channel_with_all_notes_off_and_keeps_the_tempo_map():
+    shots = emotions([(8, 0.6, 0.6), (8, -0.6, -0.5)])
+    plan = plan_cues(shots, flat_timeline(shots), 16.0)
+    midi = to_midi(compose(plan, (), ComposeOptions()))
+    reread = mido.MidiFile(file=io.BytesIO(_save(midi)))
+    endings = {
+        (m.channel, m.control)
+        for track in reread.tracks
+        for m in track
+        if m.type == "control_change" and m.control in (ALL_NOTES_OFF, ALL_SOUND_OFF)
+    }
+    assert endings == {(ch, cc) for ch in range(16) for cc in (ALL_NOTES_OFF, ALL_SOUND_OFF)}
+    tempos = [m for m in reread.tracks[0] if m.type == "set_tempo"]
+    assert len(tempos) >= 2
+    markers = [m.text for m in reread.tracks[0] if m.type == "marker"]
+    assert markers[0].startswith("Cue 1: ") and markers[1].startswith("Cue 2: ")
+    # The second cue begins exactly on a beat of the file's tempo map.
+    assert reread.length == pytest.approx(16.25, abs=0.05)
+
+
+def _save(midi: mido.MidiFile) -> bytes:
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_a_user_soundfont_is_used_and_a_bad_one_is_refused(tmp_path: Path):
+    timgm = find_soundfont().path.parent  # any installed one will do for the positive case
+    assert timgm.exists()
+    pretty = Path(__import__("pretty_midi").__file__).with_name("TimGM6mb.sf2")
+    generator = SymbolicGenerator(soundfont=pretty)
+    music = generator.generate(MusicRequest(single_cue_plan(0.4, 0.2, 6.0), (), 0))
+    assert music.details["soundfont_origin"] == "user" and music.details["soundfont"].endswith("TimGM6mb.sf2")
+    assert abs(music.audio.samples).max() > 0.01
+    fake = tmp_path / "fake.sf2"
+    fake.write_bytes(b"not a soundfont at all")
+    with pytest.raises(InputError, match="not a SoundFont"):
+        SymbolicGenerator(soundfont=fake)
+    with pytest.raises(InputError, match="no such SoundFont"):
+        SymbolicGenerator(soundfont=tmp_path / "missing.sf2")
+
+
+@pytest.mark.parametrize("name", GENERATORS.available())
+def test_every_generator_follows_the_plan_length_and_is_deterministic(name):
+    generator = GENERATORS.create(name)
+    plan = single_cue_plan(0.2, 0.1, 5.0)
+    first, second = (
+        generator.generate(MusicRequest(plan, (), 1)),
+        generator.generate(MusicRequest(plan, (), 1)),
+    )
+    assert first.audio.samples.shape[0] == round(5.0 * first.audio.sample_rate)
+    assert first.audio.samples.ndim == 2 and first.audio.samples.shape[1] == 2
+    assert first.audio.samples.tobytes() == second.audio.samples.tobytes()

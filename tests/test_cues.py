@@ -1,0 +1,95 @@
+"""Cue planning: grouping shots into cues, the musical parameters, the beat grid and the hits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from filmscore.cues import CueOptions, fit_beats, plan_cues, tempo_for
+from tests.measure import emotions, flat_timeline
+
+
+def plan(spec, opts=None):
+    shots = emotions(spec)
+    return plan_cues(shots, flat_timeline(shots), shots[-1].end_s, opts)
+
+
+def test_similar_shots_share_a_cue_and_a_change_of_mood_starts_one():
+    result = plan([(5, 0.5, 0.2), (5, 0.55, 0.25), (5, 0.45, 0.2), (8, -0.6, -0.5), (8, -0.55, -0.45)])
+    assert [c.shot_indices for c in result.cues] == [(0, 1, 2), (3, 4)]
+    assert result.shot_cues == (0, 0, 0, 1, 1)
+    assert result.cues[0].start_s == 0 and result.cues[-1].end_s == 31
+    assert result.cues[0].end_s == result.cues[1].start_s == 15
+
+
+def test_short_shots_do_not_change_the_music_at_every_cut():
+    # Alternating moods in 1-second shots: each cue must last at least min_cue_s.
+    spec = [(1.0, 0.6 if i % 2 else -0.6, 0.0) for i in range(20)]
+    result = plan(spec, CueOptions(min_cue_s=4.0))
+    assert all(c.duration_s >= 4.0 for c in result.cues)
+    assert len(result.cues) <= 5
+
+
+def test_a_long_unchanging_film_is_split_into_cues_no_longer_than_the_maximum():
+    result = plan([(10, 0.3, 0.0)] * 30, CueOptions(max_cue_s=60))
+    assert len(result.cues) >= 5
+    assert all(c.duration_s <= 60 for c in result.cues)
+
+
+@pytest.mark.parametrize(
+    ("valence", "arousal", "mode"),
+    [(0.6, 0.5, "major"), (0.5, -0.5, "major"), (-0.6, -0.4, "minor"), (-0.5, 0.7, "minor")],
+)
+def test_valence_sets_the_mode(valence, arousal, mode):
+    assert plan([(10, valence, arousal)]).cues[0].mode == mode
+
+
+def test_fear_gets_tension_and_joy_none():
+    tense = plan([(10, -0.6, 0.8)]).cues[0]
+    joyful = plan([(10, 0.6, 0.6)]).cues[0]
+    assert tense.tension > 0.5 and tense.mood == "tense"
+    assert joyful.tension == 0
+
+
+def test_arousal_drives_tempo_density_articulation_and_loudness():
+    calm, lively = plan([(10, 0.2, -0.7)]).cues[0], plan([(10, 0.2, 0.8)]).cues[0]
+    assert lively.tempo_bpm > calm.tempo_bpm + 30
+    assert lively.subdivision > calm.subdivision
+    assert lively.articulation < calm.articulation
+    assert lively.velocity > calm.velocity
+    assert lively.register > calm.register
+    assert tempo_for(-1) < tempo_for(0) < tempo_for(1)
+
+
+def test_each_cue_holds_whole_beats_so_the_next_cue_starts_on_a_downbeat():
+    result = plan([(7.3, 0.5, 0.5), (9.1, -0.6, -0.6), (6.7, -0.5, 0.8)])
+    for cue in result.cues:
+        assert cue.beat_times[0] == cue.start_s
+        assert cue.beat_times[-1] == pytest.approx(cue.end_s)
+        lengths = np.diff(cue.beat_times)
+        assert lengths.min() > 0
+
+
+def test_the_last_bar_glides_toward_the_next_tempo():
+    beats = fit_beats(0.0, 10.0, 120.0, 60.0, meter=4)
+    lengths = np.diff(beats)
+    assert sum(lengths) == pytest.approx(10.0)
+    # Slowing down into a 60 bpm cue: the last four beats lengthen step by step toward 1 s.
+    assert list(lengths[-4:]) == sorted(lengths[-4:])
+    assert lengths[-1] > lengths[0] * 1.3
+
+
+def test_a_sudden_rise_in_arousal_is_a_hit():
+    result = plan([(6, 0.0, -0.5), (6, 0.0, -0.45), (6, -0.2, 0.6)])
+    strong = [h for h in result.hits if h.strength >= 0.6]
+    assert [h.t_s for h in strong] == [12.0]
+    assert not any(h.t_s == 6.0 for h in result.hits)
+
+
+def test_dynamics_follow_arousal_within_a_cue():
+    shots = emotions([(6, 0.3, -0.6), (6, 0.3, 0.0)])
+    result = plan_cues(shots, flat_timeline(shots), 12.0, CueOptions(change_threshold=1.0))
+    (cue,) = result.cues
+    levels = dict(cue.dynamics)
+    assert levels[9.0] > levels[2.0]
+    assert all(0 < level <= 1 for _, level in cue.dynamics)

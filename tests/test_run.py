@@ -1,0 +1,177 @@
+"""`filmscore run` end to end, on films the tests make: each promise of the scored film is measured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import soundfile
+
+from filmscore.cli import main
+from filmscore.media import extract_audio, probe
+from filmscore.report import report_schema
+from filmscore.synthetic import Line, ShotSpec, make_film
+from tests.measure import ebur128, rms_db, stream_durations, stream_md5
+
+pytestmark = pytest.mark.slow
+
+LINE = "I have waited all day for you. Now tell me, where have you been all this time?"
+
+
+@pytest.fixture(scope="session")
+def talking_film(media_dir: Path) -> Path:
+    """One 16-second shot with a line early on: the music has a stretch with and without speech."""
+    return make_film(
+        media_dir / "talking.mp4", [ShotSpec("warm", 16.0, Line(LINE, "neutral", at_s=2.0))], fps=25.0
+    )
+
+
+_RUNS: dict[tuple, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def scored(tmp_path_factory, talking_film):
+    """Score a film once per set of arguments per session; returns the output folder."""
+
+    def run(film: Path, *args: str) -> Path:
+        key = (film, args)
+        if key not in _RUNS:
+            folder = tmp_path_factory.mktemp("run")
+            out = folder / "film.scored.mp4"
+            assert main(["run", str(film), "-q", "-o", str(out), *args]) == 0
+            _RUNS[key] = folder
+        return _RUNS[key]
+
+    return run
+
+
+def test_the_video_is_copied_packet_for_packet_and_the_audio_lasts_as_long(scored, talking_film):
+    out = scored(talking_film) / "film.scored.mp4"
+    assert stream_md5(out, "0:v:0") == stream_md5(talking_film, "0:v:0")
+    durations = stream_durations(out)
+    assert len(durations["audio"]) == 1
+    assert durations["audio"][0] == pytest.approx(durations["video"][0], abs=0.05)
+
+
+@pytest.mark.parametrize(("preset", "target"), [("ebu", -23.0), ("streaming", -14.0)])
+def test_the_scored_film_meets_the_loudness_target_with_a_true_peak_ceiling(
+    scored, talking_film, preset, target
+):
+    out = scored(talking_film, "--loudness", preset) / "film.scored.mp4"
+    integrated, true_peak = ebur128(out)  # ffmpeg's own meter, not ours
+    assert integrated == pytest.approx(target, abs=0.5)
+    assert true_peak <= -1.0
+    report = json.loads((out.parent / "film.scored.filmscore" / "report.json").read_text())
+    assert report["mix"]["target_lufs"] == target
+    assert report["mix"]["integrated_lufs"] == pytest.approx(integrated, abs=0.3)
+
+
+def test_the_music_is_at_least_8_db_lower_under_speech(scored, talking_film):
+    folder = scored(talking_film) / "film.scored.filmscore"
+    report = json.loads((folder / "report.json").read_text())
+    stem, rate = soundfile.read(folder / "music.wav", always_2d=True)
+    (region,) = [r for r in _speech_regions(talking_film) if r[1] - r[0] > 1.0]
+    cue = next(c for c in report["cues"] if c["start_s"] <= region[0] < c["end_s"])
+    under = stem[int((region[0] + 0.3) * rate) : int((region[1] - 0.3) * rate)]
+    clear_end = cue["end_s"] - 3.2  # before the film's closing fade-out
+    clear = stem[int((region[1] + 1.2) * rate) : int(clear_end * rate)]
+    assert len(clear) > rate  # at least a second of the same cue without speech
+    assert rms_db(under) <= rms_db(clear) - 8.0
+
+
+def _speech_regions(film: Path) -> tuple[tuple[float, float], ...]:
+    from filmscore.dialogue import DialogueOptions, voice_regions
+
+    return voice_regions(extract_audio(probe(film)), DialogueOptions())
+
+
+def test_the_report_folder_holds_a_valid_report_the_stem_and_the_score(scored, talking_film):
+    folder = scored(talking_film) / "film.scored.filmscore"
+    report = json.loads((folder / "report.json").read_text())
+    jsonschema.validate(report, report_schema())
+    assert {c["id"] for c in report["cues"]} == {s["cue_id"] for s in report["shots"]}
+    assert set(report["outputs"]) == {"video", "music", "midi", "report"}
+    assert all(Path(p).is_file() for p in report["outputs"].values())
+    info = soundfile.info(folder / "music.wav")
+    assert (info.samplerate, info.channels) == (48000, 2)
+    assert info.duration == pytest.approx(16.0, abs=0.05)
+    assert (folder / "score.mid").read_bytes()[:4] == b"MThd"
+    assert not [p for p in folder.parent.rglob("*.part")]
+
+
+def test_keep_original_audio_adds_the_untouched_soundtrack_as_a_second_track(scored, talking_film):
+    out = scored(talking_film, "--keep-original-audio") / "film.scored.mp4"
+    assert len(stream_durations(out)["audio"]) == 2
+    assert stream_md5(out, "0:a:1") == stream_md5(talking_film, "0:a:0")
+
+
+def test_a_film_without_sound_gets_the_music_alone(scored, cuts_film):
+    out = scored(cuts_film) / "film.scored.mp4"
+    integrated, true_peak = ebur128(out)
+    assert integrated == pytest.approx(-23.0, abs=0.5) and true_peak <= -1.0
+    assert stream_md5(out, "0:v:0") == stream_md5(cuts_film, "0:v:0")
+
+
+def test_the_default_output_sits_beside_the_input_and_the_input_is_untouched(tmp_path, cuts_film):
+    film = tmp_path / "rushes.mp4"
+    film.write_bytes(cuts_film.read_bytes())
+    before = film.read_bytes()
+    assert main(["run", str(film), "-q"]) == 0
+    assert (tmp_path / "rushes.scored.mp4").is_file()
+    assert (tmp_path / "rushes.scored.filmscore" / "report.json").is_file()
+    assert film.read_bytes() == before
+
+
+def _filmscore(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "filmscore", *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "words"),
+    [
+        (lambda f, d: ["-o", str(f)], 5, "never overwrites"),
+        (lambda f, d: ["-o", str(d / "out.avi")], 2, "end -o with one of"),
+        (lambda f, d: ["-o", str(d / "out.webm")], 2, "cannot hold h264"),
+        (lambda f, d: ["--loudness", "loud"], 2, "--loudness"),
+        (lambda f, d: ["--duck-db", "-3"], 2, "--duck-db"),
+        (lambda f, d: ["--soundfont", str(d / "none.sf2")], 3, "no such SoundFont"),
+        (lambda f, d: ["--generator", "nonesuch"], 2, "choose one of symbolic"),
+    ],
+)
+def test_bad_run_arguments_fail_fast_with_one_line(tmp_path, cuts_film, extra, code, words):
+    film = tmp_path / "film.mp4"
+    film.write_bytes(cuts_film.read_bytes())
+    result = _filmscore("run", str(film), *extra(film, tmp_path))
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4"]
+    assert film.read_bytes() == cuts_film.read_bytes()
+
+
+def test_a_run_that_fails_late_leaves_no_output_and_no_temp_files(tmp_path, cuts_film, monkeypatch):
+    import filmscore.run
+
+    def broken_mux(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(filmscore.run, "mux", broken_mux)
+    film = tmp_path / "film.mp4"
+    film.write_bytes(cuts_film.read_bytes())
+    assert main(["run", str(film), "-q", "--report-dir", str(tmp_path / "deep" / "reports")]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4"]
+
+
+def test_the_same_seed_gives_the_same_music_stem(tmp_path, cuts_film):
+    stems = []
+    for name in ("a", "b"):
+        assert main(["run", str(cuts_film), "-q", "--seed", "5", "-o", str(tmp_path / f"{name}.mp4")]) == 0
+        stems.append(soundfile.read(tmp_path / f"{name}.filmscore" / "music.wav")[0])
+    assert np.array_equal(stems[0], stems[1])
