@@ -111,8 +111,8 @@ def sound_affect(sound: ShotSound, has_audio: bool) -> Affect:
 
 
 def audio_emotion(
-    audio: AudioClip, transcript: Transcript, shots: tuple[Shot, ...], has_audio: bool
+    track: SoundTrack, transcript: Transcript, shots: tuple[Shot, ...], has_audio: bool
 ) -> tuple[tuple[Affect, ...], tuple[ShotSound, ...]]:
-    """Rate every shot from the soundtrack. Returns the ratings and the measures behind them."""
-    sounds = shot_sounds(measure_soundtrack(audio), transcript, shots)
+    """Rate every shot from the measured soundtrack. Returns the ratings and the measures behind them."""
+    sounds = shot_sounds(track, transcript, shots)
     return tuple(sound_affect(s, has_audio) for s in sounds), sounds

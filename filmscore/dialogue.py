@@ -81,21 +81,65 @@ def _smooth_regions(
     )
 
 
+Passage = tuple[float, np.ndarray]  # (start_s, 16 kHz mono samples) of one voice-active region
+
+
+def passages(audio: AudioClip, regions: tuple[tuple[float, float], ...]) -> list[Passage]:
+    return [
+        (start_s, audio.samples[int(start_s * SPEECH_SAMPLE_RATE) : int(end_s * SPEECH_SAMPLE_RATE)])
+        for start_s, end_s in regions
+    ]
+
+
+def split_passages(items: list[Passage], count: int) -> list[list[Passage]]:
+    """Consecutive runs of passages with about the same amount of speech each, one per worker."""
+    lengths = np.cumsum([len(samples) for _, samples in items]) if items else np.zeros(0)
+    total = float(lengths[-1]) if len(lengths) else 0.0
+    groups: list[list[Passage]] = [[] for _ in range(count)]
+    for item, ends_at in zip(items, lengths, strict=True):
+        share = min(count - 1, int((ends_at - len(item[1]) / 2) / max(total, 1.0) * count))
+        groups[share].append(item)
+    return [group for group in groups if group]
+
+
+def recognise(
+    items: list[Passage], opts: DialogueOptions, backend: AsrBackend | None = None
+) -> list[Utterance]:
+    """One line of dialogue per passage that holds words, with times on the film's clock."""
+    asr = backend or ASR_BACKENDS.create(opts.asr, **({"model": opts.asr_model} if opts.asr_model else {}))
+    lines = []
+    for start_s, samples in items:
+        words = tuple(
+            Word(w.word, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence)
+            for w in asr.recognise(samples)
+        )
+        if words:
+            lines.append(Utterance(words[0].start_s, words[-1].end_s, " ".join(w.word for w in words), words))
+    return lines
+
+
+def transcribe_passages(items: list[Passage], opts: DialogueOptions) -> Transcript:
+    """A worker's share of the dialogue: its passages recognised by a backend of its own."""
+    asr = ASR_BACKENDS.create(opts.asr, **({"model": opts.asr_model} if opts.asr_model else {}))
+    spans = tuple((start_s, start_s + len(samples) / SPEECH_SAMPLE_RATE) for start_s, samples in items)
+    return Transcript(tuple(recognise(items, opts, asr)), spans, asr.name, asr.language)
+
+
+def merge_transcripts(
+    parts: list[Transcript], regions: tuple[tuple[float, float], ...], opts: DialogueOptions
+) -> Transcript:
+    """The workers' shares in film order, under the full list of voice regions."""
+    if not parts:  # nobody speaks, so no backend ran and no language was heard ("und": undetermined)
+        return Transcript((), regions, opts.asr, "und")
+    lines = tuple(line for part in parts for line in part.utterances)
+    return Transcript(lines, regions, parts[0].backend, parts[0].language)
+
+
 def transcribe(audio: AudioClip, opts: DialogueOptions, backend: AsrBackend | None = None) -> Transcript:
     """Recognise speech in the voice-active regions only, so music and effects are never transcribed."""
     asr = backend or ASR_BACKENDS.create(opts.asr, **({"model": opts.asr_model} if opts.asr_model else {}))
     regions = voice_regions(audio, opts)
-    lines = []
-    for start_s, end_s in regions:
-        chunk = audio.samples[int(start_s * SPEECH_SAMPLE_RATE) : int(end_s * SPEECH_SAMPLE_RATE)]
-        words = tuple(
-            Word(w.word, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence)
-            for w in asr.recognise(chunk)
-        )
-        if words:
-            text = " ".join(w.word for w in words)
-            lines.append(Utterance(words[0].start_s, words[-1].end_s, text, words))
-    return Transcript(tuple(lines), regions, asr.name, asr.language)
+    return Transcript(tuple(recognise(passages(audio, regions), opts, asr)), regions, asr.name, asr.language)
 
 
 def lines_by_shot(transcript: Transcript, shots: tuple[Shot, ...]) -> tuple[str, ...]:

@@ -37,6 +37,10 @@ class MusicGenerator(ABC):
         """Music for the whole film, following the plan's cues."""
 
 
+# The score is rendered in this many pieces at once, one FluidSynth process each. Fixed, not the core
+# count, so the same seed gives the same samples on any machine.
+RENDER_PIECES = 2
+
 GENERATORS: Registry[MusicGenerator] = Registry("music generator")
 GENERATORS.register(
     "symbolic",
@@ -61,11 +65,12 @@ class SymbolicGenerator(MusicGenerator):
 
         from filmscore.midi import to_midi
         from filmscore.render import render_midi
-        from filmscore.symbolic import ComposeOptions, compose
+        from filmscore.symbolic import ComposeOptions, compose, split_notes
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
         midi = to_midi(composition)
-        audio = render_midi(midi, self.soundfont, request.plan.duration_s)
+        pieces = [to_midi(piece) for piece in split_notes(composition, RENDER_PIECES)]
+        audio = render_midi(pieces, self.soundfont, request.plan.duration_s)
         buffer = io.BytesIO()
         midi.save(file=buffer)
         details = {"soundfont": str(self.soundfont.path), "soundfont_origin": self.soundfont.origin}

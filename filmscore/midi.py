@@ -69,7 +69,7 @@ def to_midi(composition: Composition) -> mido.MidiFile:
             "control_change", channel=control.channel, control=control.number, value=control.value
         )
         channels.setdefault(control.channel, []).append((tempo.tick(control.t_s), msg))
-    for note in _without_overlaps(composition.notes):
+    for note in without_overlaps(composition.notes):
         events = channels.setdefault(note.channel, [])
         on = mido.Message("note_on", channel=note.channel, note=note.pitch, velocity=note.velocity)
         off = mido.Message("note_off", channel=note.channel, note=note.pitch, velocity=0)
@@ -85,7 +85,7 @@ def to_midi(composition: Composition) -> mido.MidiFile:
     return midi
 
 
-def _without_overlaps(notes: tuple[Note, ...]) -> list[Note]:
+def without_overlaps(notes: tuple[Note, ...]) -> list[Note]:
     """Shorten a note that would still hold when the same key sounds again on its channel: MIDI cannot
     tell two notes of one key apart, so the first one's note-off would silence the second."""
     result: list[Note] = []

@@ -7,6 +7,7 @@ and the limiter), so an editor can rebalance it against the original soundtrack.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -18,12 +19,13 @@ from filmscore.media import AudioClip
 LOUDNESS_PRESETS = {"ebu": -23.0, "atsc": -24.0, "web": -16.0, "streaming": -14.0}
 LOUDNESS_RANGE = (-40.0, -5.0)  # targets outside this are typing mistakes, not delivery specs
 OVERSAMPLING = 4  # BS.1770-4 true peak: the peak of the signal upsampled four times
+PEAK_TAPS = 48  # BS.1770-4's interpolator length: four phases of 12 taps
 SILENCE_LUFS = -70.0  # BS.1770's absolute gate: quieter than this is no programme at all
 GAIN_ITERATIONS = 4  # the limiter lowers loudness a little; re-aim the gain this many times at most
 LOUDNESS_TOLERANCE_LU = 0.1
 LIMITER_WINDOW_S = 0.02  # the limiter's gain is held over +-20 ms around a peak and smoothed over 20 ms
 CONTROL_RATE = 1000  # samples per second of the ducking envelope before it is stretched to audio rate
-PEAK_BLOCK = 1 << 20  # true peak is measured in blocks of this many samples, to bound memory
+PEAK_BLOCK = 4096  # true peak is interpolated in blocks of this many samples, only where it could matter
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ def mix_under_dialogue(
             break
         gain_db += opts.target_lufs - loudness
         limiter = limiter_gain((bed + stem) * _db(gain_db), rate, ceiling)
+        if limiter.min() >= 1.0:
+            # A pure gain moves BS.1770 loudness by exactly its dB (both gates move with it).
+            loudness = opts.target_lufs
+            break
         loudness = integrated_lufs((bed + stem) * (_db(gain_db) * limiter)[:, None], rate)
         if abs(loudness - opts.target_lufs) <= LOUDNESS_TOLERANCE_LU:
             break
@@ -100,7 +106,7 @@ def mix_under_dialogue(
         mix=AudioClip(mixed, rate),
         stem=AudioClip(final_stem, rate),
         target_lufs=opts.target_lufs,
-        integrated_lufs=integrated_lufs(mixed, rate),
+        integrated_lufs=loudness,
         true_peak_dbtp=true_peak_dbtp(mixed, rate),
         ducking_db=opts.duck_db,
         music_gain_db=music_gain_db,
@@ -161,24 +167,50 @@ def integrated_lufs(samples: np.ndarray, rate: int) -> float:
         return float(meter.integrated_loudness(np.asarray(samples, dtype=np.float64)))
 
 
-def sample_peaks(samples: np.ndarray) -> np.ndarray:
-    """For every sample, the largest absolute value of the 4x-upsampled signal around it, over channels."""
-    from scipy.signal import resample_poly
+@functools.cache
+def _interpolator() -> tuple[np.ndarray, float]:
+    """The 4x true-peak interpolator in BS.1770-4's shape (48 taps, four phases of 12), as a (12, 4)
+    matrix with one column per phase, and the largest L1 norm of a phase: no output of a phase can
+    exceed that norm times the largest input sample it reads."""
+    from scipy.signal import firwin
 
-    frames = samples if samples.ndim == 2 else samples[:, None]
-    overlap = 64  # enough context for the interpolation filter at block edges
-    peaks = np.empty(len(frames), dtype=np.float32)
+    taps = firwin(PEAK_TAPS, 1 / OVERSAMPLING, window=("kaiser", 8.0)) * OVERSAMPLING
+    phases = np.stack([taps[k::OVERSAMPLING][::-1] for k in range(OVERSAMPLING)], axis=1).astype(np.float32)
+    return phases, float(np.abs(phases).sum(axis=0).max())
+
+
+def sample_peaks(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """For every sample, the largest absolute value of the 4x-upsampled signal around it, over channels.
+
+    The interpolation is only computed in blocks where it could reach `floor`; elsewhere the sample's
+    own magnitude stands in (a lower bound). Callers that only care about peaks above a level (the
+    limiter, or the maximum) pass it, and quiet passages cost nothing.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    frames = np.asarray(samples if samples.ndim == 2 else samples[:, None], dtype=np.float32)
+    peaks = np.abs(frames).max(axis=1)
+    phases, gain_bound = _interpolator()
+    reach = phases.shape[0]  # input samples each output reads
+    half = reach // 2
+    padded = np.concatenate([np.zeros((half, frames.shape[1]), np.float32), frames,
+                             np.zeros((reach - half, frames.shape[1]), np.float32)])  # fmt: skip
     for start in range(0, len(frames), PEAK_BLOCK):
-        lo, hi = max(0, start - overlap), min(len(frames), start + PEAK_BLOCK + overlap)
-        up = np.abs(resample_poly(frames[lo:hi], OVERSAMPLING, 1, axis=0))
-        per_sample = up.reshape(hi - lo, OVERSAMPLING, -1).max(axis=(1, 2))
         end = min(len(frames), start + PEAK_BLOCK)
-        peaks[start:end] = per_sample[start - lo : end - lo]
+        if peaks[max(0, start - reach) : end + reach].max() * gain_bound < floor:
+            continue
+        for channel in range(frames.shape[1]):
+            windows = sliding_window_view(padded[start : end + reach - 1, channel], reach)
+            interpolated = np.abs(windows @ phases).max(axis=1)
+            np.maximum(peaks[start:end], interpolated, out=peaks[start:end])
     return peaks
 
 
 def true_peak_dbtp(samples: np.ndarray, rate: int) -> float:
-    peak = float(sample_peaks(samples).max()) if len(samples) else 0.0
+    if not len(samples):
+        return -math.inf
+    # The true peak is at least the largest sample, so only blocks that could beat that are interpolated.
+    peak = float(sample_peaks(samples, floor=float(np.abs(samples).max())).max())
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
@@ -191,7 +223,7 @@ def limiter_gain(samples: np.ndarray, rate: int, ceiling: float) -> np.ndarray:
     """
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    peaks = sample_peaks(samples)
+    peaks = sample_peaks(samples, floor=ceiling)
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9)).astype(np.float32)
     if need.min() >= 1.0:
         return np.ones(len(samples), dtype=np.float32)

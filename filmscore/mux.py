@@ -14,6 +14,8 @@ from filmscore.media import MediaInfo, require_program
 
 SCORED_SUFFIX = ".scored"
 AUDIO_BITRATE = "256k"  # AAC at 256 kb/s stereo: transparent for a film mix
+# No "-movflags +faststart": it rewrites the whole file a second time (minutes for a feature film), and
+# editing systems read the index wherever it sits.
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,6 @@ def mux(info: MediaInfo, mix_wav: Path, target: Path, output_suffix: str, keep_o
         "-map_metadata", "0",
         "-metadata:s:a:0", "title=Scored mix (filmscore)", "-disposition:a:0", "default",
         *(["-metadata:s:a:1", "title=Original soundtrack", "-disposition:a:1", "0"] if keep else []),
-        *(["-movflags", "+faststart"] if container.ffmpeg_format in ("mp4", "mov") else []),
         "-f", container.ffmpeg_format, str(target),
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -11,9 +11,18 @@ from pathlib import Path
 
 from filmscore.affect import Affect
 from filmscore.asr import ASR_BACKENDS
-from filmscore.audio_emotion import ShotSound, audio_emotion
+from filmscore.audio_emotion import ShotSound, audio_emotion, measure_soundtrack
 from filmscore.decode import DecodeOptions, analysis_geometry, scan
-from filmscore.dialogue import DialogueOptions, Transcript, lines_by_shot, transcribe
+from filmscore.dialogue import (
+    DialogueOptions,
+    Transcript,
+    lines_by_shot,
+    merge_transcripts,
+    passages,
+    split_passages,
+    transcribe_passages,
+    voice_regions,
+)
 from filmscore.fusion import FusionOptions, ShotEmotion, TimelinePoint, fuse, timeline
 from filmscore.media import MediaInfo, extract_audio, probe
 from filmscore.progress import Progress
@@ -21,6 +30,10 @@ from filmscore.shots import Shot, ShotAnalyser, ShotOptions
 from filmscore.text_emotion import TEXT_EMOTION_BACKENDS, TextEmotionBackend
 from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
 
+# Speech is recognised in this many worker processes, each given consecutive passages with about the same
+# amount of speech. Two keep both cores of a small machine busy once the picture pass ends; fixed rather
+# than the core count, so a film gets the same transcript on any machine.
+ASR_WORKERS = 2
 AUDIO_EMOTION_METHOD = "prosody"  # loudness plus pitch and speech-rate prosody (embedded)
 
 
@@ -57,11 +70,14 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
         text_backend = TEXT_EMOTION_BACKENDS.create(opts.text_emotion)
         visual_backend = VISUAL_EMOTION_BACKENDS.create(opts.visual_emotion)
         ASR_BACKENDS.require(opts.dialogue.asr)
-    # Dialogue runs in a process of its own, on the second core, while the single decode pass feeds every
-    # visual analyser. A thread would not do: PocketSphinx holds the GIL while it decodes. "spawn" because
-    # forking a process that already runs BLAS threads is unsafe.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending_transcript = pool.submit(transcribe, speech_audio, opts.dialogue)
+        regions = voice_regions(speech_audio, opts.dialogue)
+    # Speech is recognised in worker processes while the single decode pass feeds every visual analyser,
+    # and the soundtrack is measured after it. A thread would not do: PocketSphinx holds the GIL while it
+    # decodes. "spawn" because forking a process that already runs BLAS threads is unsafe.
+    batches = split_passages(passages(speech_audio, regions), ASR_WORKERS)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, len(batches)), mp_context=context) as pool:
+        pending = [pool.submit(transcribe_passages, batch, opts.dialogue) for batch in batches]
         with progress.stage("pictures and shots"):
             geometry = analysis_geometry(info, opts.decode)
             shot_analyser = ShotAnalyser(geometry.fps, opts.shots)
@@ -69,12 +85,15 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
             analysers = [shot_analyser, *visual_backend.analysers(geometry, expected)]
             scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
             shots = shot_analyser.shots()
+        with progress.stage("soundtrack"):
+            # Pitch and loudness need no words, so they are measured while the worker still transcribes.
+            track = measure_soundtrack(speech_audio)
         with progress.stage("dialogue"):
-            transcript = pending_transcript.result()
+            transcript = merge_transcripts([part.result() for part in pending], regions, opts.dialogue)
     with progress.stage("emotion"):
         text = text_emotion(transcript, shots, text_backend)
         visual = visual_backend.estimate(shots)
-        audio, sounds = audio_emotion(speech_audio, transcript, shots, info.has_audio)
+        audio, sounds = audio_emotion(track, transcript, shots, info.has_audio)
         emotions = fuse(shots, text, visual, audio)
         points = timeline(emotions, info.duration_s, opts.fusion)
     return Analysis(

@@ -7,8 +7,9 @@ and fade over the start of the next cue: the crossfade happens in the arrangemen
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -110,6 +111,18 @@ def compose(plan: CuePlan, speech: tuple[tuple[float, float], ...], opts: Compos
         ),
         end_s=plan.duration_s,
     )
+
+
+def split_notes(composition: Composition, pieces: int) -> list[Composition]:
+    """The composition cut into `pieces` runs of consecutive notes (by start time), each keeping every
+    control and program change, so the pieces render separately and sum to the whole. Notes are made
+    overlap-free first, as the whole file would be, so a note cut short by its own key's next strike is
+    cut short in its piece too."""
+    from filmscore.midi import without_overlaps
+
+    notes = sorted(without_overlaps(composition.notes), key=lambda n: (n.start_s, n.channel, n.pitch))
+    bounds = np.linspace(0, len(notes), pieces + 1).round().astype(int)
+    return [replace(composition, notes=tuple(notes[a:b])) for a, b in itertools.pairwise(bounds)]
 
 
 def score_beats(plan: CuePlan) -> tuple[float, ...]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import jiwer
+import numpy as np
 import pytest
 import soundfile
 
@@ -70,3 +71,21 @@ def test_lines_are_split_at_cuts(mood_films):
     first, second = lines_by_shot(transcript, shots)
     assert first and second
     assert f"{first} {second}".split() == [w.word for w in words]
+
+
+def test_passages_are_shared_between_workers_in_order_and_by_amount_of_speech():
+    from filmscore.dialogue import split_passages
+
+    items = [(float(i), np.zeros(16000 * n, dtype=np.float32)) for i, n in enumerate([1, 1, 1, 1, 4])]
+    groups = split_passages(items, 2)
+    assert [start for group in groups for start, _ in group] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [len(g) for g in groups] == [4, 1]  # four seconds each side
+    assert split_passages([], 2) == []
+    assert len(split_passages(items[:1], 2)) == 1
+
+
+def test_a_silent_film_has_an_empty_transcript_in_no_language():
+    from filmscore.dialogue import merge_transcripts
+
+    transcript = merge_transcripts([], (), DialogueOptions())
+    assert transcript.utterances == () and transcript.language == "und"
