@@ -37,8 +37,8 @@ PROGRESSIONS: dict[tuple[str, str], tuple[tuple[Chord, ...], ...]] = {
         ((0, "maj"), (5, "add9"), (0, "maj"), (7, "dom7")),
     ),
     ("calm", "major"): (
-        ((0, "maj7"), (5, "maj7"), (9, "min7"), (7, "sus4")),
-        ((0, "add9"), (4, "min7"), (5, "maj7"), (7, "dom7")),
+        ((0, "add9"), (5, "maj7"), (0, "maj"), (7, "sus4")),
+        ((0, "maj"), (5, "add9"), (9, "min7"), (7, "dom7")),
     ),
     ("neutral", "major"): (
         ((0, "maj"), (9, "min"), (5, "maj"), (7, "sus4")),

@@ -1,0 +1,113 @@
+"""What the benchmarks share: the self-made clip, measuring one kind of work in a fresh process (so peak
+memory is that work's alone), keeping the fastest of several runs, and the results table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+MEMORY_KEYS = ("wall_s", "peak_rss_mb", "child_peak_rss_mb")
+LINES = [
+    ("Good morning! What a wonderful day. I am so happy you came.", "happy"),
+    ("I have bad news. Your old friend died last night.", "sad"),
+    ("Run! Get out! The fire is coming, hurry!", "frightened"),
+    ("Rest now. It is quiet and calm. Everything will be fine.", "calm"),
+]
+PICTURES = ["warm", "testcard", "grey", "bars", "night", "zoom", "dark", "bright_motion"]
+
+
+def make_clip(seconds: float, size: tuple[int, int], target: Path) -> Path:
+    """5-second shots with hard cuts, a spoken line in every other one."""
+    from filmscore.synthetic import Line, ShotSpec, make_film
+
+    shots, t, i = [], 0.0, 0
+    while t < seconds - 0.01:
+        length = min(5.0, seconds - t)
+        text, voice = LINES[i % len(LINES)]
+        line = Line(text, voice) if i % 2 == 0 else None
+        shots.append(ShotSpec(PICTURES[i % len(PICTURES)], length, line))
+        t, i = t + length, i + 1
+    return make_film(target, shots, size=size, fps=25.0)
+
+
+def parse_args(doc: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; the fastest is kept")
+    parser.add_argument("--one", nargs=2, metavar=("KIND", "CLIP"), help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def timed(work: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """Wall time and peak memory (this process and its children) of `work`, with its stage times."""
+    start = time.perf_counter()
+    stages = work()
+    wall = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"wall_s": wall, "peak_rss_mb": own, "child_peak_rss_mb": children, **stages}
+
+
+def plain_decode(clip: Path) -> dict[str, float]:
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(clip), "-f", "null", "-"], check=True)
+    return {}
+
+
+def run_benchmark(
+    script: str, args: argparse.Namespace, kinds: tuple[str, ...], measure: Callable[[str, Path], dict]
+) -> dict[str, Any]:
+    """In the child (--one) measure one kind and print it; in the parent, measure every kind in fresh
+    processes, keep the fastest of --repeat, and return the summary (the child exits instead)."""
+    if args.one:
+        print(json.dumps(measure(args.one[0], Path(args.one[1]))))
+        sys.exit(0)
+    width, height = (int(v) for v in args.size.split("x"))
+    RESULTS.mkdir(exist_ok=True)
+    clip = RESULTS / f"clip-{args.size}-{args.seconds:g}s.mp4"
+    if not clip.exists():
+        make_clip(args.seconds, (width, height), clip)
+
+    def fresh(kind: str) -> dict[str, float]:
+        cmd = [sys.executable, script, "--one", kind, str(clip)]
+        return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+    results = {
+        kind: min((fresh(kind) for _ in range(args.repeat)), key=lambda r: r["wall_s"]) for kind in kinds
+    }
+    decode_s = results["decode"]["wall_s"]
+    return {
+        "clip": {"seconds": args.seconds, "size": args.size, "fps": 25},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "results": results,
+        "x_decode": {k: r["wall_s"] / decode_s for k, r in results.items()},
+        "x_realtime": {k: args.seconds / r["wall_s"] for k, r in results.items()},
+    }
+
+
+def stages_of(result: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in result.items() if k not in MEMORY_KEYS}
+
+
+def report(summary: dict[str, Any], name: str) -> None:
+    """Save the summary as results/<name>-<size>-<seconds>s.json and print the table."""
+    clip = summary["clip"]
+    (RESULTS / f"{name}-{clip['size']}-{clip['seconds']:g}s.json").write_text(json.dumps(summary, indent=2))
+    print(f"{clip['seconds']:g} s clip at {clip['size']}, {summary['machine']['cpus']} CPUs")
+    print("| measurement | wall s | x plain decode | x real time | peak RSS MB |")
+    print("|---|---|---|---|---|")
+    for kind, r in summary["results"].items():
+        print(
+            f"| {kind} | {r['wall_s']:.2f} | {summary['x_decode'][kind]:.2f} | "
+            f"{summary['x_realtime'][kind]:.1f} | {max(r['peak_rss_mb'], r['child_peak_rss_mb']):.0f} |"
+        )
