@@ -37,7 +37,7 @@ ROLE_PAN = {"pad": 64, "bass": 60, "accompaniment": 44, "melody": 80, "timpani":
 # Centre of each melody instrument's singing range (MIDI pitch): flute, oboe, clarinet, horn, cello.
 MELODY_CENTRE = {73: 79, 68: 74, 71: 67, 60: 62, 42: 57}
 RINGING = {0, 46}  # piano and harp: let arpeggio notes ring over the next ones
-SPEECH_MARGIN_S = 0.3  # melody notes this close to speech are dropped (no melody in the vocal range)
+SPEECH_MARGIN_S = 0.2  # no melody this close to dialogue (the voice regions already carry 0.15 s padding)
 FAST_TEMPO_BPM = 140.0  # above this, each chord lasts two bars, so harmony keeps a human pace
 TENSE = 0.4  # tension above which the arrangement turns to pedal, ostinato and low strings
 CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_REVERB, CC_CHORUS = 7, 10, 11, 91, 93
@@ -305,27 +305,48 @@ def _melody(
     opts: ComposeOptions,
     parts: _Parts,
 ) -> None:
-    """The motif and its answer, in phrases that alternate with rests (every phrase when the film is
-    lively). Notes that would sit under dialogue are left out."""
-    phrase_bars = 4 if cue.arousal < -0.4 else 1 if cue.arousal > 0.5 else 2
-    phrase_beats = phrase_bars * cue.meter
-    block = 2 * phrase_beats
+    """The motif, then its answer, in phrase-long slots. A slot with dialogue in it stays silent
+    as a whole: the theme is heard between lines, never as fragments under one. When the gaps are too
+    short for the cue's phrase length, the motif is played at half the length or in one bar (diminution)."""
+    preferred = 4 if cue.arousal < -0.4 else 1 if cue.arousal > 0.5 else 2
+    for bars in dict.fromkeys((preferred, max(1, preferred // 2), 1)):
+        notes = _phrases(
+            cue, spans, chords, clock, motif, speech if opts.thin_under_speech else (), channel, bars
+        )
+        if notes:
+            parts.notes.extend(notes)
+            return
+
+
+def _phrases(
+    cue: Cue,
+    spans: list[tuple[int, int]],
+    chords: list[Chord],
+    clock: _Clock,
+    motif: Motif,
+    speech: tuple[tuple[float, float], ...],
+    channel: int,
+    bars: int,
+) -> list[Note]:
+    """Statement and answer alternate, each on the first beat where it fits between lines of dialogue;
+    after each pair the melody rests for a phrase unless the film is lively."""
+    phrase_beats = bars * cue.meter
     centre = MELODY_CENTRE.get(cue.instruments.melody, 72)
-    for block_start in range(0, clock.beats - phrase_beats + 1, block):
-        if (block_start // block) % 2 and cue.arousal <= 0.3:
-            continue  # let the film breathe between statements
-        for answer in (False, True):
-            start_beat = block_start + (phrase_beats if answer else 0)
-            if start_beat + phrase_beats > clock.beats:
-                break
-            chord = _chord_at(spans, chords, start_beat)
-            root_degree = degree_of(cue.tonic, cue.mode, chord_pitch_classes(cue.tonic, chord)[0])
-            line = vary_motif(motif, cue.tension, answer)
-            for note in _realise(
-                line, cue, chord, root_degree, start_beat, phrase_beats, clock, channel, centre
-            ):
-                if not (opts.thin_under_speech and _under_speech(note, speech)):
-                    parts.notes.append(note)
+    notes: list[Note] = []
+    played, start_beat = 0, 0
+    while start_beat + phrase_beats <= clock.beats:
+        chord = _chord_at(spans, chords, start_beat)
+        root_degree = degree_of(cue.tonic, cue.mode, chord_pitch_classes(cue.tonic, chord)[0])
+        line = vary_motif(motif, cue.tension, answer=played % 2 == 1)
+        phrase = _realise(line, cue, chord, root_degree, start_beat, phrase_beats, clock, channel, centre)
+        if any(_under_speech(note, speech) for note in phrase):
+            start_beat += 1  # try the next beat: a phrase may start off the bar, like a pickup
+            continue
+        notes.extend(phrase)
+        played += 1
+        rest = played % 2 == 0 and cue.arousal <= 0.3
+        start_beat += phrase_beats * (2 if rest else 1)
+    return notes
 
 
 def _chord_at(spans: list[tuple[int, int]], chords: list[Chord], beat: int) -> Chord:

