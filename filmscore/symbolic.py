@@ -40,6 +40,7 @@ RINGING = {0, 46}  # piano and harp: let arpeggio notes ring over the next ones
 SPEECH_MARGIN_S = 0.2  # no melody this close to dialogue (the voice regions already carry 0.15 s padding)
 FAST_TEMPO_BPM = 140.0  # above this, each chord lasts two bars, so harmony keeps a human pace
 TENSE = 0.4  # tension above which the arrangement turns to pedal, ostinato and low strings
+RELEASE_S = 0.5  # a typical GM release tail: a note keeps its voice this long after it ends
 CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_REVERB, CC_CHORUS = 7, 10, 11, 91, 93
 
 
@@ -114,14 +115,17 @@ def compose(plan: CuePlan, speech: tuple[tuple[float, float], ...], opts: Compos
 
 
 def split_notes(composition: Composition, pieces: int) -> list[Composition]:
-    """The composition cut into `pieces` runs of consecutive notes (by start time), each keeping every
-    control and program change, so the pieces render separately and sum to the whole. Notes are made
-    overlap-free first, as the whole file would be, so a note cut short by its own key's next strike is
-    cut short in its piece too."""
+    """The composition cut into `pieces` runs of consecutive notes (by start time) with about the same
+    sounding time each (what a synthesiser's work grows with), each keeping every control and program
+    change, so the pieces render separately and sum to the whole. Notes are made overlap-free first, as
+    the whole file would be, so a note cut short by its own key's next strike is cut short in its piece
+    too."""
     from filmscore.midi import without_overlaps
 
     notes = sorted(without_overlaps(composition.notes), key=lambda n: (n.start_s, n.channel, n.pitch))
-    bounds = np.linspace(0, len(notes), pieces + 1).round().astype(int)
+    work = np.cumsum([n.end_s - n.start_s + RELEASE_S for n in notes]) if notes else np.zeros(0)
+    cuts = np.searchsorted(work, np.linspace(0, work[-1] if len(work) else 0, pieces + 1)[1:-1])
+    bounds = [0, *cuts.tolist(), len(notes)]
     return [replace(composition, notes=tuple(notes[a:b])) for a, b in itertools.pairwise(bounds)]
 
 
