@@ -147,3 +147,55 @@ def test_pieces_rendered_apart_sum_to_the_whole_score():
     assert sum(len(p.notes) for p in split_notes(composition, 2)) == len(composition.notes)
     # Synthesis is linear in its voices: what differs is rounding, at least 60 dB under the music.
     assert np.abs(whole - pieces).max() < 1e-3 * np.abs(whole).max()
+
+
+def _two_cue_composition():
+    shots = emotions([(8, 0.6, -0.5), (8, -0.6, 0.7)])  # calm G major, then tense D minor
+    plan = plan_cues(shots, flat_timeline(shots), 16.0)
+    assert [c.key for c in plan.cues] == ["G major", "D minor"]
+    return plan, compose(plan, (), ComposeOptions(crossfade_s=1.5))
+
+
+def test_the_outgoing_cue_rings_and_fades_over_the_next_one():
+    from filmscore.symbolic import CC_EXPRESSION, CHANNEL_BANKS
+
+    plan, composition = _two_cue_composition()
+    cut = plan.cues[1].start_s
+    first_pad, second_pad = CHANNEL_BANKS[0][0], CHANNEL_BANKS[1][0]
+    ringing = [n for n in composition.notes if n.channel == first_pad and n.start_s < cut < n.end_s]
+    assert ringing and max(n.end_s for n in ringing) == pytest.approx(cut + 1.5)
+    fade = [
+        c
+        for c in composition.controls
+        if c.channel == first_pad and c.number == CC_EXPRESSION and c.t_s > cut
+    ]
+    assert [c.value for c in fade] == sorted((c.value for c in fade), reverse=True) and fade[-1].value == 0
+    assert any(n.channel == second_pad and n.start_s == pytest.approx(cut) for n in composition.notes)
+
+
+def test_the_last_chord_before_a_new_key_is_its_dominant_seventh():
+    from filmscore.symbolic import CHANNEL_BANKS
+
+    plan, composition = _two_cue_composition()
+    cut = plan.cues[1].start_s
+    last_bar = plan.cues[0].beat_times[-1 - plan.cues[0].meter]
+    pad = {
+        n.pitch % 12
+        for n in composition.notes
+        if n.channel == CHANNEL_BANKS[0][0] and n.start_s >= last_bar - 1e-6 and n.start_s < cut
+    }
+    assert pad == {9, 1, 4, 7}  # A7 (A C# E G): the dominant of D minor, with its leading tone C#
+
+
+def test_a_strong_hit_gets_a_timpani_roll_and_a_cymbal_on_the_cut():
+    from filmscore.symbolic import CRASH, DRUM_CHANNEL
+
+    shots = emotions([(6, 0.0, -0.6), (6, -0.2, 0.7)])
+    plan = plan_cues(shots, flat_timeline(shots), 12.0)
+    (hit,) = [h for h in plan.hits if h.strength >= 0.6]
+    composition = compose(plan, (), ComposeOptions())
+    timpani = [n for n in composition.notes if n.channel in (4, 10) and hit.t_s - 1.0 < n.start_s <= hit.t_s]
+    assert len(timpani) >= 10 and timpani[-1].velocity == max(n.velocity for n in timpani)
+    assert any(
+        n.channel == DRUM_CHANNEL and n.pitch == CRASH and n.start_s == hit.t_s for n in composition.notes
+    )
