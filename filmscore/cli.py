@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
             "folder holding report.json, the music stem music.wav and the score as score.mid."
         ),
     )
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="rebuild a report folder's files (CSV, subtitles, markers) from its report.json",
+        description="Rebuild every editor file in a report folder from its report.json, running no model.",
+    )
+    report.add_argument("report_dir", type=Path, metavar="REPORT_DIR", help="a folder made by analyze or run")
     run.add_argument("-o", "--output", type=Path, metavar="FILE",
                      help="the scored film (default: INPUT_STEM.scored.mp4 beside the input)")  # fmt: skip
     run.add_argument("--report-dir", type=Path, metavar="DIR",
@@ -194,7 +201,19 @@ def run_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"analyze": run_analyze, "run": run_score}
+def run_report(args: argparse.Namespace) -> int:
+    from filmscore.errors import InputError
+    from filmscore.report import rebuild_report_folder
+
+    if not args.report_dir.is_dir():
+        raise InputError(f"{args.report_dir} is not a folder. Give a report folder made by analyze or run.")
+    written = rebuild_report_folder(args.report_dir)
+    if not args.quiet:
+        print(f"rebuilt {', '.join(p.name for p in written)} in {args.report_dir}")
+    return EXIT_OK
+
+
+COMMANDS = {"analyze": run_analyze, "run": run_score, "report": run_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

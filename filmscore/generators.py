@@ -73,5 +73,10 @@ class SymbolicGenerator(MusicGenerator):
         audio = render_midi(pieces, self.soundfont, request.plan.duration_s)
         buffer = io.BytesIO()
         midi.save(file=buffer)
-        details = {"soundfont": str(self.soundfont.path), "soundfont_origin": self.soundfont.origin}
+        details = {
+            "soundfont": str(self.soundfont.path),
+            "soundfont_origin": self.soundfont.origin,
+            "licence": f"composed by filmscore's symbolic generator (no model weights); samples: "
+            f"{self.soundfont.licence}",
+        }
         return Music(audio, buffer.getvalue(), details)

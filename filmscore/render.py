@@ -31,6 +31,14 @@ SYSTEM_SOUNDFONTS = (
 RENDER_TIMEOUT_FACTOR = 2.0  # a render may take this many times the music's length (plus a minute)
 
 
+# Licences of the SoundFonts filmscore finds by itself (see models/manifest.toml). Rendering through a
+# SoundFont makes its samples part of the music, so a cue sheet names the licence.
+SOUNDFONT_LICENCES = {
+    "FluidR3_GM.sf2": "MIT (FluidR3_GM SoundFont)",
+    "TimGM6mb.sf2": "GPL-2.0-or-later (TimGM6mb SoundFont)",
+}
+
+
 @dataclass(frozen=True)
 class SoundFont:
     path: Path
@@ -39,6 +47,12 @@ class SoundFont:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def licence(self) -> str:
+        if self.origin != "user" and self.path.name in SOUNDFONT_LICENCES:
+            return SOUNDFONT_LICENCES[self.path.name]
+        return f"unknown: check the licence of {self.path.name}"
 
 
 def find_soundfont(user_path: Path | None = None) -> SoundFont:

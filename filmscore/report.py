@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from filmscore import __version__
 from filmscore.affect import Affect
-from filmscore.atomic import write_text_atomic
+from filmscore.atomic import OutputSet
+from filmscore.deliverables import build_deliverables
 from filmscore.dialogue import lines_by_shot
+from filmscore.errors import InputError, OutputError
 from filmscore.pipeline import Analysis
 
 if TYPE_CHECKING:
@@ -101,8 +103,56 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
 
 
 def write_report(analysis: Analysis, report_dir: Path) -> Path:
-    target = report_dir / REPORT_NAME
-    write_text_atomic(target, json.dumps(report_dict(analysis), indent=2, ensure_ascii=False) + "\n")
+    """report.json and the editor deliverables, published together."""
+    with OutputSet() as outputs:
+        stage_report_folder(report_dict(analysis), report_dir, outputs)
+    return report_dir / REPORT_NAME
+
+
+def stage_report_folder(report: dict[str, Any], report_dir: Path, outputs: OutputSet) -> list[Path]:
+    """Stage report.json and every deliverable the report gives into `outputs`."""
+    files = {
+        REPORT_NAME: json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+        **build_deliverables(report),
+    }
+    return [_stage_text(outputs, report_dir / name, text) for name, text in files.items()]
+
+
+def rebuild_report_folder(report_dir: Path) -> list[Path]:
+    """Write every deliverable again from the folder's report.json, running no model."""
+    report = read_report(report_dir)
+    with OutputSet() as outputs:
+        written = [
+            _stage_text(outputs, report_dir / name, text) for name, text in build_deliverables(report).items()
+        ]
+    return written
+
+
+def read_report(report_dir: Path) -> dict[str, Any]:
+    """A report folder's report.json, checked against the schema."""
+    import jsonschema
+
+    path = report_dir / REPORT_NAME
+    if not path.is_file():
+        raise InputError(
+            f"{report_dir} has no {REPORT_NAME}. Give a folder made by filmscore analyze or run."
+        )
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.validate(report, report_schema())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}). Run filmscore analyze or run again.") from None
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "top level"
+        raise InputError(f"{path} does not match the report schema at {where}: {exc.message}.") from None
+    return report
+
+
+def _stage_text(outputs: OutputSet, target: Path, text: str) -> Path:
+    try:
+        outputs.stage(target).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror}. Check the folder and free space.") from exc
     return target
 
 
@@ -157,8 +207,8 @@ def _finite(value: float) -> float | None:
     return _r(value) if math.isfinite(value) else None
 
 
-def write_scored_report(scored: ScoredFilm, target: Path) -> None:
-    """Write to `target` as is: the caller stages it with the run's other outputs."""
-    target.write_text(
-        json.dumps(scored_report_dict(scored), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+def stage_scored_report(scored: ScoredFilm, report_dir: Path, outputs: OutputSet) -> list[Path]:
+    """Stage the run's report.json and deliverables with the run's other outputs."""
+    report = scored_report_dict(scored)
+    report["outputs"].update({name: str(report_dir / name) for name in build_deliverables(report)})
+    return stage_report_folder(report, report_dir, outputs)

@@ -58,7 +58,7 @@ class ScoredFilm:
 def score_film(
     input_path: Path, output: Path, report_dir: Path, opts: RunOptions, progress: Progress
 ) -> ScoredFilm:
-    from filmscore.report import REPORT_NAME, write_scored_report
+    from filmscore.report import REPORT_NAME, stage_scored_report
 
     generator = _generator(opts)  # before the analysis, so a missing dependency fails at once
     analysis = analyze(input_path, opts.analyze, progress)
@@ -84,7 +84,7 @@ def score_film(
         if music.midi:
             outputs.stage(paths["midi"]).write_bytes(music.midi)
         scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
-        write_scored_report(scored, outputs.stage(paths["report"]))
+        stage_scored_report(scored, report_dir, outputs)
     return scored
 
 
