@@ -12,7 +12,7 @@ from pathlib import Path
 from filmscore.affect import Affect
 from filmscore.asr import ASR_BACKENDS
 from filmscore.audio_emotion import ShotSound, audio_emotion, measure_soundtrack
-from filmscore.decode import DecodeOptions, analysis_geometry, scan
+from filmscore.decode import DecodeOptions, FrameAnalyser, analysis_geometry, scan
 from filmscore.dialogue import (
     DialogueOptions,
     Transcript,
@@ -28,6 +28,7 @@ from filmscore.media import MediaInfo, extract_audio, probe
 from filmscore.progress import Progress
 from filmscore.shots import Shot, ShotAnalyser, ShotOptions
 from filmscore.text_emotion import TEXT_EMOTION_BACKENDS, TextEmotionBackend
+from filmscore.thumbnails import ThumbnailAnalyser
 from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
 
 # Speech is recognised in this many worker processes, each given consecutive passages with about the same
@@ -59,6 +60,7 @@ class Analysis:
     sounds: tuple[ShotSound, ...]
     pictures: tuple[dict[str, float], ...]  # the visual backend's per-shot measures, when it keeps them
     backends: dict[str, str]
+    thumbnails: tuple[bytes, ...] = ()  # a JPEG per shot, from the shared decode
 
 
 def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) -> Analysis:
@@ -82,7 +84,9 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
             geometry = analysis_geometry(info, opts.decode)
             shot_analyser = ShotAnalyser(geometry.fps, opts.shots)
             expected = round(info.duration_s * geometry.fps) + 1
-            analysers = [shot_analyser, *visual_backend.analysers(geometry, expected)]
+            thumbnails = ThumbnailAnalyser(geometry.fps)
+            analysers: list[FrameAnalyser] = [shot_analyser, thumbnails]
+            analysers += visual_backend.analysers(geometry, expected)
             scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
             shots = shot_analyser.shots()
         with progress.stage("soundtrack"):
@@ -104,6 +108,7 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
         timeline=points,
         sounds=sounds,
         pictures=visual_backend.shot_details(),
+        thumbnails=thumbnails.for_shots(shots),
         backends={
             "asr": transcript.backend,
             "text_emotion": text_backend.name,

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 REPORT_NAME = "report.json"
+HTML_NAME = "report.html"
+THUMBNAIL_FOLDER = "thumbnails"
 
 
 def _source(reading: Affect | None) -> dict[str, float] | None:
@@ -72,6 +74,7 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
                     "words_per_s": None if sound.words_per_s is None else _r(sound.words_per_s),
                 },
                 "picture": picture,
+                **_thumbnail_entry(analysis, e.shot.index),
             }
             for e, line, sound, picture in zip(
                 analysis.emotions,
@@ -103,29 +106,54 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
 
 
 def write_report(analysis: Analysis, report_dir: Path) -> Path:
-    """report.json and the editor deliverables, published together."""
+    """report.json, the thumbnails and the editor deliverables, published together."""
     with OutputSet() as outputs:
-        stage_report_folder(report_dict(analysis), report_dir, outputs)
+        stage_report_folder(report_dict(analysis), report_dir, outputs, thumbnail_files(analysis))
     return report_dir / REPORT_NAME
 
 
-def stage_report_folder(report: dict[str, Any], report_dir: Path, outputs: OutputSet) -> list[Path]:
-    """Stage report.json and every deliverable the report gives into `outputs`."""
-    files = {
-        REPORT_NAME: json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-        **build_deliverables(report),
-    }
-    return [_stage_text(outputs, report_dir / name, text) for name, text in files.items()]
+def thumbnail_path(index: int) -> str:
+    return f"{THUMBNAIL_FOLDER}/shot-{index + 1:04d}.jpg"
+
+
+def _thumbnail_entry(analysis: Analysis, index: int) -> dict[str, str]:
+    has_one = index < len(analysis.thumbnails) and analysis.thumbnails[index]
+    return {"thumbnail": thumbnail_path(index)} if has_one else {}
+
+
+def thumbnail_files(analysis: Analysis) -> dict[str, bytes]:
+    """The shots' thumbnails by their path in the report folder (shots without one are left out)."""
+    return {thumbnail_path(i): jpeg for i, jpeg in enumerate(analysis.thumbnails) if jpeg}
+
+
+def stage_report_folder(
+    report: dict[str, Any], report_dir: Path, outputs: OutputSet, images: dict[str, bytes]
+) -> list[Path]:
+    """Stage report.json, the thumbnails, every deliverable the report gives, and report.html."""
+    written = [_stage(outputs, report_dir / name, data) for name, data in images.items()]
+    files = {REPORT_NAME: json.dumps(report, indent=2, ensure_ascii=False) + "\n"}
+    files.update(_pages(report, images, report_dir))
+    return written + [
+        _stage(outputs, report_dir / name, text.encode("utf-8")) for name, text in files.items()
+    ]
+
+
+def _pages(report: dict[str, Any], images: dict[str, bytes], report_dir: Path) -> dict[str, str]:
+    from filmscore.html_report import report_html
+
+    return {**build_deliverables(report), HTML_NAME: report_html(report, images, report_dir)}
 
 
 def rebuild_report_folder(report_dir: Path) -> list[Path]:
-    """Write every deliverable again from the folder's report.json, running no model."""
+    """Write every deliverable and report.html again from the folder's report.json, running no model."""
     report = read_report(report_dir)
+    images = {}
+    for shot in report["shots"]:
+        if "thumbnail" in shot and (report_dir / shot["thumbnail"]).is_file():
+            images[shot["thumbnail"]] = (report_dir / shot["thumbnail"]).read_bytes()
     with OutputSet() as outputs:
-        written = [
-            _stage_text(outputs, report_dir / name, text) for name, text in build_deliverables(report).items()
-        ]
-    return written
+        pages = _pages(report, images, report_dir)
+        return [_stage(outputs, report_dir / name, text.encode("utf-8")) for name, text in pages.items()]
 
 
 def read_report(report_dir: Path) -> dict[str, Any]:
@@ -148,9 +176,9 @@ def read_report(report_dir: Path) -> dict[str, Any]:
     return report
 
 
-def _stage_text(outputs: OutputSet, target: Path, text: str) -> Path:
+def _stage(outputs: OutputSet, target: Path, data: bytes) -> Path:
     try:
-        outputs.stage(target).write_text(text, encoding="utf-8")
+        outputs.stage(target).write_bytes(data)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror}. Check the folder and free space.") from exc
     return target
@@ -210,5 +238,6 @@ def _finite(value: float) -> float | None:
 def stage_scored_report(scored: ScoredFilm, report_dir: Path, outputs: OutputSet) -> list[Path]:
     """Stage the run's report.json and deliverables with the run's other outputs."""
     report = scored_report_dict(scored)
-    report["outputs"].update({name: str(report_dir / name) for name in build_deliverables(report)})
-    return stage_report_folder(report, report_dir, outputs)
+    names = [*build_deliverables(report), HTML_NAME]
+    report["outputs"].update({name: str(report_dir / name) for name in names})
+    return stage_report_folder(report, report_dir, outputs, thumbnail_files(scored.analysis))

@@ -11,6 +11,7 @@ SYSTEM_PACKAGES=(
   fluidsynth fluid-soundfont-gm  # General MIDI rendering of the score
   sox
   libgl1 libglib2.0-0    # OpenCV's runtime libraries
+  chromium chromium-driver  # a real browser for the report.html tests
 )
 
 missing=()

@@ -42,14 +42,8 @@ def test_analyze_writes_a_valid_report_beside_the_input(tmp_path, mood_films):
     assert report["timeline"][0]["t_s"] == 0
     assert film.read_bytes() == before  # the input is never touched
     written = {p.name for p in (tmp_path / "scene one.filmscore").iterdir()}
-    assert written == {
-        "report.json",
-        "shots.csv",
-        "transcript.srt",
-        "transcript.vtt",
-        "markers.otio",
-        "markers.edl",
-    }
+    expected = {"report.json", "report.html", "thumbnails", "shots.csv", "transcript.srt", "transcript.vtt"}
+    assert written == expected | {"markers.otio", "markers.edl"}
 
 
 def test_analyze_reports_progress_per_stage(tmp_path, picture_films):
@@ -105,6 +99,7 @@ def test_a_full_disk_leaves_nothing_half_written(tmp_path, cuts_film, monkeypatc
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(Path, "write_text", no_space)
+    monkeypatch.setattr(Path, "write_bytes", no_space)
     assert main(["analyze", str(cuts_film), "-q", "--report-dir", str(tmp_path / "r")]) == 5
     assert not (tmp_path / "r").exists()  # the folder it made is gone too
 

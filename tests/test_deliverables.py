@@ -157,7 +157,7 @@ def test_filmscore_report_rebuilds_every_file_from_report_json(tmp_path):
     (tmp_path / "report.json").write_text(json.dumps(report))
     assert main(["report", str(tmp_path), "-q"]) == 0
     built = build_deliverables(report)
-    assert {p.name for p in tmp_path.iterdir()} == {"report.json", *built}
+    assert {p.name for p in tmp_path.iterdir()} == {"report.json", "report.html", *built}
     assert all((tmp_path / name).read_text() == text for name, text in built.items())
 
 

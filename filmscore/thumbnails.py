@@ -1,0 +1,48 @@
+"""Shot thumbnails, taken from the shared analysis stream (no second decode).
+
+Shots are only known once the stream ends, so small JPEGs are kept twice a second, and each shot takes
+the one nearest its middle. Shots are at least 0.5 s long, so every shot holds a sample of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from filmscore.shots import Shot
+
+SAMPLES_PER_S = 2.0
+THUMBNAIL_WIDTH = 160  # pixels; about 3 KB a JPEG, 40 MB for a two-hour film
+JPEG_QUALITY = 75
+
+
+class ThumbnailAnalyser:
+    def __init__(self, fps: float) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self._step = max(1, round(fps / SAMPLES_PER_S))
+        self._frames: list[int] = []
+        self._jpegs: list[bytes] = []
+
+    def consume(self, index: int, frame: np.ndarray) -> None:
+        if index % self._step:
+            return
+        cv2 = self._cv2
+        height = max(2, round(frame.shape[0] * THUMBNAIL_WIDTH / frame.shape[1]))
+        small = cv2.resize(frame, (THUMBNAIL_WIDTH, height), interpolation=cv2.INTER_AREA)
+        ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if ok:
+            self._frames.append(index)
+            self._jpegs.append(encoded.tobytes())
+
+    def finish(self, frame_count: int) -> None:
+        """Nothing to flush: every sample is encoded as it arrives."""
+
+    def for_shots(self, shots: tuple[Shot, ...]) -> tuple[bytes, ...]:
+        """A JPEG per shot: the sample nearest the shot's middle frame (empty if nothing was decoded)."""
+        if not self._frames:
+            return tuple(b"" for _ in shots)
+        frames = np.asarray(self._frames)
+        middles = np.array([(s.start_frame + s.end_frame - 1) / 2 for s in shots])
+        nearest = np.abs(frames[None, :] - middles[:, None]).argmin(axis=1)
+        return tuple(self._jpegs[i] for i in nearest)

@@ -1,0 +1,106 @@
+"""report.html in a real headless browser (Debian's Chromium, driven by Selenium through chromedriver):
+it renders without console errors, shows a row per shot and the plot, and clicking a row seeks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from filmscore.cli import main
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+BROWSER_ARGUMENTS = (
+    "--headless=new",
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--autoplay-policy=no-user-gesture-required",
+    "--mute-audio",
+    "--window-size=1200,900",
+)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="needs chromium and chromium-driver (scripts/setup.sh installs them)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def scored_folder(tmp_path_factory, mood_films) -> Path:
+    folder = tmp_path_factory.mktemp("html")
+    film = folder / "scene 1.mp4"  # a space, as editors' files have
+    film.write_bytes(mood_films["frightened"].read_bytes())
+    assert main(["run", str(film), "-q"]) == 0
+    return folder / "scene 1.scored.filmscore"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in BROWSER_ARGUMENTS:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+def _wait_for(condition, timeout_s: float = 10.0):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    return condition()
+
+
+def test_the_report_renders_with_a_row_per_shot_the_plot_and_no_console_errors(browser, scored_folder):
+    from selenium.webdriver.common.by import By
+
+    report = json.loads((scored_folder / "report.json").read_text())
+    browser.get((scored_folder / "report.html").as_uri())
+    assert _wait_for(lambda: browser.execute_script("return document.readyState") == "complete")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "tr.shot")) == len(report["shots"])
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#plot rect.band")) == len(report["shots"])
+    points = browser.find_element(By.CSS_SELECTOR, "#plot polyline.valence").get_attribute("points")
+    assert len(points.split()) == len(report["timeline"])
+    assert browser.find_element(By.ID, "plot").size["height"] > 100  # drawn, not collapsed
+    images = browser.execute_script("return [...document.images].map(i => i.naturalWidth)")
+    assert images and all(width > 0 for width in images)  # every thumbnail decoded
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#cues tbody tr")) == len(report["cues"])
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+
+
+def test_clicking_a_shot_seeks_the_player_to_it(browser, scored_folder):
+    from selenium.webdriver.common.by import By
+
+    browser.get((scored_folder / "report.html").as_uri())
+    # The player holds the scored film; wait until the browser has read its length.
+    assert _wait_for(
+        lambda: browser.execute_script("return document.getElementById('player').readyState >= 1")
+    )
+    duration = browser.execute_script("return document.getElementById('player').duration")
+    report = json.loads((scored_folder / "report.json").read_text())
+    assert duration == pytest.approx(report["input"]["duration_s"], abs=0.1)
+    rows = browser.find_elements(By.CSS_SELECTOR, "tr.shot")
+    target = rows[-1]
+    start = float(target.get_attribute("data-start"))
+    browser.execute_script("arguments[0].scrollIntoView()", target)
+    target.click()
+    position = _wait_for(
+        lambda: (
+            abs(browser.execute_script("return document.getElementById('player').currentTime") - start) < 0.5
+        )
+    )
+    assert position, browser.execute_script("return document.getElementById('player').currentTime")
