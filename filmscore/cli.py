@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a General MIDI SoundFont (.sf2/.sf3) for the symbolic generator")  # fmt: skip
     run.add_argument("--duck-db", type=float, default=10.0, metavar="DB",
                      help="how much quieter the music is under dialogue (default 10 dB)")  # fmt: skip
+    run.add_argument("--stems", action="store_true",
+                     help="also write stems/: a WAV per instrument and the original soundtrack")  # fmt: skip
     run.add_argument("--keep-original-audio", action="store_true",
                      help="add the untouched original soundtrack as a second audio track")  # fmt: skip
     return parser
@@ -188,6 +190,7 @@ def run_score(args: argparse.Namespace) -> int:
         soundfont=args.soundfont,
         seed=args.seed,
         keep_original_audio=args.keep_original_audio,
+        stems=args.stems,
     )
     progress = Progress() if args.quiet else TerminalProgress()
     scored = score_film(info.path, output, report_dir, opts, progress)

@@ -7,7 +7,7 @@ SoundFont with FluidSynth; it needs no model weights. Neural generators register
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from filmscore.cues import CuePlan
@@ -20,6 +20,7 @@ class MusicRequest:
     plan: CuePlan
     speech: tuple[tuple[float, float], ...]  # (start_s, end_s) of dialogue, to thin the music under it
     seed: int  # the same seed gives the same music
+    stems: bool = False  # also return the music split by instrument group, where the generator can
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Music:
     audio: AudioClip  # stereo, exactly the film's length
     midi: bytes | None  # a Standard MIDI File of the score, when the generator works in notes
     details: dict[str, str]  # what made it (SoundFont, model), for the report
+    stems: dict[str, AudioClip] = field(default_factory=dict)  # by instrument group; they sum to `audio`
 
 
 class MusicGenerator(ABC):
@@ -63,14 +65,28 @@ class SymbolicGenerator(MusicGenerator):
     def generate(self, request: MusicRequest) -> Music:
         import io
 
+        import numpy as np
+
         from filmscore.midi import to_midi
-        from filmscore.render import render_midi
-        from filmscore.symbolic import ComposeOptions, compose, split_notes
+        from filmscore.render import render_midi, render_separately
+        from filmscore.symbolic import ComposeOptions, compose, split_notes, split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
         midi = to_midi(composition)
-        pieces = [to_midi(piece) for piece in split_notes(composition, RENDER_PIECES)]
-        audio = render_midi(pieces, self.soundfont, request.plan.duration_s)
+        duration = request.plan.duration_s
+        stems: dict[str, AudioClip] = {}
+        if request.stems:
+            # One render per instrument group; by linearity they sum to the whole score.
+            roles = split_roles(composition)
+            clips = render_separately([to_midi(part) for part in roles.values()], self.soundfont, duration)
+            stems = dict(zip(roles, clips, strict=True))
+            total = np.zeros_like(clips[0].samples)
+            for clip in clips:
+                total += clip.samples
+            audio = AudioClip(total, clips[0].sample_rate)
+        else:
+            pieces = [to_midi(piece) for piece in split_notes(composition, RENDER_PIECES)]
+            audio = render_midi(pieces, self.soundfont, duration)
         buffer = io.BytesIO()
         midi.save(file=buffer)
         details = {
@@ -79,4 +95,4 @@ class SymbolicGenerator(MusicGenerator):
             "licence": f"composed by filmscore's symbolic generator (no model weights); samples: "
             f"{self.soundfont.licence}",
         }
-        return Music(audio, buffer.getvalue(), details)
+        return Music(audio, buffer.getvalue(), details, stems)

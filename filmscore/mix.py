@@ -43,6 +43,7 @@ class MixOptions:
 class MixResult:
     mix: AudioClip  # what goes into the film
     stem: AudioClip  # the music exactly as it sits in `mix`
+    music_scale: np.ndarray  # per sample, what the music was multiplied by to become `stem` (for stems)
     target_lufs: float
     integrated_lufs: float  # of `mix`, measured
     true_peak_dbtp: float  # of `mix`, measured
@@ -82,8 +83,8 @@ def mix_under_dialogue(
     music_gain_db = 0.0
     if bed_lufs > SILENCE_LUFS and music_lufs > SILENCE_LUFS:
         music_gain_db = bed_lufs + opts.music_level_lu - music_lufs
-    duck = duck_envelope(speech, len(music.samples), rate, opts)
-    stem = music.samples * (_db(music_gain_db) * duck)[:, None].astype(np.float32)
+    duck = duck_envelope(speech, len(music.samples), rate, opts) * np.float32(_db(music_gain_db))
+    stem = music.samples * duck[:, None]
     ceiling = _db(opts.true_peak_dbtp - opts.peak_margin_db)
     gain_db, limiter = 0.0, np.ones(len(stem), dtype=np.float32)
     loudness = integrated_lufs(bed + stem, rate)
@@ -99,12 +100,13 @@ def mix_under_dialogue(
         loudness = integrated_lufs((bed + stem) * (_db(gain_db) * limiter)[:, None], rate)
         if abs(loudness - opts.target_lufs) <= LOUDNESS_TOLERANCE_LU:
             break
-    scale = (_db(gain_db) * limiter)[:, None].astype(np.float32)
-    final_stem, final_bed = stem * scale, bed * scale
+    scale = (np.float32(_db(gain_db)) * limiter).astype(np.float32)
+    final_stem, final_bed = stem * scale[:, None], bed * scale[:, None]
     mixed = final_bed + final_stem
     return MixResult(
         mix=AudioClip(mixed, rate),
         stem=AudioClip(final_stem, rate),
+        music_scale=duck * scale,
         target_lufs=opts.target_lufs,
         integrated_lufs=loudness,
         true_peak_dbtp=true_peak_dbtp(mixed, rate),

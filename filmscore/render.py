@@ -95,10 +95,20 @@ def check_soundfont(path: Path) -> Path:
 def render_midi(pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: float) -> AudioClip:
     """Render MIDI files to 48 kHz stereo float32, exactly `duration_s` long, and sum them.
 
-    Each file is rendered by its own FluidSynth process, all at once. Synthesis is linear in its voices
-    (and reverb and chorus are linear too), so files that share the controls and split the notes sum to
-    the render of the whole score, in a fraction of the time on several cores.
+    Synthesis is linear in its voices (and reverb and chorus are linear too), so files that share the
+    controls and split the notes sum to the render of the whole score, in a fraction of the time on
+    several cores.
     """
+    total = np.zeros((round(duration_s * MUSIC_SAMPLE_RATE), 2), dtype=np.float32)
+    for clip in render_separately(pieces, soundfont, duration_s):
+        total += clip.samples
+    return AudioClip(total, MUSIC_SAMPLE_RATE)
+
+
+def render_separately(
+    pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: float
+) -> list[AudioClip]:
+    """Render each MIDI file by its own FluidSynth process, all at once; one clip per file."""
     fluidsynth = require_fluidsynth()
     length = round(duration_s * MUSIC_SAMPLE_RATE)
     with tempfile.TemporaryDirectory(prefix="filmscore-render-") as folder:
@@ -107,12 +117,12 @@ def render_midi(pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: f
             for i, piece in enumerate(pieces)
         ]
         timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
-        total = np.zeros((length, 2), dtype=np.float32)
+        clips = []
         for process, wav_path in jobs:
             _finish_render(process, wav_path, timeout, jobs)
             samples, _ = soundfile.read(wav_path, dtype="float32", always_2d=True)
-            total += _fit_length(samples, length)
-    return AudioClip(total, MUSIC_SAMPLE_RATE)
+            clips.append(AudioClip(_fit_length(samples, length), MUSIC_SAMPLE_RATE))
+    return clips
 
 
 def _start_render(

@@ -21,6 +21,8 @@ from filmscore.render import MUSIC_SAMPLE_RATE
 
 MUSIC_STEM = "music.wav"
 SCORE_MIDI = "score.mid"
+STEMS_FOLDER = "stems"
+ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
 DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
 
 
@@ -33,6 +35,7 @@ class RunOptions:
     soundfont: Path | None = None  # a user's General MIDI SoundFont for the symbolic generator
     seed: int = 0
     keep_original_audio: bool = False
+    stems: bool = False  # also write per-instrument stems and the original soundtrack, as mixed
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def score_film(
     with progress.stage("cues"):
         plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
     with progress.stage("compose"):
-        music = generator.generate(MusicRequest(plan, speech, opts.seed))
+        music = generator.generate(MusicRequest(plan, speech, opts.seed, stems=opts.stems))
     with progress.stage("mix"):
         original = extract_audio(info, MUSIC_SAMPLE_RATE, channels=2) if info.has_audio else None
         mixed = mix_under_dialogue(original, music.audio, speech, opts.mix)
@@ -79,13 +82,40 @@ def score_film(
             **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
         }
         mixed, delivery = _deliver(info, mixed, outputs.stage(output), output.suffix, opts)
-        soundfile.write(outputs.stage(paths["music"]), mixed.stem.samples, mixed.stem.sample_rate,
-                        subtype="PCM_24", format="WAV")  # fmt: skip
+        _write_wav(outputs.stage(paths["music"]), mixed.stem)
         if music.midi:
             outputs.stage(paths["midi"]).write_bytes(music.midi)
+        if opts.stems:
+            paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
         scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
         stage_scored_report(scored, report_dir, outputs)
     return scored
+
+
+def _write_wav(target: Path, clip: AudioClip) -> None:
+    """48 kHz 24-bit PCM WAV: what an editing system imports without asking."""
+    soundfile.write(target, clip.samples, clip.sample_rate, subtype="PCM_24", format="WAV")
+
+
+def _stage_stems(
+    music: Music, mixed: MixResult, report_dir: Path, outputs: OutputSet, has_audio: bool
+) -> dict[str, Path]:
+    """stems/<group>.wav for each instrument group and stems/original.wav, each exactly as it sits in the
+    mix (the music's level, ducking, loudness gain and limiter applied), sample-aligned with the film's
+    start: together they sum to the scored track before encoding."""
+    written = {}
+    scale = mixed.music_scale[:, None]
+    for name, clip in music.stems.items():
+        target = report_dir / STEMS_FOLDER / f"{name}.wav"
+        _write_wav(outputs.stage(target), AudioClip(clip.samples * scale, clip.sample_rate))
+        written[f"{STEMS_FOLDER}/{name}.wav"] = target
+    if has_audio:
+        target = report_dir / STEMS_FOLDER / ORIGINAL_STEM
+        _write_wav(
+            outputs.stage(target), AudioClip(mixed.mix.samples - mixed.stem.samples, mixed.mix.sample_rate)
+        )
+        written[f"{STEMS_FOLDER}/{ORIGINAL_STEM}"] = target
+    return written
 
 
 def _generator(opts: RunOptions) -> MusicGenerator:
@@ -125,12 +155,13 @@ def _remix(previous: MixResult, opts: MixOptions) -> MixResult:
 
     rate = previous.mix.sample_rate
     ceiling = 10 ** ((opts.true_peak_dbtp - opts.peak_margin_db) / 20)
-    gain = limiter_gain(previous.mix.samples, rate, ceiling)[:, None]
-    mix = previous.mix.samples * gain
+    gain = limiter_gain(previous.mix.samples, rate, ceiling)
+    mix = previous.mix.samples * gain[:, None]
     return replace(
         previous,
         mix=AudioClip(mix, rate),
-        stem=AudioClip(previous.stem.samples * gain, rate),
+        stem=AudioClip(previous.stem.samples * gain[:, None], rate),
+        music_scale=previous.music_scale * gain,
         integrated_lufs=integrated_lufs(mix, rate),
         true_peak_dbtp=true_peak_dbtp(mix, rate),
     )

@@ -129,6 +129,27 @@ def split_notes(composition: Composition, pieces: int) -> list[Composition]:
     return [replace(composition, notes=tuple(notes[a:b])) for a, b in itertools.pairwise(bounds)]
 
 
+# The stems a score splits into, by the roles' channels (both banks); timpani joins the drums.
+STEM_CHANNELS = {
+    "pad": (0, 5),
+    "bass": (1, 6),
+    "accompaniment": (2, 7),
+    "melody": (3, 8),
+    "percussion": (4, 10, DRUM_CHANNEL),
+}
+
+
+def split_roles(composition: Composition) -> dict[str, Composition]:
+    """One composition per stem, each with every control and program change and only its own notes."""
+    from filmscore.midi import without_overlaps
+
+    notes = without_overlaps(composition.notes)
+    return {
+        stem: replace(composition, notes=tuple(n for n in notes if n.channel in channels))
+        for stem, channels in STEM_CHANNELS.items()
+    }
+
+
 def score_beats(plan: CuePlan) -> tuple[float, ...]:
     """All cues' beats in one increasing list, extended past the end at the last tempo for the tails."""
     beats = [t for cue in plan.cues for t in cue.beat_times[:-1]]

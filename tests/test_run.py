@@ -176,3 +176,21 @@ def test_the_same_seed_gives_the_same_music_stem(tmp_path, cuts_film):
         assert main(["run", str(cuts_film), "-q", "--seed", "5", "-o", str(tmp_path / f"{name}.mp4")]) == 0
         stems.append(soundfile.read(tmp_path / f"{name}.filmscore" / "music.wav")[0])
     assert np.array_equal(stems[0], stems[1])
+
+
+def test_stems_are_sample_aligned_and_sum_to_the_mix(scored, talking_film):
+    import pyloudnorm
+
+    folder = scored(talking_film, "--stems") / "film.scored.filmscore"
+    music, rate = soundfile.read(folder / "music.wav", always_2d=True)
+    parts = {p.stem: soundfile.read(p, always_2d=True)[0] for p in (folder / "stems").glob("*.wav")}
+    assert set(parts) == {"pad", "bass", "accompaniment", "melody", "percussion", "original"}
+    assert all(part.shape == music.shape for part in parts.values())
+    instruments = sum(part for name, part in parts.items() if name != "original")
+    assert np.abs(instruments - music).max() < 1e-5  # 24-bit rounding only
+    # The original soundtrack and the music together are the mix before encoding: at the target.
+    assert pyloudnorm.Meter(rate).integrated_loudness(parts["original"] + music) == pytest.approx(
+        -23.0, abs=0.1
+    )
+    report = json.loads((folder / "report.json").read_text())
+    assert {"stems/original.wav", "stems/melody.wav"} <= set(report["outputs"])
