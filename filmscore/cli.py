@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from filmscore.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     FilmscoreError,
     OutputError,
@@ -107,6 +109,13 @@ def _analysis_arguments() -> _Parser:
     analysis.add_argument(
         "--visual-emotion", default="features", metavar="NAME", help="visual emotion backend"
     )
+    analysis.add_argument("--overwrite", action="store_true", help="replace outputs left by an earlier run")
+    analysis.add_argument(
+        "--max-duration",
+        type=float,
+        metavar="SECONDS",
+        help="refuse films longer than this (a resource guard)",
+    )
     return analysis
 
 
@@ -114,7 +123,9 @@ def default_report_dir(input_path: Path) -> Path:
     return input_path.parent / f"{input_path.stem}{REPORT_DIR_SUFFIX}"
 
 
-def check_report_dir(report_dir: Path, input_path: Path) -> Path:
+def check_report_dir(report_dir: Path, input_path: Path, overwrite: bool = False) -> Path:
+    if (report_dir / "report.json").exists() and not overwrite:
+        raise OutputError(f"{report_dir} already holds a report. Pass --overwrite to replace it.")
     if report_dir.exists() and not report_dir.is_dir():
         raise OutputError(f"{report_dir} exists and is not a folder. Choose another --report-dir.")
     if report_dir.resolve() == input_path.resolve():
@@ -145,7 +156,14 @@ def analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
         dialogue=replace(defaults.dialogue, asr=args.asr),
         text_emotion=args.text_emotion,
         visual_emotion=args.visual_emotion,
+        max_duration_s=_positive(args.max_duration, "--max-duration"),
     )
+
+
+def _positive(value: float | None, flag: str) -> float | None:
+    if value is not None and not value > 0:
+        raise UsageError(f"{flag} {value:g} must be a positive number of seconds")
+    return value
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -155,7 +173,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     from filmscore.report import write_report
 
     input_path = check_input_path(args.input)
-    report_dir = check_report_dir(args.report_dir or default_report_dir(args.input), input_path)
+    report_dir = check_report_dir(
+        args.report_dir or default_report_dir(args.input), input_path, args.overwrite
+    )
     progress = Progress() if args.quiet else TerminalProgress()
     analysis = analyze(args.input, analyze_options(args), progress)
     with progress.stage("report"):
@@ -175,8 +195,8 @@ def run_score(args: argparse.Namespace) -> int:
     from filmscore.run import RunOptions, score_film
 
     info = probe(args.input)
-    output = check_output(args.output or default_output(info), info)
-    report_dir = check_report_dir(args.report_dir or default_report_dir(output), info.path)
+    output = check_output(args.output or default_output(info), info, args.overwrite)
+    report_dir = check_report_dir(args.report_dir or default_report_dir(output), info.path, args.overwrite)
     if report_dir.resolve() == output.resolve():
         raise UsageError(
             "the report folder and the output film are the same path. Choose another --report-dir"
@@ -225,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)
     except FilmscoreError as exc:
@@ -232,9 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"filmscore: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through _terminate
         print("filmscore: interrupted; nothing half-written was kept.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
         if args.debug:
             traceback.print_exc()
@@ -244,6 +265,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every cleanup on the way out runs: temp files removed, workers and
+    child programs stopped."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 __all__ = ["UsageError", "main"]

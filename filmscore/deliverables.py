@@ -40,8 +40,8 @@ def frames_at(seconds: float, rate: float) -> int:
 def timecode(seconds: float, fps: float) -> str:
     """HH:MM:SS:FF, non-drop-frame: frames are counted at the nominal (integer) rate."""
     rate = timecode_rate(fps)
-    nominal = round(rate)
-    frames = frames_at(seconds, rate)
+    nominal = max(1, round(rate))  # below 1 fps (a slide show), count whole seconds
+    frames = frames_at(seconds, max(rate, 1.0))
     total_seconds, frame = divmod(frames, nominal)
     hours, rest = divmod(total_seconds, 3600)
     minutes, secs = divmod(rest, 60)

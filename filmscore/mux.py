@@ -41,8 +41,9 @@ def default_output(info: MediaInfo) -> Path:
     return info.path.with_name(f"{info.path.stem}{SCORED_SUFFIX}{suffix}")
 
 
-def check_output(output: Path, info: MediaInfo) -> Path:
-    """Refuse outputs that would replace the input or that the container cannot hold."""
+def check_output(output: Path, info: MediaInfo, overwrite: bool = False) -> Path:
+    """Refuse outputs that would replace the input, an existing file (without --overwrite), or that the
+    container cannot hold."""
     container = CONTAINERS.get(output.suffix.lower())
     if container is None:
         raise UsageError(
@@ -53,6 +54,8 @@ def check_output(output: Path, info: MediaInfo) -> Path:
         raise OutputError(f"{output} is the input film; filmscore never overwrites it. Choose another -o.")
     if output.is_dir():
         raise OutputError(f"{output} is a folder. Give -o a file name such as film.scored.mp4.")
+    if output.exists() and not overwrite:
+        raise OutputError(f"{output} already exists. Pass --overwrite to replace it, or choose another -o.")
     if container.video_codecs is not None and info.video_codec not in container.video_codecs:
         raise UsageError(
             f"a {output.suffix} file cannot hold {info.video_codec} video without re-encoding it; "

@@ -4,8 +4,12 @@ sources, fusion.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import multiprocessing.pool
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from filmscore.dialogue import (
     transcribe_passages,
     voice_regions,
 )
+from filmscore.errors import InputError
 from filmscore.fusion import FusionOptions, ShotEmotion, TimelinePoint, fuse, timeline
 from filmscore.media import MediaInfo, extract_audio, probe
 from filmscore.progress import Progress
@@ -46,6 +51,7 @@ class AnalyzeOptions:
     text_emotion: str = "lexicon"  # a name in TEXT_EMOTION_BACKENDS
     visual_emotion: str = "features"  # a name in VISUAL_EMOTION_BACKENDS
     fusion: FusionOptions = field(default_factory=FusionOptions)
+    max_duration_s: float | None = None  # refuse longer films (a guard for shared machines)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
     progress = progress or Progress()
     with progress.stage("probe"):
         info = probe(path)
+        check_duration(info, opts.max_duration_s)
         speech_audio = extract_audio(info)
         # Backends are created before the long work, so a missing dependency fails at once.
         text_backend = TEXT_EMOTION_BACKENDS.create(opts.text_emotion)
@@ -77,9 +84,9 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
     # and the soundtrack is measured after it. A thread would not do: PocketSphinx holds the GIL while it
     # decodes. "spawn" because forking a process that already runs BLAS threads is unsafe.
     batches = split_passages(passages(speech_audio, regions), ASR_WORKERS)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, len(batches)), mp_context=context) as pool:
-        pending = [pool.submit(transcribe_passages, batch, opts.dialogue) for batch in batches]
+    # Leaving the block terminates the workers, also on Ctrl-C or an error: no recogniser outlives a run.
+    with speech_workers(max(1, len(batches))) as pool:
+        pending = [pool.apply_async(transcribe_passages, (batch, opts.dialogue)) for batch in batches]
         with progress.stage("pictures and shots"):
             geometry = analysis_geometry(info, opts.decode)
             shot_analyser = ShotAnalyser(geometry.fps, opts.shots)
@@ -93,7 +100,7 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
             # Pitch and loudness need no words, so they are measured while the worker still transcribes.
             track = measure_soundtrack(speech_audio)
         with progress.stage("dialogue"):
-            transcript = merge_transcripts([part.result() for part in pending], regions, opts.dialogue)
+            transcript = merge_transcripts([part.get() for part in pending], regions, opts.dialogue)
     with progress.stage("emotion"):
         text = text_emotion(transcript, shots, text_backend)
         visual = visual_backend.estimate(shots)
@@ -116,6 +123,30 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
             "audio_emotion": AUDIO_EMOTION_METHOD,
         },
     )
+
+
+def check_duration(info: MediaInfo, max_duration_s: float | None) -> None:
+    if max_duration_s is not None and info.duration_s > max_duration_s:
+        raise InputError(
+            f"{info.path.name} lasts {info.duration_s:.0f} s, over --max-duration {max_duration_s:g} s. "
+            "Raise the limit, or split the film."
+        )
+
+
+@contextlib.contextmanager
+def speech_workers(count: int) -> Iterator[multiprocessing.pool.Pool]:
+    """A pool of spawned workers that leave Ctrl-C to the main process, which stops them itself (so no
+    worker prints a traceback of its own). SIGINT is ignored while they start: an ignored signal stays
+    ignored across exec, so even a worker still starting up is covered."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    try:
+        pool = multiprocessing.get_context("spawn").Pool(count)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
+    with pool:  # leaving terminates the workers
+        yield pool
 
 
 def text_emotion(

@@ -166,14 +166,19 @@ def read_report(report_dir: Path) -> dict[str, Any]:
             f"{report_dir} has no {REPORT_NAME}. Give a folder made by filmscore analyze or run."
         )
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
+        report = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_non_finite)
         jsonschema.validate(report, report_schema())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"{path} is not valid JSON ({exc}). Run filmscore analyze or run again.") from None
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "top level"
         raise InputError(f"{path} does not match the report schema at {where}: {exc.message}.") from None
     return report
+
+
+def _refuse_non_finite(name: str) -> float:
+    """Python's json reads NaN and Infinity, which JSON does not have and no report holds."""
+    raise ValueError(f"it holds {name}, which is not a JSON number")
 
 
 def _stage(outputs: OutputSet, target: Path, data: bytes) -> Path:

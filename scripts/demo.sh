@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/filmscore run sample_media/demo.mp4 "$@"
+exec .venv/bin/filmscore run sample_media/demo.mp4 --overwrite "$@"

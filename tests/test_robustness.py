@@ -1,0 +1,285 @@
+"""Awkward inputs, output safety, interruption and offline use: each case exits with its documented code
+and a one-line message, never modifies the input, and leaves no output or temp files behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from filmscore.synthetic import Line, ShotSpec, make_film
+
+pytestmark = pytest.mark.slow
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def _lavfi_film(target: Path, seconds: float, size: str = "320x240", rate: str = "25", *extra: str) -> Path:
+    picture = f"testsrc2=size={size}:rate={rate}:duration={seconds}"
+    tone = f"sine=frequency=330:duration={seconds}"
+    _ffmpeg("-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", tone, *extra, "-shortest", str(target))
+    return target
+
+
+def _text_mp4(d: Path) -> Path:
+    path = d / "notes.mp4"
+    path.write_text("this is not a film\n" * 20)
+    return path
+
+
+def _empty(d: Path) -> Path:
+    path = d / "empty.mp4"
+    path.write_bytes(b"")
+    return path
+
+
+def _random_bytes(d: Path) -> Path:
+    path = d / "noise.mov"
+    path.write_bytes(os.urandom(200_000))
+    return path
+
+
+def _truncated(d: Path) -> Path:
+    whole = _lavfi_film(d / "whole.mp4", 3.0)
+    path = d / "truncated.mp4"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    whole.unlink()
+    return path
+
+
+def _audio_only(d: Path) -> Path:
+    path = d / "song.m4a"
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", str(path))
+    return path
+
+
+def _symlink_loop(d: Path) -> Path:
+    path = d / "loop.mp4"
+    path.symlink_to(d / "loop2.mp4")
+    (d / "loop2.mp4").symlink_to(path)
+    return path
+
+
+FAILING: list[tuple[str, Callable[[Path], Path], int, str]] = [
+    ("text file named .mp4", _text_mp4, 3, "not a readable video"),
+    ("empty file", _empty, 3, "empty"),
+    ("random bytes", _random_bytes, 3, "not a readable video"),
+    ("truncated mp4", _truncated, 3, "readable video"),
+    ("audio only", _audio_only, 3, "audio-only"),
+    ("missing file", lambda d: d / "nowhere.mp4", 3, "no such file"),
+    ("a folder", lambda d: d, 3, "is a folder"),
+    ("symlink loop", _symlink_loop, 3, "symlink loop"),
+]
+
+
+def _filmscore(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "filmscore", *args], capture_output=True, text=True, **kwargs
+    )
+
+
+def _digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize(("name", "make", "code", "words"), FAILING, ids=[case[0] for case in FAILING])
+def test_bad_input_fails_with_its_code_and_leaves_nothing(tmp_path, name, make, code, words):
+    films = tmp_path / "in"
+    films.mkdir()
+    film = make(films)
+    before, present = _digest(film), _files(films)
+    out = tmp_path / "out"
+    result = _filmscore("run", str(film), "-o", str(out / "scored.mp4"))
+    assert result.returncode == code, result.stderr
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _digest(film) == before and _files(films) == present
+    assert not out.exists()
+
+
+def _single_frame(d: Path) -> Path:
+    path = d / "still.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "1", str(path))
+    return path
+
+
+def _rotated(d: Path) -> Path:
+    plain = _lavfi_film(d / "plain.mp4", 2.0, "320x240")
+    path = d / "phone clip.mov"
+    _ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(path))
+    plain.unlink()
+    return path
+
+
+def _variable_rate(d: Path) -> Path:
+    path = d / "vfr.mkv"
+    # Frames dropped at random: the timestamps are uneven, as from a phone.
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=3", "-f", "lavfi",
+            "-i", "sine=frequency=330:duration=3", "-vf", "select='not(eq(mod(n\\,7)\\,3))'",
+            "-fps_mode", "vfr", "-shortest", str(path))  # fmt: skip
+    return path
+
+
+def _vp8_in_mkv(d: Path) -> Path:
+    return _lavfi_film(d / "web clip.mkv", 2.0, "320x240", "25", "-c:v", "libvpx", "-b:v", "300k")
+
+
+SCORED: list[tuple[str, Callable[[Path], Path], str]] = [
+    ("shorter than a second", lambda d: _lavfi_film(d / "blink.mp4", 0.6), ".mp4"),
+    ("a single frame", _single_frame, ".mp4"),
+    ("avi container", lambda d: _lavfi_film(d / "old.avi", 2.0, "320x240", "25", "-c:v", "mpeg4"), ".mp4"),
+    (
+        "odd size and non-ASCII path",
+        lambda d: _lavfi_film(d / "prise de vue é 1.mp4", 1.5, "322x182"),
+        ".mp4",
+    ),
+    ("variable frame rate", _variable_rate, ".mp4"),
+    ("vp8 that mp4 cannot hold", _vp8_in_mkv, ".mkv"),
+    ("4K", lambda d: _lavfi_film(d / "uhd.mp4", 1.0, "3840x2160", "25", "-preset", "ultrafast"), ".mp4"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "suffix"), SCORED, ids=[case[0] for case in SCORED])
+def test_awkward_but_valid_films_are_scored_with_their_picture_untouched(tmp_path, name, make, suffix):
+    from tests.measure import stream_md5
+
+    film = make(tmp_path)
+    before = _digest(film)
+    result = _filmscore("run", str(film))
+    assert result.returncode == 0, result.stderr
+    out = film.with_name(f"{film.stem}.scored{suffix}")
+    assert out.is_file(), sorted(p.name for p in tmp_path.iterdir())
+    assert stream_md5(out, "0:v:0") == stream_md5(film, "0:v:0")
+    assert _digest(film) == before
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_rotation_metadata_is_kept_in_the_scored_film(tmp_path):
+    from filmscore.media import probe
+
+    film = _rotated(tmp_path)
+    assert probe(film).rotation in (90, 270)
+    assert _filmscore("run", str(film), "-q").returncode == 0
+    assert probe(film.with_name("phone clip.scored.mp4")).rotation == probe(film).rotation
+
+
+def test_an_existing_output_is_only_replaced_with_overwrite(tmp_path, cuts_film):
+    film = tmp_path / "take.mp4"
+    shutil.copy(cuts_film, film)
+    assert _filmscore("run", str(film), "-q").returncode == 0
+    scored = tmp_path / "take.scored.mp4"
+    first = _digest(scored)
+    again = _filmscore("run", str(film), "-q")
+    assert again.returncode == 5 and "--overwrite" in again.stderr
+    assert _digest(scored) == first
+    assert _filmscore("run", str(film), "-q", "--overwrite", "--seed", "9").returncode == 0
+    assert _digest(scored) != first
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_max_duration_refuses_a_long_film(tmp_path, cuts_film):
+    result = _filmscore("run", str(cuts_film), "--max-duration", "5", "-o", str(tmp_path / "s.mp4"))
+    assert result.returncode == 3 and "--max-duration 5" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _children(pid: int) -> set[int]:
+    """Every live descendant of a process, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture(scope="module")
+def long_talk(media_dir: Path) -> Path:
+    lines = [
+        ShotSpec("warm", 8.0, Line("I waited for you all day, and you never came.", "sad")),
+        ShotSpec("night", 8.0, Line("Run now, they are coming for us, hurry!", "frightened")),
+    ]
+    return make_film(media_dir / "long_talk.mp4", lines, fps=25.0)
+
+
+@pytest.mark.parametrize(("how", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_an_interrupted_run_stops_its_children_and_leaves_nothing(tmp_path, long_talk, how, code):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "filmscore", "run", str(long_talk), "-o", str(out / "scored.mp4")]
+    process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    children: set[int] = set()
+    while time.monotonic() < deadline and len(children) < 2:  # wait for the speech workers
+        children = _children(process.pid)
+        time.sleep(0.1)
+    assert len(children) >= 2, "the run never started its workers"
+    if how == "SIGTERM":
+        process.send_signal(signal.SIGTERM)
+    else:  # Ctrl-C reaches the whole foreground process group
+        os.killpg(process.pid, signal.SIGINT)
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=20)
+    assert time.monotonic() - started < 10
+    assert process.returncode == code, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    time.sleep(0.5)
+    assert not [pid for pid in children if _alive(pid)]
+    assert not out.exists()
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
+def test_a_run_works_with_no_network_at_all(tmp_path, cuts_film):
+    if subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode != 0:
+        pytest.skip("this machine does not allow a network namespace")
+    cmd = ["unshare", "-rn", sys.executable, "-m", "filmscore", "run", str(cuts_film), "-q",
+           "-o", str(tmp_path / "offline.mp4")]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "offline.mp4").is_file()
+
+
+def test_no_code_path_of_a_run_opens_a_socket(tmp_path, cuts_film):
+    # A guard in the process itself: any socket other than a local pipe pair fails the run loudly.
+    code = (
+        "import socket, sys\n"
+        "class Guard(socket.socket):\n"
+        "    def __init__(self, family=-1, *a, **k):\n"
+        "        if family in (socket.AF_INET, socket.AF_INET6):\n"
+        "            raise RuntimeError('filmscore opened a network socket')\n"
+        "        super().__init__(family, *a, **k)\n"
+        "socket.socket = Guard\n"
+        "from filmscore.cli import main\n"
+        f"sys.exit(main(['run', {str(cuts_film)!r}, '-q', '-o', {str(tmp_path / 'guarded.mp4')!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "network socket" not in result.stderr
