@@ -6,7 +6,6 @@ Heavy modules are imported inside the commands, so `filmscore --help` stays inst
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import traceback
@@ -130,10 +129,21 @@ def check_report_dir(report_dir: Path, input_path: Path, overwrite: bool = False
         raise OutputError(f"{report_dir} exists and is not a folder. Choose another --report-dir.")
     if report_dir.resolve() == input_path.resolve():
         raise OutputError("the report folder would replace the input. Choose another --report-dir.")
-    probe_dir = report_dir if report_dir.exists() else _nearest_existing(report_dir)
-    if not os.access(probe_dir, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {probe_dir}. Choose a writable --report-dir.")
+    check_writable(report_dir if report_dir.exists() else report_dir.parent, "--report-dir")
     return report_dir
+
+
+def check_writable(folder: Path, flag: str) -> None:
+    """Create and drop an unnamed file in the nearest existing folder: the honest test of writability
+    (permissions, read-only mounts and pseudo file systems all answer it)."""
+    import tempfile
+
+    probe_dir = folder if folder.exists() else _nearest_existing(folder)
+    try:
+        with tempfile.TemporaryFile(dir=probe_dir):
+            pass
+    except OSError:
+        raise OutputError(f"cannot write to {folder}. Choose a writable {flag}.") from None
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -196,6 +206,10 @@ def run_score(args: argparse.Namespace) -> int:
 
     info = probe(args.input)
     output = check_output(args.output or default_output(info), info, args.overwrite)
+    check_writable(output.parent, "-o folder")
+    if args.output is None and output.suffix != ".mp4" and not args.quiet:
+        note = f"MP4 cannot hold {info.video_codec} video without re-encoding it, so the scored film is"
+        print(f"filmscore: {note} {output.name}; the video stream is copied as it is.", file=sys.stderr)
     report_dir = check_report_dir(args.report_dir or default_report_dir(output), info.path, args.overwrite)
     if report_dir.resolve() == output.resolve():
         raise UsageError(

@@ -11,6 +11,7 @@ import soundfile
 
 from filmscore.atomic import OutputSet
 from filmscore.cues import CueOptions, CuePlan, plan_cues
+from filmscore.errors import OutputError
 from filmscore.generators import GENERATORS, Music, MusicGenerator, MusicRequest
 from filmscore.media import AudioClip, MediaInfo, extract_audio
 from filmscore.mix import MixOptions, MixResult, integrated_lufs, mix_under_dialogue, true_peak_dbtp
@@ -92,9 +93,15 @@ def score_film(
     return scored
 
 
-def _write_wav(target: Path, clip: AudioClip) -> None:
-    """48 kHz 24-bit PCM WAV: what an editing system imports without asking."""
-    soundfile.write(target, clip.samples, clip.sample_rate, subtype="PCM_24", format="WAV")
+def _write_wav(target: Path, clip: AudioClip, subtype: str = "PCM_24") -> None:
+    """48 kHz WAV (24-bit PCM by default: what an editing system imports without asking). libsndfile
+    reports a full disk as its own error, so both kinds become an output error here."""
+    try:
+        soundfile.write(target, clip.samples, clip.sample_rate, subtype=subtype, format="WAV")
+    except (OSError, soundfile.SoundFileError) as exc:
+        raise OutputError(
+            f"cannot write {target.name} in {target.parent}: {exc}. Check free space."
+        ) from None
 
 
 def _stage_stems(
@@ -131,7 +138,8 @@ def _deliver(
     import tempfile
 
     mix_opts = opts.mix
-    with tempfile.TemporaryDirectory(prefix="filmscore-mix-") as folder:
+    # Beside the output, like every temp file of a run: the same disk, and removed on every exit path.
+    with tempfile.TemporaryDirectory(prefix=".filmscore-mix-", dir=target.parent) as folder:
         wav = Path(folder) / "mix.wav"
         for _ in range(DELIVERY_RETRIES):
             delivery = _encode(info, mixed, wav, target, suffix, opts.keep_original_audio)
@@ -144,7 +152,7 @@ def _deliver(
 
 
 def _encode(info: MediaInfo, mixed: MixResult, wav: Path, target: Path, suffix: str, keep: bool) -> Delivery:
-    soundfile.write(wav, mixed.mix.samples, mixed.mix.sample_rate, subtype="FLOAT", format="WAV")
+    _write_wav(wav, mixed.mix, subtype="FLOAT")
     mux(info, wav, target, suffix, keep)
     return measure_delivery(target, mixed.mix.sample_rate)
 

@@ -149,6 +149,11 @@ SCORED: list[tuple[str, Callable[[Path], Path], str]] = [
     ),
     ("variable frame rate", _variable_rate, ".mp4"),
     ("vp8 that mp4 cannot hold", _vp8_in_mkv, ".mkv"),
+    (
+        "1x1 pixel",
+        lambda d: _lavfi_film(d / "dot.mkv", 1.0, "2x2", "25", "-vf", "scale=1:1", "-c:v", "ffv1"),
+        ".mkv",
+    ),
     ("4K", lambda d: _lavfi_film(d / "uhd.mp4", 1.0, "3840x2160", "25", "-preset", "ultrafast"), ".mp4"),
 ]
 
@@ -283,3 +288,44 @@ def test_no_code_path_of_a_run_opens_a_socket(tmp_path, cuts_film):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "network socket" not in result.stderr
+
+
+def test_a_full_disk_gives_exit_5_and_leaves_nothing(tmp_path, cuts_film):
+    disk = tmp_path / "small disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    try:
+        if mounted.returncode == 0:  # a real 1 MB file system: the scored film cannot fit
+            result = _filmscore("run", str(cuts_film), "-q", "-o", str(disk / "scored.mp4"))
+        else:  # no mounting here: make every write fail with ENOSPC instead
+            code = (
+                "import errno, os, sys, pathlib\n"
+                "def full(*a, **k): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
+                "pathlib.Path.write_bytes = full\n"
+                "from filmscore.cli import main\n"
+                f"sys.exit(main(['run', {str(cuts_film)!r}, '-q', '-o', {str(disk / 'scored.mp4')!r}]))\n"
+            )
+            result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert result.returncode == 5, result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert list(disk.iterdir()) == []
+    finally:
+        if mounted.returncode == 0:
+            subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_an_unwritable_output_folder_gives_exit_5(tmp_path, cuts_film):
+    # /proc refuses new files even to root, so this holds wherever the tests run.
+    started = time.monotonic()
+    result = _filmscore("run", str(cuts_film), "-q", "-o", "/proc/filmscore/scored.mp4")
+    assert time.monotonic() - started < 5  # refused before any analysis
+    assert result.returncode == 5, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_container_change_is_said(tmp_path):
+    film = _vp8_in_mkv(tmp_path)
+    result = _filmscore("run", str(film))
+    assert result.returncode == 0 and "MP4 cannot hold vp8" in result.stderr
