@@ -205,7 +205,7 @@ def run_score(args: argparse.Namespace) -> int:
     from filmscore.run import RunOptions, score_film
 
     info = probe(args.input)
-    output = check_output(args.output or default_output(info), info, args.overwrite)
+    output = check_output(args.output or default_output(info), info, args.overwrite, args.keep_original_audio)
     check_writable(output.parent, "-o folder")
     if args.output is None and output.suffix != ".mp4" and not args.quiet:
         note = f"MP4 cannot hold {info.video_codec} video without re-encoding it, so the scored film is"

@@ -36,6 +36,7 @@ class MediaInfo:
     has_audio: bool
     audio_sample_rate: int | None  # None when there is no audio stream
     audio_channels: int | None
+    audio_codec: str | None  # ffprobe's codec name of the first audio stream
     frame_count: int | None  # from the stream header when the container states it
 
 
@@ -123,6 +124,7 @@ def probe(path: Path) -> MediaInfo:
         has_audio=audio is not None,
         audio_sample_rate=int(audio["sample_rate"]) if audio and audio.get("sample_rate") else None,
         audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
+        audio_codec=str(audio.get("codec_name", "")) if audio else None,
         frame_count=int(frames) if frames and str(frames).isdigit() else None,
     )
 

@@ -26,6 +26,8 @@ class Container:
 
 
 MP4_VIDEO = frozenset({"h264", "hevc", "mpeg4", "av1", "vp9", "mpeg2video", "mpeg1video", "mjpeg"})
+# Audio codecs ffmpeg's MP4 muxer takes as they are (PCM, for one, it refuses).
+MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "flac", "opus", "mp2"})
 CONTAINERS = {
     ".mp4": Container("mp4", "aac", MP4_VIDEO),
     ".m4v": Container("mp4", "aac", MP4_VIDEO),
@@ -41,9 +43,11 @@ def default_output(info: MediaInfo) -> Path:
     return info.path.with_name(f"{info.path.stem}{SCORED_SUFFIX}{suffix}")
 
 
-def check_output(output: Path, info: MediaInfo, overwrite: bool = False) -> Path:
-    """Refuse outputs that would replace the input, an existing file (without --overwrite), or that the
-    container cannot hold."""
+def check_output(
+    output: Path, info: MediaInfo, overwrite: bool = False, keep_original_audio: bool = False
+) -> Path:
+    """Refuse outputs that would replace the input, an existing file (without --overwrite), or streams
+    the container cannot hold (the video, or the original audio copied by --keep-original-audio)."""
     container = CONTAINERS.get(output.suffix.lower())
     if container is None:
         raise UsageError(
@@ -56,6 +60,16 @@ def check_output(output: Path, info: MediaInfo, overwrite: bool = False) -> Path
         raise OutputError(f"{output} is a folder. Give -o a file name such as film.scored.mp4.")
     if output.exists() and not overwrite:
         raise OutputError(f"{output} already exists. Pass --overwrite to replace it, or choose another -o.")
+    if (
+        keep_original_audio
+        and info.audio_codec
+        and container.ffmpeg_format == "mp4"
+        and info.audio_codec not in MP4_AUDIO
+    ):
+        raise UsageError(
+            f"a {output.suffix} file cannot hold the original {info.audio_codec} audio untouched; "
+            "choose -o with .mkv or .mov to keep it"
+        )
     if container.video_codecs is not None and info.video_codec not in container.video_codecs:
         raise UsageError(
             f"a {output.suffix} file cannot hold {info.video_codec} video without re-encoding it; "

@@ -329,3 +329,13 @@ def test_a_container_change_is_said(tmp_path):
     film = _vp8_in_mkv(tmp_path)
     result = _filmscore("run", str(film))
     assert result.returncode == 0 and "MP4 cannot hold vp8" in result.stderr
+
+
+def test_keeping_pcm_audio_in_mp4_is_refused_before_any_work(tmp_path):
+    film = _lavfi_film(tmp_path / "studio.mov", 1.0, "320x240", "25", "-c:a", "pcm_s16le")
+    started = time.monotonic()
+    refused = _filmscore("run", str(film), "-q", "--keep-original-audio")
+    assert refused.returncode == 2 and "cannot hold the original pcm_s16le" in refused.stderr
+    assert time.monotonic() - started < 5
+    kept = _filmscore("run", str(film), "-q", "--keep-original-audio", "-o", str(tmp_path / "kept.mov"))
+    assert kept.returncode == 0, kept.stderr
