@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -179,6 +180,27 @@ class _Clock:
         return float(np.interp(beat, np.arange(self.beats + 1), self.times))
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """A cue's harmonic frame: its beat clock, and the chord over each span of beats."""
+
+    cue: Cue
+    clock: _Clock
+    spans: tuple[tuple[int, int], ...]  # (first beat, beat count) of each chord
+    chords: tuple[Chord, ...]
+
+    def harmony(self) -> Iterator[tuple[int, int, Chord]]:
+        """(first beat, beat count, chord) of each span."""
+        for (first, count), chord in zip(self.spans, self.chords, strict=True):
+            yield first, count, chord
+
+    def chord_at(self, beat: int) -> Chord:
+        for first, count, chord in self.harmony():
+            if first <= beat < first + count:
+                return chord
+        return self.chords[-1]
+
+
 def _compose_cue(
     cue: Cue,
     following: Cue | None,
@@ -194,10 +216,11 @@ def _compose_cue(
     chords = _chords(cue, following, len(spans), opts.seed)
     crossfade = min(opts.crossfade_s, following.duration_s / 2) if following else 0.0
     _setup_channels(cue, channels, parts)
-    _pad(cue, spans, chords, clock, channels["pad"], crossfade, parts)
-    _bass(cue, spans, chords, clock, channels["bass"], parts)
-    _accompaniment(cue, spans, chords, clock, channels["accompaniment"], parts)
-    _melody(cue, spans, chords, clock, motif, speech, channels["melody"], opts, parts)
+    frame = _Frame(cue, clock, tuple(spans), tuple(chords))
+    _pad(frame, channels["pad"], crossfade, parts)
+    _bass(frame, channels["bass"], parts)
+    _accompaniment(frame, channels["accompaniment"], parts)
+    _melody(frame, motif, speech, channels["melody"], opts, parts)
     _percussion(cue, clock, parts)
     _hits(cue, hits, channels["timpani"], parts)
     _dynamics(cue, channels, crossfade, opts.crossfade_s if cue.id else 0.0, following is None, parts)
@@ -252,33 +275,25 @@ def _pad_range(cue: Cue) -> tuple[int, int]:
     return (55, 79) if cue.mode == "major" else (50, 74)
 
 
-def _pad(
-    cue: Cue,
-    spans: list[tuple[int, int]],
-    chords: list[Chord],
-    clock: _Clock,
-    channel: int,
-    crossfade_s: float,
-    parts: _Parts,
-) -> None:
+def _pad(frame: _Frame, channel: int, crossfade_s: float, parts: _Parts) -> None:
     """Sustained strings, voice-led from chord to chord; the last chord rings into the next cue."""
+    cue, clock = frame.cue, frame.clock
     low, high = _pad_range(cue)
     previous: tuple[int, ...] | None = None
-    for i, ((first, count), chord) in enumerate(zip(spans, chords, strict=True)):
+    for i, (first, count, chord) in enumerate(frame.harmony()):
         voicing = voice_chord(chord_pitch_classes(cue.tonic, chord), previous, low, high)
         start, end = clock.at(first), clock.at(first + count)
-        end = end + crossfade_s if i == len(spans) - 1 else end + 0.05  # legato overlap
+        end = end + crossfade_s if i == len(frame.spans) - 1 else end + 0.05  # legato overlap
         velocity = cue.velocity - 14
         parts.notes.extend(Note(channel, p, velocity, start, end) for p in voicing)
         previous = voicing
 
 
-def _bass(
-    cue: Cue, spans: list[tuple[int, int]], chords: list[Chord], clock: _Clock, channel: int, parts: _Parts
-) -> None:
+def _bass(frame: _Frame, channel: int, parts: _Parts) -> None:
     """Roots: held at low arousal, root and fifth at moderate, driving eighths at high arousal. Under
     fear the bass stays on the tonic (a pedal) while the harmony above it grinds."""
-    for (first, count), chord in zip(spans, chords, strict=True):
+    cue, clock = frame.cue, frame.clock
+    for first, count, chord in frame.harmony():
         root = chord_notes(cue.tonic, (0, "min") if cue.tension > TENSE else chord, 36)[0]
         if cue.subdivision == 1:
             hits = [(0.0, float(count), root)]
@@ -293,14 +308,13 @@ def _bass(
             parts.notes.append(Note(channel, pitch, min(127, cue.velocity - 4 + accent), start, end))
 
 
-def _accompaniment(
-    cue: Cue, spans: list[tuple[int, int]], chords: list[Chord], clock: _Clock, channel: int, parts: _Parts
-) -> None:
+def _accompaniment(frame: _Frame, channel: int, parts: _Parts) -> None:
     """Arpeggios through the chord, `subdivision` notes a beat; fear gets a low ostinato that keeps
     returning to the tonic and minor third between the chord's notes."""
+    cue, clock = frame.cue, frame.clock
     low = (55 if cue.mode == "major" else 50) + 12 * cue.register
     ring = 2.0 if cue.instruments.accompaniment in RINGING else cue.articulation
-    for (first, count), chord in zip(spans, chords, strict=True):
+    for first, count, chord in frame.harmony():
         if cue.tension > TENSE:
             tonic = chord_notes(cue.tonic, (0, "min"), 45)[0]
             # Tonic and minor third keep coming back, so the mode stays clear under chromatic chords.
@@ -320,10 +334,7 @@ def _accompaniment(
 
 
 def _melody(
-    cue: Cue,
-    spans: list[tuple[int, int]],
-    chords: list[Chord],
-    clock: _Clock,
+    frame: _Frame,
     motif: Motif,
     speech: tuple[tuple[float, float], ...],
     channel: int,
@@ -333,34 +344,27 @@ def _melody(
     """The motif, then its answer, in phrase-long slots. A slot with dialogue in it stays silent
     as a whole: the theme is heard between lines, never as fragments under one. When the gaps are too
     short for the cue's phrase length, the motif is played at half the length or in one bar (diminution)."""
-    preferred = 4 if cue.arousal < -0.4 else 1 if cue.arousal > 0.5 else 2
+    arousal = frame.cue.arousal
+    preferred = 4 if arousal < -0.4 else 1 if arousal > 0.5 else 2
     for bars in dict.fromkeys((preferred, max(1, preferred // 2), 1)):
-        notes = _phrases(
-            cue, spans, chords, clock, motif, speech if opts.thin_under_speech else (), channel, bars
-        )
+        notes = _phrases(frame, motif, speech if opts.thin_under_speech else (), channel, bars)
         if notes:
             parts.notes.extend(notes)
             return
 
 
 def _phrases(
-    cue: Cue,
-    spans: list[tuple[int, int]],
-    chords: list[Chord],
-    clock: _Clock,
-    motif: Motif,
-    speech: tuple[tuple[float, float], ...],
-    channel: int,
-    bars: int,
+    frame: _Frame, motif: Motif, speech: tuple[tuple[float, float], ...], channel: int, bars: int
 ) -> list[Note]:
     """Statement and answer alternate, each on the first beat where it fits between lines of dialogue;
     after each pair the melody rests for a phrase unless the film is lively."""
+    cue, clock = frame.cue, frame.clock
     phrase_beats = bars * cue.meter
     centre = MELODY_CENTRE.get(cue.instruments.melody, 72)
     notes: list[Note] = []
     played, start_beat = 0, 0
     while start_beat + phrase_beats <= clock.beats:
-        chord = _chord_at(spans, chords, start_beat)
+        chord = frame.chord_at(start_beat)
         root_degree = degree_of(cue.tonic, cue.mode, chord_pitch_classes(cue.tonic, chord)[0])
         line = vary_motif(motif, cue.tension, answer=played % 2 == 1)
         phrase = _realise(line, cue, chord, root_degree, start_beat, phrase_beats, clock, channel, centre)
@@ -372,13 +376,6 @@ def _phrases(
         rest = played % 2 == 0 and cue.arousal <= 0.3
         start_beat += phrase_beats * (2 if rest else 1)
     return notes
-
-
-def _chord_at(spans: list[tuple[int, int]], chords: list[Chord], beat: int) -> Chord:
-    for (first, count), chord in zip(spans, chords, strict=True):
-        if first <= beat < first + count:
-            return chord
-    return chords[-1]
 
 
 def _realise(
