@@ -1,39 +1,13 @@
-"""Atomic output: write to a temp file beside the target, then rename, so no half-written file is seen."""
+"""Atomic output: write to temp files beside the targets, then rename, so no half-written file is seen."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from filmscore.errors import OutputError
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temp path in the target's folder; on success it replaces the target, on failure it is removed.
-
-    The temp file lives beside the target so the final rename stays on one file system and is atomic.
-    """
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {folder}: {exc.strerror}. Choose a writable folder.") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    _give_default_permissions(tmp)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror}. Check the folder and free space.") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def _give_default_permissions(path: Path) -> None:
@@ -41,12 +15,6 @@ def _give_default_permissions(path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, 0o666 & ~umask)
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    """Write a text file atomically (UTF-8)."""
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 class OutputSet:
@@ -75,6 +43,16 @@ class OutputSet:
         _give_default_permissions(Path(tmp_name))
         self._staged.append((Path(tmp_name), target))
         return Path(tmp_name)
+
+    def write(self, target: Path, data: bytes) -> Path:
+        """Stage `target` with `data`; a failed write (a full disk) is an output error, not a crash."""
+        try:
+            self.stage(target).write_bytes(data)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write {target}: {exc.strerror}. Check the folder and free space."
+            ) from exc
+        return target
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if kind is None:

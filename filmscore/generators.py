@@ -65,10 +65,8 @@ class SymbolicGenerator(MusicGenerator):
     def generate(self, request: MusicRequest) -> Music:
         import io
 
-        import numpy as np
-
         from filmscore.midi import to_midi
-        from filmscore.render import render_midi, render_separately
+        from filmscore.render import render_midi, render_separately, sum_clips
         from filmscore.symbolic import ComposeOptions, compose, split_notes, split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
@@ -80,10 +78,7 @@ class SymbolicGenerator(MusicGenerator):
             roles = split_roles(composition)
             clips = render_separately([to_midi(part) for part in roles.values()], self.soundfont, duration)
             stems = dict(zip(roles, clips, strict=True))
-            total = np.zeros_like(clips[0].samples)
-            for clip in clips:
-                total += clip.samples
-            audio = AudioClip(total, clips[0].sample_rate)
+            audio = sum_clips(clips)
         else:
             pieces = [to_midi(piece) for piece in split_notes(composition, RENDER_PIECES)]
             audio = render_midi(pieces, self.soundfont, duration)

@@ -44,9 +44,7 @@ class MixResult:
     mix: AudioClip  # what goes into the film
     stem: AudioClip  # the music exactly as it sits in `mix`
     music_scale: np.ndarray  # per sample, what the music was multiplied by to become `stem` (for stems)
-    target_lufs: float
-    integrated_lufs: float  # of `mix`, measured
-    true_peak_dbtp: float  # of `mix`, measured
+    target_lufs: float  # what the mix was brought to; run.py measures the written file itself
     ducking_db: float
     music_gain_db: float  # level given to the music against the original soundtrack
     limiter_reduction_db: float  # the deepest gain reduction the limiter applied (0 when it was idle)
@@ -108,8 +106,6 @@ def mix_under_dialogue(
         stem=AudioClip(final_stem, rate),
         music_scale=duck * scale,
         target_lufs=opts.target_lufs,
-        integrated_lufs=loudness,
-        true_peak_dbtp=true_peak_dbtp(mixed, rate),
         ducking_db=opts.duck_db,
         music_gain_db=music_gain_db,
         limiter_reduction_db=max(0.0, float(-20 * np.log10(max(float(limiter.min()), 1e-6)))),

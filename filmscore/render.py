@@ -99,10 +99,15 @@ def render_midi(pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: f
     controls and split the notes sum to the render of the whole score, in a fraction of the time on
     several cores.
     """
-    total = np.zeros((round(duration_s * MUSIC_SAMPLE_RATE), 2), dtype=np.float32)
-    for clip in render_separately(pieces, soundfont, duration_s):
+    return sum_clips(render_separately(pieces, soundfont, duration_s))
+
+
+def sum_clips(clips: list[AudioClip]) -> AudioClip:
+    """Clips of one length and rate, added sample by sample (in place, one extra buffer)."""
+    total = np.zeros_like(clips[0].samples)
+    for clip in clips:
         total += clip.samples
-    return AudioClip(total, MUSIC_SAMPLE_RATE)
+    return AudioClip(total, clips[0].sample_rate)
 
 
 def render_separately(

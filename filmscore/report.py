@@ -13,7 +13,7 @@ from filmscore.affect import Affect
 from filmscore.atomic import OutputSet
 from filmscore.deliverables import build_deliverables
 from filmscore.dialogue import lines_by_shot
-from filmscore.errors import InputError, OutputError
+from filmscore.errors import InputError
 from filmscore.pipeline import Analysis
 
 if TYPE_CHECKING:
@@ -130,12 +130,10 @@ def stage_report_folder(
     report: dict[str, Any], report_dir: Path, outputs: OutputSet, images: dict[str, bytes]
 ) -> list[Path]:
     """Stage report.json, the thumbnails, every deliverable the report gives, and report.html."""
-    written = [_stage(outputs, report_dir / name, data) for name, data in images.items()]
+    written = [outputs.write(report_dir / name, data) for name, data in images.items()]
     files = {REPORT_NAME: json.dumps(report, indent=2, ensure_ascii=False) + "\n"}
     files.update(_pages(report, images, report_dir))
-    return written + [
-        _stage(outputs, report_dir / name, text.encode("utf-8")) for name, text in files.items()
-    ]
+    return written + [outputs.write(report_dir / name, text.encode("utf-8")) for name, text in files.items()]
 
 
 def _pages(report: dict[str, Any], images: dict[str, bytes], report_dir: Path) -> dict[str, str]:
@@ -153,7 +151,7 @@ def rebuild_report_folder(report_dir: Path) -> list[Path]:
             images[shot["thumbnail"]] = (report_dir / shot["thumbnail"]).read_bytes()
     with OutputSet() as outputs:
         pages = _pages(report, images, report_dir)
-        return [_stage(outputs, report_dir / name, text.encode("utf-8")) for name, text in pages.items()]
+        return [outputs.write(report_dir / name, text.encode("utf-8")) for name, text in pages.items()]
 
 
 def read_report(report_dir: Path) -> dict[str, Any]:
@@ -179,14 +177,6 @@ def read_report(report_dir: Path) -> dict[str, Any]:
 def _refuse_non_finite(name: str) -> float:
     """Python's json reads NaN and Infinity, which JSON does not have and no report holds."""
     raise ValueError(f"it holds {name}, which is not a JSON number")
-
-
-def _stage(outputs: OutputSet, target: Path, data: bytes) -> Path:
-    try:
-        outputs.stage(target).write_bytes(data)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror}. Check the folder and free space.") from exc
-    return target
 
 
 def report_schema() -> dict[str, Any]:

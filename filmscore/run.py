@@ -85,7 +85,7 @@ def score_film(
         mixed, delivery = _deliver(info, mixed, outputs.stage(output), output.suffix, opts)
         _write_wav(outputs.stage(paths["music"]), mixed.stem)
         if music.midi:
-            outputs.stage(paths["midi"]).write_bytes(music.midi)
+            outputs.write(paths["midi"], music.midi)
         if opts.stems:
             paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
         scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
@@ -170,8 +170,6 @@ def _remix(previous: MixResult, opts: MixOptions) -> MixResult:
         mix=AudioClip(mix, rate),
         stem=AudioClip(previous.stem.samples * gain[:, None], rate),
         music_scale=previous.music_scale * gain,
-        integrated_lufs=integrated_lufs(mix, rate),
-        true_peak_dbtp=true_peak_dbtp(mix, rate),
     )
 
 
