@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from filmscore import __version__
 from filmscore.errors import (
@@ -79,15 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the scored film (default: INPUT_STEM.scored.mp4 beside the input)")  # fmt: skip
     run.add_argument("--report-dir", type=Path, metavar="DIR",
                      help="report folder (default: OUTPUT_STEM.filmscore/ beside the output)")  # fmt: skip
-    run.add_argument("--loudness", default="ebu", metavar="TARGET",
-                     help="loudness target: ebu (-23 LUFS, default), atsc (-24), web (-16), streaming (-14), "
-                          "or a number in LUFS")  # fmt: skip
-    run.add_argument("--seed", type=int, default=0, help="the same seed gives the same music (default 0)")
-    run.add_argument("--generator", default="symbolic", metavar="NAME", help="music generator backend")
-    run.add_argument("--soundfont", type=Path, metavar="FILE",
-                     help="a General MIDI SoundFont (.sf2/.sf3) for the symbolic generator")  # fmt: skip
-    run.add_argument("--duck-db", type=float, default=10.0, metavar="DB",
-                     help="how much quieter the music is under dialogue (default 10 dB)")  # fmt: skip
+    _setting_arguments(run, run_only=True)
     run.add_argument("--stems", action="store_true",
                      help="also write stems/: a WAV per instrument and the original soundtrack")  # fmt: skip
     run.add_argument("--keep-original-audio", action="store_true",
@@ -96,18 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _analysis_arguments() -> _Parser:
-    from filmscore.shots import SHOT_DETECTORS
+    from filmscore.settings import DEFAULT_PRESET, preset_names
 
     analysis = _Parser(add_help=False)
     analysis.add_argument("input", type=Path, metavar="INPUT", help="the video file")
     analysis.add_argument(
-        "--shot-detector", choices=SHOT_DETECTORS, default="adaptive", help="PySceneDetect detector"
+        "--pipeline",
+        default=DEFAULT_PRESET,
+        metavar="NAME_OR_FILE",
+        help=f"a preset of settings from pipelines/ ({', '.join(preset_names())}) or a .toml file; "
+        f"flags override it (default {DEFAULT_PRESET})",
     )
-    analysis.add_argument("--asr", default="pocketsphinx", metavar="NAME", help="speech recognition backend")
-    analysis.add_argument("--text-emotion", default="lexicon", metavar="NAME", help="text emotion backend")
-    analysis.add_argument(
-        "--visual-emotion", default="features", metavar="NAME", help="visual emotion backend"
-    )
+    _setting_arguments(analysis, run_only=False)
     analysis.add_argument("--overwrite", action="store_true", help="replace outputs left by an earlier run")
     analysis.add_argument(
         "--max-duration",
@@ -116,6 +108,33 @@ def _analysis_arguments() -> _Parser:
         help="refuse films longer than this (a resource guard)",
     )
     return analysis
+
+
+def _setting_arguments(parser: argparse.ArgumentParser, run_only: bool) -> None:
+    """A flag for each setting that has one. Its default is None, meaning "as the preset says", so the
+    help shows the built-in default instead."""
+    from filmscore.settings import SETTINGS
+
+    for setting in SETTINGS:
+        if setting.flag and setting.run_only == run_only:
+            shown = "none" if setting.default is None else setting.default
+            parser.add_argument(
+                setting.flag,
+                dest=setting.key,
+                type=setting.kind,
+                metavar=setting.metavar,
+                help=f"{setting.help} (default {shown})",
+            )
+
+
+def chosen_settings(args: argparse.Namespace, run_only: bool) -> dict[str, Any]:
+    """The preset, overridden by the flags given: every setting's value, checked, and under "pipeline"
+    the preset's name."""
+    from filmscore.settings import SETTINGS, load_preset, resolve
+
+    flags = {s.key: getattr(args, s.key) for s in SETTINGS if s.flag and (run_only or not s.run_only)}
+    preset = load_preset(args.pipeline)
+    return {**resolve(preset, flags), "pipeline": preset.name}
 
 
 def default_report_dir(input_path: Path) -> Path:
@@ -153,20 +172,25 @@ def _nearest_existing(path: Path) -> Path:
     return Path("/")
 
 
-def analyze_options(args: argparse.Namespace) -> AnalyzeOptions:
+def analyze_options(settings: dict[str, Any], args: argparse.Namespace) -> AnalyzeOptions:
     from dataclasses import replace
 
+    from filmscore.decode import DecodeOptions
     from filmscore.pipeline import AnalyzeOptions
     from filmscore.shots import ShotOptions
 
     defaults = AnalyzeOptions()
     return replace(
         defaults,
-        shots=ShotOptions(detector=args.shot_detector),
-        dialogue=replace(defaults.dialogue, asr=args.asr),
-        text_emotion=args.text_emotion,
-        visual_emotion=args.visual_emotion,
+        decode=DecodeOptions(width=settings["analysis.width"], max_fps=settings["analysis.max_fps"]),
+        shots=ShotOptions(detector=settings["analysis.shot_detector"]),
+        dialogue=replace(
+            defaults.dialogue, asr=settings["analysis.asr"], asr_model=settings["analysis.asr_model"]
+        ),
+        text_emotion=settings["analysis.text_emotion"],
+        visual_emotion=settings["analysis.visual_emotion"],
         max_duration_s=_positive(args.max_duration, "--max-duration"),
+        pipeline=settings["pipeline"],
     )
 
 
@@ -182,12 +206,13 @@ def run_analyze(args: argparse.Namespace) -> int:
     from filmscore.progress import Progress, TerminalProgress
     from filmscore.report import write_report
 
+    settings = chosen_settings(args, run_only=False)
     input_path = check_input_path(args.input)
     report_dir = check_report_dir(
         args.report_dir or default_report_dir(args.input), input_path, args.overwrite
     )
     progress = Progress() if args.quiet else TerminalProgress()
-    analysis = analyze(args.input, analyze_options(args), progress)
+    analysis = analyze(args.input, analyze_options(settings, args), progress)
     with progress.stage("report"):
         path = write_report(analysis, report_dir)
     if not args.quiet:
@@ -198,12 +223,14 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    from filmscore.cues import CueOptions
     from filmscore.media import probe
     from filmscore.mix import MixOptions, parse_loudness
     from filmscore.mux import check_output, default_output
     from filmscore.progress import Progress, TerminalProgress
     from filmscore.run import RunOptions, score_film
 
+    settings = chosen_settings(args, run_only=True)
     info = probe(args.input)
     output = check_output(args.output or default_output(info), info, args.overwrite, args.keep_original_audio)
     check_writable(output.parent, "-o folder")
@@ -215,14 +242,14 @@ def run_score(args: argparse.Namespace) -> int:
         raise UsageError(
             "the report folder and the output film are the same path. Choose another --report-dir"
         )
-    if not 0 <= args.duck_db <= 40:
-        raise UsageError(f"--duck-db {args.duck_db:g} is out of range; give 0 to 40 dB")
+    soundfont = settings["music.soundfont"]
     opts = RunOptions(
-        analyze=analyze_options(args),
-        mix=MixOptions(target_lufs=parse_loudness(args.loudness), duck_db=args.duck_db),
-        generator=args.generator,
-        soundfont=args.soundfont,
-        seed=args.seed,
+        analyze=analyze_options(settings, args),
+        cues=CueOptions(min_cue_s=settings["cues.min_cue_s"], max_cue_s=settings["cues.max_cue_s"]),
+        mix=MixOptions(target_lufs=parse_loudness(settings["mix.loudness"]), duck_db=settings["mix.duck_db"]),
+        generator=settings["music.generator"],
+        soundfont=Path(soundfont) if soundfont else None,
+        seed=settings["music.seed"],
         keep_original_audio=args.keep_original_audio,
         stems=args.stems,
     )

@@ -52,6 +52,7 @@ class AnalyzeOptions:
     visual_emotion: str = "features"  # a name in VISUAL_EMOTION_BACKENDS
     fusion: FusionOptions = field(default_factory=FusionOptions)
     max_duration_s: float | None = None  # refuse longer films (a guard for shared machines)
+    pipeline: str = "embedded"  # the preset these options came from, recorded in the report
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Analysis:
     pictures: tuple[dict[str, float], ...]  # the visual backend's per-shot measures, when it keeps them
     backends: dict[str, str]
     thumbnails: tuple[bytes, ...] = ()  # a JPEG per shot, from the shared decode
+    pipeline: str = "embedded"  # the preset of settings used
 
 
 def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) -> Analysis:
@@ -116,6 +118,7 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
         sounds=sounds,
         pictures=visual_backend.shot_details(),
         thumbnails=thumbnails.for_shots(shots),
+        pipeline=opts.pipeline,
         backends={
             "asr": transcript.backend,
             "text_emotion": text_backend.name,

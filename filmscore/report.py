@@ -55,6 +55,7 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
             "rotation": info.rotation,
             "variable_frame_rate": info.variable_frame_rate,
         },
+        "pipeline": analysis.pipeline,
         "backends": dict(analysis.backends),
         "shots": [
             {

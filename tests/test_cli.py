@@ -70,7 +70,7 @@ def test_a_film_without_sound_is_analysed(tmp_path, cuts_film):
         (lambda d: ["analyze", str(_text_file(d))], 3, "not a readable video"),
         (lambda d: ["analyze"], 2, "required"),
         (lambda d: ["analyse", "x.mp4"], 2, "invalid choice"),
-        (lambda d: ["analyze", str(d / "x.mp4"), "--shot-detector", "magic"], 2, "invalid choice"),
+        (lambda d: ["analyze", str(d / "x.mp4"), "--shot-detector", "magic"], 2, "choose one of adaptive"),
     ],
 )
 def test_bad_input_gives_one_line_and_its_exit_code(tmp_path, make_args, code, words):
