@@ -19,6 +19,7 @@ from filmscore.shots import Shot
 
 HOP = 256  # 16 ms at 16 kHz
 FRAME = 1024  # 64 ms: long enough for a 60 Hz voice in YIN
+CHUNK_FRAMES = 4096  # frames measured at once (about 66 s at 16 kHz): bounds YIN's working memory
 QUIET_DBFS, LOUD_DBFS = -50.0, -12.0  # the loudness range mapped onto calm .. excited
 REFERENCE_F0_HZ = 160.0  # between typical male and female speaking pitch
 CALM_PITCH_SPREAD_ST, LIVELY_PITCH_SPREAD_ST = 1.5, 5.0  # semitones of pitch movement
@@ -46,29 +47,42 @@ class SoundTrack:
 
 
 def measure_soundtrack(audio: AudioClip) -> SoundTrack:
-    import librosa
-
-    samples = audio.samples.astype(np.float32)
-    if len(samples) < FRAME:
-        samples = np.pad(samples, (0, FRAME - len(samples)))
-    rms = librosa.feature.rms(y=samples, frame_length=FRAME, hop_length=HOP)[0]
-    rms_db = 20 * np.log10(np.maximum(rms, 1e-6))
-    f0 = librosa.yin(samples, fmin=60, fmax=500, sr=audio.sample_rate, frame_length=FRAME, hop_length=HOP)
+    """RMS level and YIN pitch every HOP samples, on frames centred on their times (zero-padded at the
+    ends). The film is measured a chunk at a time: YIN holds a few copies of its frames, which for a whole
+    feature would be gigabytes, and each frame depends only on its own samples, so chunks give the same
+    values as one pass."""
+    samples = audio.samples.astype(np.float32, copy=False)
+    count = 1 + len(samples) // HOP  # frames librosa's centred framing gives
+    padded = np.pad(samples, (FRAME // 2, FRAME // 2 + FRAME))
+    rms_db, f0 = np.empty(count, np.float32), np.empty(count, np.float32)
+    for first in range(0, count, CHUNK_FRAMES):
+        last = min(count, first + CHUNK_FRAMES)
+        rms_db[first:last], f0[first:last] = _measure_frames(
+            padded[first * HOP : (last - 1) * HOP + FRAME], audio.sample_rate
+        )
     # YIN always answers; keep only frames loud enough to be voiced speech rather than room tone.
     f0 = np.where(rms_db > rms_db.max() - 35, f0, np.nan)
     return SoundTrack(rms_db=rms_db, f0_hz=f0, frame_s=HOP / audio.sample_rate)
+
+
+def _measure_frames(chunk: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    import librosa
+
+    rms = librosa.feature.rms(y=chunk, frame_length=FRAME, hop_length=HOP, center=False)[0]
+    f0 = librosa.yin(chunk, fmin=60, fmax=500, sr=rate, frame_length=FRAME, hop_length=HOP, center=False)
+    return 20 * np.log10(np.maximum(rms, 1e-6)), f0
 
 
 def shot_sounds(track: SoundTrack, transcript: Transcript, shots: tuple[Shot, ...]) -> tuple[ShotSound, ...]:
     times = np.arange(len(track.rms_db)) * track.frame_s
     in_speech = np.zeros(len(times), dtype=bool)
     for a, b in transcript.speech_regions:
-        in_speech |= (times >= a) & (times < b)
+        in_speech[np.searchsorted(times, a) : np.searchsorted(times, b)] = True
     sounds = []
     for shot in shots:
-        in_shot = (times >= shot.start_s) & (times < shot.end_s)
-        level = float(np.mean(track.rms_db[in_shot])) if in_shot.any() else -120.0
-        voiced = track.f0_hz[in_shot & in_speech]
+        in_shot = slice(np.searchsorted(times, shot.start_s), np.searchsorted(times, shot.end_s))
+        level = float(np.mean(track.rms_db[in_shot])) if in_shot.stop > in_shot.start else -120.0
+        voiced = track.f0_hz[in_shot][in_speech[in_shot]]
         voiced = voiced[np.isfinite(voiced)]
         speech_s = transcript.speech_s_in(shot.start_s, shot.end_s)
         words = len(transcript.words_in(shot.start_s, shot.end_s))

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filmscore.audiofile import AudioFile
 from filmscore.cues import CuePlan
 from filmscore.media import AudioClip
 from filmscore.registry import Registry
@@ -21,14 +22,16 @@ class MusicRequest:
     speech: tuple[tuple[float, float], ...]  # (start_s, end_s) of dialogue, to thin the music under it
     seed: int  # the same seed gives the same music
     stems: bool = False  # also return the music split by instrument group, where the generator can
+    workdir: Path | None = None  # where to keep film-length audio as raw files; in memory when None
 
 
 @dataclass(frozen=True)
 class Music:
-    audio: AudioClip  # stereo, exactly the film's length
+    audio: AudioClip | AudioFile  # stereo, exactly the film's length
     midi: bytes | None  # a Standard MIDI File of the score, when the generator works in notes
     details: dict[str, str]  # what made it (SoundFont, model), for the report
-    stems: dict[str, AudioClip] = field(default_factory=dict)  # by instrument group; they sum to `audio`
+    # By instrument group, where the generator can; they sum to `audio`.
+    stems: dict[str, AudioClip | AudioFile] = field(default_factory=dict)
 
 
 class MusicGenerator(ABC):
@@ -72,16 +75,18 @@ class SymbolicGenerator(MusicGenerator):
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
         midi = to_midi(composition)
         duration = request.plan.duration_s
-        stems: dict[str, AudioClip] = {}
+        stems: dict[str, AudioClip | AudioFile] = {}
+        workdir = request.workdir
         if request.stems:
             # One render per instrument group; by linearity they sum to the whole score.
             roles = split_roles(composition)
-            clips = render_separately([to_midi(part) for part in roles.values()], self.soundfont, duration)
+            parts = [to_midi(part) for part in roles.values()]
+            clips = render_separately(parts, self.soundfont, duration, workdir)
             stems = dict(zip(roles, clips, strict=True))
-            audio = sum_clips(clips)
+            audio = sum_clips(list(clips), workdir, "music")
         else:
             pieces = [to_midi(piece) for piece in split_notes(composition, RENDER_PIECES)]
-            audio = render_midi(pieces, self.soundfont, duration)
+            audio = render_midi(pieces, self.soundfont, duration, workdir)
         buffer = io.BytesIO()
         midi.save(file=buffer)
         details = {

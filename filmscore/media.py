@@ -51,6 +51,20 @@ class AudioClip:
     def duration_s(self) -> float:
         return len(self.samples) / self.sample_rate
 
+    @property
+    def frames(self) -> int:
+        return len(self.samples)
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.samples.ndim == 1 else self.samples.shape[1]
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        """Frames first..last as (frames, channels), clipped to the signal: the same call as a file-backed
+        AudioFile."""
+        block = self.samples[max(0, first) : max(0, last)]
+        return block if block.ndim == 2 else block[:, None]
+
 
 def require_program(name: str, package: str = "ffmpeg") -> str:
     """Return the path of an external program, or explain how to install it."""
@@ -136,7 +150,7 @@ def _run_ffprobe(path: Path) -> dict:
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        reason = _last_line(result.stderr) or "unknown format"
+        reason = last_line(result.stderr) or "unknown format"
         raise InputError(f"{path} is not a readable video ({reason}). Check the file is a complete video.")
     try:
         return json.loads(result.stdout)
@@ -185,7 +199,7 @@ def _duration_of(data: dict, video: dict) -> float:
     return 0.0
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
@@ -210,7 +224,7 @@ def extract_audio(
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, check=False)
     if result.returncode != 0:
-        reason = _last_line(result.stderr.decode(errors="replace"))
+        reason = last_line(result.stderr.decode(errors="replace"))
         raise InputError(f"{info.path}: cannot decode its audio ({reason}). The file may be corrupt.")
     samples = np.frombuffer(result.stdout, dtype=np.float32)
     if count > 1:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
+from filmscore.audiofile import Audio, AudioFile, AudioWriter, blocks
 from filmscore.errors import UsageError
-from filmscore.media import AudioClip
 
 LOUDNESS_PRESETS = {"ebu": -23.0, "atsc": -24.0, "web": -16.0, "streaming": -14.0}
 LOUDNESS_RANGE = (-40.0, -5.0)  # targets outside this are typing mistakes, not delivery specs
@@ -25,6 +27,9 @@ GAIN_ITERATIONS = 4  # the limiter lowers loudness a little; re-aim the gain thi
 LOUDNESS_TOLERANCE_LU = 0.1
 LIMITER_WINDOW_S = 0.02  # the limiter's gain is held over +-20 ms around a peak and smoothed over 20 ms
 CONTROL_RATE = 1000  # samples per second of the ducking envelope before it is stretched to audio rate
+MIX_PARTS = ((2, "mix"), (2, "stem"), (1, "scale"))  # channels and work-file names of a mix's parts
+GATE_BLOCK_S, GATE_STEP_S = 0.4, 0.1  # BS.1770 gating blocks: 400 ms, every 100 ms (75% overlap)
+CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770 channel gains: L, R, C, Ls, Rs
 PEAK_BLOCK = 4096  # true peak is interpolated in blocks of this many samples, only where it could matter
 
 
@@ -41,9 +46,9 @@ class MixOptions:
 
 @dataclass(frozen=True)
 class MixResult:
-    mix: AudioClip  # what goes into the film
-    stem: AudioClip  # the music exactly as it sits in `mix`
-    music_scale: np.ndarray  # per sample, what the music was multiplied by to become `stem` (for stems)
+    mix: Audio  # what goes into the film (stereo)
+    stem: Audio  # the music exactly as it sits in `mix`
+    music_scale: Audio  # mono: per frame, what the music was multiplied by to become `stem` (for stems)
     target_lufs: float  # what the mix was brought to; run.py measures the written file itself
     ducking_db: float
     music_gain_db: float  # level given to the music against the original soundtrack
@@ -67,79 +72,185 @@ def parse_loudness(text: str) -> float:
     return value
 
 
+@dataclass(frozen=True)
+class _Mix:
+    """The mix as a signal computed a block at a time from its parts: the bed (the original soundtrack, or
+    silence), the music times its envelope (level and ducking), and an overall gain curve (loudness gain
+    times limiter). Nothing of film length is held in memory."""
+
+    bed: Audio | None
+    music: Audio
+    envelope: np.ndarray  # the music's gain at CONTROL_RATE
+    gain: Callable[[int, int], np.ndarray]  # frames first..last of the overall gain
+
+    @property
+    def frames(self) -> int:
+        return self.music.frames
+
+    @property
+    def channels(self) -> int:
+        return 2
+
+    @property
+    def sample_rate(self) -> int:
+        return self.music.sample_rate
+
+    def parts(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bed and the music as they sit in the mix, and the music's scale, for frames first..last."""
+        first, last = max(0, first), min(self.frames, last)
+        gain = self.gain(first, last)
+        scale = envelope_frames(self.envelope, first, last, self.sample_rate) * gain
+        music = _stereo(self.music.read(first, last), last - first) * scale[:, None]
+        if self.bed is None:
+            return np.zeros_like(music), music, scale
+        return _stereo(self.bed.read(first, last), last - first) * gain[:, None], music, scale
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        bed, music, _ = self.parts(first, last)
+        return bed + music
+
+
+def _unity(first: int, last: int) -> np.ndarray:
+    return np.ones(max(0, last - first), np.float32)
+
+
+def _constant(value: float) -> Callable[[int, int], np.ndarray]:
+    return lambda first, last: np.full(max(0, last - first), value, np.float32)
+
+
 def mix_under_dialogue(
-    original: AudioClip | None,
-    music: AudioClip,
+    original: Audio | None,
+    music: Audio,
     speech: tuple[tuple[float, float], ...],
     opts: MixOptions,
+    workdir: Path | None = None,
 ) -> MixResult:
-    """Sum the original soundtrack (or nothing, for a silent film) and the ducked music, at the target."""
+    """Sum the original soundtrack (or nothing, for a silent film) and the ducked music, at the target.
+
+    Everything streams in blocks; with `workdir` the results are raw files there (a feature's mix does not
+    fit in memory), without it they are in memory.
+    """
     rate = music.sample_rate
-    bed = _match(original, music) if original is not None else np.zeros_like(music.samples)
-    bed_lufs = integrated_lufs(bed, rate)
-    music_lufs = integrated_lufs(music.samples, rate)
+    if original is not None and original.sample_rate != rate:
+        raise ValueError("the original soundtrack and the music must share a sample rate")
+    bed_lufs = measure_audio(original).integrated_lufs if original is not None else -math.inf
+    music_lufs = measure_audio(music).integrated_lufs
     music_gain_db = 0.0
     if bed_lufs > SILENCE_LUFS and music_lufs > SILENCE_LUFS:
         music_gain_db = bed_lufs + opts.music_level_lu - music_lufs
-    duck = duck_envelope(speech, len(music.samples), rate, opts) * np.float32(_db(music_gain_db))
-    stem = music.samples * duck[:, None]
+    envelope = duck_control(speech, music.frames, rate, opts) * _db(music_gain_db)
+    plain = _Mix(original, music, envelope, _unity)
+    gain = _loudness_gain(plain, opts, workdir)
+    final = replace(plain, gain=gain.curve)
+    mix, stem, scale = _write_mix(final, workdir)
+    return MixResult(
+        mix=mix,
+        stem=stem,
+        music_scale=scale,
+        target_lufs=opts.target_lufs,
+        ducking_db=opts.duck_db,
+        music_gain_db=music_gain_db,
+        limiter_reduction_db=max(0.0, -20 * math.log10(max(gain.deepest, 1e-6))),
+    )
+
+
+@dataclass(frozen=True)
+class _Gain:
+    curve: Callable[[int, int], np.ndarray]  # the overall gain, frames first..last
+    deepest: float  # the limiter's smallest gain (1 when it was idle)
+
+
+def _loudness_gain(plain: _Mix, opts: MixOptions, workdir: Path | None) -> _Gain:
+    """The gain that brings the mix to the target with no true peak over the ceiling: a constant gain,
+    and a limiter where that gain alone would pass the ceiling. The limiter lowers the loudness a little,
+    so the gain is aimed again, a few times at most."""
     ceiling = _db(opts.true_peak_dbtp - opts.peak_margin_db)
-    gain_db, limiter = 0.0, np.ones(len(stem), dtype=np.float32)
-    loudness = integrated_lufs(bed + stem, rate)
+    loudness = measure_audio(plain).integrated_lufs
+    gain_db, gain = 0.0, _Gain(_unity, 1.0)
     for _ in range(GAIN_ITERATIONS):
         if loudness <= SILENCE_LUFS:
             break
         gain_db += opts.target_lufs - loudness
-        limiter = limiter_gain((bed + stem) * _db(gain_db), rate, ceiling)
-        if limiter.min() >= 1.0:
+        scaled = replace(plain, gain=_constant(_db(gain_db)))
+        limiter = limit(scaled, ceiling, workdir, "limiter")
+        if limiter is None:
             # A pure gain moves BS.1770 loudness by exactly its dB (both gates move with it).
-            loudness = opts.target_lufs
-            break
-        loudness = integrated_lufs((bed + stem) * (_db(gain_db) * limiter)[:, None], rate)
+            return _Gain(_constant(_db(gain_db)), 1.0)
+        gain = _Gain(_LimitedGain(limiter.curve, _db(gain_db)), limiter.deepest)
+        loudness = measure_audio(replace(plain, gain=gain.curve)).integrated_lufs
         if abs(loudness - opts.target_lufs) <= LOUDNESS_TOLERANCE_LU:
             break
-    scale = (np.float32(_db(gain_db)) * limiter).astype(np.float32)
-    final_stem, final_bed = stem * scale[:, None], bed * scale[:, None]
-    mixed = final_bed + final_stem
-    return MixResult(
-        mix=AudioClip(mixed, rate),
-        stem=AudioClip(final_stem, rate),
-        music_scale=duck * scale,
-        target_lufs=opts.target_lufs,
-        ducking_db=opts.duck_db,
-        music_gain_db=music_gain_db,
-        limiter_reduction_db=max(0.0, float(-20 * np.log10(max(float(limiter.min()), 1e-6)))),
-    )
+    return gain
 
 
-def _match(original: AudioClip, music: AudioClip) -> np.ndarray:
-    """The original soundtrack as stereo at the music's length (padding or trimming the last frames)."""
-    if original.sample_rate != music.sample_rate:
-        raise ValueError("the original soundtrack and the music must share a sample rate")
-    samples = original.samples if original.samples.ndim == 2 else original.samples[:, None]
-    if samples.shape[1] == 1:
-        samples = np.repeat(samples, 2, axis=1)
-    samples = samples[:, :2]
-    length = len(music.samples)
-    if len(samples) < length:
-        samples = np.concatenate([samples, np.zeros((length - len(samples), 2), samples.dtype)])
-    return np.ascontiguousarray(samples[:length], dtype=np.float32)
+@dataclass(frozen=True)
+class _LimitedGain:
+    """A constant gain times a limiter's curve, frames first..last."""
+
+    curve: Audio
+    level: float
+
+    def __call__(self, first: int, last: int) -> np.ndarray:
+        return self.curve.read(first, last)[:, 0] * np.float32(self.level)
+
+
+def _write_mix(mix: _Mix, workdir: Path | None) -> tuple[Audio, Audio, Audio]:
+    """The finished mix, the music stem as it sits in it, and the music's scale (mono)."""
+    rate = mix.sample_rate
+    writers = [AudioWriter(mix.frames, ch, rate, workdir, name) for ch, name in MIX_PARTS]
+    for first, last in blocks(mix.frames):
+        bed, music, scale = mix.parts(first, last)
+        for writer, block in zip(writers, (bed + music, music, scale), strict=True):
+            writer.write(block)
+    mixed, stem, music_scale = (writer.finish() for writer in writers)
+    return mixed, stem, music_scale
+
+
+def relimit(previous: MixResult, ceiling_dbtp: float, workdir: Path | None = None) -> MixResult:
+    """Limit a finished mix again under a lower ceiling, keeping the stem and the music's scale in step
+    (the encoder's overshoot can push a mix that met the ceiling over it)."""
+    limiter = limit(previous.mix, _db(ceiling_dbtp), workdir, "relimit")
+    if limiter is None:
+        return previous
+    rate = previous.mix.sample_rate
+    frames = previous.mix.frames
+    writers = [AudioWriter(frames, ch, rate, workdir, f"{name}-relimited") for ch, name in MIX_PARTS]
+    for first, last in blocks(previous.mix.frames):
+        gain = limiter.curve.read(first, last)
+        for writer, part in zip(writers, (previous.mix, previous.stem, previous.music_scale), strict=True):
+            writer.write(part.read(first, last) * gain)
+    mixed, stem, scale = (writer.finish() for writer in writers)
+    deepest = min(limiter.deepest, _db(-previous.limiter_reduction_db))
+    return replace(previous, mix=mixed, stem=stem, music_scale=scale,
+                   limiter_reduction_db=-20 * math.log10(max(deepest, 1e-6)))  # fmt: skip
+
+
+def _stereo(block: np.ndarray, frames: int) -> np.ndarray:
+    """Any block as stereo float32 of `frames` frames (mono doubled, extra channels dropped, short blocks
+    padded with silence: the original soundtrack can end a few frames before the music)."""
+    block = block if block.ndim == 2 else block[:, None]
+    if block.shape[1] == 1:
+        block = np.repeat(block, 2, axis=1)
+    block = block[:, :2]
+    if len(block) < frames:
+        block = np.concatenate([block, np.zeros((frames - len(block), 2), block.dtype)])
+    return np.asarray(block[:frames], dtype=np.float32)
 
 
 def _db(value_db: float) -> float:
     return float(10 ** (value_db / 20))
 
 
-def duck_envelope(
-    speech: tuple[tuple[float, float], ...], length: int, rate: int, opts: MixOptions
+def duck_control(
+    speech: tuple[tuple[float, float], ...], frames: int, rate: int, opts: MixOptions
 ) -> np.ndarray:
-    """The music's gain over time: 1 in the clear, -duck_db under speech, with raised-cosine ramps that
-    start `attack_s` before each line and recover over `release_s` after it."""
-    frames = math.ceil(length / rate * CONTROL_RATE) + 1
-    depth = np.zeros(frames)
+    """The music's gain over time at CONTROL_RATE: 1 in the clear, -duck_db under speech, with
+    raised-cosine ramps that start `attack_s` before each line and recover over `release_s` after it."""
+    count = math.ceil(frames / rate * CONTROL_RATE) + 1
+    depth = np.zeros(count)
     for start_s, end_s in speech:
         first = max(0, int((start_s - opts.attack_s) * CONTROL_RATE))
-        last = min(frames, math.ceil((end_s + opts.release_s) * CONTROL_RATE) + 1)
+        last = min(count, math.ceil((end_s + opts.release_s) * CONTROL_RATE) + 1)
         if last <= first:
             continue
         t = np.arange(first, last) / CONTROL_RATE
@@ -147,22 +258,157 @@ def duck_envelope(
         fall = np.clip((end_s + opts.release_s - t) / max(opts.release_s, 1e-3), 0, 1)
         shape = 0.5 - 0.5 * np.cos(np.pi * np.minimum(rise, fall))
         depth[first:last] = np.maximum(depth[first:last], shape)
-    gain = 10 ** (-opts.duck_db * depth / 20)
-    positions = np.arange(length) * (CONTROL_RATE / rate)
-    return np.interp(positions, np.arange(frames), gain).astype(np.float32)
+    return 10 ** (-opts.duck_db * depth / 20)
+
+
+def envelope_frames(control: np.ndarray, first: int, last: int, rate: int) -> np.ndarray:
+    """A control-rate envelope stretched to audio frames first..last."""
+    positions = np.arange(first, last) * (CONTROL_RATE / rate)
+    return np.interp(positions, np.arange(len(control)), control).astype(np.float32)
+
+
+def duck_envelope(
+    speech: tuple[tuple[float, float], ...], length: int, rate: int, opts: MixOptions
+) -> np.ndarray:
+    """The ducking gain for every frame of a signal `length` frames long."""
+    return envelope_frames(duck_control(speech, length, rate, opts), 0, length, rate)
+
+
+class LoudnessMeter:
+    """BS.1770-4 integrated loudness, fed a block at a time, so a feature is measured in constant memory.
+
+    The K-weighting is pyloudnorm's pair of filters, run with their state carried from block to block;
+    the gating follows pyloudnorm's Meter exactly (400 ms blocks every 100 ms, -70 LUFS absolute and
+    -10 LU relative gates), so the value equals `pyloudnorm.Meter.integrated_loudness` on the whole signal
+    (the tests compare them).
+    """
+
+    def __init__(self, rate: int, channels: int) -> None:
+        from pyloudnorm.iirfilter import IIRfilter
+
+        self.rate, self.channels = rate, channels
+        # BS.1770-4's K-weighting: a +4 dB high shelf at 1.5 kHz, then a 38 Hz high-pass.
+        self._filters = [
+            IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf"),
+            IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
+        ]
+        self._states = [np.zeros((max(len(f.a), len(f.b)) - 1, channels)) for f in self._filters]
+        self._step = round(rate * GATE_STEP_S)
+        self._steps: list[np.ndarray] = []  # sums of squares of each complete 100 ms step, per channel
+        self._partial, self._partial_frames = np.zeros(channels), 0
+        self.frames = 0
+
+    def add(self, block: np.ndarray) -> None:
+        from scipy.signal import lfilter
+
+        weighted = np.asarray(block, dtype=np.float64).reshape(-1, self.channels)
+        for index, stage in enumerate(self._filters):
+            state = self._states[index]
+            weighted, self._states[index] = lfilter(stage.b, stage.a, weighted, axis=0, zi=state)
+            weighted *= stage.passband_gain
+        self.frames += len(weighted)
+        self._add_squares(weighted * weighted)
+
+    def _add_squares(self, squares: np.ndarray) -> None:
+        step, position = self._step, 0
+        if self._partial_frames:
+            take = min(step - self._partial_frames, len(squares))
+            self._partial += squares[:take].sum(axis=0)
+            self._partial_frames += take
+            position = take
+            if self._partial_frames == step:
+                self._steps.append(self._partial)
+                self._partial, self._partial_frames = np.zeros(self.channels), 0
+        whole = (len(squares) - position) // step
+        if whole:
+            body = squares[position : position + whole * step].reshape(whole, step, self.channels)
+            self._steps.extend(body.sum(axis=1))
+            position += whole * step
+        if position < len(squares):
+            self._partial = self._partial + squares[position:].sum(axis=0)
+            self._partial_frames += len(squares) - position
+
+    def integrated_lufs(self) -> float:
+        """-inf for silence. A signal shorter than one gating block counts as padded with silence."""
+        block_frames = round(GATE_BLOCK_S * self.rate)
+        seconds = max(self.frames, block_frames) / self.rate
+        count = max(1, int(np.round((seconds - GATE_BLOCK_S) / GATE_STEP_S)) + 1)
+        per_block = round(GATE_BLOCK_S / GATE_STEP_S)
+        steps = np.zeros((count + per_block, self.channels))
+        known = [*self._steps, self._partial][: len(steps)]
+        steps[: len(known)] = known
+        sums = np.concatenate([np.zeros((1, self.channels)), np.cumsum(steps, axis=0)])
+        z = (sums[per_block : per_block + count] - sums[:count]) / block_frames  # (blocks, channels)
+        weights = np.array(CHANNEL_WEIGHTS[: self.channels])
+        with np.errstate(divide="ignore"):
+            block_lufs = -0.691 + 10 * np.log10(z @ weights)
+            loud = block_lufs >= SILENCE_LUFS
+            if not loud.any():
+                return -math.inf
+            relative = -0.691 + 10 * np.log10(z[loud].mean(axis=0) @ weights) - 10
+            gated = (block_lufs > relative) & loud
+            if not gated.any():
+                return -math.inf
+            return float(-0.691 + 10 * np.log10(z[gated].mean(axis=0) @ weights))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    integrated_lufs: float
+    true_peak_dbtp: float  # -inf when not measured
+
+
+def measure_audio(audio: Audio, true_peak: bool = False) -> Measurement:
+    """Integrated loudness, and the true peak if asked, of any signal, a block at a time."""
+    meter = LoudnessMeter(audio.sample_rate, audio.channels)
+    reach = _interpolator()[0].shape[0]
+    peak = 0.0
+    for first, last in blocks(audio.frames):
+        meter.add(audio.read(first, last))
+        if true_peak:
+            # Read a little either side, so the interpolation at the block's edges sees its neighbours.
+            window = audio.read(first - reach, last + reach)
+            lead = first - max(0, first - reach)
+            core = sample_peaks(window, floor=peak)[lead : lead + last - first]
+            peak = max(peak, float(core.max(initial=0.0)))
+    peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
+    return Measurement(meter.integrated_lufs(), peak_db)
 
 
 def integrated_lufs(samples: np.ndarray, rate: int) -> float:
-    """BS.1770 gated integrated loudness (pyloudnorm); -inf for silence."""
-    import pyloudnorm
+    """BS.1770 gated integrated loudness of an in-memory signal; -inf for silence."""
+    meter = LoudnessMeter(rate, 1 if samples.ndim == 1 else samples.shape[1])
+    meter.add(samples)
+    return meter.integrated_lufs()
 
-    meter = pyloudnorm.Meter(rate)
-    block = int(meter.block_size * rate)
-    if len(samples) < block:  # too short for one gating block: pad with silence, as a meter would see it
-        pad = np.zeros((block - len(samples), *samples.shape[1:]), dtype=samples.dtype)
-        samples = np.concatenate([samples, pad])
-    with np.errstate(divide="ignore"):
-        return float(meter.integrated_loudness(np.asarray(samples, dtype=np.float64)))
+
+@dataclass(frozen=True)
+class Limiter:
+    curve: Audio  # mono gain per frame
+    deepest: float  # its smallest gain
+
+
+def limit(audio: Audio, ceiling: float, workdir: Path | None, name: str) -> Limiter | None:
+    """The limiter's gain curve for a whole signal, a block at a time (None where it never acts). Each
+    block is computed with enough of its neighbours that the curve equals `limiter_gain` on the whole
+    signal: the interpolator's reach, the hold window and the smoothing window."""
+    rate = audio.sample_rate
+    half = max(1, int(LIMITER_WINDOW_S * rate))
+    margin = _interpolator()[0].shape[0] + half + half // 2 + 2
+    writer = AudioWriter(audio.frames, 1, rate, workdir, name)
+    deepest = 1.0
+    for first, last in blocks(audio.frames):
+        window = audio.read(first - margin, last + margin)
+        lead = first - max(0, first - margin)
+        gain = limiter_gain(window, rate, ceiling)[lead : lead + last - first]
+        deepest = min(deepest, float(gain.min(initial=1.0)))
+        writer.write(gain)
+    curve = writer.finish()
+    if deepest >= 1.0:
+        if isinstance(curve, AudioFile):
+            curve.path.unlink()
+        return None
+    return Limiter(curve, deepest)
 
 
 @functools.cache

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from filmscore.audiofile import AudioFile
 from filmscore.errors import OutputError, UsageError
 from filmscore.media import MediaInfo, require_program
 
@@ -78,13 +79,15 @@ def check_output(
     return output
 
 
-def mux(info: MediaInfo, mix_wav: Path, target: Path, output_suffix: str, keep_original_audio: bool) -> None:
-    """Write `target` (a temp path; its container comes from `output_suffix`)."""
+def mux(info: MediaInfo, mix: AudioFile, target: Path, output_suffix: str, keep_original_audio: bool) -> None:
+    """Write `target` (a temp path; its container comes from `output_suffix`), with `mix` (raw float32)
+    encoded as its main audio track."""
     container = CONTAINERS[output_suffix.lower()]
     keep = keep_original_audio and info.has_audio
     cmd = [
         require_program("ffmpeg"), "-nostdin", "-v", "error", "-y",
-        "-i", str(info.path), "-i", str(mix_wav),
+        "-i", str(info.path),
+        "-f", "f32le", "-ar", str(mix.sample_rate), "-ac", str(mix.channels), "-i", str(mix.path),
         "-map", "0:v:0", "-map", "1:a:0", *(["-map", "0:a:0"] if keep else []),
         "-c:v", "copy", "-c:a:0", container.audio_codec, "-b:a:0", AUDIO_BITRATE,
         *(["-c:a:1", "copy"] if keep else []),

@@ -9,17 +9,18 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import mido
-import numpy as np
-import soundfile
 
+from filmscore.audiofile import Audio, AudioFile, AudioWriter, blocks, load
 from filmscore.errors import DependencyError, InputError
 from filmscore.media import AudioClip, require_program
 
 MUSIC_SAMPLE_RATE = 48000  # the film-sound rate; the mix and the music stem use it too
+RENDER_CHANNELS = 2  # FluidSynth renders stereo
 SYNTH_GAIN = 0.4  # FluidSynth master gain: headroom for a full orchestra, the mix sets the level later
 SOUNDFONT_ENV = "FILMSCORE_SOUNDFONT"
 SYSTEM_SOUNDFONTS = (
@@ -92,55 +93,66 @@ def check_soundfont(path: Path) -> Path:
     return path.resolve()
 
 
-def render_midi(pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: float) -> AudioClip:
+def render_midi(
+    pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: float, workdir: Path | None = None
+) -> AudioClip | AudioFile:
     """Render MIDI files to 48 kHz stereo float32, exactly `duration_s` long, and sum them.
 
     Synthesis is linear in its voices (and reverb and chorus are linear too), so files that share the
     controls and split the notes sum to the render of the whole score, in a fraction of the time on
-    several cores.
+    several cores. With `workdir` the result is a raw file there, else it is in memory.
     """
-    return sum_clips(render_separately(pieces, soundfont, duration_s))
+    return sum_clips(render_separately(pieces, soundfont, duration_s, workdir), workdir, "music")
 
 
-def sum_clips(clips: list[AudioClip]) -> AudioClip:
-    """Clips of one length and rate, added sample by sample (in place, one extra buffer)."""
-    total = np.zeros_like(clips[0].samples)
-    for clip in clips:
-        total += clip.samples
-    return AudioClip(total, clips[0].sample_rate)
+def sum_clips(
+    clips: Sequence[Audio], workdir: Path | None = None, name: str = "sum"
+) -> AudioClip | AudioFile:
+    """Signals of one length and rate, added frame by frame, a block at a time."""
+    total = AudioWriter(clips[0].frames, clips[0].channels, clips[0].sample_rate, workdir, name)
+    for first, last in blocks(clips[0].frames):
+        block = clips[0].read(first, last).copy()
+        for clip in clips[1:]:
+            block += clip.read(first, last)
+        total.write(block)
+    return total.finish()
 
 
 def render_separately(
-    pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: float
-) -> list[AudioClip]:
-    """Render each MIDI file by its own FluidSynth process, all at once; one clip per file."""
+    pieces: list[mido.MidiFile], soundfont: SoundFont, duration_s: float, workdir: Path | None = None
+) -> list[AudioClip | AudioFile]:
+    """Render each MIDI file by its own FluidSynth process, all at once; one signal per file: a raw file
+    in `workdir`, or in memory when there is none."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="filmscore-render-") as folder:
+            return [AudioClip(load(audio), audio.sample_rate)
+                    for audio in render_separately(pieces, soundfont, duration_s, Path(folder))]  # fmt: skip
     fluidsynth = require_fluidsynth()
     length = round(duration_s * MUSIC_SAMPLE_RATE)
-    with tempfile.TemporaryDirectory(prefix="filmscore-render-") as folder:
-        jobs = [
-            _start_render(fluidsynth, soundfont, piece, Path(folder) / f"piece{i}")
-            for i, piece in enumerate(pieces)
-        ]
-        timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
-        clips = []
-        for process, wav_path in jobs:
-            _finish_render(process, wav_path, timeout, jobs)
-            samples, _ = soundfile.read(wav_path, dtype="float32", always_2d=True)
-            clips.append(AudioClip(_fit_length(samples, length), MUSIC_SAMPLE_RATE))
-    return clips
+    jobs = [
+        _start_render(fluidsynth, soundfont, piece, workdir / f"piece{i}-{os.getpid()}")
+        for i, piece in enumerate(pieces)
+    ]
+    timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
+    rendered: list[AudioClip | AudioFile] = []
+    for process, raw_path in jobs:
+        _finish_render(process, raw_path, timeout, jobs)
+        rendered.append(AudioFile.fitted(raw_path, length, RENDER_CHANNELS, MUSIC_SAMPLE_RATE))
+    return rendered
 
 
 def _start_render(
     fluidsynth: str, soundfont: SoundFont, midi: mido.MidiFile, stem: Path
 ) -> tuple[subprocess.Popen, Path]:
-    midi_path, wav_path = stem.with_suffix(".mid"), stem.with_suffix(".wav")
+    midi_path, raw_path = stem.with_suffix(".mid"), stem.with_suffix(".f32")
     midi.save(midi_path)
+    # Raw interleaved float32 rather than WAV: no 4 GB limit, and the mix reads it a block at a time.
     cmd = [
         fluidsynth, "-ni", "-q", "-g", str(SYNTH_GAIN), "-r", str(MUSIC_SAMPLE_RATE),
-        "-F", str(wav_path), "-T", "wav", "-O", "float", str(soundfont.path), str(midi_path),
+        "-F", str(raw_path), "-T", "raw", "-O", "float", "-E", "little", str(soundfont.path), str(midi_path),
     ]  # fmt: skip
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return process, wav_path
+    return process, raw_path
 
 
 def _finish_render(
@@ -169,9 +181,3 @@ def _stop_all(jobs: list[tuple[subprocess.Popen, Path]]) -> None:
 
 def require_fluidsynth() -> str:
     return require_program("fluidsynth", package="fluidsynth")
-
-
-def _fit_length(samples: np.ndarray, length: int) -> np.ndarray:
-    if len(samples) >= length:
-        return np.ascontiguousarray(samples[:length])
-    return np.concatenate([samples, np.zeros((length - len(samples), samples.shape[1]), samples.dtype)])

@@ -4,17 +4,20 @@ mux, and publish the scored film with its report folder, all at once or not at a
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import soundfile
 
 from filmscore.atomic import OutputSet
+from filmscore.audiofile import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
 from filmscore.cues import CueOptions, CuePlan, plan_cues
 from filmscore.errors import OutputError
 from filmscore.generators import GENERATORS, Music, MusicGenerator, MusicRequest
-from filmscore.media import AudioClip, MediaInfo, extract_audio
-from filmscore.mix import MixOptions, MixResult, integrated_lufs, mix_under_dialogue, true_peak_dbtp
+from filmscore.media import MediaInfo
+from filmscore.mix import MixOptions, MixResult, measure_audio, mix_under_dialogue, relimit
 from filmscore.mux import mux
 from filmscore.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.progress import Progress
@@ -24,6 +27,7 @@ MUSIC_STEM = "music.wav"
 SCORE_MIDI = "score.mid"
 STEMS_FOLDER = "stems"
 ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
+WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
 DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
 
 
@@ -70,38 +74,68 @@ def score_film(
     speech = analysis.transcript.speech_regions
     with progress.stage("cues"):
         plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
-    with progress.stage("compose"):
-        music = generator.generate(MusicRequest(plan, speech, opts.seed, stems=opts.stems))
-    with progress.stage("mix"):
-        original = extract_audio(info, MUSIC_SAMPLE_RATE, channels=2) if info.has_audio else None
-        mixed = mix_under_dialogue(original, music.audio, speech, opts.mix)
-    with progress.stage("mux"), OutputSet() as outputs:
-        paths = {
-            "video": output,
-            "music": report_dir / MUSIC_STEM,
-            "report": report_dir / REPORT_NAME,
-            **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
-        }
-        mixed, delivery = _deliver(info, mixed, outputs.stage(output), output.suffix, opts)
-        _write_wav(outputs.stage(paths["music"]), mixed.stem)
-        if music.midi:
-            outputs.write(paths["midi"], music.midi)
-        if opts.stems:
-            paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
-        scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
-        stage_scored_report(scored, report_dir, outputs)
+    # Film-length audio (the render, the original soundtrack, the mix) lives in raw files in a work folder
+    # beside the output, streamed a block at a time: a feature's would not fit in memory. The folder goes
+    # on every exit path.
+    with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=output.parent) as folder:
+        work = Path(folder)
+        with progress.stage("compose"):
+            music = generator.generate(MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work))
+        with progress.stage("mix"):
+            original = None
+            if info.has_audio:
+                original = extract_audio_file(info, MUSIC_SAMPLE_RATE, 2, work / "original.f32")
+            mixed = mix_under_dialogue(original, music.audio, speech, opts.mix, work)
+        with progress.stage("mux"), OutputSet() as outputs:
+            paths = {
+                "video": output,
+                "music": report_dir / MUSIC_STEM,
+                "report": report_dir / REPORT_NAME,
+                **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
+            }
+            mixed, delivery = _deliver(info, mixed, outputs.stage(output), output.suffix, opts, work)
+            _write_wav(outputs.stage(paths["music"]), mixed.stem)
+            if music.midi:
+                outputs.write(paths["midi"], music.midi)
+            if opts.stems:
+                paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
+            scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
+            stage_scored_report(scored, report_dir, outputs)
     return scored
 
 
-def _write_wav(target: Path, clip: AudioClip, subtype: str = "PCM_24") -> None:
-    """48 kHz WAV (24-bit PCM by default: what an editing system imports without asking). libsndfile
-    reports a full disk as its own error, so both kinds become an output error here."""
+def _write_wav(target: Path, audio: Audio, subtype: str = "PCM_24") -> None:
+    """48 kHz WAV (24-bit PCM by default: what an editing system imports without asking), written a block
+    at a time; RF64 past WAV's 4 GiB limit. libsndfile reports a full disk as its own error, so both kinds
+    become an output error here."""
+    size = audio.frames * audio.channels * (3 if subtype == "PCM_24" else 4)
+    container = "WAV" if size < WAV_LIMIT_BYTES else "RF64"
     try:
-        soundfile.write(target, clip.samples, clip.sample_rate, subtype=subtype, format="WAV")
+        with soundfile.SoundFile(
+            target, "w", audio.sample_rate, audio.channels, subtype=subtype, format=container
+        ) as wav:
+            for first, last in blocks(audio.frames):
+                wav.write(audio.read(first, last))
     except (OSError, soundfile.SoundFileError) as exc:
         raise OutputError(
             f"cannot write {target.name} in {target.parent}: {exc}. Check free space."
         ) from None
+
+
+class _Scaled:
+    """A signal times a mono gain curve, or minus another signal, a block at a time (for the stems)."""
+
+    def __init__(self, audio: Audio, scale: Audio | None = None, minus: Audio | None = None) -> None:
+        self.audio, self.scale, self.minus = audio, scale, minus
+        self.frames, self.channels, self.sample_rate = audio.frames, audio.channels, audio.sample_rate
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        block = self.audio.read(first, last)
+        if self.scale is not None:
+            block = block * self.scale.read(first, last)
+        if self.minus is not None:
+            block = block - self.minus.read(first, last)
+        return block
 
 
 def _stage_stems(
@@ -111,16 +145,13 @@ def _stage_stems(
     mix (the music's level, ducking, loudness gain and limiter applied), sample-aligned with the film's
     start: together they sum to the scored track before encoding."""
     written = {}
-    scale = mixed.music_scale[:, None]
     for name, clip in music.stems.items():
         target = report_dir / STEMS_FOLDER / f"{name}.wav"
-        _write_wav(outputs.stage(target), AudioClip(clip.samples * scale, clip.sample_rate))
+        _write_wav(outputs.stage(target), _Scaled(clip, scale=mixed.music_scale))
         written[f"{STEMS_FOLDER}/{name}.wav"] = target
     if has_audio:
         target = report_dir / STEMS_FOLDER / ORIGINAL_STEM
-        _write_wav(
-            outputs.stage(target), AudioClip(mixed.mix.samples - mixed.stem.samples, mixed.mix.sample_rate)
-        )
+        _write_wav(outputs.stage(target), _Scaled(mixed.mix, minus=mixed.stem))
         written[f"{STEMS_FOLDER}/{ORIGINAL_STEM}"] = target
     return written
 
@@ -131,51 +162,44 @@ def _generator(opts: RunOptions) -> MusicGenerator:
 
 
 def _deliver(
-    info: MediaInfo, mixed: MixResult, target: Path, suffix: str, opts: RunOptions
+    info: MediaInfo, mixed: MixResult, target: Path, suffix: str, opts: RunOptions, work: Path
 ) -> tuple[MixResult, Delivery]:
     """Encode and mux, then measure the written file; if the encoder pushed the true peak over the ceiling,
     limit harder by the overshoot and encode again."""
-    import tempfile
-
     mix_opts = opts.mix
-    # Beside the output, like every temp file of a run: the same disk, and removed on every exit path.
-    with tempfile.TemporaryDirectory(prefix=".filmscore-mix-", dir=target.parent) as folder:
-        wav = Path(folder) / "mix.wav"
-        for _ in range(DELIVERY_RETRIES):
-            delivery = _encode(info, mixed, wav, target, suffix, opts.keep_original_audio)
-            overshoot = delivery.true_peak_dbtp - mix_opts.true_peak_dbtp
-            if overshoot <= 0:
-                return mixed, delivery
-            mix_opts = replace(mix_opts, peak_margin_db=mix_opts.peak_margin_db + overshoot + 0.2)
-            mixed = _remix(mixed, mix_opts)
-        return mixed, _encode(info, mixed, wav, target, suffix, opts.keep_original_audio)
+    for _ in range(DELIVERY_RETRIES):
+        delivery = _encode(info, mixed, target, suffix, opts.keep_original_audio, work)
+        overshoot = delivery.true_peak_dbtp - mix_opts.true_peak_dbtp
+        if overshoot <= 0:
+            return mixed, delivery
+        mix_opts = replace(mix_opts, peak_margin_db=mix_opts.peak_margin_db + overshoot + 0.2)
+        mixed = relimit(mixed, mix_opts.true_peak_dbtp - mix_opts.peak_margin_db, work)
+    return mixed, _encode(info, mixed, target, suffix, opts.keep_original_audio, work)
 
 
-def _encode(info: MediaInfo, mixed: MixResult, wav: Path, target: Path, suffix: str, keep: bool) -> Delivery:
-    _write_wav(wav, mixed.mix, subtype="FLOAT")
-    mux(info, wav, target, suffix, keep)
-    return measure_delivery(target, mixed.mix.sample_rate)
+def _encode(info: MediaInfo, mixed: MixResult, target: Path, suffix: str, keep: bool, work: Path) -> Delivery:
+    mux(info, _as_file(mixed.mix, work / "mix-input.f32"), target, suffix, keep)
+    return measure_delivery(target, mixed.mix.sample_rate, work)
 
 
-def _remix(previous: MixResult, opts: MixOptions) -> MixResult:
-    """Run the limiter again on the finished mix with a lower ceiling, keeping the stem in step."""
-    from filmscore.mix import limiter_gain
-
-    rate = previous.mix.sample_rate
-    ceiling = 10 ** ((opts.true_peak_dbtp - opts.peak_margin_db) / 20)
-    gain = limiter_gain(previous.mix.samples, rate, ceiling)
-    mix = previous.mix.samples * gain[:, None]
-    return replace(
-        previous,
-        mix=AudioClip(mix, rate),
-        stem=AudioClip(previous.stem.samples * gain[:, None], rate),
-        music_scale=previous.music_scale * gain,
-    )
+def _as_file(audio: Audio, path: Path) -> AudioFile:
+    """The signal as a raw file ffmpeg can read: itself if it is one already."""
+    if isinstance(audio, AudioFile):
+        return audio
+    writer = AudioWriter(audio.frames, audio.channels, audio.sample_rate, path.parent, path.stem)
+    for first, last in blocks(audio.frames):
+        writer.write(audio.read(first, last))
+    written = writer.finish()
+    assert isinstance(written, AudioFile)  # a writer with a folder writes a file
+    return written
 
 
-def measure_delivery(path: Path, rate: int) -> Delivery:
-    """Loudness and true peak of the first audio track of a written film."""
+def measure_delivery(path: Path, rate: int, work: Path) -> Delivery:
+    """Loudness and true peak of the first audio track of a written film, decoded into the work folder
+    and measured a block at a time."""
     from filmscore.media import probe
 
-    audio = extract_audio(probe(path), rate, channels=2)
-    return Delivery(integrated_lufs(audio.samples, rate), true_peak_dbtp(audio.samples, rate))
+    decoded = extract_audio_file(probe(path), rate, 2, work / "delivered.f32")
+    measured = measure_audio(decoded, true_peak=True)
+    decoded.path.unlink()
+    return Delivery(measured.integrated_lufs, measured.true_peak_dbtp)

@@ -104,3 +104,25 @@ def test_timeline_is_smooth_at_a_fixed_step():
     assert values == sorted(values)  # rises through the cut without jumping
     assert values[0] < -0.9 and values[-1] > 0.9
     assert -0.9 < values[3] < values[4] < 0.9
+
+
+def test_the_soundtrack_is_measured_in_chunks_with_the_values_of_one_pass():
+    """A film longer than a chunk gets exactly the frames one whole-signal librosa pass would give."""
+    import librosa
+    import numpy as np
+
+    from filmscore.audio_emotion import CHUNK_FRAMES, FRAME, HOP, measure_soundtrack
+    from filmscore.media import AudioClip
+
+    rate = 16000
+    t = np.arange(int((CHUNK_FRAMES * 2.3) * HOP)) / rate  # two and a bit chunks
+    voice = np.sin(2 * np.pi * (150 + 30 * np.sin(t)) * t) * (0.2 + 0.15 * np.sin(t / 3))
+    samples = voice.astype(np.float32)
+    track = measure_soundtrack(AudioClip(samples, rate))
+    rms = librosa.feature.rms(y=samples, frame_length=FRAME, hop_length=HOP)[0]
+    f0 = librosa.yin(samples, fmin=60, fmax=500, sr=rate, frame_length=FRAME, hop_length=HOP)
+    assert len(track.rms_db) == len(rms) == len(f0)
+    np.testing.assert_allclose(track.rms_db, 20 * np.log10(np.maximum(rms, 1e-6)), atol=1e-3)
+    voiced = np.isfinite(track.f0_hz)
+    assert voiced.mean() > 0.9
+    np.testing.assert_allclose(track.f0_hz[voiced], f0[voiced], rtol=1e-3)
