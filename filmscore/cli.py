@@ -165,6 +165,19 @@ def check_writable(folder: Path, flag: str) -> None:
         raise OutputError(f"cannot write to {folder}. Choose a writable {flag}.") from None
 
 
+def check_free_space(folder: Path, needed: int) -> None:
+    """Refuse at once, not after the analysis, a run whose work files and outputs would fill the disk."""
+    import shutil
+
+    free = shutil.disk_usage(folder if folder.exists() else _nearest_existing(folder)).free
+    if free < needed:
+        raise OutputError(
+            f"scoring this film needs about {needed / 1e9:.1f} GB free beside the output for its work "
+            f"files and outputs, and {folder} has {free / 1e9:.1f} GB. Free some space, or choose -o on "
+            "another disk."
+        )
+
+
 def _nearest_existing(path: Path) -> Path:
     for parent in path.absolute().parents:
         if parent.exists():
@@ -228,12 +241,13 @@ def run_score(args: argparse.Namespace) -> int:
     from filmscore.mix import MixOptions, parse_loudness
     from filmscore.mux import check_output, default_output
     from filmscore.progress import Progress, TerminalProgress
-    from filmscore.run import RunOptions, score_film
+    from filmscore.run import RunOptions, score_film, work_space_bytes
 
     settings = chosen_settings(args, run_only=True)
     info = probe(args.input)
     output = check_output(args.output or default_output(info), info, args.overwrite, args.keep_original_audio)
     check_writable(output.parent, "-o folder")
+    check_free_space(output.parent, work_space_bytes(info.duration_s, args.stems) + info.path.stat().st_size)
     if args.output is None and output.suffix != ".mp4" and not args.quiet:
         note = f"MP4 cannot hold {info.video_codec} video without re-encoding it, so the scored film is"
         print(f"filmscore: {note} {output.name}; the video stream is copied as it is.", file=sys.stderr)

@@ -102,7 +102,12 @@ def render_midi(
     controls and split the notes sum to the render of the whole score, in a fraction of the time on
     several cores. With `workdir` the result is a raw file there, else it is in memory.
     """
-    return sum_clips(render_separately(pieces, soundfont, duration_s, workdir), workdir, "music")
+    parts = render_separately(pieces, soundfont, duration_s, workdir)
+    total = sum_clips(parts, workdir, "music")
+    for part in parts:  # summed: their disk space goes back at once (a feature's pieces are gigabytes)
+        if isinstance(part, AudioFile):
+            part.path.unlink()
+    return total
 
 
 def sum_clips(

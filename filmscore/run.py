@@ -28,6 +28,8 @@ SCORE_MIDI = "score.mid"
 STEMS_FOLDER = "stems"
 ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
 WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
+WORK_SIGNALS = 7  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
+STEM_SIGNALS = 6  # the instrument groups and their sum, kept for --stems
 DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
 
 
@@ -86,6 +88,8 @@ def score_film(
             if info.has_audio:
                 original = extract_audio_file(info, MUSIC_SAMPLE_RATE, 2, work / "original.f32")
             mixed = mix_under_dialogue(original, music.audio, speech, opts.mix, work)
+            if original is not None:
+                original.path.unlink()  # mixed in; its disk space is needed for the delivery
         with progress.stage("mux"), OutputSet() as outputs:
             paths = {
                 "video": output,
@@ -102,6 +106,14 @@ def score_film(
             scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
             stage_scored_report(scored, report_dir, outputs)
     return scored
+
+
+def work_space_bytes(duration_s: float, stems: bool) -> int:
+    """About the most the work folder holds at once for a film this long: the music, the original
+    soundtrack, the limiter's curve and the finished mix, stem and gain while mixing, then a re-limited
+    copy and the delivered track decoded back while muxing; with --stems, one more signal per group."""
+    signal = duration_s * MUSIC_SAMPLE_RATE * 2 * 4  # 48 kHz stereo float32
+    return int(signal * (WORK_SIGNALS + (STEM_SIGNALS if stems else 0)))
 
 
 def _write_wav(target: Path, audio: Audio, subtype: str = "PCM_24") -> None:

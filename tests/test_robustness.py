@@ -298,7 +298,19 @@ def test_a_full_disk_gives_exit_5_and_leaves_nothing(tmp_path, cuts_film):
     )
     try:
         if mounted.returncode == 0:  # a real 1 MB file system: the scored film cannot fit
-            result = _filmscore("run", str(cuts_film), "-q", "-o", str(disk / "scored.mp4"))
+            started = time.monotonic()
+            refused = _filmscore("run", str(cuts_film), "-q", "-o", str(disk / "scored.mp4"))
+            assert refused.returncode == 5 and "GB free beside the output" in refused.stderr
+            assert time.monotonic() - started < 5  # refused before any analysis
+            # Past that check, the disk fills for real in the middle of the run.
+            code = (
+                "import sys\n"
+                "import filmscore.cli\n"
+                "filmscore.cli.check_free_space = lambda folder, needed: None\n"
+                f"args = ['run', {str(cuts_film)!r}, '-q', '-o', {str(disk / 'scored.mp4')!r}]\n"
+                "sys.exit(filmscore.cli.main(args))\n"
+            )
+            result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         else:  # no mounting here: make every write fail with ENOSPC instead
             code = (
                 "import errno, os, sys, pathlib\n"
