@@ -26,6 +26,7 @@ from filmscore.errors import (
 )
 
 if TYPE_CHECKING:
+    from filmscore.batch import ItemRecord, Manifest
     from filmscore.pipeline import AnalyzeOptions
 
 REPORT_DIR_SUFFIX = ".filmscore"
@@ -79,19 +80,48 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the scored film (default: INPUT_STEM.scored.mp4 beside the input)")  # fmt: skip
     run.add_argument("--report-dir", type=Path, metavar="DIR",
                      help="report folder (default: OUTPUT_STEM.filmscore/ beside the output)")  # fmt: skip
-    _setting_arguments(run, run_only=True)
-    run.add_argument("--stems", action="store_true",
-                     help="also write stems/: a WAV per instrument and the original soundtrack")  # fmt: skip
-    run.add_argument("--keep-original-audio", action="store_true",
-                     help="add the untouched original soundtrack as a second audio track")  # fmt: skip
+    _run_arguments(run)
+    batch = commands.add_parser(
+        "batch",
+        parents=[common, _analysis_arguments(with_input=False)],
+        help="score many films: folders of rushes, or @lists, in parallel and resumably",
+        description=(
+            "Score every video in the files, folders (searched recursively) and @lists given, each as "
+            "`filmscore run` would, with outputs mirroring the input tree under -o. A bad film is recorded "
+            "in OUTDIR/batch.json and the rest go on; re-running the same command skips films already done."
+        ),
+    )
+    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="a video, a folder, or @list.txt")
+    batch.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+                       help="where the scored films, reports, batch.json and batch.html go")  # fmt: skip
+    batch.add_argument("--jobs", type=int, metavar="N",
+                       help="films scored at once here (default: what the cores and memory fit)")  # fmt: skip
+    batch.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local processes, or Ray tasks (default local)")  # fmt: skip
+    batch.add_argument("--ray-address", metavar="ADDR",
+                       help="a Ray cluster to join (default: start one on this machine)")  # fmt: skip
+    batch.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
+    _run_arguments(batch)
     return parser
 
 
-def _analysis_arguments() -> _Parser:
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the score, shared by `run` and `batch`."""
+    _setting_arguments(parser, run_only=True)
+    parser.add_argument("--stems", action="store_true",
+                     help="also write stems/: a WAV per instrument and the original soundtrack")  # fmt: skip
+    parser.add_argument("--keep-original-audio", action="store_true",
+                     help="add the untouched original soundtrack as a second audio track")  # fmt: skip
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR",
+                        help="reuse analyses kept here (by film content and analysis settings)")  # fmt: skip
+
+
+def _analysis_arguments(with_input: bool = True) -> _Parser:
     from filmscore.settings import DEFAULT_PRESET, preset_names
 
     analysis = _Parser(add_help=False)
-    analysis.add_argument("input", type=Path, metavar="INPUT", help="the video file")
+    if with_input:
+        analysis.add_argument("input", type=Path, metavar="INPUT", help="the video file")
     analysis.add_argument(
         "--pipeline",
         default=DEFAULT_PRESET,
@@ -266,6 +296,7 @@ def run_score(args: argparse.Namespace) -> int:
         seed=settings["music.seed"],
         keep_original_audio=args.keep_original_audio,
         stems=args.stems,
+        cache_dir=args.cache_dir,
     )
     progress = Progress() if args.quiet else TerminalProgress()
     scored = score_film(info.path, output, report_dir, opts, progress)
@@ -291,7 +322,105 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"analyze": run_analyze, "run": run_score, "report": run_report}
+def run_batch_command(args: argparse.Namespace) -> int:
+    import json
+
+    from filmscore.batch import (
+        CACHE_FOLDER,
+        BatchOptions,
+        collect_inputs,
+        default_jobs,
+        run_batch,
+        write_summary_html,
+    )
+    from filmscore.errors import EXIT_BATCH_PARTIAL
+
+    chosen_settings(args, run_only=True)  # a bad option fails once, before any film
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs} must be 1 or more")
+    items = collect_inputs(args.inputs)
+    if not items:
+        raise UsageError("no video files found in the inputs given")
+    check_writable(args.output_dir, "-o folder")
+    opts = BatchOptions(
+        out_dir=args.output_dir.resolve(),
+        run_args=batch_run_args(args),
+        jobs=args.jobs or default_jobs(),
+        executor=args.executor,
+        ray_address=args.ray_address,
+        cache_dir=(args.cache_dir or args.output_dir / CACHE_FOLDER).resolve(),
+        rescore=args.overwrite,
+    )
+    log = _BatchLog(len(items), quiet=args.quiet)
+    manifest = run_batch(items, opts, log.record)
+    write_summary_html(manifest, opts.out_dir)
+    ours = [item.relative.as_posix() for item in items]
+    log.close(manifest, ours)
+    if args.json:
+        print(json.dumps(manifest.as_dict(ours), indent=2))
+    failed = any(manifest.records[name].status == "failed" for name in ours)
+    return EXIT_BATCH_PARTIAL if failed else EXIT_OK
+
+
+def batch_run_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """The options a batch passes on to each film's `filmscore run`, from what was given."""
+    from filmscore.settings import DEFAULT_PRESET, SETTINGS
+
+    passed: list[str] = []
+    if args.pipeline != DEFAULT_PRESET:
+        preset = args.pipeline
+        passed += ["--pipeline", str(Path(preset).resolve()) if preset.endswith(".toml") else preset]
+    for setting in SETTINGS:
+        value = getattr(args, setting.key, None) if setting.flag else None
+        if value is not None:
+            passed += [str(setting.flag), str(value)]
+    if args.max_duration is not None:
+        passed += ["--max-duration", str(args.max_duration)]
+    passed += ["--stems"] * args.stems + ["--keep-original-audio"] * args.keep_original_audio
+    return tuple(passed)
+
+
+class _BatchLog:
+    """A line on stderr per film as it ends, with the failures so far and an estimate of the time left;
+    a table at the close."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        import time
+
+        self.total, self.quiet, self.started = total, quiet, time.monotonic()
+        self.ended = self.failures = self.scored = 0
+
+    def record(self, record: ItemRecord) -> None:
+        import time
+
+        status = record.status
+        if status not in ("done", "failed", "skipped"):
+            return
+        self.ended += 1
+        self.failures += status == "failed"
+        self.scored += status != "skipped"
+        left = self.total - self.ended
+        elapsed = time.monotonic() - self.started
+        eta = f", about {elapsed / self.scored * left:.0f} s left" if self.scored and left else ""
+        if not self.quiet:
+            note = f": {record.error}" if status == "failed" else ""
+            print(f"[{self.ended}/{self.total}] {status} {record.relative}{note} "
+                  f"({self.failures} failed so far{eta})", file=sys.stderr, flush=True)  # fmt: skip
+
+    def close(self, manifest: Manifest, ours: list[str]) -> None:
+        if self.quiet:
+            return
+        records = [manifest.records[name] for name in ours]
+        width = max(len(r.relative) for r in records)
+        for r in records:
+            took = f"{r.seconds:7.1f} s" if r.seconds is not None else " " * 9
+            print(f"  {r.relative:<{width}}  {r.status:<7}  {took}  {r.error or ''}", file=sys.stderr)
+        counts = manifest.as_dict(ours)["summary"]
+        print(f"batch: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
+              f"-> {manifest.path}", file=sys.stderr)  # fmt: skip
+
+
+COMMANDS = {"analyze": run_analyze, "run": run_score, "report": run_report, "batch": run_batch_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -300,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from filmscore.batch import die_with_parent
+
+    die_with_parent()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)

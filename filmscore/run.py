@@ -43,6 +43,7 @@ class RunOptions:
     seed: int = 0
     keep_original_audio: bool = False
     stems: bool = False  # also write per-instrument stems and the original soundtrack, as mixed
+    cache_dir: Path | None = None  # analyses kept by content and settings, reused by later runs
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def score_film(
     from filmscore.report import REPORT_NAME, stage_scored_report
 
     generator = _generator(opts)  # before the analysis, so a missing dependency fails at once
-    analysis = analyze(input_path, opts.analyze, progress)
+    analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir)
     info = analysis.info
     speech = analysis.transcript.speech_regions
     with progress.stage("cues"):
@@ -106,6 +107,40 @@ def score_film(
             scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
             stage_scored_report(scored, report_dir, outputs)
     return scored
+
+
+def cached_analysis(
+    input_path: Path, opts: AnalyzeOptions, progress: Progress, cache_dir: Path | None
+) -> Analysis:
+    """The analysis, from the cache when this film (by content and path) was analysed before with the
+    same settings and filmscore version; a batch re-run with only a new generator setting skips it.
+    The cache holds pickles: point --cache-dir only at a folder you trust."""
+    import hashlib
+    import os
+    import pickle
+
+    from filmscore import __version__
+
+    if cache_dir is None:
+        return analyze(input_path, opts, progress)
+    digest = hashlib.sha256(f"{__version__}|{input_path.resolve()}|{opts!r}|".encode())
+    with input_path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    path = cache_dir / f"analysis-{digest.hexdigest()[:32]}.pickle"
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass  # none yet, or unreadable: analyse again
+    analysis = analyze(input_path, opts, progress)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        temp.write_bytes(pickle.dumps(analysis))
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)  # a cache that cannot be written costs time, never the run
+    return analysis
 
 
 def work_space_bytes(duration_s: float, stems: bool) -> int:
