@@ -102,13 +102,10 @@ class AudioWriter:
 def extract_audio_file(info: MediaInfo, sample_rate: int, channels: int, path: Path) -> AudioFile:
     """The film's first audio stream decoded by ffmpeg straight into a raw float32 file, exactly the
     film's length (cut, or padded with silence); nothing passes through memory."""
-    from filmscore.media import last_line, require_program
+    from filmscore.media import audio_decode_command, last_line
 
-    cmd = [
-        require_program("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(info.path),
-        "-map", "0:a:0", "-vn", "-ac", str(channels), "-ar", str(sample_rate), "-f", "f32le", str(path),
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    command = audio_decode_command(info, sample_rate, channels, str(path))
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         if not path.parent.exists() or "No space" in result.stderr:
             raise OutputError(f"cannot write a work file in {path.parent}: {last_line(result.stderr)}")

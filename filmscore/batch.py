@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from filmscore import __version__
-from filmscore.errors import EXIT_INPUT, InputError, OutputError, UsageError
+from filmscore.atomic import OutputSet
+from filmscore.errors import EXIT_INPUT, InputError, UsageError
+from filmscore.media import content_sha256
 
 MANIFEST_NAME = "batch.json"
 CACHE_FOLDER = ".filmscore-cache"  # analyses by content hash, shared by every run of the batch
@@ -124,14 +126,6 @@ def default_jobs() -> int:
     return max(1, min(cores // CORES_PER_JOB, int(memory // MEMORY_PER_JOB)))
 
 
-def content_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def settings_sha256(run_args: tuple[str, ...]) -> str:
     """The settings a film was scored with: the options given and filmscore's version."""
     return hashlib.sha256(json.dumps([__version__, *run_args]).encode()).hexdigest()
@@ -172,14 +166,8 @@ class Manifest:
         return {"filmscore": __version__, "summary": counts, "items": [asdict(r) for r in records]}
 
     def save(self) -> None:
-        text = json.dumps(self.as_dict(), indent=2)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            temp.write_text(text, encoding="utf-8")
-            os.replace(temp, self.path)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise OutputError(f"cannot write {self.path}: {exc.strerror}. Check free space.") from None
+        with OutputSet() as outputs:
+            outputs.write(self.path, json.dumps(self.as_dict(), indent=2).encode())
 
 
 def run_batch(
@@ -359,15 +347,8 @@ def write_summary_html(manifest: Manifest, out_dir: Path) -> Path:
     page = SUMMARY_PAGE.format(
         summary=html.escape(", ".join(f"{n} {s}" for s, n in counts.items())), rows="\n".join(rows)
     )
-    target = out_dir / "batch.html"
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(page, encoding="utf-8")
-        os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc.strerror}. Check free space.") from None
-    return target
+    with OutputSet() as outputs:
+        return outputs.write(out_dir / "batch.html", page.encode())
 
 
 def _thumb_strip(report_dir: Path, out_dir: Path) -> str:

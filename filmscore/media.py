@@ -204,6 +204,25 @@ def last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+def audio_decode_command(info: MediaInfo, sample_rate: int, channels: int, target: str) -> list[str]:
+    """ffmpeg decoding the first audio stream to raw float32 (`target` "-" for stdout, or a file)."""
+    return [
+        require_program("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(info.path),
+        "-map", "0:a:0", "-vn", "-ac", str(channels), "-ar", str(sample_rate), "-f", "f32le", target,
+    ]  # fmt: skip
+
+
+def content_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read a MiB at a time."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def extract_audio(
     info: MediaInfo, sample_rate: int | None = SPEECH_SAMPLE_RATE, channels: int | None = 1
 ) -> AudioClip:
@@ -218,11 +237,7 @@ def extract_audio(
     if not info.has_audio:
         frames = round(info.duration_s * rate)
         return AudioClip(np.zeros((frames,) if count == 1 else (frames, count), dtype=np.float32), rate)
-    cmd = [
-        require_program("ffmpeg"), "-nostdin", "-v", "error", "-i", str(info.path),
-        "-map", "0:a:0", "-vn", "-ac", str(count), "-ar", str(rate), "-f", "f32le", "-",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, check=False)
+    result = subprocess.run(audio_decode_command(info, rate, count, "-"), capture_output=True, check=False)
     if result.returncode != 0:
         reason = last_line(result.stderr.decode(errors="replace"))
         raise InputError(f"{info.path}: cannot decode its audio ({reason}). The file may be corrupt.")

@@ -364,15 +364,21 @@ def measure_audio(audio: Audio, true_peak: bool = False) -> Measurement:
     reach = _interpolator()[0].shape[0]
     peak = 0.0
     for first, last in blocks(audio.frames):
-        meter.add(audio.read(first, last))
+        # For the true peak, a little either side too, so the interpolation at the block's edges sees its
+        # neighbours; one read serves both measures.
+        window, inner = _with_neighbours(audio, first, last, reach if true_peak else 0)
+        meter.add(window[inner])
         if true_peak:
-            # Read a little either side, so the interpolation at the block's edges sees its neighbours.
-            window = audio.read(first - reach, last + reach)
-            lead = first - max(0, first - reach)
-            core = sample_peaks(window, floor=peak)[lead : lead + last - first]
-            peak = max(peak, float(core.max(initial=0.0)))
+            peak = max(peak, float(sample_peaks(window, floor=peak)[inner].max(initial=0.0)))
     peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
     return Measurement(meter.integrated_lufs(), peak_db)
+
+
+def _with_neighbours(audio: Audio, first: int, last: int, margin: int) -> tuple[np.ndarray, slice]:
+    """Frames first..last with up to `margin` more either side (fewer at the signal's ends), and where
+    first..last sit inside them."""
+    lead = first - max(0, first - margin)
+    return audio.read(first - margin, last + margin), slice(lead, lead + last - first)
 
 
 def integrated_lufs(samples: np.ndarray, rate: int) -> float:
@@ -398,9 +404,8 @@ def limit(audio: Audio, ceiling: float, workdir: Path | None, name: str) -> Limi
     writer = AudioWriter(audio.frames, 1, rate, workdir, name)
     deepest = 1.0
     for first, last in blocks(audio.frames):
-        window = audio.read(first - margin, last + margin)
-        lead = first - max(0, first - margin)
-        gain = limiter_gain(window, rate, ceiling)[lead : lead + last - first]
+        window, core = _with_neighbours(audio, first, last, margin)
+        gain = limiter_gain(window, rate, ceiling)[core]
         deepest = min(deepest, float(gain.min(initial=1.0)))
         writer.write(gain)
     curve = writer.finish()

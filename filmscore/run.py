@@ -116,30 +116,25 @@ def cached_analysis(
     same settings and filmscore version; a batch re-run with only a new generator setting skips it.
     The cache holds pickles: point --cache-dir only at a folder you trust."""
     import hashlib
-    import os
     import pickle
 
     from filmscore import __version__
+    from filmscore.media import content_sha256
 
     if cache_dir is None:
         return analyze(input_path, opts, progress)
-    digest = hashlib.sha256(f"{__version__}|{input_path.resolve()}|{opts!r}|".encode())
-    with input_path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    path = cache_dir / f"analysis-{digest.hexdigest()[:32]}.pickle"
+    key = f"{__version__}|{input_path.resolve()}|{opts!r}|{content_sha256(input_path)}"
+    path = cache_dir / f"analysis-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
     try:
         return pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
         pass  # none yet, or unreadable: analyse again
     analysis = analyze(input_path, opts, progress)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        temp.write_bytes(pickle.dumps(analysis))
-        os.replace(temp, path)
-    except OSError:
-        temp.unlink(missing_ok=True)  # a cache that cannot be written costs time, never the run
+        with OutputSet() as outputs:
+            outputs.write(path, pickle.dumps(analysis))
+    except OutputError:
+        pass  # a cache that cannot be written costs time, never the run
     return analysis
 
 
