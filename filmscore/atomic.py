@@ -80,3 +80,12 @@ class OutputSet:
         for folder in self._created:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only if empty: never remove what someone else put there
+
+
+def existing_folder(folder: Path) -> Path:
+    """The folder itself if it exists, else its nearest existing ancestor (same disk, in practice): where
+    to test writability and free space, and where work files go before the outputs' folders exist."""
+    for candidate in (folder.absolute(), *folder.absolute().parents):
+        if candidate.is_dir():
+            return candidate
+    return Path("/")

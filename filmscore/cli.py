@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmscore import __version__
+from filmscore.atomic import existing_folder
 from filmscore.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -102,6 +103,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a Ray cluster to join (default: start one on this machine)")  # fmt: skip
     batch.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
     _run_arguments(batch)
+    library = commands.add_parser(
+        "library",
+        help="index a folder of your own music, to score films from it (--generator library)",
+        description="Work with a folder of your own music, for `run --generator library --library DIR`.",
+    )
+    library_commands = library.add_subparsers(dest="library_command", metavar="ACTION", parser_class=_Parser)
+    library.set_defaults(quiet=False, debug=False)  # the action's own -q and --debug set them
+    index = library_commands.add_parser(
+        "index",
+        parents=[common],
+        help="measure every track: emotion over time, tempo, beats, key, loudness",
+        description=(
+            "Measure every track (wav, flac, mp3, ogg, opus, m4a, aiff) in DIR and its sub-folders into "
+            "DIR/filmscore-library.json: music emotion every 5 s, tempo, beats, key and loudness. Unchanged "
+            "tracks are kept from an earlier index; a file that cannot be decoded is skipped and listed."
+        ),
+    )
+    index.add_argument("folder", type=Path, metavar="DIR", help="the folder of music")
+    index.add_argument("--json", action="store_true", help="print the index as JSON on stdout")
     return parser
 
 
@@ -187,7 +207,7 @@ def check_writable(folder: Path, flag: str) -> None:
     (permissions, read-only mounts and pseudo file systems all answer it)."""
     import tempfile
 
-    probe_dir = folder if folder.exists() else _nearest_existing(folder)
+    probe_dir = existing_folder(folder)
     try:
         with tempfile.TemporaryFile(dir=probe_dir):
             pass
@@ -199,20 +219,13 @@ def check_free_space(folder: Path, needed: int) -> None:
     """Refuse at once, not after the analysis, a run whose work files and outputs would fill the disk."""
     import shutil
 
-    free = shutil.disk_usage(folder if folder.exists() else _nearest_existing(folder)).free
+    free = shutil.disk_usage(existing_folder(folder)).free
     if free < needed:
         raise OutputError(
             f"scoring this film needs about {needed / 1e9:.1f} GB free beside the output for its work "
             f"files and outputs, and {folder} has {free / 1e9:.1f} GB. Free some space, or choose -o on "
             "another disk."
         )
-
-
-def _nearest_existing(path: Path) -> Path:
-    for parent in path.absolute().parents:
-        if parent.exists():
-            return parent
-    return Path("/")
 
 
 def analyze_options(settings: dict[str, Any], args: argparse.Namespace) -> AnalyzeOptions:
@@ -294,6 +307,9 @@ def run_score(args: argparse.Namespace) -> int:
         generator=settings["music.generator"],
         soundfont=Path(soundfont) if soundfont else None,
         seed=settings["music.seed"],
+        mer=settings["music.mer"],
+        library=Path(settings["music.library"]) if settings["music.library"] else None,
+        candidates=settings["music.candidates"],
         keep_original_audio=args.keep_original_audio,
         stems=args.stems,
         cache_dir=args.cache_dir,
@@ -420,7 +436,32 @@ class _BatchLog:
               f"-> {manifest.path}", file=sys.stderr)  # fmt: skip
 
 
-COMMANDS = {"analyze": run_analyze, "run": run_score, "report": run_report, "batch": run_batch_command}
+def run_library(args: argparse.Namespace) -> int:
+    from filmscore.library import INDEX_NAME, index_library, library_summary
+    from filmscore.mer import MER_BACKENDS
+
+    if args.library_command is None:
+        raise UsageError("say what to do with the library: filmscore library index DIR")
+
+    def show(i: int, count: int, name: str) -> None:
+        if not args.quiet:
+            print(f"[{i + 1}/{count}] {name}", file=sys.stderr)
+
+    index = index_library(args.folder, MER_BACKENDS.create("features"), show)
+    if args.json:
+        print((args.folder / INDEX_NAME).read_text())
+    if not args.quiet:
+        print(library_summary(index), file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "analyze": run_analyze,
+    "run": run_score,
+    "report": run_report,
+    "batch": run_batch_command,
+    "library": run_library,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -233,7 +233,7 @@ def markers_edl(report: Report) -> str:
 
 CUE_SHEET_HEADER = [
     "cue", "title", "in_tc", "out_tc", "duration_tc", "duration_s",
-    "generator", "model", "seed", "licence", "non_commercial",
+    "generator", "model", "seed", "licence", "non_commercial", "source",
 ]  # fmt: skip
 
 
@@ -253,11 +253,20 @@ def cue_sheet_csv(report: Report) -> str:
             timecode(length, fps),
             round(length, 3),
         ]
-        model = music.get("model", music.get("soundfont", ""))
+        model = music.get("model", music.get("soundfont", music.get("library", "")))
         rows.append(
-            [cue["id"] + 1, title, *times, music["generator"], model, music["seed"], licence, non_commercial]
-        )
+            [cue["id"] + 1, title, *times, music["generator"], model, music["seed"], licence, non_commercial,
+             _sources(cue, fps)]
+        )  # fmt: skip
     return _csv(rows)
+
+
+def _sources(cue: dict[str, Any], fps: float) -> str:
+    """The recordings a cue plays, for a library score: "track [in - out]; ..."; empty when composed."""
+    return "; ".join(
+        f"{e['track']} [{timecode(e['from_s'], fps)} - {timecode(e['to_s'], fps)}]"
+        for e in cue.get("excerpts", [])
+    )
 
 
 # Each deliverable: file name, builder, and whether the report has what it needs.

@@ -26,16 +26,31 @@ class MusicRequest:
 
 
 @dataclass(frozen=True)
+class Excerpt:
+    """A stretch of an existing recording placed in the score (the library generator's cue sheet)."""
+
+    cue_id: int
+    track: str  # the recording, relative to its library folder
+    from_s: float  # where the excerpt starts and ends in the recording
+    to_s: float
+    at_s: float  # where it starts in the film
+
+
+@dataclass(frozen=True)
 class Music:
     audio: AudioClip | AudioFile  # stereo, exactly the film's length
     midi: bytes | None  # a Standard MIDI File of the score, when the generator works in notes
     details: dict[str, str]  # what made it (SoundFont, model), for the report
     # By instrument group, where the generator can; they sum to `audio`.
     stems: dict[str, AudioClip | AudioFile] = field(default_factory=dict)
+    excerpts: tuple[Excerpt, ...] = ()  # recordings used, where the generator plays existing music
 
 
 class MusicGenerator(ABC):
     name: str = ""
+    # True when the generator plays each cue's arrangement (density, register, dynamics) as planned, so
+    # the closed loop can re-arrange a cue that misses its target and generate again.
+    follows_arrangement: bool = False
 
     @abstractmethod
     def generate(self, request: MusicRequest) -> Music:
@@ -54,9 +69,17 @@ GENERATORS.register(
     description="rule-based composer rendered through a General MIDI SoundFont with FluidSynth (embedded)",
 )
 
+GENERATORS.register(
+    "library",
+    "filmscore.library:LibraryGenerator",
+    requires=("librosa",),
+    description="excerpts of the user's own music chosen by emotion and tempo (needs --library DIR)",
+)
+
 
 class SymbolicGenerator(MusicGenerator):
     name = "symbolic"
+    follows_arrangement = True
 
     def __init__(self, soundfont: Path | None = None, crossfade_s: float = 1.5) -> None:
         from filmscore.render import find_soundfont, require_fluidsynth

@@ -206,8 +206,22 @@ def last_line(text: str) -> str:
 
 def audio_decode_command(info: MediaInfo, sample_rate: int, channels: int, target: str) -> list[str]:
     """ffmpeg decoding the first audio stream to raw float32 (`target` "-" for stdout, or a file)."""
+    return track_decode_command(info.path, sample_rate, channels, target)
+
+
+def track_decode_command(
+    path: Path,
+    sample_rate: int,
+    channels: int,
+    target: str,
+    start_s: float = 0.0,
+    seconds: float | None = None,
+) -> list[str]:
+    """ffmpeg decoding a file's first audio stream (from `start_s`, for `seconds` if given) to raw float32."""
+    excerpt = ["-ss", f"{start_s:.6f}"] if start_s > 0 else []
+    excerpt += ["-t", f"{seconds:.6f}"] if seconds is not None else []
     return [
-        require_program("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(info.path),
+        require_program("ffmpeg"), "-nostdin", "-v", "error", "-y", *excerpt, "-i", str(path),
         "-map", "0:a:0", "-vn", "-ac", str(channels), "-ar", str(sample_rate), "-f", "f32le", target,
     ]  # fmt: skip
 

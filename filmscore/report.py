@@ -17,6 +17,7 @@ from filmscore.errors import InputError
 from filmscore.pipeline import Analysis
 
 if TYPE_CHECKING:
+    from filmscore.cue_check import MusicCheck
     from filmscore.run import ScoredFilm
 
 SCHEMA_VERSION = 1
@@ -210,6 +211,14 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
         }
         for cue in scored.plan.cues
     ]
+    for cue in report["cues"]:
+        cue["excerpts"] = [
+            {"track": e.track, "from_s": _r(e.from_s), "to_s": _r(e.to_s), "at_s": _r(e.at_s)}
+            for e in scored.music.excerpts
+            if e.cue_id == cue["id"]
+        ]
+    if scored.check is not None:
+        _add_music_check(report, scored.check)
     report["hits"] = [
         {"t_s": _r(h.t_s), "strength": _r(h.strength), "shot_index": h.shot_index} for h in scored.plan.hits
     ]
@@ -224,6 +233,28 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
     }
     report["outputs"] = {name: str(path) for name, path in scored.outputs.items()}
     return report
+
+
+def _add_music_check(report: dict[str, Any], check: MusicCheck) -> None:
+    """Each cue's reading by music emotion recognition, and the check's summary."""
+    for cue, heard in zip(report["cues"], check.cues, strict=True):
+        cue["mer"] = {
+            "valence": _r(heard.valence),
+            "arousal": _r(heard.arousal),
+            "confidence": _r(heard.confidence),
+            "tempo_bpm": _r(heard.tempo_bpm),
+            "mode": heard.mode,
+            "error": _r(heard.error),
+            "within_tolerance": not heard.misses(check.tolerance),
+        }
+    report["music_check"] = {
+        "backend": check.backend,
+        "tolerance": check.tolerance,
+        "mean_error": _r(check.mean_error),
+        "cues_within_tolerance": len(check.cues) - len(check.missed),
+        "cues": len(check.cues),
+        "rearranged_cues": list(check.rearranged),
+    }
 
 
 def _finite(value: float) -> float | None:

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from filmscore.atomic import OutputSet
+from filmscore.atomic import OutputSet, existing_folder
 from filmscore.audiofile import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
+from filmscore.cue_check import MusicCheck
 from filmscore.cues import CueOptions, CuePlan, plan_cues
 from filmscore.errors import OutputError
 from filmscore.generators import GENERATORS, Music, MusicGenerator, MusicRequest
@@ -44,6 +45,9 @@ class RunOptions:
     keep_original_audio: bool = False
     stems: bool = False  # also write per-instrument stems and the original soundtrack, as mixed
     cache_dir: Path | None = None  # analyses kept by content and settings, reused by later runs
+    mer: str = "features"  # the music emotion backend that checks each cue; "none" skips the check
+    library: Path | None = None  # the indexed music folder of the library generator
+    candidates: int = 1  # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,9 @@ class ScoredFilm:
     mix: MixResult
     delivery: Delivery
     generator: str
-    seed: int
+    seed: int  # the seed of the score kept
     outputs: dict[str, Path]  # what was written: "video", "music", "midi", "report"
+    check: MusicCheck | None = None  # each cue as heard by music emotion recognition, against its target
 
 
 def score_film(
@@ -80,10 +85,11 @@ def score_film(
     # Film-length audio (the render, the original soundtrack, the mix) lives in raw files in a work folder
     # beside the output, streamed a block at a time: a feature's would not fit in memory. The folder goes
     # on every exit path.
-    with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=output.parent) as folder:
+    with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
         work = Path(folder)
+        request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
         with progress.stage("compose"):
-            music = generator.generate(MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work))
+            music, plan, check, seed = compose_checked(generator, request, opts)
         with progress.stage("mix"):
             original = None
             if info.has_audio:
@@ -104,9 +110,62 @@ def score_film(
                 outputs.write(paths["midi"], music.midi)
             if opts.stems:
                 paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
-            scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, opts.seed, paths)
+            scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, seed, paths, check)
             stage_scored_report(scored, report_dir, outputs)
     return scored
+
+
+def compose_checked(
+    generator: MusicGenerator, request: MusicRequest, opts: RunOptions
+) -> tuple[Music, CuePlan, MusicCheck | None, int]:
+    """The music, its plan, MER's check of it, and its seed. With several candidates, each seed's score is
+    checked and the closest to the plan kept. A generator that follows the arrangement then re-arranges
+    the cues that missed and generates once more, kept if it lands closer."""
+    if opts.mer == "none":
+        return generator.generate(request), request.plan, None, request.seed
+    from filmscore.cue_check import check_music, rearrange
+    from filmscore.mer import MER_BACKENDS
+
+    mer = MER_BACKENDS.create(opts.mer)
+    best: tuple[Music, MusicCheck, int] | None = None
+    for k in range(opts.candidates):
+        seed = request.seed + k
+        music = generator.generate(_in_own_folder(replace(request, seed=seed), f"candidate-{k}"))
+        check = check_music(music.audio, request.plan, mer)
+        if best is None or check.mean_error < best[1].mean_error:
+            if best is not None:
+                _discard(best[0])
+            best = (music, check, seed)
+        else:
+            _discard(music)
+    assert best is not None  # at least one candidate (the setting's range starts at 1)
+    music, check, seed = best
+    if not check.missed or not generator.follows_arrangement:
+        return music, request.plan, check, seed
+    plan = rearrange(request.plan, check)
+    revised = generator.generate(_in_own_folder(replace(request, plan=plan, seed=seed), "rearranged"))
+    revised_check = replace(check_music(revised.audio, plan, mer), rearranged=check.missed)
+    if revised_check.mean_error < check.mean_error:
+        _discard(music)
+        return revised, plan, revised_check, seed
+    _discard(revised)
+    return music, request.plan, check, seed
+
+
+def _in_own_folder(request: MusicRequest, name: str) -> MusicRequest:
+    """The request with a work subfolder of its own, so one score's files never overwrite another's."""
+    if request.workdir is None:
+        return request
+    folder = request.workdir / name
+    folder.mkdir(exist_ok=True)
+    return replace(request, workdir=folder)
+
+
+def _discard(music: Music) -> None:
+    """Free the disk a rejected score's work files hold."""
+    for audio in (music.audio, *music.stems.values()):
+        if isinstance(audio, AudioFile):
+            audio.path.unlink(missing_ok=True)
 
 
 def cached_analysis(
@@ -199,7 +258,11 @@ def _stage_stems(
 
 
 def _generator(opts: RunOptions) -> MusicGenerator:
-    options = {"soundfont": opts.soundfont} if opts.generator == "symbolic" and opts.soundfont else {}
+    options: dict[str, object] = {}
+    if opts.generator == "symbolic" and opts.soundfont:
+        options["soundfont"] = opts.soundfont
+    if opts.generator == "library":
+        options["library"] = opts.library
     return GENERATORS.create(opts.generator, **options)
 
 

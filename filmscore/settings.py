@@ -60,6 +60,12 @@ def _registry_names(module: str, name: str) -> Callable[[], list[str]]:
     return names
 
 
+def _mer_names() -> list[str]:
+    from filmscore.mer import MER_BACKENDS
+
+    return [*MER_BACKENDS.names(), "none"]
+
+
 def _loudness(value: str) -> float:
     from filmscore.mix import parse_loudness
 
@@ -89,6 +95,12 @@ SETTINGS: tuple[Setting, ...] = (
             "--soundfont", run_only=True, metavar="FILE"),
     Setting("music.seed", int, 0, "the same seed gives the same music", "--seed", low=0, high=2**32 - 1,
             run_only=True, metavar="N"),
+    Setting("music.library", str, None, "a folder of your music, indexed with `filmscore library index`, "
+            "for --generator library", "--library", run_only=True, metavar="DIR"),
+    Setting("music.mer", str, "features", "music emotion backend that checks each cue against its target "
+            "(none: no check)", "--mer", run_only=True, choices=_mer_names),
+    Setting("music.candidates", int, 1, "scores to generate (seeds seed, seed+1, ...); the closest to the "
+            "plan is kept", "--candidates", low=1, high=16, run_only=True, metavar="N"),
     Setting("mix.loudness", str, "ebu", "loudness target: ebu (-23 LUFS), atsc (-24), web (-16), "
             "streaming (-14), or a number in LUFS", "--loudness", check=_loudness, run_only=True,
             metavar="TARGET"),

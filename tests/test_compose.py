@@ -123,9 +123,17 @@ def test_a_user_soundfont_is_used_and_a_bad_one_is_refused(tmp_path: Path):
         SymbolicGenerator(soundfont=tmp_path / "missing.sf2")
 
 
+@pytest.fixture(scope="module")
+def generator_options(tmp_path_factory):
+    """What each generator needs to be created, beyond its defaults."""
+    from tests.music_synth import make_library
+
+    return {"library": {"library": make_library(tmp_path_factory.mktemp("library"))}}
+
+
 @pytest.mark.parametrize("name", GENERATORS.available())
-def test_every_generator_follows_the_plan_length_and_is_deterministic(name):
-    generator = GENERATORS.create(name)
+def test_every_generator_follows_the_plan_length_and_is_deterministic(name, generator_options):
+    generator = GENERATORS.create(name, **generator_options.get(name, {}))
     plan = single_cue_plan(0.2, 0.1, 5.0)
     first, second = (
         generator.generate(MusicRequest(plan, (), 1)),

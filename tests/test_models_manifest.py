@@ -11,6 +11,7 @@ import pytest
 
 from filmscore.asr import ASR_BACKENDS
 from filmscore.generators import GENERATORS
+from filmscore.mer import MER_BACKENDS
 from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
 from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
 
@@ -21,6 +22,7 @@ REGISTRIES = {
     "text_emotion": TEXT_EMOTION_BACKENDS,
     "visual_emotion": VISUAL_EMOTION_BACKENDS,
     "music_generator": GENERATORS,
+    "music_emotion": MER_BACKENDS,
 }
 
 

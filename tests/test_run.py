@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +106,26 @@ def test_the_report_folder_holds_a_valid_report_the_stem_and_the_score(scored, t
     assert not [p for p in folder.parent.rglob("*.part")]
 
 
+def test_every_cue_is_checked_by_ear_and_lands_within_the_tolerance(scored, talking_film):
+    report = json.loads((scored(talking_film) / "film.scored.filmscore" / "report.json").read_text())
+    check = report["music_check"]
+    assert check["backend"] == "features" and check["cues"] == len(report["cues"])
+    for cue in report["cues"]:
+        heard = cue["mer"]
+        distance = math.hypot(heard["valence"] - cue["valence"], heard["arousal"] - cue["arousal"])
+        assert heard["error"] == pytest.approx(distance, abs=2e-3)
+        assert heard["within_tolerance"] and heard["error"] <= check["tolerance"], cue
+        assert cue["excerpts"] == []  # composed, not taken from recordings
+
+
+def test_a_run_into_a_folder_that_does_not_exist_yet_creates_it(tmp_path, cuts_film):
+    out = tmp_path / "new" / "deeper" / "film.mp4"
+    assert main(["run", str(cuts_film), "-q", "-o", str(out), "--mer", "none"]) == 0
+    assert out.is_file() and not list(tmp_path.rglob(".filmscore-work-*"))
+    report = json.loads((out.parent / "film.filmscore" / "report.json").read_text())
+    assert "music_check" not in report and all("mer" not in cue for cue in report["cues"])
+
+
 def test_keep_original_audio_adds_the_untouched_soundtrack_as_a_second_track(scored, talking_film):
     out = scored(talking_film, "--keep-original-audio") / "film.scored.mp4"
     assert len(stream_durations(out)["audio"]) == 2
@@ -143,7 +164,7 @@ def _filmscore(*args: str) -> subprocess.CompletedProcess:
         (lambda f, d: ["--loudness", "loud"], 2, "--loudness"),
         (lambda f, d: ["--duck-db", "-3"], 2, "--duck-db"),
         (lambda f, d: ["--soundfont", str(d / "none.sf2")], 3, "no such SoundFont"),
-        (lambda f, d: ["--generator", "nonesuch"], 2, "choose one of symbolic"),
+        (lambda f, d: ["--generator", "nonesuch"], 2, "choose one of library, symbolic"),
     ],
 )
 def test_bad_run_arguments_fail_fast_with_one_line(tmp_path, cuts_film, extra, code, words):
