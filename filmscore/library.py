@@ -272,17 +272,14 @@ class LibraryGenerator(MusicGenerator):
 
     def choose(self, cue: Cue, previous: Track | None) -> _Choice:
         """The track and bar whose music, over the cue's length, is closest to the cue's emotion and tempo."""
-        best: _Choice | None = None
-        for track in self.index.tracks:
-            tempo_cost = TEMPO_WEIGHT * _octave_distance(track.tempo_bpm, cue.tempo_bpm)
-            repeat_cost = REPEAT_COST if track is previous else 0.0
-            for bar in track.bars():
-                loop_cost = LOOP_COST if track.duration_s - bar < cue.duration_s else 0.0
-                cost = _affect_distance(track, bar, cue) + tempo_cost + repeat_cost + loop_cost
-                if best is None or cost < best.cost:
-                    best = _Choice(track, bar, cost)
-        assert best is not None  # an index always holds a track with a bar (load_index checks)
-        return best
+        return min(
+            (
+                _Choice(track, bar, _cost(track, bar, cue, previous))
+                for track in self.index.tracks
+                for bar in track.bars()
+            ),
+            key=lambda choice: choice.cost,
+        )
 
     def _place(self, choice: _Choice, cue: Cue, plan: CuePlan, out: np.ndarray) -> list[Excerpt]:
         """Add the chosen excerpt into `out`, faded in before the cut and out after the cue's end. A track
@@ -333,6 +330,15 @@ def _add_faded(out: np.ndarray, audio: np.ndarray, at: int, fade_in_s: float, fa
             else:
                 audio[:n] *= ramp
     out[at : at + len(audio)] += audio
+
+
+def _cost(track: Track, bar_s: float, cue: Cue, previous: Track | None) -> float:
+    """How badly an excerpt from `bar_s` fits the cue: its emotion's distance from the cue's, plus its
+    tempo's distance in octaves, a repeat of the previous cue's track, and running out before the cue ends."""
+    tempo = TEMPO_WEIGHT * _octave_distance(track.tempo_bpm, cue.tempo_bpm)
+    repeat = REPEAT_COST if track is previous else 0.0
+    loop = LOOP_COST if track.duration_s - bar_s < cue.duration_s else 0.0
+    return _affect_distance(track, bar_s, cue) + tempo + repeat + loop
 
 
 def _affect_distance(track: Track, bar_s: float, cue: Cue) -> float:

@@ -31,6 +31,7 @@ from filmscore.registry import Registry
 MER_RATE = 22050  # librosa's customary rate: enough for the features, a quarter of the work of 48 kHz
 HOP = 512  # 23 ms frames
 N_FFT = 2048
+HPSS_FRAME_STEP = 4  # harmonic/percussive separation on every fourth frame
 SILENCE_DBFS = -60.0  # quieter than this on average is no music to judge
 NEUTRAL_TEMPO_BPM = 96.0  # the tempo feature is log2(tempo / this), as the cue planner sets tempo
 MIN_SECONDS = 1.0  # shorter segments have no tempo or key worth measuring
@@ -166,7 +167,9 @@ def measure_features(samples: np.ndarray, sample_rate: int) -> MusicFeatures:
     if _mean_level_db(y) < SILENCE_DBFS or duration < MIN_SECONDS:
         return _nothing_heard(y)
     magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
-    harmonic, percussive = librosa.decompose.hpss(magnitude)
+    # HPSS's median filters are most of MER's cost; every fourth frame (93 ms apart) is plenty for a
+    # mean chroma and an energy ratio, at a quarter of the work.
+    harmonic, percussive = librosa.decompose.hpss(magnitude[:, ::HPSS_FRAME_STEP])
     levels = librosa.amplitude_to_db(librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0], ref=1.0)
     tempo, beat_strength, onset_rate = _rhythm(y, duration)
     tonic, mode, mode_strength, clarity = _key(librosa.feature.chroma_stft(S=harmonic**2, sr=MER_RATE))

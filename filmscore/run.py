@@ -127,19 +127,19 @@ def compose_checked(
     from filmscore.mer import MER_BACKENDS
 
     mer = MER_BACKENDS.create(opts.mer)
-    best: tuple[Music, MusicCheck, int] | None = None
-    for k in range(opts.candidates):
-        seed = request.seed + k
-        music = generator.generate(_in_own_folder(replace(request, seed=seed), f"candidate-{k}"))
-        check = check_music(music.audio, request.plan, mer)
-        if best is None or check.mean_error < best[1].mean_error:
-            if best is not None:
-                _discard(best[0])
-            best = (music, check, seed)
-        else:
+
+    def heard(seed: int, folder: str) -> tuple[Music, MusicCheck, int]:
+        music = generator.generate(_in_own_folder(replace(request, seed=seed), folder))
+        return music, check_music(music.audio, request.plan, mer), seed
+
+    music, check, seed = heard(request.seed, "candidate-0")
+    for k in range(1, opts.candidates):
+        other = heard(request.seed + k, f"candidate-{k}")
+        if other[1].mean_error < check.mean_error:
             _discard(music)
-    assert best is not None  # at least one candidate (the setting's range starts at 1)
-    music, check, seed = best
+            music, check, seed = other
+        else:
+            _discard(other[0])
     if not check.missed or not generator.follows_arrangement:
         return music, request.plan, check, seed
     plan = rearrange(request.plan, check)
