@@ -235,22 +235,39 @@ def _shots_table(report: Report, images: Mapping[str, bytes]) -> str:
 
 def _cues_table(report: Report) -> list[str]:
     fps = report["input"]["fps"]
+    plays = any(cue.get("excerpts") for cue in report["cues"])  # recordings, with the library generator
     rows = [
         "<h2>Cues</h2>",
         '<table id="cues"><thead><tr><th>cue</th><th>in</th><th>out</th><th>key</th><th>tempo</th>'
-        "<th>meter</th><th>mood</th><th>instruments</th></tr></thead><tbody>",
+        "<th>meter</th><th>mood</th><th>instruments</th><th>target v / a</th><th>heard v / a</th>"
+        f"{'<th>plays</th>' if plays else ''}</tr></thead><tbody>",
     ]
     for cue in report["cues"]:
+        recordings = "; ".join(e["track"] for e in cue.get("excerpts", []))
         rows.append(
             f'<tr data-start="{cue["start_s"]}"><td>{cue["id"] + 1}</td>'
             f'<td class="num">{timecode(cue["start_s"], fps)}</td>'
             f'<td class="num">{timecode(cue["end_s"], fps)}</td>'
             f'<td>{_e(cue["key"])}</td><td class="num">{cue["tempo_bpm"]:.0f} bpm</td>'
             f"<td>{_e(cue.get('meter', ''))}</td><td>{_chip(cue.get('mood', 'neutral'))}</td>"
-            f"<td>{_e(', '.join(cue['instruments']))}</td></tr>"
+            f"<td>{_e(', '.join(cue['instruments']))}</td>"
+            f'<td class="num">{cue["valence"]:+.2f} / {cue["arousal"]:+.2f}</td>{_heard(cue)}'
+            f"{f'<td>{_e(recordings)}</td>' if plays else ''}</tr>"
         )
     rows.append("</tbody></table>")
     return rows
+
+
+def _heard(cue: dict[str, Any]) -> str:
+    """The cue as music emotion recognition heard it, marked when it missed its target."""
+    heard = cue.get("mer")
+    if heard is None:
+        return '<td class="heard">not checked</td>'
+    verdict = "within tolerance" if heard["within_tolerance"] else "missed"
+    return (
+        f'<td class="num heard" title="error {heard["error"]:.2f}, confidence {heard["confidence"]:.2f}">'
+        f"{heard['valence']:+.2f} / {heard['arousal']:+.2f} ({verdict})</td>"
+    )
 
 
 def _mix(report: Report) -> list[str]:

@@ -78,6 +78,8 @@ def test_the_report_renders_with_a_row_per_shot_the_plot_and_no_console_errors(b
     images = browser.execute_script("return [...document.images].map(i => i.naturalWidth)")
     assert images and all(width > 0 for width in images)  # every thumbnail decoded
     assert len(browser.find_elements(By.CSS_SELECTOR, "#cues tbody tr")) == len(report["cues"])
+    heard = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#cues td.heard")]
+    assert len(heard) == len(report["cues"]) and all("tolerance" in t or "missed" in t for t in heard)
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
 

@@ -123,6 +123,8 @@ def test_run_scores_a_film_from_the_library_with_a_cue_sheet_of_excerpts(library
         rows = list(csv.DictReader(stream))
     assert len(rows) == len(report["cues"])
     assert all(any(name in row["source"] for name in ("slow minor.flac", "fast major.mp3")) for row in rows)
+    page = (report_dir / "report.html").read_text()
+    assert "<th>plays</th>" in page and Path(report["cues"][0]["excerpts"][0]["track"]).name in page
     unindexed = tmp_path / "unindexed"
     unindexed.mkdir()
     failed = filmscore("run", str(cuts_film), "-o", str(tmp_path / "x.mp4"), "--generator", "library",
