@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from filmscore.audiofile import AudioFile
 from filmscore.cues import Cue, CuePlan
 from filmscore.errors import InputError, UsageError
 from filmscore.generators import Excerpt, Music, MusicGenerator, MusicRequest
-from filmscore.media import AudioClip, last_line, track_decode_command
+from filmscore.media import AudioClip, decode_audio
 from filmscore.mer import MER_RATE, MerBackend
 
 AUDIO_EXTENSIONS = frozenset(
@@ -139,7 +138,7 @@ def index_library(
 def analyse_track(path: Path, relative: str, mer: MerBackend) -> Track:
     import librosa
 
-    samples = decode_track(path, MER_RATE, 1)[:, 0]
+    samples = decode_audio(path, MER_RATE, 1)[:, 0]
     duration = len(samples) / MER_RATE
     if duration < 1.0:
         raise InputError(f"{path.name} is shorter than a second")
@@ -178,19 +177,6 @@ def _loudness(samples: np.ndarray) -> float | None:
         return None
     value = pyloudnorm.Meter(MER_RATE).integrated_loudness(samples.astype(np.float64))
     return round(float(value), 2) if math.isfinite(value) else None
-
-
-def decode_track(
-    path: Path, rate: int, channels: int, start_s: float = 0.0, seconds: float | None = None
-) -> np.ndarray:
-    """A track (or an excerpt of it) decoded by ffmpeg: (frames, channels) float32."""
-    result = subprocess.run(
-        track_decode_command(path, rate, channels, "-", start_s, seconds), capture_output=True, check=False
-    )
-    if result.returncode != 0:
-        reason = last_line(result.stderr.decode(errors="replace"))
-        raise InputError(f"cannot decode {path.name} ({reason}); the file may be corrupt")
-    return np.frombuffer(result.stdout, dtype="<f4").reshape(-1, channels)
 
 
 def load_index(folder: Path) -> LibraryIndex:
@@ -292,7 +278,7 @@ class LibraryGenerator(MusicGenerator):
         placed: list[Excerpt] = []
         while end - at > 1e-3:
             seconds = min(end - at, track.duration_s - start_in_track)
-            audio = decode_track(self.index.folder / track.path, OUTPUT_RATE, 2, start_in_track, seconds)
+            audio = decode_audio(self.index.folder / track.path, OUTPUT_RATE, 2, start_in_track, seconds)
             last = at + len(audio) / OUTPUT_RATE >= end - 1e-3
             fade_out = (FINAL_FADE_S if tail == 0.0 else tail) if last else CROSSFADE_S / 2
             _add_faded(out, audio, round(at * OUTPUT_RATE), fade_in, fade_out)

@@ -251,11 +251,19 @@ def extract_audio(
     if not info.has_audio:
         frames = round(info.duration_s * rate)
         return AudioClip(np.zeros((frames,) if count == 1 else (frames, count), dtype=np.float32), rate)
-    result = subprocess.run(audio_decode_command(info, rate, count, "-"), capture_output=True, check=False)
+    samples = decode_audio(info.path, rate, count)
+    return AudioClip((samples if count > 1 else samples[:, 0]).copy(), rate)
+
+
+def decode_audio(
+    path: Path, sample_rate: int, channels: int, start_s: float = 0.0, seconds: float | None = None
+) -> np.ndarray:
+    """A file's first audio stream (from `start_s`, for `seconds` if given) decoded by ffmpeg into memory:
+    (frames, channels) float32."""
+    command = track_decode_command(path, sample_rate, channels, "-", start_s, seconds)
+    result = subprocess.run(command, capture_output=True, check=False)
     if result.returncode != 0:
         reason = last_line(result.stderr.decode(errors="replace"))
-        raise InputError(f"{info.path}: cannot decode its audio ({reason}). The file may be corrupt.")
+        raise InputError(f"{path}: cannot decode its audio ({reason}). The file may be corrupt.")
     samples = np.frombuffer(result.stdout, dtype=np.float32)
-    if count > 1:
-        samples = samples[: len(samples) - len(samples) % count].reshape(-1, count)
-    return AudioClip(samples.copy(), rate)
+    return samples[: len(samples) - len(samples) % channels].reshape(-1, channels)

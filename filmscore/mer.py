@@ -163,9 +163,9 @@ def measure_features(samples: np.ndarray, sample_rate: int) -> MusicFeatures:
 
     mono = _mono(samples, sample_rate)
     y = librosa.resample(mono, orig_sr=sample_rate, target_sr=MER_RATE) if sample_rate != MER_RATE else mono
-    duration = len(y) / MER_RATE
-    if _mean_level_db(y) < SILENCE_DBFS or duration < MIN_SECONDS:
-        return _nothing_heard(y)
+    duration, level = len(y) / MER_RATE, _mean_level_db(y)
+    if level < SILENCE_DBFS or duration < MIN_SECONDS:
+        return _nothing_heard(duration, level)
     magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
     # HPSS's median filters are most of MER's cost; every fourth frame (93 ms apart) is plenty for a
     # mean chroma and an energy ratio, at a quarter of the work.
@@ -182,7 +182,7 @@ def measure_features(samples: np.ndarray, sample_rate: int) -> MusicFeatures:
         tempo_bpm=tempo,
         beat_strength=beat_strength,
         onset_rate=onset_rate,
-        rms_dbfs=_mean_level_db(y),
+        rms_dbfs=level,
         dynamics_db=float(np.std(audible)) if len(audible) > 1 else 0.0,
         centroid_hz=float(np.mean(librosa.feature.spectral_centroid(S=magnitude, sr=MER_RATE))),
         rolloff_hz=float(np.mean(librosa.feature.spectral_rolloff(S=magnitude, sr=MER_RATE))),
@@ -199,11 +199,11 @@ def measure_features(samples: np.ndarray, sample_rate: int) -> MusicFeatures:
     )
 
 
-def _nothing_heard(y: np.ndarray) -> MusicFeatures:
+def _nothing_heard(duration_s: float, level_dbfs: float) -> MusicFeatures:
     """The features of silence or of a blip too short to measure: no pulse, no key."""
     return MusicFeatures(
-        duration_s=len(y) / MER_RATE, tempo_bpm=NEUTRAL_TEMPO_BPM, beat_strength=0.0, onset_rate=0.0,
-        rms_dbfs=_mean_level_db(y), dynamics_db=0.0, centroid_hz=0.0, rolloff_hz=0.0, contrast_db=0.0,
+        duration_s=duration_s, tempo_bpm=NEUTRAL_TEMPO_BPM, beat_strength=0.0, onset_rate=0.0,
+        rms_dbfs=level_dbfs, dynamics_db=0.0, centroid_hz=0.0, rolloff_hz=0.0, contrast_db=0.0,
         mfcc_mean=(0.0,) * 13, mfcc_std=(0.0,) * 13, tonic=0, mode="major", mode_strength=0.0,
         key_clarity=0.0, harmonic_ratio_db=0.0,
     )  # fmt: skip
