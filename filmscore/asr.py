@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filmscore.errors import UsageError
 from filmscore.media import SPEECH_SAMPLE_RATE
 from filmscore.registry import Registry
 
@@ -39,6 +40,12 @@ class AsrBackend(ABC):
     name: str = ""
     language: str = "en"
 
+    @classmethod
+    def check(cls, model: str | None, language: str | None, device: str) -> str | None:
+        """Refuse options that cannot work, before the long work starts (backends are created later, in
+        the speech workers); the local path of the model the backend will load, where it loads one."""
+        return None
+
     @abstractmethod
     def recognise(self, samples: np.ndarray) -> tuple[Word, ...]:
         """Words in 16 kHz mono float32 `samples`, with times from the start of `samples`."""
@@ -50,6 +57,17 @@ ASR_BACKENDS.register(
     "filmscore.asr:PocketsphinxAsr",
     requires=("pocketsphinx",),
     description="CMU PocketSphinx with its bundled US English model (embedded, offline)",
+    takes_model=True,
+)
+ASR_BACKENDS.register(
+    "whisper",
+    "filmscore.whisper_asr:WhisperAsr",
+    requires=("torch", "whisper"),
+    extra="neural",
+    install="pip install 'filmscore[neural]' && pip install --no-deps openai-whisper",
+    description="OpenAI Whisper: many languages, word timings from its attention (neural; "
+    "filmscore models pull whisper-base)",
+    neural=True,
 )
 
 # Tokens pocketsphinx emits that are not words: silence, breath and noise fillers, sentence marks.
@@ -70,8 +88,19 @@ _NON_WORDS = {
 class PocketsphinxAsr(AsrBackend):
     name = "pocketsphinx"
 
-    def __init__(self, model: str | None = None) -> None:
+    @classmethod
+    def check(cls, model: str | None, language: str | None, device: str) -> str | None:
+        if language not in (None, "en") and not model:
+            raise UsageError(
+                f"PocketSphinx's bundled model is English, not {language!r}. Give --asr-model with a "
+                "PocketSphinx model of that language, or use --asr whisper."
+            )
+        return model
+
+    def __init__(self, model: str | None = None, language: str | None = None) -> None:
         from pocketsphinx import Decoder
+
+        self.check(model, language, "cpu")
 
         # `model` may name a folder with another language's model (acoustic/, language.lm.bin, words.dict).
         options = {"loglevel": "FATAL"}
@@ -79,6 +108,7 @@ class PocketsphinxAsr(AsrBackend):
             options.update(hmm=f"{model}/acoustic", lm=f"{model}/language.lm.bin", dict=f"{model}/words.dict")
         self._decoder = Decoder(**options)
         self._frame_rate = int(self._decoder.config["frate"])  # feature frames per second (100)
+        self.language = language or "en"
 
     def recognise(self, samples: np.ndarray) -> tuple[Word, ...]:
         pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()

@@ -122,7 +122,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.add_argument("folder", type=Path, metavar="DIR", help="the folder of music")
     index.add_argument("--json", action="store_true", help="print the index as JSON on stdout")
+    _models_arguments(commands, common)
     return parser
+
+
+def _models_arguments(commands: Any, common: argparse.ArgumentParser) -> None:
+    models = commands.add_parser(
+        "models",
+        help="list, fetch and check the models filmscore can use",
+        description=(
+            "The embedded models ship with filmscore's packages; neural ones (Whisper, transformers "
+            "classifiers, CLIP, MusicGen) are fetched once with `pull`, into $FILMSCORE_MODELS when set, "
+            "else into Whisper's and Hugging Face's caches ($HF_HOME). A run never downloads anything."
+        ),
+    )
+    models.set_defaults(quiet=False, debug=False)
+    actions = models.add_subparsers(dest="models_command", metavar="ACTION", parser_class=_Parser)
+    listing = actions.add_parser(
+        "list",
+        parents=[common],
+        help="every model: task, size, licence, here?",
+        description="Every model in the manifest, and whether it is here.",
+    )
+    listing.add_argument("--json", action="store_true", help="print the list as JSON on stdout")
+    pull = actions.add_parser("pull", parents=[common], help="download models (needs the internet)",
+                              description="Download models by name (see `filmscore models list`) or by "
+                              "Hugging Face repository id, then check them.")  # fmt: skip
+    pull.add_argument("names", nargs="+", metavar="NAME")
+    verify = actions.add_parser("verify", parents=[common], help="check local models against their checksums",
+                                description="Check every model on this machine (or those named) against the "
+                                "checksums of the manifest or of the hub.")  # fmt: skip
+    verify.add_argument("names", nargs="*", metavar="NAME")
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -231,23 +261,87 @@ def check_free_space(folder: Path, needed: int) -> None:
 def analyze_options(settings: dict[str, Any], args: argparse.Namespace) -> AnalyzeOptions:
     from dataclasses import replace
 
+    from filmscore.asr import ASR_BACKENDS
     from filmscore.decode import DecodeOptions
     from filmscore.pipeline import AnalyzeOptions
     from filmscore.shots import ShotOptions
+    from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
+    from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
 
+    notes: list[tuple[str, str]] = []
+    asr = _chosen(ASR_BACKENDS, "asr", settings, notes, args.quiet)
+    text = _chosen(TEXT_EMOTION_BACKENDS, "text_emotion", settings, notes, args.quiet)
+    visual = _chosen(VISUAL_EMOTION_BACKENDS, "visual_emotion", settings, notes, args.quiet)
+    if settings["analysis.face_model"] and visual != "clip":
+        raise UsageError(f"--face-model works with --visual-emotion clip, not {visual}")
     defaults = AnalyzeOptions()
     return replace(
         defaults,
         decode=DecodeOptions(width=settings["analysis.width"], max_fps=settings["analysis.max_fps"]),
         shots=ShotOptions(detector=settings["analysis.shot_detector"]),
         dialogue=replace(
-            defaults.dialogue, asr=settings["analysis.asr"], asr_model=settings["analysis.asr_model"]
+            defaults.dialogue,
+            asr=asr,
+            asr_model=settings["analysis.asr_model"],
+            language=settings["analysis.language"],
+            device=settings["models.device"],
         ),
-        text_emotion=settings["analysis.text_emotion"],
-        visual_emotion=settings["analysis.visual_emotion"],
+        text_emotion=text,
+        text_emotion_model=settings["analysis.text_emotion_model"],
+        visual_emotion=visual,
+        visual_emotion_model=settings["analysis.visual_emotion_model"],
+        face_model=settings["analysis.face_model"],
+        device=settings["models.device"],
+        notes=tuple(notes),
         max_duration_s=_positive(args.max_duration, "--max-duration"),
         pipeline=settings["pipeline"],
     )
+
+
+def check_models(opts: AnalyzeOptions, generator: tuple[str, str | None] | None = None) -> None:
+    """Every model the chosen neural backends will load is on this machine, or one exit 4 names them all."""
+    from filmscore.asr import ASR_BACKENDS
+    from filmscore.generators import GENERATORS
+    from filmscore.models import require_models
+    from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
+    from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
+
+    wanted: list[tuple[str, str, str | None]] = []
+    chosen: list[tuple[Any, str, str, str | None]] = [
+        (ASR_BACKENDS, "asr", opts.dialogue.asr, opts.dialogue.asr_model),
+        (TEXT_EMOTION_BACKENDS, "text_emotion", opts.text_emotion, opts.text_emotion_model),
+        (VISUAL_EMOTION_BACKENDS, "visual_emotion", opts.visual_emotion, opts.visual_emotion_model),
+    ]
+    if generator is not None:
+        chosen.append((GENERATORS, "music_generator", *generator))
+    for registry, kind, name, model in chosen:
+        if registry.entry(name).neural:
+            wanted.append((kind, name, model))
+    if opts.face_model:
+        wanted.append(("visual_emotion", opts.visual_emotion, opts.face_model))
+    require_models(wanted)
+
+
+def _chosen(
+    registry: Any, kind: str, settings: dict[str, Any], notes: list[tuple[str, str]], quiet: bool
+) -> str:
+    """The backend of a setting, with "auto" resolved to one whose model is here; the choice is said on
+    stderr and kept for the report."""
+    from filmscore.models import AUTO, choose_backend
+
+    section = "music" if kind == "generator" else "analysis"
+    requested = settings[f"{section}.{kind}"]
+    name, why = choose_backend(registry, kind_of_models(kind), requested, settings[f"{section}.{kind}_model"])
+    if requested == AUTO:
+        notes.append((kind, why))
+        if not quiet:
+            print(f"filmscore: --{kind.replace('_', '-')} {why}", file=sys.stderr)
+    return name
+
+
+def kind_of_models(kind: str) -> str:
+    """The manifest's kind for a setting's backend kind."""
+    return "music_generator" if kind == "generator" else kind
 
 
 def _positive(value: float | None, flag: str) -> float | None:
@@ -268,7 +362,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         args.report_dir or default_report_dir(args.input), input_path, args.overwrite
     )
     progress = Progress() if args.quiet else TerminalProgress()
-    analysis = analyze(args.input, analyze_options(settings, args), progress)
+    options = analyze_options(settings, args)
+    check_models(options)
+    analysis = analyze(args.input, options, progress)
     with progress.stage("report"):
         path = write_report(analysis, report_dir)
     if not args.quiet:
@@ -300,11 +396,19 @@ def run_score(args: argparse.Namespace) -> int:
             "the report folder and the output film are the same path. Choose another --report-dir"
         )
     soundfont = settings["music.soundfont"]
+    from filmscore.generators import GENERATORS
+
+    generator_notes: list[tuple[str, str]] = []
+    generator = _chosen(GENERATORS, "generator", settings, generator_notes, args.quiet)
     opts = RunOptions(
         analyze=analyze_options(settings, args),
         cues=CueOptions(min_cue_s=settings["cues.min_cue_s"], max_cue_s=settings["cues.max_cue_s"]),
         mix=MixOptions(target_lufs=parse_loudness(settings["mix.loudness"]), duck_db=settings["mix.duck_db"]),
-        generator=settings["music.generator"],
+        generator=generator,
+        generator_model=settings["music.generator_model"],
+        generator_note=dict(generator_notes).get("generator"),
+        genre=settings["music.genre"],
+        device=settings["models.device"],
         soundfont=Path(soundfont) if soundfont else None,
         seed=settings["music.seed"],
         mer=settings["music.mer"],
@@ -314,6 +418,7 @@ def run_score(args: argparse.Namespace) -> int:
         stems=args.stems,
         cache_dir=args.cache_dir,
     )
+    check_models(opts.analyze, (opts.generator, opts.generator_model))
     progress = Progress() if args.quiet else TerminalProgress()
     scored = score_film(info.path, output, report_dir, opts, progress)
     if not args.quiet:
@@ -455,12 +560,92 @@ def run_library(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_models(args: argparse.Namespace) -> int:
+    import json
+
+    from filmscore import models
+
+    if args.models_command is None:
+        raise UsageError("say what to do with models: filmscore models list, pull NAME or verify")
+    if args.models_command == "list":
+        rows = [_model_row(spec) for spec in models.manifest()]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            _print_models(rows)
+        return EXIT_OK
+    if args.models_command == "pull":
+        for name in args.names:
+            path = models.pull(_named_model(name))
+            if not args.quiet:
+                print(f"{name}: ready in {path}", file=sys.stderr)
+        return EXIT_OK
+    specs = [_named_model(name) for name in args.names] or list(models.manifest())
+    checked = 0
+    for spec in specs:
+        found = models.local_path(spec)
+        if found is None:
+            if args.names:
+                raise models.DependencyError(
+                    f"{spec.name} is not on this machine. Run: filmscore models pull {spec.name}"
+                )
+            continue
+        count = models.verify(spec, found)
+        checked += 1
+        if not args.quiet:
+            print(f"{spec.name}: {count} file(s) match their checksums ({found})", file=sys.stderr)
+    if not args.quiet:
+        print(f"verified {checked} model(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _named_model(name: str) -> Any:
+    """A manifest model by name or hub id; another hub repository as a model of its own."""
+    from filmscore import models
+
+    spec = models.find_spec(name)
+    if spec is not None:
+        return spec
+    if name.count("/") == 1 and not name.startswith((".", "/")):
+        return models.hub_model(name)
+    raise UsageError(
+        f"no model is called {name!r}; see `filmscore models list`, or give a hub id (owner/name)"
+    )
+
+
+def _model_row(spec: Any) -> dict[str, Any]:
+    from filmscore import models
+
+    path = models.local_path(spec)
+    return {
+        "name": spec.name,
+        "task": spec.task,
+        "backend": spec.backend,
+        "size_mb": spec.size_mb,
+        "licence": spec.licence,
+        "commercial_use": spec.commercial,
+        "embedded": spec.embedded,
+        "present": path is not None,
+        "path": str(path) if path else None,
+    }
+
+
+def _print_models(rows: list[dict[str, Any]]) -> None:
+    print(f"{'NAME':<30} {'TASK':<16} {'BACKEND':<13} {'SIZE':>8}  {'HERE':<4}  LICENCE")
+    for row in rows:
+        size = "embedded" if row["embedded"] else f"{row['size_mb']:,.0f} MB" if row["size_mb"] else "?"
+        licence = row["licence"] if row["commercial_use"] else f"NON-COMMERCIAL: {row['licence']}"
+        here = "yes" if row["present"] else "no"
+        print(f"{row['name']:<30} {row['task']:<16} {row['backend']:<13} {size:>8}  {here:<4}  {licence}")
+
+
 COMMANDS = {
     "analyze": run_analyze,
     "run": run_score,
     "report": run_report,
     "batch": run_batch_command,
     "library": run_library,
+    "models": run_models,
 }
 
 

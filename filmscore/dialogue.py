@@ -17,6 +17,8 @@ from filmscore.shots import Shot
 class DialogueOptions:
     asr: str = "pocketsphinx"  # a name in ASR_BACKENDS
     asr_model: str | None = None  # backend-specific model path or id
+    language: str | None = None  # ISO 639-1 code of the dialogue; None: the backend's own (Whisper detects)
+    device: str = "auto"  # torch device for a neural backend: auto, cpu or cuda
     vad_mode: int = 2  # WebRTC-style aggressiveness, 0 (keeps most) .. 3 (keeps least)
     min_speech_s: float = 0.25  # shorter bursts are clicks or noise, not speech
     merge_gap_s: float = 0.8  # pauses shorter than this stay inside one line
@@ -102,11 +104,22 @@ def split_passages(items: list[Passage], count: int) -> list[list[Passage]]:
     return [group for group in groups if group]
 
 
+def check_asr(opts: DialogueOptions) -> str | None:
+    """Fail at once, before the long work, when the ASR backend, its model or its options cannot work (it
+    is created later, in the speech workers); the model's local path for a neural backend."""
+    checked = ASR_BACKENDS.backend_class(opts.asr).check(opts.asr_model, opts.language, opts.device)
+    return checked if ASR_BACKENDS.entry(opts.asr).neural else None
+
+
+def create_asr(opts: DialogueOptions) -> AsrBackend:
+    return ASR_BACKENDS.create_configured(opts.asr, opts.asr_model, opts.device, language=opts.language)
+
+
 def recognise(
     items: list[Passage], opts: DialogueOptions, backend: AsrBackend | None = None
 ) -> list[Utterance]:
     """One line of dialogue per passage that holds words, with times on the film's clock."""
-    asr = backend or ASR_BACKENDS.create(opts.asr, **({"model": opts.asr_model} if opts.asr_model else {}))
+    asr = backend or create_asr(opts)
     lines = []
     for start_s, samples in items:
         words = tuple(
@@ -120,7 +133,7 @@ def recognise(
 
 def transcribe_passages(items: list[Passage], opts: DialogueOptions) -> Transcript:
     """A worker's share of the dialogue: its passages recognised by a backend of its own."""
-    asr = ASR_BACKENDS.create(opts.asr, **({"model": opts.asr_model} if opts.asr_model else {}))
+    asr = create_asr(opts)
     spans = tuple((start_s, start_s + len(samples) / SPEECH_SAMPLE_RATE) for start_s, samples in items)
     return Transcript(tuple(recognise(items, opts, asr)), spans, asr.name, asr.language)
 
@@ -137,7 +150,7 @@ def merge_transcripts(
 
 def transcribe(audio: AudioClip, opts: DialogueOptions, backend: AsrBackend | None = None) -> Transcript:
     """Recognise speech in the voice-active regions only, so music and effects are never transcribed."""
-    asr = backend or ASR_BACKENDS.create(opts.asr, **({"model": opts.asr_model} if opts.asr_model else {}))
+    asr = backend or create_asr(opts)
     regions = voice_regions(audio, opts)
     return Transcript(tuple(recognise(passages(audio, regions), opts, asr)), regions, asr.name, asr.language)
 

@@ -7,8 +7,11 @@ SoundFont with FluidSynth; it needs no model weights. Neural generators register
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from filmscore.audiofile import AudioFile
 from filmscore.cues import CuePlan
@@ -75,6 +78,45 @@ GENERATORS.register(
     requires=("librosa",),
     description="excerpts of the user's own music chosen by emotion and tempo (needs --library DIR)",
 )
+
+
+GENERATORS.register(
+    "musicgen",
+    "filmscore.musicgen:MusicgenGenerator",
+    requires=("torch", "transformers"),
+    extra="neural",
+    description="Meta's MusicGen through transformers, a text prompt per cue, continued past its 30 s window "
+    "(neural; filmscore models pull musicgen-small; CC-BY-NC weights)",
+    neural=True,
+)
+
+OUTPUT_RATE = 48000  # every generator delivers the mix's rate
+
+
+def film_buffer(
+    frames: int, workdir: Path | None, name: str
+) -> tuple[np.ndarray, Callable[[np.ndarray], AudioClip | AudioFile]]:
+    """A film-length 48 kHz stereo buffer to add cues into: a raw file mapped into memory in the work
+    folder, or an array; and how to turn it into the Music's audio."""
+    if workdir is None:
+        return np.zeros((frames, 2), np.float32), lambda a: AudioClip(a, OUTPUT_RATE)
+    path = workdir / f"{name}.f32"
+    buffer = np.memmap(path, dtype="<f4", mode="w+", shape=(max(frames, 1), 2))
+    return buffer, lambda a: AudioFile(path, frames, 2, OUTPUT_RATE)
+
+
+def add_faded(out: np.ndarray, audio: np.ndarray, at: int, fade_in_s: float, fade_out_s: float) -> None:
+    """Add `audio` into `out` from frame `at`, with equal-power fades in and out (cut at the buffer's end)."""
+    audio = audio[: max(0, len(out) - at)].copy()
+    for seconds, ramp_end in ((fade_in_s, False), (fade_out_s, True)):
+        n = min(len(audio), round(seconds * OUTPUT_RATE))
+        if n > 0:
+            ramp = np.sin(np.linspace(0, np.pi / 2, n, dtype=np.float32))[:, None]  # equal power
+            if ramp_end:
+                audio[-n:] *= ramp[::-1]
+            else:
+                audio[:n] *= ramp
+    out[at : at + len(audio)] += audio
 
 
 class SymbolicGenerator(MusicGenerator):

@@ -17,11 +17,18 @@ from pathlib import Path
 import numpy as np
 
 from filmscore.atomic import OutputSet
-from filmscore.audiofile import AudioFile
 from filmscore.cues import Cue, CuePlan
 from filmscore.errors import InputError, UsageError
-from filmscore.generators import Excerpt, Music, MusicGenerator, MusicRequest
-from filmscore.media import AudioClip, decode_audio
+from filmscore.generators import (
+    OUTPUT_RATE,
+    Excerpt,
+    Music,
+    MusicGenerator,
+    MusicRequest,
+    add_faded,
+    film_buffer,
+)
+from filmscore.media import decode_audio
 from filmscore.mer import MER_RATE, MerBackend
 
 AUDIO_EXTENSIONS = frozenset(
@@ -34,7 +41,6 @@ WINDOW_HOP_S = 5.0  # ... every this many seconds
 BEATS_PER_BAR = 4  # excerpts start on every fourth beat: most library music is in 4
 CROSSFADE_S = 2.0  # excerpts overlap this long at cue changes, with equal-power fades
 FINAL_FADE_S = 3.0  # the film's last excerpt fades out over this long
-OUTPUT_RATE = 48000  # the mix's rate
 TEMPO_WEIGHT = 0.3  # cost of an octave of tempo mismatch, beside the valence/arousal distance
 REPEAT_COST = 0.15  # cost of playing the same track in two cues in a row
 LOOP_COST = 0.2  # cost of an excerpt that runs out before its cue ends and must loop
@@ -241,7 +247,7 @@ class LibraryGenerator(MusicGenerator):
     def generate(self, request: MusicRequest) -> Music:
         plan = request.plan
         frames = round(plan.duration_s * OUTPUT_RATE)
-        out, result = _output_buffer(frames, request.workdir)
+        out, result = film_buffer(frames, request.workdir, "library-music")
         excerpts: list[Excerpt] = []
         previous: Track | None = None
         for cue in plan.cues:
@@ -281,7 +287,7 @@ class LibraryGenerator(MusicGenerator):
             audio = decode_audio(self.index.folder / track.path, OUTPUT_RATE, 2, start_in_track, seconds)
             last = at + len(audio) / OUTPUT_RATE >= end - 1e-3
             fade_out = (FINAL_FADE_S if tail == 0.0 else tail) if last else CROSSFADE_S / 2
-            _add_faded(out, audio, round(at * OUTPUT_RATE), fade_in, fade_out)
+            add_faded(out, audio, round(at * OUTPUT_RATE), fade_in, fade_out)
             placed.append(
                 Excerpt(cue.id, track.path, start_in_track, start_in_track + len(audio) / OUTPUT_RATE, at)
             )
@@ -291,31 +297,6 @@ class LibraryGenerator(MusicGenerator):
             at += advance
             start_in_track, fade_in = max(0.0, track.bars()[0] - CROSSFADE_S / 2), CROSSFADE_S / 2
         return placed
-
-
-def _output_buffer(
-    frames: int, workdir: Path | None
-) -> tuple[np.ndarray, Callable[[np.ndarray], AudioClip | AudioFile]]:
-    """A film-length stereo buffer to add excerpts into: a raw file mapped into memory in the work folder,
-    or an array; and how to turn it into the Music's audio."""
-    if workdir is None:
-        return np.zeros((frames, 2), np.float32), lambda a: AudioClip(a, OUTPUT_RATE)
-    path = workdir / "library-music.f32"
-    buffer = np.memmap(path, dtype="<f4", mode="w+", shape=(max(frames, 1), 2))
-    return buffer, lambda a: AudioFile(path, frames, 2, OUTPUT_RATE)
-
-
-def _add_faded(out: np.ndarray, audio: np.ndarray, at: int, fade_in_s: float, fade_out_s: float) -> None:
-    audio = audio[: max(0, len(out) - at)].copy()
-    for seconds, ramp_end in ((fade_in_s, False), (fade_out_s, True)):
-        n = min(len(audio), round(seconds * OUTPUT_RATE))
-        if n > 0:
-            ramp = np.sin(np.linspace(0, np.pi / 2, n, dtype=np.float32))[:, None]  # equal power
-            if ramp_end:
-                audio[-n:] *= ramp[::-1]
-            else:
-                audio[:n] *= ramp
-    out[at : at + len(audio)] += audio
 
 
 def _cost(track: Track, bar_s: float, cue: Cue, previous: Track | None) -> float:

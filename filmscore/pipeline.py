@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from filmscore.affect import Affect
-from filmscore.asr import ASR_BACKENDS
 from filmscore.audio_emotion import ShotSound, audio_emotion, measure_soundtrack
 from filmscore.decode import DecodeOptions, FrameAnalyser, analysis_geometry, scan
 from filmscore.dialogue import (
     DialogueOptions,
     Transcript,
+    check_asr,
     lines_by_shot,
     merge_transcripts,
     passages,
@@ -49,7 +49,12 @@ class AnalyzeOptions:
     shots: ShotOptions = field(default_factory=ShotOptions)
     dialogue: DialogueOptions = field(default_factory=DialogueOptions)
     text_emotion: str = "lexicon"  # a name in TEXT_EMOTION_BACKENDS
+    text_emotion_model: str | None = None  # its model: a path or a manifest name
     visual_emotion: str = "features"  # a name in VISUAL_EMOTION_BACKENDS
+    visual_emotion_model: str | None = None
+    face_model: str | None = None  # a facial-expression model for the clip backend
+    device: str = "auto"  # torch device of the neural backends
+    notes: tuple[tuple[str, str], ...] = ()  # (kind, why that backend) for backends chosen by "auto"
     fusion: FusionOptions = field(default_factory=FusionOptions)
     max_duration_s: float | None = None  # refuse longer films (a guard for shared machines)
     pipeline: str = "embedded"  # the preset these options came from, recorded in the report
@@ -78,9 +83,14 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
         check_duration(info, opts.max_duration_s)
         speech_audio = extract_audio(info)
         # Backends are created before the long work, so a missing dependency fails at once.
-        text_backend = TEXT_EMOTION_BACKENDS.create(opts.text_emotion)
-        visual_backend = VISUAL_EMOTION_BACKENDS.create(opts.visual_emotion)
-        ASR_BACKENDS.require(opts.dialogue.asr)
+        text_backend = TEXT_EMOTION_BACKENDS.create_configured(
+            opts.text_emotion, opts.text_emotion_model, opts.device
+        )
+        face = {"face_model": opts.face_model} if opts.face_model else {}
+        visual_backend = VISUAL_EMOTION_BACKENDS.create_configured(
+            opts.visual_emotion, opts.visual_emotion_model, opts.device, **face
+        )
+        asr_model = check_asr(opts.dialogue)
         regions = voice_regions(speech_audio, opts.dialogue)
     # Speech is recognised in worker processes while the single decode pass feeds every visual analyser,
     # and the soundtrack is measured after it. A thread would not do: PocketSphinx holds the GIL while it
@@ -124,8 +134,22 @@ def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) 
             "text_emotion": text_backend.name,
             "visual_emotion": visual_backend.name,
             "audio_emotion": AUDIO_EMOTION_METHOD,
+            **_models_used(asr_model, text_backend, visual_backend),
+            **{f"{kind}_choice": why for kind, why in opts.notes},
         },
     )
+
+
+def _models_used(asr_model: str | None, *backends: object) -> dict[str, str]:
+    """Which weights the neural backends loaded, and on which device, for the report."""
+    used = {"asr_model": asr_model} if asr_model else {}
+    for kind, backend in zip(("text_emotion", "visual_emotion"), backends, strict=True):
+        if hasattr(backend, "model_path"):
+            used[f"{kind}_model"] = str(backend.model_path)
+            used["device"] = str(backend.device)  # type: ignore[attr-defined]
+        if getattr(backend, "face_model_path", None):
+            used["face_model"] = str(backend.face_model_path)  # type: ignore[attr-defined]
+    return used
 
 
 def check_duration(info: MediaInfo, max_duration_s: float | None) -> None:
@@ -148,11 +172,14 @@ def speech_workers(count: int) -> Iterator[multiprocessing.pool.Pool]:
     finally:
         if in_main_thread:
             signal.signal(signal.SIGINT, previous)
-    with pool:  # leaving terminates the workers
+    with pool:  # leaving terminates the workers, on an error too
         yield pool
+        # Done: let them exit on their own, so what they set up (torch's semaphores) is released cleanly.
+        pool.close()
+        pool.join()
 
 
 def text_emotion(
     transcript: Transcript, shots: tuple[Shot, ...], backend: TextEmotionBackend
 ) -> tuple[Affect, ...]:
-    return tuple(backend.rate(line) for line in lines_by_shot(transcript, shots))
+    return backend.rate_many(lines_by_shot(transcript, shots))

@@ -40,6 +40,10 @@ class RunOptions:
     cues: CueOptions = field(default_factory=CueOptions)
     mix: MixOptions = field(default_factory=MixOptions)
     generator: str = "symbolic"  # a name in GENERATORS
+    generator_model: str | None = None  # its model: a path or a manifest name
+    generator_note: str | None = None  # why "auto" chose the generator, for the report
+    device: str = "auto"  # torch device of a neural generator
+    genre: str = "orchestral"  # the style a text-prompted generator is asked for
     soundfont: Path | None = None  # a user's General MIDI SoundFont for the symbolic generator
     seed: int = 0
     keep_original_audio: bool = False
@@ -90,6 +94,8 @@ def score_film(
         request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
         with progress.stage("compose"):
             music, plan, check, seed = compose_checked(generator, request, opts)
+            if opts.generator_note:
+                music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
         with progress.stage("mix"):
             original = None
             if info.has_audio:
@@ -263,7 +269,9 @@ def _generator(opts: RunOptions) -> MusicGenerator:
         options["soundfont"] = opts.soundfont
     if opts.generator == "library":
         options["library"] = opts.library
-    return GENERATORS.create(opts.generator, **options)
+    if opts.generator == "musicgen":
+        options["genre"] = opts.genre
+    return GENERATORS.create_configured(opts.generator, opts.generator_model, opts.device, **options)
 
 
 def _deliver(

@@ -52,10 +52,12 @@ def _shot_detectors() -> list[str]:
 
 
 def _registry_names(module: str, name: str) -> Callable[[], list[str]]:
+    """The backends of a registry, and "auto": a neural one where its model is on this machine."""
+
     def names() -> list[str]:
         import importlib
 
-        return list(getattr(importlib.import_module(module), name).names())
+        return [*getattr(importlib.import_module(module), name).names(), "auto"]
 
     return names
 
@@ -79,10 +81,20 @@ SETTINGS: tuple[Setting, ...] = (
             choices=_registry_names("filmscore.asr", "ASR_BACKENDS")),
     Setting("analysis.asr_model", str, None, "the ASR backend's model: a path or an id", "--asr-model",
             metavar="PATH_OR_ID"),
+    Setting("analysis.language", str, None, "the dialogue's language, an ISO 639-1 code (Whisper detects it "
+            "when not given)", "--language", metavar="CODE"),
     Setting("analysis.text_emotion", str, "lexicon", "text emotion backend", "--text-emotion",
             choices=_registry_names("filmscore.text_emotion", "TEXT_EMOTION_BACKENDS")),
+    Setting("analysis.text_emotion_model", str, None, "the text emotion backend's model: a path or a name",
+            "--text-emotion-model", metavar="PATH_OR_ID"),
     Setting("analysis.visual_emotion", str, "features", "visual emotion backend", "--visual-emotion",
             choices=_registry_names("filmscore.visual_emotion", "VISUAL_EMOTION_BACKENDS")),
+    Setting("analysis.visual_emotion_model", str, None, "the visual emotion backend's model: a path or a "
+            "name", "--visual-emotion-model", metavar="PATH_OR_ID"),
+    Setting("analysis.face_model", str, None, "a facial-expression model for --visual-emotion clip: a path "
+            "or a name", "--face-model", metavar="PATH_OR_ID"),
+    Setting("models.device", str, "auto", "where neural backends run: auto (a GPU if torch sees one), cpu "
+            "or cuda", "--device", choices=lambda: ["auto", "cpu", "cuda"], metavar="DEVICE"),
     Setting("analysis.width", int, 256, "width of the shared analysis frames, in pixels", "--analysis-width",
             low=64, high=1920, metavar="PIXELS"),
     Setting("analysis.max_fps", float, 60.0, "analysis frame rate cap: frames above it are skipped",
@@ -91,6 +103,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cues.max_cue_s", float, 75.0, "longest cue, in seconds", low=4, high=3600, run_only=True),
     Setting("music.generator", str, "symbolic", "music generator backend", "--generator", run_only=True,
             choices=_registry_names("filmscore.generators", "GENERATORS")),
+    Setting("music.generator_model", str, None, "the music generator's model: a path or a name",
+            "--generator-model", run_only=True, metavar="PATH_OR_ID"),
+    Setting("music.genre", str, "orchestral", "the style MusicGen is asked for in each cue's prompt "
+            "(orchestral, ambient electronic, jazz, ...)", "--genre", run_only=True, metavar="STYLE"),
     Setting("music.soundfont", str, None, "a General MIDI SoundFont (.sf2/.sf3) for the symbolic generator",
             "--soundfont", run_only=True, metavar="FILE"),
     Setting("music.seed", int, 0, "the same seed gives the same music", "--seed", low=0, high=2**32 - 1,

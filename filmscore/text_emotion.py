@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from functools import cache
 
 from filmscore.affect import Affect, clip_unit
@@ -27,6 +28,10 @@ class TextEmotionBackend(ABC):
     def rate(self, text: str) -> Affect:
         """Valence/arousal of `text`; weight 0 when there is nothing to go on."""
 
+    def rate_many(self, texts: Sequence[str]) -> tuple[Affect, ...]:
+        """Each of `texts` rated; a model backend overrides this to classify them in batches."""
+        return tuple(self.rate(text) for text in texts)
+
 
 TEXT_EMOTION_BACKENDS: Registry[TextEmotionBackend] = Registry("text emotion")
 TEXT_EMOTION_BACKENDS.register(
@@ -34,6 +39,15 @@ TEXT_EMOTION_BACKENDS.register(
     "filmscore.text_emotion:LexiconTextEmotion",
     requires=("vaderSentiment", "empath"),
     description="VADER valence and Empath arousal lexicons (embedded, no model)",
+)
+TEXT_EMOTION_BACKENDS.register(
+    "transformers",
+    "filmscore.transformers_text:TransformersTextEmotion",
+    requires=("torch", "transformers"),
+    extra="neural",
+    description="a transformers emotion classifier, labels placed on the valence/arousal plane (neural; "
+    "filmscore models pull emotion-english-distilroberta)",
+    neural=True,
 )
 
 # Empath categories whose words signal high or low arousal.
@@ -46,6 +60,10 @@ LOW_AROUSAL_CATEGORIES = ("sleep", "contentment", "sadness", "suffering", "death
 NEGATION_WINDOW = 3  # words before a term in which a negation ("not scared") softens it, as in VADER
 WORDS_FOR_FULL_WEIGHT = 8  # a line of eight words is full evidence; two words count a quarter
 _TOKEN = re.compile(r"[a-z']+")
+
+
+def word_count(text: str) -> int:
+    return len(_TOKEN.findall(text.lower()))
 
 
 @cache

@@ -47,6 +47,15 @@ VISUAL_EMOTION_BACKENDS.register(
     requires=("cv2",),
     description="brightness, saturation, colour, motion, cut rate and faces (embedded, no model)",
 )
+VISUAL_EMOTION_BACKENDS.register(
+    "clip",
+    "filmscore.clip_visual:ClipVisualEmotion",
+    requires=("torch", "transformers", "cv2"),
+    extra="neural",
+    description="CLIP zero-shot over mood prompts, and a facial-expression model with --face-model (neural; "
+    "filmscore models pull clip-vit-base-patch32)",
+    neural=True,
+)
 
 # Valdez and Mehrabian's pleasure for a mid-grey, moderately saturated graded frame (B=0.5, S=0.3):
 # the neutral point of our valence scale.

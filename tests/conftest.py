@@ -73,3 +73,43 @@ def analysed():
         return _ANALYSES[path]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny random neural models, saved as the real ones are distributed (skipped without torch)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from . import tiny_models
+
+    folder = tmp_path_factory.mktemp("tiny-models")
+    built = {
+        "whisper": tiny_models.whisper_checkpoint(folder / "whisper-tiny-random.pt"),
+        "text": tiny_models.text_classifier(folder / "text"),
+        "clip": tiny_models.clip_model(folder / "clip"),
+        "face": tiny_models.face_classifier(folder / "face"),
+        "musicgen": tiny_models.musicgen(folder / "musicgen"),
+    }
+    return built
+
+
+# The options a conformance test gives each neural backend: its tiny model, on the CPU.
+TINY_MODEL_OF = {
+    ("asr", "whisper"): "whisper",
+    ("text_emotion", "transformers"): "text",
+    ("visual_emotion", "clip"): "clip",
+    ("music_generator", "musicgen"): "musicgen",
+}
+
+
+@pytest.fixture
+def backend_options(request: pytest.FixtureRequest):
+    """`options(kind, name)`: what to create a registered backend with, in the tests."""
+
+    def options(kind: str, name: str) -> dict[str, object]:
+        if (kind, name) not in TINY_MODEL_OF:
+            return {}
+        models = request.getfixturevalue("tiny")
+        return {"model": str(models[TINY_MODEL_OF[kind, name]]), "device": "cpu"}
+
+    return options

@@ -131,9 +131,12 @@ def generator_options(tmp_path_factory):
     return {"library": {"library": make_library(tmp_path_factory.mktemp("library"))}}
 
 
-@pytest.mark.parametrize("name", GENERATORS.available())
-def test_every_generator_follows_the_plan_length_and_is_deterministic(name, generator_options):
-    generator = GENERATORS.create(name, **generator_options.get(name, {}))
+@pytest.mark.parametrize("name", GENERATORS.names())
+def test_every_generator_follows_the_plan_length_and_is_deterministic(
+    name, generator_options, backend_options
+):
+    options = generator_options.get(name, {}) | backend_options("music_generator", name)
+    generator = GENERATORS.create(name, **options)
     plan = single_cue_plan(0.2, 0.1, 5.0)
     first, second = (
         generator.generate(MusicRequest(plan, (), 1)),

@@ -26,7 +26,11 @@ REGISTRIES = {
 }
 
 
-@pytest.mark.parametrize("model", MODELS, ids=[m["name"] for m in MODELS])
+EMBEDDED = [m for m in MODELS if m.get("embedded")]
+NEURAL = [m for m in MODELS if not m.get("embedded")]
+
+
+@pytest.mark.parametrize("model", EMBEDDED, ids=[m["name"] for m in EMBEDDED])
 def test_embedded_model_files_match_their_checksums(model):
     assert model["licence"] and model["source"]
     assert model["backend"] in REGISTRIES[model["kind"]].names()
@@ -50,3 +54,29 @@ def test_every_embedded_backend_has_its_models_listed():
     for kind, registry in REGISTRIES.items():
         for name in registry.names():
             assert (kind, name) in listed, f"{kind} backend {name} has no entry in models/manifest.toml"
+
+
+@pytest.mark.parametrize("model", NEURAL, ids=[m["name"] for m in NEURAL])
+def test_neural_models_say_where_they_come_from_and_how_they_are_checked(model):
+    assert model["licence"] and model["source"] and model["size_mb"] > 0
+    entry = REGISTRIES[model["kind"]].entry(model["backend"])
+    assert entry.neural
+    if model["backend"] == "whisper":
+        import whisper
+
+        # Whisper's own address for the checkpoint, whose folder name is the file's SHA-256.
+        assert whisper._MODELS[model["whisper"]] == model["url"]
+        assert len(model["url"].split("/")[-2]) == 64
+    else:
+        assert model["hub"].count("/") == 1
+    if "musicgen" in model["name"]:
+        assert model["commercial"] is False  # CC-BY-NC weights are flagged in `filmscore models list`
+
+
+def test_every_neural_backend_has_a_default_model():
+    from filmscore.models import default_model
+
+    for kind, registry in REGISTRIES.items():
+        for entry in registry.entries():
+            if entry.neural:
+                assert default_model(kind, entry.name).backend == entry.name

@@ -164,7 +164,7 @@ def _filmscore(*args: str) -> subprocess.CompletedProcess:
         (lambda f, d: ["--loudness", "loud"], 2, "--loudness"),
         (lambda f, d: ["--duck-db", "-3"], 2, "--duck-db"),
         (lambda f, d: ["--soundfont", str(d / "none.sf2")], 3, "no such SoundFont"),
-        (lambda f, d: ["--generator", "nonesuch"], 2, "choose one of library, symbolic"),
+        (lambda f, d: ["--generator", "nonesuch"], 2, "choose one of library, musicgen, symbolic, auto"),
     ],
 )
 def test_bad_run_arguments_fail_fast_with_one_line(tmp_path, cuts_film, extra, code, words):

@@ -76,7 +76,9 @@ def test_a_bad_preset_names_its_fault_as_an_input_error(text, words):
 
 
 def test_an_unknown_preset_name_is_a_usage_error_listing_the_choices():
-    with pytest.raises(UsageError, match="choose one of documentary, embedded, trailer"):
+    with pytest.raises(
+        UsageError, match="choose one of documentary, embedded, fast-preview, neural, trailer"
+    ):
         load_preset("nonesuch")
 
 

@@ -1,0 +1,361 @@
+"""The model manifest (`models/manifest.toml`) and the models on this machine: where each one's weights
+are, whether they are intact, and fetching them (`filmscore models pull`), the one place filmscore
+downloads anything.
+
+A run never downloads: a neural backend is given a local path, from, in order, the path the user gave,
+`$FILMSCORE_MODELS/<name>` (an air-gapped studio copies folders there), Whisper's cache, and the Hugging
+Face cache (`$HF_HOME`). A model that is in none of them is a dependency error (exit 4) that names the
+`filmscore models pull` command, raised at once rather than after a stalled download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import socket
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filmscore.errors import DependencyError, UsageError
+from filmscore.registry import Registry
+
+MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
+AUTO = "auto"
+MODELS_ENV = "FILMSCORE_MODELS"
+WHISPER_FOLDER = "whisper"  # Whisper checkpoints sit in $FILMSCORE_MODELS/whisper/<name>.pt
+HUB_HOST = ("huggingface.co", 443)
+REACH_TIMEOUT_S = 3.0  # an unreachable hub is known in seconds, not after a client's retries
+# Files a pull leaves out: other frameworks' copies of the same weights, and training state.
+HUB_SKIPPED = ["*.h5", "*.msgpack", "*.onnx", "*.ot", "*.tflite", "tf_*", "flax_*", "rust_*",
+               "training_args.bin", "*.ckpt"]  # fmt: skip
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: str  # relative to the model's folder
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One entry of the manifest."""
+
+    name: str  # what users type: `--asr-model whisper-base`, `filmscore models pull whisper-base`
+    kind: str  # asr, text_emotion, visual_emotion, music_generator, music_emotion
+    backend: str  # the backend that loads it
+    embedded: bool  # ships inside an installed package or system package: nothing to download
+    source: str  # where it comes from, in words
+    licence: str
+    commercial: bool  # False where the weights' licence forbids commercial use (MusicGen: CC-BY-NC)
+    files: tuple[ModelFile, ...]
+    size_mb: float | None = None  # download size, about, as the source lists it
+    hub: str | None = None  # a Hugging Face repository id
+    whisper: str | None = None  # a name in openai-whisper's list of checkpoints
+    url: str | None = None  # where a Whisper checkpoint downloads from
+    package: str | None = None  # the Python package an embedded model ships in
+    system_path: str | None = None  # an embedded model installed by a system package
+
+    @property
+    def task(self) -> str:
+        return self.kind.replace("_", " ")
+
+
+def manifest() -> tuple[ModelSpec, ...]:
+    try:
+        entries = tomllib.loads(MANIFEST.read_text())["model"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise DependencyError(
+            f"cannot read the model manifest {MANIFEST}: {exc}. Reinstall filmscore."
+        ) from None
+    return tuple(_spec(entry) for entry in entries)
+
+
+def _spec(entry: dict) -> ModelSpec:
+    return ModelSpec(
+        name=entry["name"],
+        kind=entry["kind"],
+        backend=entry["backend"],
+        embedded=entry.get("embedded", False),
+        source=entry["source"],
+        licence=entry["licence"],
+        commercial=entry.get("commercial", True),
+        files=tuple(ModelFile(f["path"], f["sha256"]) for f in entry.get("files", ())),
+        size_mb=entry.get("size_mb"),
+        hub=entry.get("hub"),
+        whisper=entry.get("whisper"),
+        url=entry.get("url"),
+        package=entry.get("package"),
+        system_path=entry.get("system_path"),
+    )
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    """The manifest's entry for a name or a hub id, if it lists one."""
+    for spec in manifest():
+        if name in (spec.name, spec.hub):
+            return spec
+    return None
+
+
+def hub_model(repo_id: str) -> ModelSpec:
+    """A hub repository the manifest does not list, for `models pull` and `verify`."""
+    return ModelSpec(
+        name=repo_id, kind="unknown", backend="unknown", embedded=False, source=f"Hugging Face {repo_id}",
+        licence="see its model card", commercial=True, files=(), hub=repo_id,
+    )  # fmt: skip
+
+
+def default_model(kind: str, backend: str) -> ModelSpec:
+    """The first manifest entry for a backend: what it loads when no model is named."""
+    for spec in manifest():
+        if spec.kind == kind and spec.backend == backend:
+            return spec
+    raise DependencyError(
+        f"the model manifest lists no model for the {backend} backend. Name one with its model flag."
+    )
+
+
+def models_folder() -> Path | None:
+    folder = os.environ.get(MODELS_ENV)
+    return Path(folder).expanduser() if folder else None
+
+
+def whisper_cache() -> Path:
+    """Where openai-whisper itself keeps checkpoints."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
+
+
+# ---- where a model is on this machine
+
+
+def local_path(spec: ModelSpec) -> Path | None:
+    """The model's folder (or Whisper's checkpoint file) on this machine, or None."""
+    if spec.embedded:
+        root = embedded_root(spec)
+        return root if root is not None and all((root / f.path).is_file() for f in spec.files) else None
+    folder = models_folder()
+    if spec.whisper:
+        candidates = [folder / WHISPER_FOLDER] if folder else []
+        for root in [*candidates, whisper_cache()]:
+            checkpoint = root / f"{spec.whisper}.pt"
+            if checkpoint.is_file():
+                return checkpoint
+        return None
+    if folder and (folder / spec.name / "config.json").is_file():
+        return folder / spec.name
+    return hub_snapshot(spec.hub) if spec.hub else None
+
+
+def hub_cache() -> Path:
+    """The Hugging Face cache as the hub client finds it ($HF_HUB_CACHE, else $HF_HOME/hub), read when
+    asked rather than when the client was imported."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return Path(os.environ.get("HF_HOME", cache / "huggingface")).expanduser() / "hub"
+
+
+def hub_snapshot(repo_id: str) -> Path | None:
+    """The newest snapshot of a repository in the Hugging Face cache, without asking the network."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True, cache_dir=hub_cache()))
+    except (LocalEntryNotFoundError, ValueError, OSError):
+        return None
+
+
+def embedded_root(spec: ModelSpec) -> Path | None:
+    """The folder an embedded model's files sit in: its Python package's, or the system path."""
+    if spec.system_path:
+        return Path(spec.system_path).parent
+    found = importlib.util.find_spec(spec.package) if spec.package else None
+    return Path(found.origin).parent if found is not None and found.origin else None
+
+
+def resolve(model: str | None, kind: str, backend: str) -> Path:
+    """What a neural backend loads: a path the user gave, or the local copy of a manifest model (the
+    backend's default when `model` is None) or of a hub repository already in the cache."""
+    if model is None:
+        return _local_or_pull_hint(default_model(kind, backend))
+    path = Path(model).expanduser()
+    if path.exists():
+        return path
+    if model.startswith((".", "/", "~")) or model.endswith(".pt"):
+        raise UsageError(
+            f"the model {model} does not exist. Give a model file or folder, or a name from "
+            "`filmscore models list`"
+        )
+    spec = find_spec(model)
+    if spec is not None:
+        return _local_or_pull_hint(spec)
+    found = hub_snapshot(model) if "/" in model else None  # a hub repository the manifest does not list
+    if found is None:
+        raise DependencyError(
+            f"the model {model!r} is not on this machine. Run: filmscore models pull {model}"
+        )
+    return found
+
+
+def _local_or_pull_hint(spec: ModelSpec) -> Path:
+    found = local_path(spec)
+    if found is None:
+        raise DependencyError(
+            f"the model {spec.name} is not on this machine. Run: filmscore models pull {spec.name} "
+            f"(or copy it into ${MODELS_ENV}/{spec.name})"
+        )
+    return found
+
+
+# ---- fetching and checking
+
+
+def hub_reachable() -> bool:
+    try:
+        with socket.create_connection(HUB_HOST, timeout=REACH_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
+def pull(spec: ModelSpec) -> Path:
+    """Download a model into $FILMSCORE_MODELS when set, else into Whisper's or Hugging Face's cache, with
+    the libraries' own progress bars; then check it."""
+    if spec.embedded:
+        found = local_path(spec)
+        if found is None:
+            raise DependencyError(f"{spec.name} ships with {spec.package or spec.system_path}, which is not "
+                                  "installed. Run: bash scripts/setup.sh")  # fmt: skip
+        return found
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or not hub_reachable():
+        raise DependencyError(
+            f"cannot download {spec.name}: no network (or HF_HUB_OFFLINE=1). On a machine with internet run "
+            f"`filmscore models pull {spec.name}` with {MODELS_ENV} set, and copy that folder here."
+        )
+    folder = models_folder()
+    if spec.whisper:
+        import whisper
+
+        root = folder / WHISPER_FOLDER if folder else whisper_cache()
+        whisper._download(whisper._MODELS[spec.whisper], str(root), in_memory=False)  # checks its SHA-256
+    else:
+        from huggingface_hub import snapshot_download
+
+        local_dir = folder / spec.name if folder else None
+        snapshot_download(
+            str(spec.hub), ignore_patterns=HUB_SKIPPED, local_dir=local_dir, cache_dir=hub_cache()
+        )
+    found = local_path(spec)
+    if found is None:
+        raise DependencyError(
+            f"{spec.name} was downloaded but cannot be found. Check {MODELS_ENV} and HF_HOME."
+        )
+    verify(spec, found)
+    return found
+
+
+def verify(spec: ModelSpec, path: Path) -> int:
+    """Check a local model's files against the checksums the manifest or the hub gives; the number of files
+    checked. A mismatch is a dependency error naming the file."""
+    checks = _expected_checksums(spec, path)
+    for file, expected in checks:
+        if sha256_of(file) != expected:
+            raise DependencyError(
+                f"{spec.name}: {file} does not match its checksum. Delete it and run: "
+                f"filmscore models pull {spec.name}"
+            )
+    return len(checks)
+
+
+def _expected_checksums(spec: ModelSpec, path: Path) -> list[tuple[Path, str]]:
+    if spec.files:
+        root = path.parent if path.is_file() else path
+        return [(root / f.path, f.sha256) for f in spec.files]
+    if spec.whisper and spec.url:
+        return [(path, spec.url.split("/")[-2])]  # Whisper's download address holds the file's SHA-256
+    return _hub_checksums(path)
+
+
+def _hub_checksums(folder: Path) -> list[tuple[Path, str]]:
+    """Large files from the hub are stored under their SHA-256: in the cache a snapshot links to blobs named
+    by it, and a download into a folder records it in .cache/huggingface/download/*.metadata."""
+    checks = []
+    for file in sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts):
+        blob = file.resolve().name
+        if _SHA256.match(blob):
+            checks.append((file, blob))
+            continue
+        metadata = folder / ".cache" / "huggingface" / "download" / f"{file.relative_to(folder)}.metadata"
+        if metadata.is_file():
+            lines = metadata.read_text().splitlines()
+            if len(lines) > 1 and _SHA256.match(lines[1].strip('"')):
+                checks.append((file, lines[1].strip('"')))
+    return checks
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---- "auto": a neural backend where its model is here
+
+
+def choose_backend(registry: Registry[Any], kind: str, requested: str, model: str | None) -> tuple[str, str]:
+    """The backend to run and why. A named backend is simply run; "auto" takes the first neural backend
+    whose packages are installed and whose model (`model`, else its default) is on this machine, and
+    otherwise the embedded default, saying what was missing."""
+    if requested != AUTO:
+        return requested, "chosen"
+    missing = []
+    for entry in registry.entries():
+        if not entry.neural:
+            continue
+        absent = registry.missing(entry.name)
+        if absent:
+            missing.append(f"{entry.name} needs {', '.join(absent)} (pip install 'filmscore[neural]')")
+            continue
+        try:
+            path = resolve(model, kind, entry.name)
+        except (DependencyError, UsageError) as exc:
+            missing.append(f"{entry.name}: {exc}")
+            continue
+        return entry.name, f"auto chose {entry.name}: its model is on this machine ({path})"
+    embedded = registry.entries()[0].name
+    return embedded, f"auto chose {embedded} (embedded): " + "; ".join(missing or ["no neural backend"])
+
+
+def require_models(wanted: list[tuple[str, str, str | None]]) -> None:
+    """Check at once every (kind, backend, model) a run will load, so a user missing several models is
+    told all of them in one line, with one pull command."""
+    missing: list[str] = []
+    for kind, backend, model in wanted:
+        try:
+            resolve(model, kind, backend)
+        except DependencyError:
+            spec = find_spec(model) if model else default_model(kind, backend)
+            missing.append(spec.name if spec else str(model))
+    if len(missing) == 1:
+        resolve(*_first(wanted, missing[0]))  # its own message, with the air-gap hint
+    if missing:
+        raise DependencyError(
+            f"the models {', '.join(missing)} are not on this machine. Run: filmscore models pull "
+            f"{' '.join(missing)} (or copy them into ${MODELS_ENV})"
+        )
+
+
+def _first(wanted: list[tuple[str, str, str | None]], name: str) -> tuple[str | None, str, str]:
+    for kind, backend, model in wanted:
+        spec = find_spec(model) if model else default_model(kind, backend)
+        if (spec.name if spec else model) == name:
+            return model, kind, backend
+    return name, wanted[0][0], wanted[0][1]

@@ -1,0 +1,73 @@
+"""What every neural backend shares: the torch device, CPU threads, and loading without the network.
+
+torch and transformers are imported here only inside functions, so nothing that merely imports a backend
+module pays for them; `filmscore --help` and the embedded path never do.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from filmscore.errors import DependencyError, UsageError
+
+DEVICES = ("auto", "cpu", "cuda")
+THREADS_ENV = "FILMSCORE_TORCH_THREADS"
+
+
+def torch_device(requested: str) -> str:
+    """ "cuda" or "cpu": auto takes a GPU when torch sees one."""
+    if requested not in DEVICES:
+        raise UsageError(f"--device {requested!r} is not known; choose one of {', '.join(DEVICES)}")
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise DependencyError(
+            "--device cuda: torch sees no CUDA GPU (this torch may be a CPU build). Use --device cpu or auto."
+        )
+    return requested
+
+
+def prepare_torch(device: str) -> None:
+    """Keep the hub offline while models load (a run never downloads), and keep torch to few threads on a
+    CPU: on a 2-core machine MusicGen ran about ten times slower on 2 threads than on 1, as the threads
+    fight the decoder and the other workers for the cores."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    import torch
+
+    if device == "cpu":
+        torch.set_num_threads(cpu_threads())
+
+
+def cpu_threads() -> int:
+    """Threads torch may use on a CPU: $FILMSCORE_TORCH_THREADS, else half the cores (1 on 2 cores)."""
+    value = os.environ.get(THREADS_ENV)
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise UsageError(f"{THREADS_ENV}={value!r} must be a whole number of threads, 1 or more")
+        return int(value)
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def load_pretrained(loader: Any, path: object, what: str, **options: Any) -> Any:
+    """`loader.from_pretrained(path)` from local files only, with a broken or foreign folder reported as a
+    dependency error that says what to do, not a traceback."""
+    quiet_transformers()
+    try:
+        return loader.from_pretrained(str(path), local_files_only=True, **options)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DependencyError(
+            f"cannot load the {what} model from {path}: {str(exc).splitlines()[0]}. "
+            "Check the folder, or fetch the model again with `filmscore models pull NAME`."
+        ) from None
+
+
+def quiet_transformers() -> None:
+    """transformers prints progress bars and advice while loading; a run has its own progress display."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()

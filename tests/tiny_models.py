@@ -1,0 +1,160 @@
+"""Tiny, randomly initialised neural models built on the spot, so the neural backends' real loading and
+inference code runs offline (no weights can be downloaded where the tests run). Each is saved the way its
+real counterpart is distributed: a Whisper checkpoint with torch.save, transformers folders with
+save_pretrained and a tokenizer trained here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+# Ekman's six and neutral, as j-hartmann's text model and FER2013 face models name them.
+TEXT_LABELS = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
+FACE_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+CORPUS = (
+    "I am so happy today, what a wonderful day. Get out of here, I hate you! I am scared, something is in "
+    "the dark. The old house was quiet and sad. We won, we won, this is amazing. A calm evening by the sea. "
+    "a film still of a joyful, happy, exciting, thrilling, action, tense, frightening, angry, violent, "
+    "melancholy, gloomy, lonely, calm, peaceful, tender, romantic, ordinary, everyday scene. "
+    "upbeat orchestral film score strings piano gentle slow fast major minor key bpm percussion"
+)
+
+
+def whisper_checkpoint(path: Path) -> Path:
+    """A random Whisper with Whisper's real audio context and multilingual vocabulary, and one layer of
+    16 dimensions each side, saved as openai-whisper saves its checkpoints."""
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    torch.manual_seed(0)
+    dims = ModelDimensions(
+        n_mels=80, n_audio_ctx=1500, n_audio_state=16, n_audio_head=2, n_audio_layer=1,
+        n_vocab=51865, n_text_ctx=64, n_text_state=16, n_text_head=2, n_text_layer=1,
+    )  # fmt: skip
+    model = Whisper(dims)
+    torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, path)
+    return path
+
+
+def _word_tokenizer(folder: Path, kind: str = "bert"):  # type: ignore[no-untyped-def]
+    """A WordPiece tokenizer trained on CORPUS, wrapped as transformers' fast tokenizer."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.train_from_iterator([CORPUS], trainers.WordPieceTrainer(vocab_size=300, special_tokens=special))
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]", mask_token="[MASK]", model_max_length=64,
+    )  # fmt: skip
+
+
+def text_classifier(folder: Path) -> Path:
+    """A one-layer BERT emotion classifier with the 7 labels of a real English emotion model."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tokenizer = _word_tokenizer(folder)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=64, num_labels=len(TEXT_LABELS),
+        id2label=dict(enumerate(TEXT_LABELS)), label2id={label: i for i, label in enumerate(TEXT_LABELS)},
+    )  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def clip_model(folder: Path) -> Path:
+    """A CLIP with one 16-wide layer per tower, 32-pixel images and a locally trained tokenizer."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    torch.manual_seed(0)
+    tokenizer = _word_tokenizer(folder)
+    layer = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
+    config = CLIPConfig(
+        text_config={**layer, "vocab_size": len(tokenizer), "max_position_embeddings": 64,
+                     "eos_token_id": tokenizer.sep_token_id, "pad_token_id": tokenizer.pad_token_id},
+        vision_config={**layer, "image_size": 32, "patch_size": 8},
+        projection_dim=16,
+    )  # fmt: skip
+    CLIPModel(config).save_pretrained(folder)
+    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
+    return folder
+
+
+def face_classifier(folder: Path) -> Path:
+    """A one-layer ViT with the seven FER2013 expression labels."""
+    import torch
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+
+    torch.manual_seed(0)
+    config = ViTConfig(
+        image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=len(FACE_LABELS), id2label=dict(enumerate(FACE_LABELS)),
+        label2id={label: i for i, label in enumerate(FACE_LABELS)},
+    )  # fmt: skip
+    ViTForImageClassification(config).save_pretrained(folder)
+    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+def musicgen(folder: Path, max_positions: int = 128) -> Path:
+    """A MusicGen built from configs as musicgen-small is laid out (a T5 text encoder, a 32 kHz EnCodec with
+    4 codebooks at 50 frames a second, a decoder over the codebooks), one 16-wide layer each, with a T5
+    tokenizer trained here. `max_positions` frames bound one window: 128 is 2.5 s, so cues longer than
+    that exercise the continuation."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import (
+        EncodecConfig,
+        EncodecFeatureExtractor,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        MusicgenProcessor,
+        T5Config,
+        T5TokenizerFast,
+    )
+
+    torch.manual_seed(0)
+    unigram = Tokenizer(models.Unigram())
+    unigram.pre_tokenizer = pre_tokenizers.Metaspace()
+    special = ["<pad>", "</s>", "<unk>"]
+    unigram.train_from_iterator(
+        [CORPUS], trainers.UnigramTrainer(vocab_size=200, special_tokens=special, unk_token="<unk>")
+    )
+    unigram.post_processor = processors.TemplateProcessing(
+        single="$A </s>", special_tokens=[("</s>", unigram.token_to_id("</s>"))]
+    )
+    tokenizer = T5TokenizerFast(tokenizer_object=unigram, pad_token="<pad>", eos_token="</s>",
+                                unk_token="<unk>", extra_ids=0)  # fmt: skip
+    text = T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
+                    pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)  # fmt: skip
+    audio = EncodecConfig(
+        sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4], target_bandwidths=[2.2],
+        codebook_size=2048, codebook_dim=16, hidden_size=16, num_filters=4, num_residual_layers=1,
+        num_lstm_layers=1, normalize=False,
+    )  # fmt: skip
+    decoder = MusicgenDecoderConfig(
+        vocab_size=2048, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32,
+        num_codebooks=4, max_position_embeddings=max_positions, pad_token_id=2048, bos_token_id=2048,
+    )  # fmt: skip
+    config = MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder)
+    model = MusicgenForConditionalGeneration(config)
+    model.generation_config.decoder_start_token_id = 2048
+    model.generation_config.pad_token_id = 2048
+    model.save_pretrained(folder)
+    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=32000, padding_value=0.0)
+    MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
+    return folder
