@@ -11,13 +11,22 @@ placed on the film's clock with the same equal-power cross-fades as the other ge
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from filmscore.cues import Cue
-from filmscore.generators import OUTPUT_RATE, Music, MusicGenerator, MusicRequest, add_faded, film_buffer
-from filmscore.models import find_spec, resolve
+from filmscore.generators import (
+    OUTPUT_RATE,
+    Music,
+    MusicGenerator,
+    MusicRequest,
+    SymbolicGenerator,
+    add_faded,
+    film_buffer,
+)
+from filmscore.models import default_model, find_spec, resolve
 from filmscore.neural import load_pretrained, prepare_torch, torch_device
 
 WINDOW_S = 30.0  # MusicGen's training clip length: the most generated in one go
@@ -25,44 +34,51 @@ OVERLAP_S = 5.0  # audio carried into the next window as its prompt, then cross-
 GUIDANCE = 3.0  # classifier-free guidance scale, as MusicGen's authors use
 TOP_K = 250  # sampling as MusicGen's authors do
 CUE_FADE_S = 1.0  # each cue fades in and out over this, half before and half after its cut
+PROMPT_TOKENS = 64  # a melody model's text prompt is cut to this many tokens (ours take about 40)
 BATCH_ON_GPU = 8  # cues generated at once on a GPU; on a CPU one at a time (batching gains nothing there)
 
 
 @dataclass(frozen=True)
 class _Window:
-    """One generation step of one cue: its prompt text, and the audio it continues (None: the first)."""
+    """One generation step of one cue."""
 
     cue_index: int
     text: str
-    seconds: float  # new audio to generate
-    prompt_audio: np.ndarray | None
+    generate_s: float  # audio the decoder generates
+    keep: int  # samples of the output kept (a continuation's output starts with its prompt again)
+    overlap: int  # samples at the output's start that overlap the cue so far, to cross-fade
+    prompt_audio: np.ndarray | None = None  # the audio a continuation carries on from
+    chroma: np.ndarray | None = None  # (frames, 12) one-hot chroma a melody model follows
 
 
 class MusicgenGenerator(MusicGenerator):
     name = "musicgen"
 
     def __init__(self, model: str | None = None, device: str = "auto", genre: str = "orchestral") -> None:
-        from transformers import AutoProcessor, MusicgenForConditionalGeneration
+        from transformers import AutoConfig
 
         path = resolve(model, "music_generator", "musicgen")
         self.device = torch_device(device)
         prepare_torch(self.device)
-        self._model = (
-            load_pretrained(MusicgenForConditionalGeneration, path, "MusicGen").to(self.device).eval()
-        )
-        self._processor = load_pretrained(AutoProcessor, path, "MusicGen")
+        config = load_pretrained(AutoConfig, path, "MusicGen")
+        # MusicGen-Melody also takes a chroma to follow: the symbolic composer's sketch of the same plan.
+        self.melody = config.model_type == "musicgen_melody"
+        self._model, self._processor = _load(path, self.melody)
+        self._model = self._model.to(self.device).eval()
+        self._sketcher = SymbolicGenerator() if self.melody else None
         encoder = self._model.config.audio_encoder
         self.sample_rate = int(encoder.sampling_rate)
         self.frame_rate = float(encoder.frame_rate)
         # A window is bounded by training (30 s) and by the decoder's positions, less the codebook delay.
-        positions = int(self._model.config.decoder.max_position_embeddings)
-        self.window_s = min(
-            WINDOW_S, (positions - self._model.config.decoder.num_codebooks - 1) / self.frame_rate
-        )
+        decoder = self._model.config.decoder
+        positions = int(decoder.max_position_embeddings) - decoder.num_codebooks - 1
+        if self.melody:  # the melody decoder's positions also hold the text and the chroma
+            positions -= PROMPT_TOKENS + int(self._model.config.chroma_length)
+        self.window_s = min(WINDOW_S, positions / self.frame_rate)
         self.overlap_s = min(OVERLAP_S, self.window_s / 4)
         self.genre = genre
         self.batch = BATCH_ON_GPU if self.device == "cuda" else 1
-        spec = find_spec(model) if model else None
+        spec = find_spec(model) if model else default_model("music_generator", "musicgen")
         self.licence = spec.licence if spec else "the model's own licence (see its model card)"
         self.model_path = str(path)
 
@@ -70,11 +86,15 @@ class MusicgenGenerator(MusicGenerator):
         import torch
 
         plan = request.plan
-        torch.manual_seed(request.seed)
         texts = [cue_prompt(cue, self.genre) for cue in plan.cues]
         # Each cue runs a little past its end, to fade across the next cut.
         lengths = [cue.duration_s + CUE_FADE_S / 2 for cue in plan.cues]
-        audio = self.generate_cues(texts, lengths)
+        sketch = self._sketch(request)
+        sketches = None
+        if sketch is not None:
+            sketches = [self._sketch_of(sketch, cue, n) for cue, n in zip(plan.cues, lengths, strict=True)]
+        torch.manual_seed(request.seed)
+        audio = self.generate_cues(texts, lengths, sketches)
         out, result = film_buffer(round(plan.duration_s * OUTPUT_RATE), request.workdir, "musicgen-music")
         for cue, clip in zip(plan.cues, audio, strict=True):
             lead = min(CUE_FADE_S / 2, cue.start_s)
@@ -87,60 +107,139 @@ class MusicgenGenerator(MusicGenerator):
             "device": self.device,
             "prompts": " | ".join(texts),
             "licence": self.licence,
+            **({"melody": "chroma of the symbolic composer's sketch"} if sketch else {}),
         }
-        return Music(result(out), None, details)
+        return Music(result(out), sketch.midi if sketch else None, details)
 
-    def generate_cues(self, texts: list[str], seconds: list[float]) -> list[np.ndarray]:
-        """Mono audio at the model's rate for each prompt, each as long as asked, by windows."""
+    def _sketch(self, request: MusicRequest) -> Music | None:
+        """The symbolic composer's score of the same plan, whose harmony and motif a melody model follows."""
+        if self._sketcher is None:
+            return None
+        folder = request.workdir / "sketch" if request.workdir else None
+        if folder:
+            folder.mkdir(exist_ok=True)
+        return self._sketcher.generate(replace(request, stems=False, workdir=folder))
+
+    def _sketch_of(self, sketch: Music, cue: Cue, seconds: float) -> np.ndarray:
+        """The sketch under one cue, mono at the model's rate."""
+        audio = sketch.audio
+        first = round(cue.start_s * audio.sample_rate)
+        last = min(audio.frames, first + round(seconds * audio.sample_rate))
+        mono = audio.read(first, last).mean(axis=1)
+        return _resampled(mono, audio.sample_rate, self.sample_rate)
+
+    def generate_cues(
+        self, texts: list[str], seconds: list[float], sketches: list[np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        """Mono audio at the model's rate for each prompt, each as long as asked, by windows. With sketches
+        (a melody model), each window follows the chroma of its stretch of the cue's sketch."""
         done = [np.zeros(0, np.float32) for _ in texts]
         order = sorted(range(len(texts)), key=lambda i: seconds[i])  # similar lengths share a batch
         while True:
-            steps = [self._next_window(i, texts[i], seconds[i], done[i]) for i in order]
+            steps = [
+                self._next_window(i, texts[i], seconds[i], done[i], sketches[i] if sketches else None)
+                for i in order
+            ]
             pending = [step for step in steps if step is not None]
             if not pending:
                 return done
             for first in range(0, len(pending), self.batch):
                 batch = pending[first : first + self.batch]
                 for step, audio in zip(batch, self._generate(batch), strict=True):
-                    overlap = 0 if step.prompt_audio is None else len(step.prompt_audio)
-                    done[step.cue_index] = _joined(done[step.cue_index], audio, overlap)
+                    done[step.cue_index] = _joined(done[step.cue_index], audio, step.overlap)
 
-    def _next_window(self, index: int, text: str, seconds: float, so_far: np.ndarray) -> _Window | None:
-        have_s = len(so_far) / self.sample_rate
+    def _next_window(
+        self, index: int, text: str, seconds: float, so_far: np.ndarray, sketch: np.ndarray | None
+    ) -> _Window | None:
+        rate = self.sample_rate
+        have_s = len(so_far) / rate
         if have_s >= seconds - 1 / self.frame_rate:
             return None
+        if sketch is not None:
+            # A melody model is not continued from audio: each window is generated afresh over its own
+            # stretch of the sketch, starting an overlap early, and cross-faded.
+            start_s = max(0.0, have_s - self.overlap_s) if len(so_far) else 0.0
+            length_s = min(seconds - start_s, self.window_s)
+            stretch = sketch[round(start_s * rate) : round((start_s + length_s) * rate)]
+            overlap = round((have_s - start_s) * rate)
+            chroma = melody_chroma(stretch, rate, self._model.config.chroma_length)
+            return _Window(index, text, length_s, round(length_s * rate), overlap, chroma=chroma)
         if not len(so_far):
-            return _Window(index, text, min(seconds, self.window_s), None)
-        overlap = round(self.overlap_s * self.sample_rate)
+            length_s = min(seconds, self.window_s)
+            return _Window(index, text, length_s, round(length_s * rate), 0)
+        prompt = so_far[-round(self.overlap_s * rate) :]
         new_s = min(seconds - have_s, self.window_s - self.overlap_s)
-        return _Window(index, text, new_s, so_far[-overlap:])
+        return _Window(
+            index, text, new_s, len(prompt) + round(new_s * rate), len(prompt), prompt_audio=prompt
+        )
 
     def _generate(self, batch: list[_Window]) -> list[np.ndarray]:
-        """One window for each of a batch: audio that, for a continuation, begins with its prompt again."""
+        """One window for each of a batch."""
         import torch
 
-        continuing = batch[0].prompt_audio is not None
-        options: dict[str, object] = {
-            "text": [w.text for w in batch],
-            "padding": True,
-            "return_tensors": "pt",
-        }
-        if continuing:
-            options.update(audio=[w.prompt_audio for w in batch], sampling_rate=self.sample_rate)
-        inputs = self._processor(**options).to(self.device)
-        longest = max(w.seconds for w in batch)
+        texts = [w.text for w in batch]
+        if self.melody:
+            inputs = self._processor(
+                texts, padding=True, truncation=True, max_length=PROMPT_TOKENS, return_tensors="pt"
+            )
+            chroma = np.stack([w.chroma for w in batch if w.chroma is not None])
+            inputs["input_features"] = torch.from_numpy(chroma).float()
+        elif batch[0].prompt_audio is not None:
+            audio = [w.prompt_audio for w in batch]
+            inputs = self._processor(text=texts, audio=audio, sampling_rate=self.sample_rate, padding=True,
+                                     return_tensors="pt")  # fmt: skip
+        else:
+            inputs = self._processor(text=texts, padding=True, return_tensors="pt")
+        longest = max(w.generate_s for w in batch)
         # The decoder's output lags by one frame per extra codebook (the delay pattern).
         tokens = int(np.ceil(longest * self.frame_rate)) + self._model.config.decoder.num_codebooks - 1
         with torch.inference_mode():
             values = self._model.generate(
-                **inputs, do_sample=True, top_k=TOP_K, guidance_scale=GUIDANCE, max_new_tokens=tokens
-            )
+                **inputs.to(self.device), do_sample=True, top_k=TOP_K, guidance_scale=GUIDANCE,
+                max_new_tokens=tokens,
+            )  # fmt: skip
         audio = values[:, 0].float().cpu().numpy()
-        kept = []
-        for window, row in zip(batch, audio, strict=True):
-            prompt = 0 if window.prompt_audio is None else len(window.prompt_audio)
-            kept.append(row[: prompt + round(window.seconds * self.sample_rate)].astype(np.float32))
-        return kept
+        return [row[: window.keep].astype(np.float32) for window, row in zip(batch, audio, strict=True)]
+
+
+def _load(path: object, melody: bool) -> tuple[Any, Any]:
+    """The model, and what prepares its inputs: MusicGen's processor (T5 tokenizer and EnCodec's feature
+    extractor, for continuation prompts), or for MusicGen-Melody its tokenizer alone, as its processor's
+    chroma extractor needs torchaudio; filmscore computes the chroma itself (melody_chroma)."""
+    from transformers import (
+        AutoProcessor,
+        AutoTokenizer,
+        MusicgenForConditionalGeneration,
+        MusicgenMelodyForConditionalGeneration,
+    )
+
+    if melody:
+        model = load_pretrained(MusicgenMelodyForConditionalGeneration, path, "MusicGen-Melody")
+        return model, load_pretrained(AutoTokenizer, path, "MusicGen-Melody")
+    return load_pretrained(MusicgenForConditionalGeneration, path, "MusicGen"), load_pretrained(
+        AutoProcessor, path, "MusicGen"
+    )
+
+
+CHROMA_FFT = 16384  # MusicGen-Melody's chroma: a 16384-point power spectrum every 4096 samples at 32 kHz
+CHROMA_HOP = 4096
+
+
+def melody_chroma(audio: np.ndarray, rate: int, frames: int) -> np.ndarray:
+    """The chroma MusicGen-Melody is conditioned on, computed as its feature extractor does (which needs
+    torchaudio): the audio padded to the 30 s window, its power spectrogram mapped by the same chroma
+    filter bank, and each frame's strongest pitch class kept as a one-hot row. (frames, 12)."""
+    import librosa
+    from transformers.audio_utils import chroma_filter_bank
+
+    padded = np.zeros(max(len(audio), round(WINDOW_S * rate)), np.float32)
+    padded[: len(audio)] = audio
+    spectrum = np.abs(librosa.stft(padded, n_fft=CHROMA_FFT, hop_length=CHROMA_HOP, pad_mode="reflect")) ** 2
+    filters = chroma_filter_bank(num_frequency_bins=CHROMA_FFT, num_chroma=12, sampling_rate=rate, tuning=0)
+    chroma = filters @ spectrum
+    one_hot = np.zeros((chroma.shape[1], 12), np.float32)
+    one_hot[np.arange(chroma.shape[1]), chroma.argmax(axis=0)] = 1.0
+    return one_hot[:frames]
 
 
 def _joined(so_far: np.ndarray, window: np.ndarray, overlap: int) -> np.ndarray:
@@ -156,14 +255,18 @@ def _joined(so_far: np.ndarray, window: np.ndarray, overlap: int) -> np.ndarray:
 
 
 def _to_output_rate(audio: np.ndarray, rate: int) -> np.ndarray:
-    if rate == OUTPUT_RATE:
-        return audio
+    return _resampled(audio, rate, OUTPUT_RATE)
+
+
+def _resampled(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
+    if rate == target:
+        return audio.astype(np.float32)
     from math import gcd
 
     from scipy.signal import resample_poly
 
-    common = gcd(rate, OUTPUT_RATE)
-    return resample_poly(audio, OUTPUT_RATE // common, rate // common).astype(np.float32)
+    common = gcd(rate, target)
+    return resample_poly(audio, target // common, rate // common).astype(np.float32)
 
 
 # How loud and busy, by the cue's arousal (-1 .. 1).

@@ -50,7 +50,7 @@ VISUAL_EMOTION_BACKENDS.register(
 VISUAL_EMOTION_BACKENDS.register(
     "clip",
     "filmscore.clip_visual:ClipVisualEmotion",
-    requires=("torch", "transformers", "cv2"),
+    requires=("torch", "transformers", "cv2", "PIL"),
     extra="neural",
     description="CLIP zero-shot over mood prompts, and a facial-expression model with --face-model (neural; "
     "filmscore models pull clip-vit-base-patch32)",

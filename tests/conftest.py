@@ -89,6 +89,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "clip": tiny_models.clip_model(folder / "clip"),
         "face": tiny_models.face_classifier(folder / "face"),
         "musicgen": tiny_models.musicgen(folder / "musicgen"),
+        "melody": tiny_models.musicgen_melody(folder / "musicgen-melody"),
     }
     return built
 

@@ -240,3 +240,35 @@ def test_the_neural_preset_asks_for_its_models_by_name(models_home, talking_clip
         "filmscore models pull whisper-base emotion-english-distilroberta clip-vit-base-patch32 "
         "musicgen-small vit-face-expression"
     ) in result.stderr
+
+
+def test_the_melody_chroma_names_the_pitch_class_sounding():
+    from filmscore.musicgen import melody_chroma
+
+    rate = 32000
+    t = np.arange(rate * 4) / rate
+    a440 = 0.3 * np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    chroma = melody_chroma(a440, rate, 235)
+    assert chroma.shape == (235, 12) and set(chroma.sum(axis=1)) == {1.0}
+    sounding = chroma[: 4 * rate // 4096 - 2]  # the frames over the tone, not the silent padding
+    assert (sounding.argmax(axis=1) == 9).mean() > 0.9  # A
+
+
+def test_musicgen_melody_follows_the_chroma_of_the_symbolic_sketch(tiny):
+    from filmscore.cues import PITCH_NAMES
+
+    generator = GENERATORS.create("musicgen", model=str(tiny["melody"]), device="cpu")
+    assert generator.melody
+    shots = emotions([(6.0, 0.6, 0.2)])
+    plan = plan_cues(shots, flat_timeline(shots), 6.0)
+    cue = plan.cues[0]
+    sketch = generator._sketch(MusicRequest(plan, (), 0))
+    stretch = generator._sketch_of(sketch, cue, cue.duration_s)
+    window = generator._next_window(0, "x", cue.duration_s, np.zeros(0, np.float32), stretch)
+    assert window is not None and window.chroma is not None
+    heard = window.chroma[: round(window.generate_s * generator.sample_rate / 4096)].argmax(axis=1)
+    major_scale = {(cue.tonic + step) % 12 for step in (0, 2, 4, 5, 7, 9, 11)}
+    assert cue.mode == "major" and np.isin(heard, list(major_scale)).mean() > 0.8, PITCH_NAMES[cue.tonic]
+    music = generator.generate(MusicRequest(plan, (), 0))
+    assert music.midi and music.details["melody"].startswith("chroma")  # the sketch's score comes along
+    assert music.audio.samples.shape == (6 * 48000, 2)

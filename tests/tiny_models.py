@@ -158,3 +158,35 @@ def musicgen(folder: Path, max_positions: int = 128) -> Path:
     extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=32000, padding_value=0.0)
     MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
     return folder
+
+
+def musicgen_melody(folder: Path, max_positions: int = 400) -> Path:
+    """A MusicGen-Melody as musicgen-melody is laid out (the decoder conditioned on text and on a 235-frame
+    chroma), one 16-wide layer each, with a T5 tokenizer trained here. Saved with its tokenizer only: the
+    melody processor's chroma extractor needs torchaudio, and filmscore computes the chroma itself."""
+    import torch
+    from transformers import (
+        MusicgenForConditionalGeneration,
+        MusicgenMelodyConfig,
+        MusicgenMelodyDecoderConfig,
+        MusicgenMelodyForConditionalGeneration,
+        MusicgenProcessor,
+    )
+
+    plain = musicgen(folder / "plain")
+    base = MusicgenForConditionalGeneration.from_pretrained(plain).config
+    torch.manual_seed(0)
+    decoder = MusicgenMelodyDecoderConfig(
+        vocab_size=2048, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32,
+        num_codebooks=4, max_position_embeddings=max_positions, pad_token_id=2048, bos_token_id=2048,
+    )  # fmt: skip
+    config = MusicgenMelodyConfig(
+        text_encoder=base.text_encoder, audio_encoder=base.audio_encoder, decoder=decoder, num_chroma=12,
+        chroma_length=235,
+    )  # fmt: skip
+    model = MusicgenMelodyForConditionalGeneration(config)
+    model.generation_config.decoder_start_token_id = 2048
+    model.generation_config.pad_token_id = 2048
+    model.save_pretrained(folder)
+    MusicgenProcessor.from_pretrained(plain).tokenizer.save_pretrained(folder)
+    return folder
