@@ -51,7 +51,10 @@ def test_text_emotion_backend_rates_in_range(name, backend_options):
     for text, rating in zip(texts, ratings, strict=True):
         assert isinstance(rating, Affect)
         assert -1 <= rating.valence <= 1 and -1 <= rating.arousal <= 1 and 0 <= rating.weight <= 1
-        assert rating == pytest.approx(backend.rate(text))  # in a batch or alone, the same rating
+        alone = backend.rate(text)  # in a batch or alone, the same rating (padding may move the last digits)
+        assert (rating.valence, rating.arousal, rating.weight) == pytest.approx(
+            (alone.valence, alone.arousal, alone.weight), abs=1e-6
+        )
     assert backend.rate("").weight == 0 and backend.rate(HAPPY).weight > 0
 
 
