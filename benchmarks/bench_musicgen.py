@@ -61,14 +61,16 @@ def build_small(folder: Path) -> Path:
     return folder
 
 
-def measure(folder: Path, device: str, batch: int, cues: list[float], threads: int | None) -> dict:
+def measure(
+    folder: Path, device: str, batch: int, cues: list[float], threads: int | None, int8: bool
+) -> dict:
     import torch
 
     from filmscore.musicgen import MusicgenGenerator
 
     if threads:
         os.environ["FILMSCORE_TORCH_THREADS"] = str(threads)
-    generator = MusicgenGenerator(model=str(folder), device=device)
+    generator = MusicgenGenerator(model=str(folder), device=device, cpu_int8=int8)
     generator.batch = batch
     texts = [f"orchestral film score, calm mood, D major, {90 + i} bpm" for i in range(len(cues))]
     if device == "cuda":
@@ -84,6 +86,7 @@ def measure(folder: Path, device: str, batch: int, cues: list[float], threads: i
         "device": device,
         "threads": torch.get_num_threads() if device == "cpu" else None,
         "batch": batch,
+        "int8": int8,
         "cues": len(cues),
         "music_s": round(music_s, 2),
         "wall_s": round(wall, 2),
@@ -112,14 +115,16 @@ def main() -> None:
     parser.add_argument(
         "--model", type=Path, help="a model folder (default: build musicgen-small-sized weights)"
     )
+    parser.add_argument("--int8", action="store_true", help="also measure the int8 decoder (CPU)")
     args = parser.parse_args()
     cues = [30.0] * round(args.film_minutes * 2) if args.film_minutes else [args.seconds]
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.model or build_small(Path(tmp) / "musicgen-small-random")
         rows = [
-            measure(folder, args.device, batch, cues, threads or None)
+            measure(folder, args.device, batch, cues, threads or None, int8)
             for batch in args.batch
             for threads in (args.threads if args.device == "cpu" else [0])
+            for int8 in ([False, True] if args.int8 and args.device == "cpu" else [False])
         ]
     for row in rows:
         print(json.dumps(row))
@@ -127,7 +132,9 @@ def main() -> None:
     label = f"{args.film_minutes:g}min" if args.film_minutes else f"{args.seconds:g}s"
     target = RESULTS / f"musicgen-{args.device}-{label}.json"
     machine = {"platform": platform.platform(), "cpus": os.cpu_count()}
-    target.write_text(json.dumps({"machine": machine, "command": sys.argv[1:], "rows": rows}, indent=2))
+    model = str(args.model) if args.model else "random weights with musicgen-small's shapes"
+    report = {"machine": machine, "model": model, "command": sys.argv[1:], "rows": rows}
+    target.write_text(json.dumps(report, indent=2))
     print(f"-> {target}")
 
 

@@ -197,7 +197,7 @@ def _setting_arguments(parser: argparse.ArgumentParser, run_only: bool) -> None:
 
     for setting in SETTINGS:
         if setting.flag and setting.run_only == run_only:
-            shown = "none" if setting.default is None else setting.default
+            shown = setting.default_text or ("none" if setting.default is None else setting.default)
             parser.add_argument(
                 setting.flag,
                 dest=setting.key,
@@ -408,6 +408,7 @@ def run_score(args: argparse.Namespace) -> int:
         generator_model=settings["music.generator_model"],
         generator_note=dict(generator_notes).get("generator"),
         genre=settings["music.genre"],
+        precision=settings["music.precision"],
         device=settings["models.device"],
         soundfont=Path(soundfont) if soundfont else None,
         seed=settings["music.seed"],

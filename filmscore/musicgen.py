@@ -27,7 +27,7 @@ from filmscore.generators import (
     film_buffer,
 )
 from filmscore.models import default_model, find_spec, resolve
-from filmscore.neural import load_pretrained, prepare_torch, torch_device
+from filmscore.neural import int8_on_cpu, load_pretrained, prepare_torch, torch_device
 
 WINDOW_S = 30.0  # MusicGen's training clip length: the most generated in one go
 OVERLAP_S = 5.0  # audio carried into the next window as its prompt, then cross-faded
@@ -54,7 +54,9 @@ class _Window:
 class MusicgenGenerator(MusicGenerator):
     name = "musicgen"
 
-    def __init__(self, model: str | None = None, device: str = "auto", genre: str = "orchestral") -> None:
+    def __init__(
+        self, model: str | None = None, device: str = "auto", genre: str = "orchestral", cpu_int8: bool = True
+    ) -> None:
         from transformers import AutoConfig
 
         path = resolve(model, "music_generator", "musicgen")
@@ -65,6 +67,9 @@ class MusicgenGenerator(MusicGenerator):
         self.melody = config.model_type == "musicgen_melody"
         self._model, self._processor = _load(path, self.melody)
         self._model = self._model.to(self.device).eval()
+        if cpu_int8:
+            self._model.decoder = int8_on_cpu(self._model.decoder, self.device)
+        self.precision = "int8 decoder" if cpu_int8 and self.device == "cpu" else "float32"
         self._sketcher = SymbolicGenerator() if self.melody else None
         encoder = self._model.config.audio_encoder
         self.sample_rate = int(encoder.sampling_rate)
@@ -105,6 +110,7 @@ class MusicgenGenerator(MusicGenerator):
         details = {
             "model": self.model_path,
             "device": self.device,
+            "precision": self.precision,
             "prompts": " | ".join(texts),
             "licence": self.licence,
             **({"melody": "chroma of the symbolic composer's sketch"} if sketch else {}),

@@ -31,9 +31,9 @@ def torch_device(requested: str) -> str:
 
 
 def prepare_torch(device: str) -> None:
-    """Keep the hub offline while models load (a run never downloads), and keep torch to few threads on a
-    CPU: on a 2-core machine MusicGen ran about ten times slower on 2 threads than on 1, as the threads
-    fight the decoder and the other workers for the cores."""
+    """Keep the hub offline while models load (a run never downloads), and torch to few threads on a CPU,
+    leaving cores to the decoder and the speech workers. On this 2-core machine a second thread gained
+    MusicGen 4% (benchmarks/results/musicgen-cpu-10s.json), not worth the core it takes."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     import torch
@@ -71,3 +71,17 @@ def quiet_transformers() -> None:
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
+
+
+def int8_on_cpu(module: Any, device: str) -> Any:
+    """The module with its linear layers quantised to int8 (dynamic quantisation) on a CPU, where it made
+    MusicGen's decoder 2.9 times faster (benchmarks/results/musicgen-cpu-10s.json); unchanged on a GPU."""
+    if device != "cpu":
+        return module
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
+        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8)

@@ -44,6 +44,7 @@ class RunOptions:
     generator_note: str | None = None  # why "auto" chose the generator, for the report
     device: str = "auto"  # torch device of a neural generator
     genre: str = "orchestral"  # the style a text-prompted generator is asked for
+    precision: str = "int8"  # MusicGen's decoder on a CPU: int8 (quantised) or float32
     soundfont: Path | None = None  # a user's General MIDI SoundFont for the symbolic generator
     seed: int = 0
     keep_original_audio: bool = False
@@ -270,7 +271,7 @@ def _generator(opts: RunOptions) -> MusicGenerator:
     if opts.generator == "library":
         options["library"] = opts.library
     if opts.generator == "musicgen":
-        options["genre"] = opts.genre
+        options.update(genre=opts.genre, cpu_int8=opts.precision == "int8")
     return GENERATORS.create_configured(opts.generator, opts.generator_model, opts.device, **options)
 
 

@@ -43,6 +43,7 @@ class Setting:
     check: Callable[[Any], Any] | None = None  # a parser that raises UsageError on a bad value
     run_only: bool = False  # a setting of the score, unused by `analyze`
     metavar: str = "NAME"  # how the flag's value is shown in --help
+    default_text: str | None = None  # how --help names the default, where None means more than "none"
 
 
 def _shot_detectors() -> list[str]:
@@ -80,17 +81,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("analysis.asr", str, "pocketsphinx", "speech recognition backend", "--asr",
             choices=_registry_names("filmscore.asr", "ASR_BACKENDS")),
     Setting("analysis.asr_model", str, None, "the ASR backend's model: a path or an id", "--asr-model",
-            metavar="PATH_OR_ID"),
+            metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("analysis.language", str, None, "the dialogue's language, an ISO 639-1 code (Whisper detects it "
             "when not given)", "--language", metavar="CODE"),
     Setting("analysis.text_emotion", str, "lexicon", "text emotion backend", "--text-emotion",
             choices=_registry_names("filmscore.text_emotion", "TEXT_EMOTION_BACKENDS")),
     Setting("analysis.text_emotion_model", str, None, "the text emotion backend's model: a path or a name",
-            "--text-emotion-model", metavar="PATH_OR_ID"),
+            "--text-emotion-model", metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("analysis.visual_emotion", str, "features", "visual emotion backend", "--visual-emotion",
             choices=_registry_names("filmscore.visual_emotion", "VISUAL_EMOTION_BACKENDS")),
     Setting("analysis.visual_emotion_model", str, None, "the visual emotion backend's model: a path or a "
-            "name", "--visual-emotion-model", metavar="PATH_OR_ID"),
+            "name", "--visual-emotion-model", metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("analysis.face_model", str, None, "a facial-expression model for --visual-emotion clip: a path "
             "or a name", "--face-model", metavar="PATH_OR_ID"),
     Setting("models.device", str, "auto", "where neural backends run: auto (a GPU if torch sees one), cpu "
@@ -104,9 +105,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("music.generator", str, "symbolic", "music generator backend", "--generator", run_only=True,
             choices=_registry_names("filmscore.generators", "GENERATORS")),
     Setting("music.generator_model", str, None, "the music generator's model: a path or a name",
-            "--generator-model", run_only=True, metavar="PATH_OR_ID"),
+            "--generator-model", run_only=True, metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("music.genre", str, "orchestral", "the style MusicGen is asked for in each cue's prompt "
             "(orchestral, ambient electronic, jazz, ...)", "--genre", run_only=True, metavar="STYLE"),
+    Setting("music.precision", str, "int8", "MusicGen on a CPU: int8 (decoder quantised, about 3x faster) or "
+            "float32 (as trained); a GPU always runs float32", "--precision", run_only=True,
+            choices=lambda: ["int8", "float32"], metavar="P"),
     Setting("music.soundfont", str, None, "a General MIDI SoundFont (.sf2/.sf3) for the symbolic generator",
             "--soundfont", run_only=True, metavar="FILE"),
     Setting("music.seed", int, 0, "the same seed gives the same music", "--seed", low=0, high=2**32 - 1,

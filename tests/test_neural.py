@@ -272,3 +272,14 @@ def test_musicgen_melody_follows_the_chroma_of_the_symbolic_sketch(tiny):
     music = generator.generate(MusicRequest(plan, (), 0))
     assert music.midi and music.details["melody"].startswith("chroma")  # the sketch's score comes along
     assert music.audio.samples.shape == (6 * 48000, 2)
+
+
+def test_musicgen_runs_its_decoder_in_int8_on_a_cpu_unless_asked_for_float32(tiny):
+    import torch
+
+    quick = GENERATORS.create("musicgen", model=str(tiny["musicgen"]), device="cpu")
+    exact = GENERATORS.create("musicgen", model=str(tiny["musicgen"]), device="cpu", cpu_int8=False)
+    assert (quick.precision, exact.precision) == ("int8 decoder", "float32")
+    linear = [type(m) for m in quick._model.decoder.modules() if "Linear" in type(m).__name__]
+    assert linear and torch.nn.Linear not in linear  # every linear layer quantised
+    assert any(type(m) is torch.nn.Linear for m in exact._model.decoder.modules())
