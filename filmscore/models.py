@@ -206,9 +206,10 @@ def resolve(model: str | None, kind: str, backend: str) -> Path:
 def _local_or_pull_hint(spec: ModelSpec) -> Path:
     found = local_path(spec)
     if found is None:
+        place = f"{WHISPER_FOLDER}/{spec.whisper}.pt" if spec.whisper else spec.name
         raise DependencyError(
             f"the model {spec.name} is not on this machine. Run: filmscore models pull {spec.name} "
-            f"(or copy it into ${MODELS_ENV}/{spec.name})"
+            f"(or copy it to ${MODELS_ENV}/{place})"
         )
     return found
 
@@ -337,25 +338,18 @@ def choose_backend(registry: Registry[Any], kind: str, requested: str, model: st
 def require_models(wanted: list[tuple[str, str, str | None]]) -> None:
     """Check at once every (kind, backend, model) a run will load, so a user missing several models is
     told all of them in one line, with one pull command."""
-    missing: list[str] = []
+    failures: list[tuple[str, DependencyError]] = []
     for kind, backend, model in wanted:
         try:
             resolve(model, kind, backend)
-        except DependencyError:
+        except DependencyError as exc:
             spec = find_spec(model) if model else default_model(kind, backend)
-            missing.append(spec.name if spec else str(model))
-    if len(missing) == 1:
-        resolve(*_first(wanted, missing[0]))  # its own message, with the air-gap hint
-    if missing:
+            failures.append((spec.name if spec else str(model), exc))
+    if len(failures) == 1:
+        raise failures[0][1]  # its own message, with where to copy it
+    if failures:
+        names = " ".join(name for name, _ in failures)
         raise DependencyError(
-            f"the models {', '.join(missing)} are not on this machine. Run: filmscore models pull "
-            f"{' '.join(missing)} (or copy them into ${MODELS_ENV})"
+            f"the models {', '.join(name for name, _ in failures)} are not on this machine. "
+            f"Run: filmscore models pull {names} (or copy them into ${MODELS_ENV})"
         )
-
-
-def _first(wanted: list[tuple[str, str, str | None]], name: str) -> tuple[str | None, str, str]:
-    for kind, backend, model in wanted:
-        spec = find_spec(model) if model else default_model(kind, backend)
-        if (spec.name if spec else model) == name:
-            return model, kind, backend
-    return name, wanted[0][0], wanted[0][1]
