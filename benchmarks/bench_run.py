@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness import parse_args, plain_decode, report, run_benchmark, stages_of, timed
 
-STAGES_OF_INTEREST = ("compose", "mix", "mux")
+STAGES_OF_INTEREST = ("compose", "music check", "mix", "mux")
 
 
 def score(clip: Path) -> dict[str, float]:

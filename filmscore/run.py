@@ -93,10 +93,9 @@ def score_film(
     with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
         work = Path(folder)
         request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
-        with progress.stage("compose"):
-            music, plan, check, seed = compose_checked(generator, request, opts)
-            if opts.generator_note:
-                music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
+        music, plan, check, seed = compose_checked(generator, request, opts, progress)
+        if opts.generator_note:
+            music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
         with progress.stage("mix"):
             original = None
             if info.has_audio:
@@ -123,21 +122,32 @@ def score_film(
 
 
 def compose_checked(
-    generator: MusicGenerator, request: MusicRequest, opts: RunOptions
+    generator: MusicGenerator, request: MusicRequest, opts: RunOptions, progress: Progress | None = None
 ) -> tuple[Music, CuePlan, MusicCheck | None, int]:
     """The music, its plan, MER's check of it, and its seed. With several candidates, each seed's score is
     checked and the closest to the plan kept. A generator that follows the arrangement then re-arranges
-    the cues that missed and generates once more, kept if it lands closer."""
+    the cues that missed and generates once more, kept if it lands closer. Generating is timed as the
+    "compose" stage and listening as "music check", however often each runs."""
+    progress = progress or Progress()
+
+    def compose(request: MusicRequest) -> Music:
+        with progress.stage("compose"):
+            return generator.generate(request)
+
     if opts.mer == "none":
-        return generator.generate(request), request.plan, None, request.seed
+        return compose(request), request.plan, None, request.seed
     from filmscore.cue_check import check_music, rearrange
     from filmscore.mer import MER_BACKENDS
 
     mer = MER_BACKENDS.create(opts.mer)
 
+    def check_of(music: Music, plan: CuePlan) -> MusicCheck:
+        with progress.stage("music check"):
+            return check_music(music.audio, plan, mer)
+
     def heard(seed: int, folder: str) -> tuple[Music, MusicCheck, int]:
-        music = generator.generate(_in_own_folder(replace(request, seed=seed), folder))
-        return music, check_music(music.audio, request.plan, mer), seed
+        music = compose(_in_own_folder(replace(request, seed=seed), folder))
+        return music, check_of(music, request.plan), seed
 
     music, check, seed = heard(request.seed, "candidate-0")
     for k in range(1, opts.candidates):
@@ -150,8 +160,8 @@ def compose_checked(
     if not check.missed or not generator.follows_arrangement:
         return music, request.plan, check, seed
     plan = rearrange(request.plan, check)
-    revised = generator.generate(_in_own_folder(replace(request, plan=plan, seed=seed), "rearranged"))
-    revised_check = replace(check_music(revised.audio, plan, mer), rearranged=check.missed)
+    revised = compose(_in_own_folder(replace(request, plan=plan, seed=seed), "rearranged"))
+    revised_check = replace(check_of(revised, plan), rearranged=check.missed)
     if revised_check.mean_error < check.mean_error:
         _discard(music)
         return revised, plan, revised_check, seed

@@ -158,6 +158,7 @@ def test_the_closed_loop_rearranges_missed_cues_and_keeps_the_closer_score(mer, 
 
 def test_of_several_candidates_the_closest_to_the_plan_is_kept(mer):
     from filmscore.generators import MusicRequest, SymbolicGenerator
+    from filmscore.progress import Progress
     from filmscore.run import RunOptions, compose_checked
 
     plan = single_cue_plan(-0.5, 0.3)
@@ -165,7 +166,10 @@ def test_of_several_candidates_the_closest_to_the_plan_is_kept(mer):
         check_music(SymbolicGenerator().generate(MusicRequest(plan, (), s)).audio, plan, mer).mean_error
         for s in (5, 6)
     ]
+    progress = Progress()
     _, _, check, seed = compose_checked(
-        SymbolicGenerator(), MusicRequest(plan, (), 5), RunOptions(candidates=2)
+        SymbolicGenerator(), MusicRequest(plan, (), 5), RunOptions(candidates=2), progress
     )
     assert seed == 5 + int(np.argmin(errors)) and check.mean_error == pytest.approx(min(errors))
+    # Generating and listening are timed apart, each over both candidates.
+    assert set(progress.timings) == {"compose", "music check"} and min(progress.timings.values()) > 0
