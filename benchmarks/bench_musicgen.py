@@ -39,9 +39,9 @@ def build_small(folder: Path) -> Path:
         T5Config,
     )
 
-    from tests.tiny_models import musicgen
+    from tests.tiny_models import musicgen_processor, t5_tokenizer
 
-    musicgen(folder)  # the processor and tokenizer, then the weights replaced by full-size ones
+    musicgen_processor(t5_tokenizer()).save_pretrained(folder)
     torch.manual_seed(0)
     text = T5Config(vocab_size=32128, d_model=768, d_kv=64, d_ff=3072, num_layers=12, num_heads=12)
     audio = EncodecConfig(

@@ -584,12 +584,8 @@ def run_models(args: argparse.Namespace) -> int:
     specs = [_named_model(name) for name in args.names] or list(models.manifest())
     checked = 0
     for spec in specs:
-        found = models.local_path(spec)
+        found = models.require_local(spec) if args.names else models.local_path(spec)
         if found is None:
-            if args.names:
-                raise models.DependencyError(
-                    f"{spec.name} is not on this machine. Run: filmscore models pull {spec.name}"
-                )
             continue
         count = models.verify(spec, found)
         checked += 1

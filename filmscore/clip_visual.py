@@ -20,6 +20,7 @@ from filmscore.labels import check_labels, expected_place
 from filmscore.models import resolve
 from filmscore.neural import load_pretrained, prepare_torch, torch_device
 from filmscore.shots import Shot
+from filmscore.visual import find_faces, haar_cascade
 from filmscore.visual_emotion import VisualEmotionBackend
 
 SAMPLES_PER_S = 1.0  # frames embedded per second of film
@@ -170,13 +171,10 @@ class FaceExpressions:
     expressions; each reading's weight is the face's share of the frame."""
 
     def __init__(self, model: str, device: str) -> None:
-        import cv2
         from transformers import AutoImageProcessor, AutoModelForImageClassification
 
         path = resolve(model, "visual_emotion", "clip")
-        self._cv2 = cv2
-        cascades = cv2.data.haarcascades  # type: ignore[attr-defined]  # present in 4.x, missing from the stubs
-        self._detector = cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml")
+        self._detector = haar_cascade("frontalface_default")
         self._processor = load_pretrained(AutoImageProcessor, path, "facial expression")
         self._model = load_pretrained(AutoModelForImageClassification, path, "facial expression")
         self._model = self._model.to(device).eval()
@@ -188,10 +186,7 @@ class FaceExpressions:
     def read(self, frame: np.ndarray) -> tuple[Affect, ...]:
         import torch
 
-        cv2 = self._cv2
-        grey = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
-        side = max(16, grey.shape[0] // 8)
-        boxes = self._detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=4, minSize=(side, side))
+        grey, boxes = find_faces(self._detector, frame)
         if not len(boxes):
             return ()
         crops = [frame[y : y + h, x : x + w, ::-1] for x, y, w, h in boxes]

@@ -105,13 +105,18 @@ def film_buffer(
     return buffer, lambda a: AudioFile(path, frames, 2, OUTPUT_RATE)
 
 
+def equal_power_ramp(samples: int) -> np.ndarray:
+    """A fade-in of `samples` whose square and its reverse's square sum to 1: a cross-fade keeps the power."""
+    return np.sin(np.linspace(0, np.pi / 2, samples, dtype=np.float32))
+
+
 def add_faded(out: np.ndarray, audio: np.ndarray, at: int, fade_in_s: float, fade_out_s: float) -> None:
     """Add `audio` into `out` from frame `at`, with equal-power fades in and out (cut at the buffer's end)."""
     audio = audio[: max(0, len(out) - at)].copy()
     for seconds, ramp_end in ((fade_in_s, False), (fade_out_s, True)):
         n = min(len(audio), round(seconds * OUTPUT_RATE))
         if n > 0:
-            ramp = np.sin(np.linspace(0, np.pi / 2, n, dtype=np.float32))[:, None]  # equal power
+            ramp = equal_power_ramp(n)[:, None]
             if ramp_end:
                 audio[-n:] *= ramp[::-1]
             else:

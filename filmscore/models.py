@@ -10,17 +10,18 @@ Face cache (`$HF_HOME`). A model that is in none of them is a dependency error (
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import re
 import socket
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from filmscore.errors import DependencyError, UsageError
+from filmscore.media import content_sha256
 from filmscore.registry import Registry
 
 MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
@@ -65,7 +66,9 @@ class ModelSpec:
         return self.kind.replace("_", " ")
 
 
+@cache
 def manifest() -> tuple[ModelSpec, ...]:
+    """The manifest's entries, read once per process (every model lookup goes through it)."""
     try:
         entries = tomllib.loads(MANIFEST.read_text())["model"]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
@@ -125,9 +128,13 @@ def models_folder() -> Path | None:
     return Path(folder).expanduser() if folder else None
 
 
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+
+
 def whisper_cache() -> Path:
     """Where openai-whisper itself keeps checkpoints."""
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
+    return _user_cache() / "whisper"
 
 
 # ---- where a model is on this machine
@@ -156,8 +163,7 @@ def hub_cache() -> Path:
     asked rather than when the client was imported."""
     if os.environ.get("HF_HUB_CACHE"):
         return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return Path(os.environ.get("HF_HOME", cache / "huggingface")).expanduser() / "hub"
+    return Path(os.environ.get("HF_HOME", _user_cache() / "huggingface")).expanduser() / "hub"
 
 
 def hub_snapshot(repo_id: str) -> Path | None:
@@ -183,7 +189,7 @@ def resolve(model: str | None, kind: str, backend: str) -> Path:
     """What a neural backend loads: a path the user gave, or the local copy of a manifest model (the
     backend's default when `model` is None) or of a hub repository already in the cache."""
     if model is None:
-        return _local_or_pull_hint(default_model(kind, backend))
+        return require_local(default_model(kind, backend))
     path = Path(model).expanduser()
     if path.exists():
         return path
@@ -194,7 +200,7 @@ def resolve(model: str | None, kind: str, backend: str) -> Path:
         )
     spec = find_spec(model)
     if spec is not None:
-        return _local_or_pull_hint(spec)
+        return require_local(spec)
     found = hub_snapshot(model) if "/" in model else None  # a hub repository the manifest does not list
     if found is None:
         raise DependencyError(
@@ -203,7 +209,8 @@ def resolve(model: str | None, kind: str, backend: str) -> Path:
     return found
 
 
-def _local_or_pull_hint(spec: ModelSpec) -> Path:
+def require_local(spec: ModelSpec) -> Path:
+    """The model's local path, or a dependency error naming the pull command and where to copy it."""
     found = local_path(spec)
     if found is None:
         place = f"{WHISPER_FOLDER}/{spec.whisper}.pt" if spec.whisper else spec.name
@@ -266,7 +273,7 @@ def verify(spec: ModelSpec, path: Path) -> int:
     checked. A mismatch is a dependency error naming the file."""
     checks = _expected_checksums(spec, path)
     for file, expected in checks:
-        if sha256_of(file) != expected:
+        if content_sha256(file) != expected:
             raise DependencyError(
                 f"{spec.name}: {file} does not match its checksum. Delete it and run: "
                 f"filmscore models pull {spec.name}"
@@ -300,14 +307,6 @@ def _hub_checksums(folder: Path) -> list[tuple[Path, str]]:
     return checks
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # ---- "auto": a neural backend where its model is here
 
 
@@ -321,11 +320,8 @@ def choose_backend(registry: Registry[Any], kind: str, requested: str, model: st
     for entry in registry.entries():
         if not entry.neural:
             continue
-        absent = registry.missing(entry.name)
-        if absent:
-            missing.append(f"{entry.name} needs {', '.join(absent)} (pip install 'filmscore[neural]')")
-            continue
         try:
+            registry.require(entry.name)  # its packages, with the command that installs them
             path = resolve(model, kind, entry.name)
         except (DependencyError, UsageError) as exc:
             missing.append(f"{entry.name}: {exc}")

@@ -12,6 +12,7 @@ placed on the film's clock with the same equal-power cross-fades as the other ge
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from filmscore.generators import (
     MusicRequest,
     SymbolicGenerator,
     add_faded,
+    equal_power_ramp,
     film_buffer,
 )
 from filmscore.models import default_model, find_spec, resolve
@@ -64,20 +66,20 @@ class MusicgenGenerator(MusicGenerator):
         prepare_torch(self.device)
         config = load_pretrained(AutoConfig, path, "MusicGen")
         # MusicGen-Melody also takes a chroma to follow: the symbolic composer's sketch of the same plan.
-        self.melody = config.model_type == "musicgen_melody"
-        self._model, self._processor = _load(path, self.melody)
+        melody = config.model_type == "musicgen_melody"
+        self._model, self._processor = _load(path, melody)
         self._model = self._model.to(self.device).eval()
         if cpu_int8:
             self._model.decoder = int8_on_cpu(self._model.decoder, self.device)
         self.precision = "int8 decoder" if cpu_int8 and self.device == "cpu" else "float32"
-        self._sketcher = SymbolicGenerator() if self.melody else None
+        self._sketcher = SymbolicGenerator() if melody else None
         encoder = self._model.config.audio_encoder
         self.sample_rate = int(encoder.sampling_rate)
         self.frame_rate = float(encoder.frame_rate)
         # A window is bounded by training (30 s) and by the decoder's positions, less the codebook delay.
         decoder = self._model.config.decoder
         positions = int(decoder.max_position_embeddings) - decoder.num_codebooks - 1
-        if self.melody:  # the melody decoder's positions also hold the text and the chroma
+        if melody:  # the melody decoder's positions also hold the text and the chroma
             positions -= PROMPT_TOKENS + int(self._model.config.chroma_length)
         self.window_s = min(WINDOW_S, positions / self.frame_rate)
         self.overlap_s = min(OVERLAP_S, self.window_s / 4)
@@ -86,6 +88,11 @@ class MusicgenGenerator(MusicGenerator):
         spec = find_spec(model) if model else default_model("music_generator", "musicgen")
         self.licence = spec.licence if spec else "the model's own licence (see its model card)"
         self.model_path = str(path)
+
+    @property
+    def melody(self) -> bool:
+        """A melody model, which follows the chroma of the symbolic sketch."""
+        return self._sketcher is not None
 
     def generate(self, request: MusicRequest) -> Music:
         import torch
@@ -103,7 +110,7 @@ class MusicgenGenerator(MusicGenerator):
         out, result = film_buffer(round(plan.duration_s * OUTPUT_RATE), request.workdir, "musicgen-music")
         for cue, clip in zip(plan.cues, audio, strict=True):
             lead = min(CUE_FADE_S / 2, cue.start_s)
-            stereo = np.repeat(_to_output_rate(clip, self.sample_rate)[:, None], 2, axis=1)
+            stereo = np.repeat(_resampled(clip, self.sample_rate, OUTPUT_RATE)[:, None], 2, axis=1)
             add_faded(out, stereo, round((cue.start_s - lead) * OUTPUT_RATE), lead, CUE_FADE_S)
         if isinstance(out, np.memmap):
             out.flush()
@@ -236,16 +243,22 @@ def melody_chroma(audio: np.ndarray, rate: int, frames: int) -> np.ndarray:
     torchaudio): the audio padded to the 30 s window, its power spectrogram mapped by the same chroma
     filter bank, and each frame's strongest pitch class kept as a one-hot row. (frames, 12)."""
     import librosa
-    from transformers.audio_utils import chroma_filter_bank
 
     padded = np.zeros(max(len(audio), round(WINDOW_S * rate)), np.float32)
     padded[: len(audio)] = audio
     spectrum = np.abs(librosa.stft(padded, n_fft=CHROMA_FFT, hop_length=CHROMA_HOP, pad_mode="reflect")) ** 2
-    filters = chroma_filter_bank(num_frequency_bins=CHROMA_FFT, num_chroma=12, sampling_rate=rate, tuning=0)
-    chroma = filters @ spectrum
+    chroma = _chroma_filters(rate) @ spectrum
     one_hot = np.zeros((chroma.shape[1], 12), np.float32)
     one_hot[np.arange(chroma.shape[1]), chroma.argmax(axis=0)] = 1.0
     return one_hot[:frames]
+
+
+@cache
+def _chroma_filters(rate: int) -> np.ndarray:
+    """transformers' chroma filter bank for the melody model's spectrum, made once per rate."""
+    from transformers.audio_utils import chroma_filter_bank
+
+    return chroma_filter_bank(num_frequency_bins=CHROMA_FFT, num_chroma=12, sampling_rate=rate, tuning=0)
 
 
 def _joined(so_far: np.ndarray, window: np.ndarray, overlap: int) -> np.ndarray:
@@ -255,13 +268,9 @@ def _joined(so_far: np.ndarray, window: np.ndarray, overlap: int) -> np.ndarray:
     overlap = min(overlap, len(window), len(so_far))
     if overlap == 0:
         return np.concatenate([so_far, window])
-    ramp = np.sin(np.linspace(0, np.pi / 2, overlap, dtype=np.float32))
+    ramp = equal_power_ramp(overlap)
     seam = so_far[-overlap:] * ramp[::-1] + window[:overlap] * ramp
     return np.concatenate([so_far[:-overlap], seam, window[overlap:]])
-
-
-def _to_output_rate(audio: np.ndarray, rate: int) -> np.ndarray:
-    return _resampled(audio, rate, OUTPUT_RATE)
 
 
 def _resampled(audio: np.ndarray, rate: int, target: int) -> np.ndarray:

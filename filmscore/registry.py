@@ -102,7 +102,4 @@ class Registry(Generic[T]):
         return getattr(importlib.import_module(module_name), class_name)
 
     def create(self, name: str, **options: Any) -> T:
-        entry = self.require(name)
-        module_name, _, class_name = entry.target.partition(":")
-        cls = getattr(importlib.import_module(module_name), class_name)
-        return cls(**options)
+        return self.backend_class(name)(**options)

@@ -8,6 +8,7 @@ Faces (OpenCV's Haar cascades) are looked for twice a second, with smiles inside
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,28 +84,37 @@ class PictureFeatureAnalyser:
         return self._rows[: self._count]
 
 
+def haar_cascade(name: str) -> Any:
+    """One of the OpenCV Haar cascades bundled with opencv-python 4.x ("frontalface_default", "smile")."""
+    import cv2
+
+    cascades = cv2.data.haarcascades  # type: ignore[attr-defined]  # present in 4.x, missing from the stubs
+    return cv2.CascadeClassifier(f"{cascades}haarcascade_{name}.xml")
+
+
+def find_faces(detector: Any, frame: np.ndarray) -> tuple[np.ndarray, Any]:
+    """The frame as equalised grey, and the frontal faces in it as (x, y, w, h) boxes."""
+    import cv2
+
+    grey = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+    min_side = max(16, grey.shape[0] // 8)  # faces smaller than an eighth of the frame read as crowd
+    faces = detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side))
+    return grey, faces
+
+
 class FaceAnalyser:
     """Looks for frontal faces, and smiles inside them, in a few frames a second."""
 
     def __init__(self, fps: float) -> None:
-        import cv2
-
-        self._cv2 = cv2
         self._every = max(1, round(fps / FACE_SAMPLES_PER_S))
-        cascades = cv2.data.haarcascades  # type: ignore[attr-defined]  # present in 4.x, missing from the stubs
-        self._faces = cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml")
-        self._smiles = cv2.CascadeClassifier(cascades + "haarcascade_smile.xml")
+        self._faces = haar_cascade("frontalface_default")
+        self._smiles = haar_cascade("smile")
         self.samples: list[tuple[int, int, int]] = []  # (frame index, faces found, smiling faces)
 
     def consume(self, index: int, frame: np.ndarray) -> None:
         if index % self._every:
             return
-        cv2 = self._cv2
-        grey = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
-        min_side = max(16, grey.shape[0] // 8)  # faces smaller than an eighth of the frame read as crowd
-        faces = self._faces.detectMultiScale(
-            grey, scaleFactor=1.1, minNeighbors=4, minSize=(min_side, min_side)
-        )
+        grey, faces = find_faces(self._faces, frame)
         smiling = 0
         for x, y, w, h in faces:
             mouth = grey[y + h // 2 : y + h, x : x + w]  # smiles live in the lower half of the face

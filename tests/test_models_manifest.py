@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import tomllib
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from filmscore.asr import ASR_BACKENDS
 from filmscore.generators import GENERATORS
 from filmscore.mer import MER_BACKENDS
+from filmscore.models import embedded_root, manifest
 from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
 from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
 
@@ -42,11 +42,10 @@ def test_embedded_model_files_match_their_checksums(model):
 
 def _model_root(model: dict) -> Path:
     """The folder a model's files sit in: its Python package's, or the system path the set-up installs."""
-    if "system_path" in model:
-        return Path(model["system_path"]).parent
-    spec = importlib.util.find_spec(model["package"])
-    assert spec is not None and spec.origin is not None
-    return Path(spec.origin).parent
+    spec = next(spec for spec in manifest() if spec.name == model["name"])
+    root = embedded_root(spec)
+    assert root is not None, f"{model['name']}: its package is not installed"
+    return root
 
 
 def test_every_embedded_backend_has_its_models_listed():

@@ -115,48 +115,17 @@ def musicgen(folder: Path, max_positions: int = 128) -> Path:
     tokenizer trained here. `max_positions` frames bound one window: 128 is 2.5 s, so cues longer than
     that exercise the continuation."""
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
-    from transformers import (
-        EncodecConfig,
-        EncodecFeatureExtractor,
-        MusicgenConfig,
-        MusicgenDecoderConfig,
-        MusicgenForConditionalGeneration,
-        MusicgenProcessor,
-        T5Config,
-        T5TokenizerFast,
-    )
+    from transformers import MusicgenConfig, MusicgenDecoderConfig, MusicgenForConditionalGeneration
 
+    tokenizer = t5_tokenizer()
+    text, audio = _tiny_encoders(tokenizer)
+    decoder = MusicgenDecoderConfig(**_tiny_decoder(max_positions))
     torch.manual_seed(0)
-    unigram = Tokenizer(models.Unigram())
-    unigram.pre_tokenizer = pre_tokenizers.Metaspace()
-    special = ["<pad>", "</s>", "<unk>"]
-    unigram.train_from_iterator(
-        [CORPUS], trainers.UnigramTrainer(vocab_size=200, special_tokens=special, unk_token="<unk>")
+    model = MusicgenForConditionalGeneration(
+        MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder)
     )
-    unigram.post_processor = processors.TemplateProcessing(
-        single="$A </s>", special_tokens=[("</s>", unigram.token_to_id("</s>"))]
-    )
-    tokenizer = T5TokenizerFast(tokenizer_object=unigram, pad_token="<pad>", eos_token="</s>",
-                                unk_token="<unk>", extra_ids=0)  # fmt: skip
-    text = T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
-                    pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)  # fmt: skip
-    audio = EncodecConfig(
-        sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4], target_bandwidths=[2.2],
-        codebook_size=2048, codebook_dim=16, hidden_size=16, num_filters=4, num_residual_layers=1,
-        num_lstm_layers=1, normalize=False,
-    )  # fmt: skip
-    decoder = MusicgenDecoderConfig(
-        vocab_size=2048, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32,
-        num_codebooks=4, max_position_embeddings=max_positions, pad_token_id=2048, bos_token_id=2048,
-    )  # fmt: skip
-    config = MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder)
-    model = MusicgenForConditionalGeneration(config)
-    model.generation_config.decoder_start_token_id = 2048
-    model.generation_config.pad_token_id = 2048
-    model.save_pretrained(folder)
-    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=32000, padding_value=0.0)
-    MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(folder)
+    _save_generator(model, folder)
+    musicgen_processor(tokenizer).save_pretrained(folder)
     return folder
 
 
@@ -166,27 +135,72 @@ def musicgen_melody(folder: Path, max_positions: int = 400) -> Path:
     melody processor's chroma extractor needs torchaudio, and filmscore computes the chroma itself."""
     import torch
     from transformers import (
-        MusicgenForConditionalGeneration,
         MusicgenMelodyConfig,
         MusicgenMelodyDecoderConfig,
         MusicgenMelodyForConditionalGeneration,
-        MusicgenProcessor,
     )
 
-    plain = musicgen(folder / "plain")
-    base = MusicgenForConditionalGeneration.from_pretrained(plain).config
+    tokenizer = t5_tokenizer()
+    text, audio = _tiny_encoders(tokenizer)
+    decoder = MusicgenMelodyDecoderConfig(**_tiny_decoder(max_positions))
+    config = MusicgenMelodyConfig(text_encoder=text, audio_encoder=audio, decoder=decoder, num_chroma=12,
+                                  chroma_length=235)  # fmt: skip
     torch.manual_seed(0)
-    decoder = MusicgenMelodyDecoderConfig(
-        vocab_size=2048, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32,
-        num_codebooks=4, max_position_embeddings=max_positions, pad_token_id=2048, bos_token_id=2048,
+    _save_generator(MusicgenMelodyForConditionalGeneration(config), folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def t5_tokenizer():  # type: ignore[no-untyped-def]
+    """A Unigram tokenizer trained on CORPUS, wrapped as transformers' T5 tokenizer (MusicGen's)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import T5TokenizerFast
+
+    unigram = Tokenizer(models.Unigram())
+    unigram.pre_tokenizer = pre_tokenizers.Metaspace()
+    special = ["<pad>", "</s>", "<unk>"]
+    unigram.train_from_iterator(
+        [CORPUS], trainers.UnigramTrainer(vocab_size=200, special_tokens=special, unk_token="<unk>")
+    )
+    unigram.post_processor = processors.TemplateProcessing(
+        single="$A </s>", special_tokens=[("</s>", unigram.token_to_id("</s>"))]
+    )
+    return T5TokenizerFast(tokenizer_object=unigram, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
+                           extra_ids=0)  # fmt: skip
+
+
+def musicgen_processor(tokenizer):  # type: ignore[no-untyped-def]
+    """MusicGen's processor: the T5 tokenizer, and EnCodec's feature extractor for audio prompts."""
+    from transformers import EncodecFeatureExtractor, MusicgenProcessor
+
+    extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=32000, padding_value=0.0)
+    return MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer)
+
+
+def _tiny_encoders(tokenizer):  # type: ignore[no-untyped-def]
+    """A one-layer T5 text encoder and a 32 kHz EnCodec with musicgen-small's 4 codebooks of 2048."""
+    from transformers import EncodecConfig, T5Config
+
+    text = T5Config(vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
+                    pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)  # fmt: skip
+    audio = EncodecConfig(
+        sampling_rate=32000, audio_channels=1, upsampling_ratios=[8, 5, 4, 4], target_bandwidths=[2.2],
+        codebook_size=2048, codebook_dim=16, hidden_size=16, num_filters=4, num_residual_layers=1,
+        num_lstm_layers=1, normalize=False,
     )  # fmt: skip
-    config = MusicgenMelodyConfig(
-        text_encoder=base.text_encoder, audio_encoder=base.audio_encoder, decoder=decoder, num_chroma=12,
-        chroma_length=235,
-    )  # fmt: skip
-    model = MusicgenMelodyForConditionalGeneration(config)
+    return text, audio
+
+
+def _tiny_decoder(max_positions: int) -> dict:
+    return {
+        "vocab_size": 2048, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+        "ffn_dim": 32, "num_codebooks": 4, "max_position_embeddings": max_positions, "pad_token_id": 2048,
+        "bos_token_id": 2048,
+    }  # fmt: skip
+
+
+def _save_generator(model, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """Save with the generation settings MusicGen's checkpoints carry: start and pad on the extra code."""
     model.generation_config.decoder_start_token_id = 2048
     model.generation_config.pad_token_id = 2048
     model.save_pretrained(folder)
-    MusicgenProcessor.from_pretrained(plain).tokenizer.save_pretrained(folder)
-    return folder
