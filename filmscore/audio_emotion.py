@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from filmscore.affect import Affect, clip_unit, to_signed
+from filmscore.audiofile import Audio
 from filmscore.dialogue import Transcript
-from filmscore.media import AudioClip
 from filmscore.shots import Shot
 
 HOP = 256  # 16 ms at 16 kHz
 FRAME = 1024  # 64 ms: long enough for a 60 Hz voice in YIN
-CHUNK_FRAMES = 4096  # frames measured at once (about 66 s at 16 kHz): bounds YIN's working memory
+CHUNK_FRAMES = 1024  # frames measured at once (16 s at 16 kHz): YIN needs about 20 MB for them
 QUIET_DBFS, LOUD_DBFS = -50.0, -12.0  # the loudness range mapped onto calm .. excited
 REFERENCE_F0_HZ = 160.0  # between typical male and female speaking pitch
 CALM_PITCH_SPREAD_ST, LIVELY_PITCH_SPREAD_ST = 1.5, 5.0  # semitones of pitch movement
@@ -46,23 +46,28 @@ class SoundTrack:
     frame_s: float
 
 
-def measure_soundtrack(audio: AudioClip) -> SoundTrack:
-    """RMS level and YIN pitch every HOP samples, on frames centred on their times (zero-padded at the
-    ends). The film is measured a chunk at a time: YIN holds a few copies of its frames, which for a whole
-    feature would be gigabytes, and each frame depends only on its own samples, so chunks give the same
-    values as one pass."""
-    samples = audio.samples.astype(np.float32, copy=False)
-    count = 1 + len(samples) // HOP  # frames librosa's centred framing gives
-    padded = np.pad(samples, (FRAME // 2, FRAME // 2 + FRAME))
+def measure_soundtrack(audio: Audio) -> SoundTrack:
+    """RMS level and YIN pitch every HOP samples of a mono signal, on frames centred on their times
+    (zero-padded at the ends). The film is read and measured a chunk at a time: YIN holds a few copies of
+    its frames, which for a whole feature would be gigabytes, and each frame depends only on its own
+    samples, so chunks give the same values as one pass."""
+    count = 1 + audio.frames // HOP  # frames librosa's centred framing gives
     rms_db, f0 = np.empty(count, np.float32), np.empty(count, np.float32)
     for first in range(0, count, CHUNK_FRAMES):
         last = min(count, first + CHUNK_FRAMES)
-        rms_db[first:last], f0[first:last] = _measure_frames(
-            padded[first * HOP : (last - 1) * HOP + FRAME], audio.sample_rate
-        )
+        # Samples of frames first..last-1, counted from the centre of frame `first` less half a frame.
+        chunk = _read_padded(audio, first * HOP - FRAME // 2, (last - 1) * HOP + FRAME // 2)
+        rms_db[first:last], f0[first:last] = _measure_frames(chunk, audio.sample_rate)
     # YIN always answers; keep only frames loud enough to be voiced speech rather than room tone.
     f0 = np.where(rms_db > rms_db.max() - 35, f0, np.nan)
     return SoundTrack(rms_db=rms_db, f0_hz=f0, frame_s=HOP / audio.sample_rate)
+
+
+def _read_padded(audio: Audio, start: int, stop: int) -> np.ndarray:
+    """Mono samples start..stop as float32, with zeros where the range runs past either end."""
+    inside = audio.read(max(0, start), min(audio.frames, stop))[:, 0].astype(np.float32, copy=False)
+    before, after = max(0, -start), max(0, stop - max(start, audio.frames))
+    return np.pad(inside, (before, after)) if before or after else inside
 
 
 def _measure_frames(chunk: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:

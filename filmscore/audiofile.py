@@ -8,8 +8,10 @@ in blocks of BLOCK_FRAMES. Stages take either an in-memory `AudioClip` or an `Au
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from filmscore.errors import InputError, OutputError
-from filmscore.media import AudioClip, MediaInfo
+from filmscore.media import SPEECH_SAMPLE_RATE, AudioClip, MediaInfo
 
 BLOCK_FRAMES = 1 << 18  # 5.5 s at 48 kHz: 2 MiB a block in stereo float32
 SAMPLE_BYTES = 4  # float32
@@ -112,6 +114,20 @@ def extract_audio_file(info: MediaInfo, sample_rate: int, channels: int, path: P
         raise InputError(f"{info.path}: cannot decode its audio ({last_line(result.stderr)}). "
                          "The file may be corrupt.")  # fmt: skip
     return AudioFile.fitted(path, round(info.duration_s * sample_rate), channels, sample_rate)
+
+
+@contextlib.contextmanager
+def speech_track(info: MediaInfo, folder: Path | None = None) -> Iterator[AudioFile]:
+    """The film's soundtrack as 16 kHz mono, exactly the film's length, in a raw file in a temporary folder
+    inside `folder` (else the system's), removed on leaving. Analysis reads it a block or a passage at a
+    time: a feature's is 230 MB an hour. A film without audio gives silence (a sparse file)."""
+    with tempfile.TemporaryDirectory(prefix=".filmscore-speech-", dir=folder) as work:
+        path = Path(work) / "speech.f32"
+        if info.has_audio:
+            yield extract_audio_file(info, SPEECH_SAMPLE_RATE, 1, path)
+        else:
+            path.touch()
+            yield AudioFile.fitted(path, round(info.duration_s * SPEECH_SAMPLE_RATE), 1, SPEECH_SAMPLE_RATE)
 
 
 def load(audio: Audio) -> np.ndarray:

@@ -351,6 +351,7 @@ def _positive(value: float | None, flag: str) -> float | None:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from filmscore.atomic import existing_folder
     from filmscore.media import check_input_path
     from filmscore.pipeline import analyze
     from filmscore.progress import Progress, TerminalProgress
@@ -364,7 +365,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     progress = Progress() if args.quiet else TerminalProgress()
     options = analyze_options(settings, args)
     check_models(options)
-    analysis = analyze(args.input, options, progress)
+    # The speech track's work file goes beside the report, on the disk the user chose for it.
+    analysis = analyze(args.input, options, progress, existing_folder(report_dir.parent))
     with progress.stage("report"):
         path = write_report(analysis, report_dir)
     if not args.quiet:

@@ -4,13 +4,17 @@ lines onto the film's timeline and shots.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from filmscore.asr import ASR_BACKENDS, AsrBackend, Utterance, Word
-from filmscore.media import SPEECH_SAMPLE_RATE, AudioClip
+from filmscore.audiofile import Audio
+from filmscore.media import SPEECH_SAMPLE_RATE
 from filmscore.shots import Shot
+
+VAD_BLOCK_FRAMES = 3000  # VAD frames (30 ms each) read from the speech track at once: 90 s, 2.9 MB
 
 
 @dataclass(frozen=True)
@@ -46,23 +50,28 @@ class Transcript:
         return sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in self.speech_regions)
 
 
-def voice_regions(audio: AudioClip, opts: DialogueOptions) -> tuple[tuple[float, float], ...]:
-    """Voice-active regions, in seconds, from pocketsphinx's WebRTC-derived VAD with smoothing."""
+def voice_regions(audio: Audio, opts: DialogueOptions) -> tuple[tuple[float, float], ...]:
+    """Voice-active regions, in seconds, from pocketsphinx's WebRTC-derived VAD with smoothing. The track
+    is read VAD_BLOCK_FRAMES frames at a time, so a feature's needs no more memory than a short's."""
     from pocketsphinx import Vad
 
     if audio.sample_rate != SPEECH_SAMPLE_RATE:
         raise ValueError(f"VAD needs {SPEECH_SAMPLE_RATE} Hz audio, got {audio.sample_rate}")
     vad = Vad(mode=opts.vad_mode, sample_rate=SPEECH_SAMPLE_RATE)
     frame_len = vad.frame_bytes // 2
-    pcm = (np.clip(audio.samples, -1.0, 1.0) * 32767).astype("<i2")
-    count = len(pcm) // frame_len
+    count = audio.frames // frame_len
     level_floor = 10 ** (opts.min_level_dbfs / 20.0)
     flags = np.zeros(count, dtype=bool)
-    for i in range(count):
-        frame = pcm[i * frame_len : (i + 1) * frame_len]
-        rms = np.sqrt(np.mean((frame.astype(np.float32) / 32767) ** 2))
-        flags[i] = rms >= level_floor and vad.is_speech(frame.tobytes())
-    return _smooth_regions(flags, vad.frame_length, audio.duration_s, opts)
+    for first in range(0, count, VAD_BLOCK_FRAMES):
+        last = min(count, first + VAD_BLOCK_FRAMES)
+        samples = audio.read(first * frame_len, last * frame_len)[:, 0]
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").reshape(-1, frame_len)
+        levels = np.sqrt(np.mean((pcm.astype(np.float32) / 32767) ** 2, axis=1))
+        # The VAD keeps state from frame to frame, so it hears only the frames loud enough to pass, in
+        # order, as it would frame by frame.
+        for i in np.flatnonzero(levels >= level_floor):
+            flags[first + i] = vad.is_speech(pcm[i].tobytes())
+    return _smooth_regions(flags, vad.frame_length, audio.frames / audio.sample_rate, opts)
 
 
 def _smooth_regions(
@@ -86,22 +95,24 @@ def _smooth_regions(
 Passage = tuple[float, np.ndarray]  # (start_s, 16 kHz mono samples) of one voice-active region
 
 
-def passages(audio: AudioClip, regions: tuple[tuple[float, float], ...]) -> list[Passage]:
-    return [
-        (start_s, audio.samples[int(start_s * SPEECH_SAMPLE_RATE) : int(end_s * SPEECH_SAMPLE_RATE)])
-        for start_s, end_s in regions
-    ]
+def passages(audio: Audio, regions: tuple[tuple[float, float], ...]) -> Iterator[Passage]:
+    """Each region's samples, read from the track only when the recogniser comes to it."""
+    for start_s, end_s in regions:
+        yield start_s, audio.read(int(start_s * SPEECH_SAMPLE_RATE), int(end_s * SPEECH_SAMPLE_RATE))[:, 0]
 
 
-def split_passages(items: list[Passage], count: int) -> list[list[Passage]]:
-    """Consecutive runs of passages with about the same amount of speech each, one per worker."""
-    lengths = np.cumsum([len(samples) for _, samples in items]) if items else np.zeros(0)
-    total = float(lengths[-1]) if len(lengths) else 0.0
-    groups: list[list[Passage]] = [[] for _ in range(count)]
-    for item, ends_at in zip(items, lengths, strict=True):
-        share = min(count - 1, int((ends_at - len(item[1]) / 2) / max(total, 1.0) * count))
-        groups[share].append(item)
-    return [group for group in groups if group]
+def split_regions(
+    regions: tuple[tuple[float, float], ...], count: int
+) -> list[tuple[tuple[float, float], ...]]:
+    """Consecutive runs of regions with about the same amount of speech each, one per worker."""
+    lengths = [int(end * SPEECH_SAMPLE_RATE) - int(start * SPEECH_SAMPLE_RATE) for start, end in regions]
+    ends = np.cumsum(lengths) if regions else np.zeros(0)
+    total = float(ends[-1]) if len(ends) else 0.0
+    groups: list[list[tuple[float, float]]] = [[] for _ in range(count)]
+    for region, length, ends_at in zip(regions, lengths, ends, strict=True):
+        share = min(count - 1, int((ends_at - length / 2) / max(total, 1.0) * count))
+        groups[share].append(region)
+    return [tuple(group) for group in groups if group]
 
 
 def check_asr(opts: DialogueOptions) -> str | None:
@@ -116,7 +127,7 @@ def create_asr(opts: DialogueOptions) -> AsrBackend:
 
 
 def recognise(
-    items: list[Passage], opts: DialogueOptions, backend: AsrBackend | None = None
+    items: Iterable[Passage], opts: DialogueOptions, backend: AsrBackend | None = None
 ) -> list[Utterance]:
     """One line of dialogue per passage that holds words, with times on the film's clock."""
     asr = backend or create_asr(opts)
@@ -131,11 +142,13 @@ def recognise(
     return lines
 
 
-def transcribe_passages(items: list[Passage], opts: DialogueOptions) -> Transcript:
-    """A worker's share of the dialogue: its passages recognised by a backend of its own."""
+def transcribe_regions(
+    audio: Audio, regions: tuple[tuple[float, float], ...], opts: DialogueOptions
+) -> Transcript:
+    """A worker's share of the dialogue: its regions, read from the speech track (a file, when this runs in
+    a worker), recognised by a backend of its own."""
     asr = create_asr(opts)
-    spans = tuple((start_s, start_s + len(samples) / SPEECH_SAMPLE_RATE) for start_s, samples in items)
-    return Transcript(tuple(recognise(items, opts, asr)), spans, asr.name, asr.language)
+    return Transcript(tuple(recognise(passages(audio, regions), opts, asr)), regions, asr.name, asr.language)
 
 
 def merge_transcripts(
@@ -148,7 +161,7 @@ def merge_transcripts(
     return Transcript(lines, regions, parts[0].backend, parts[0].language)
 
 
-def transcribe(audio: AudioClip, opts: DialogueOptions, backend: AsrBackend | None = None) -> Transcript:
+def transcribe(audio: Audio, opts: DialogueOptions, backend: AsrBackend | None = None) -> Transcript:
     """Recognise speech in the voice-active regions only, so music and effects are never transcribed."""
     asr = backend or create_asr(opts)
     regions = voice_regions(audio, opts)

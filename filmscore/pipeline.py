@@ -15,6 +15,7 @@ from pathlib import Path
 
 from filmscore.affect import Affect
 from filmscore.audio_emotion import ShotSound, audio_emotion, measure_soundtrack
+from filmscore.audiofile import speech_track
 from filmscore.decode import DecodeOptions, FrameAnalyser, analysis_geometry, scan
 from filmscore.dialogue import (
     DialogueOptions,
@@ -22,14 +23,13 @@ from filmscore.dialogue import (
     check_asr,
     lines_by_shot,
     merge_transcripts,
-    passages,
-    split_passages,
-    transcribe_passages,
+    split_regions,
+    transcribe_regions,
     voice_regions,
 )
 from filmscore.errors import InputError
 from filmscore.fusion import FusionOptions, ShotEmotion, TimelinePoint, fuse, timeline
-from filmscore.media import MediaInfo, extract_audio, probe
+from filmscore.media import MediaInfo, probe
 from filmscore.progress import Progress
 from filmscore.shots import Shot, ShotAnalyser, ShotOptions
 from filmscore.text_emotion import TEXT_EMOTION_BACKENDS, TextEmotionBackend
@@ -76,43 +76,50 @@ class Analysis:
     pipeline: str = "embedded"  # the preset of settings used
 
 
-def analyze(path: Path, opts: AnalyzeOptions, progress: Progress | None = None) -> Analysis:
+def analyze(
+    path: Path, opts: AnalyzeOptions, progress: Progress | None = None, workdir: Path | None = None
+) -> Analysis:
+    """Everything about the film the report and the composer need. The speech track is kept in a raw
+    file in a temporary folder inside `workdir` (else the system's temp folder) for the analysis."""
     progress = progress or Progress()
-    with progress.stage("probe"):
-        info = probe(path)
-        check_duration(info, opts.max_duration_s)
-        speech_audio = extract_audio(info)
-        # Backends are created before the long work, so a missing dependency fails at once.
-        text_backend = TEXT_EMOTION_BACKENDS.create_configured(
-            opts.text_emotion, opts.text_emotion_model, opts.device
-        )
-        face = {"face_model": opts.face_model} if opts.face_model else {}
-        visual_backend = VISUAL_EMOTION_BACKENDS.create_configured(
-            opts.visual_emotion, opts.visual_emotion_model, opts.device, **face
-        )
-        asr_model = check_asr(opts.dialogue)
-        regions = voice_regions(speech_audio, opts.dialogue)
-    # Speech is recognised in worker processes while the single decode pass feeds every visual analyser,
-    # and the soundtrack is measured after it. A thread would not do: PocketSphinx holds the GIL while it
-    # decodes. "spawn" because forking a process that already runs BLAS threads is unsafe.
-    batches = split_passages(passages(speech_audio, regions), ASR_WORKERS)
-    # Leaving the block terminates the workers, also on Ctrl-C or an error: no recogniser outlives a run.
-    with speech_workers(max(1, len(batches))) as pool:
-        pending = [pool.apply_async(transcribe_passages, (batch, opts.dialogue)) for batch in batches]
-        with progress.stage("pictures and shots"):
-            geometry = analysis_geometry(info, opts.decode)
-            shot_analyser = ShotAnalyser(geometry.fps, opts.shots)
-            expected = round(info.duration_s * geometry.fps) + 1
-            thumbnails = ThumbnailAnalyser(geometry.fps)
-            analysers: list[FrameAnalyser] = [shot_analyser, thumbnails]
-            analysers += visual_backend.analysers(geometry, expected)
-            scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
-            shots = shot_analyser.shots()
-        with progress.stage("soundtrack"):
-            # Pitch and loudness need no words, so they are measured while the worker still transcribes.
-            track = measure_soundtrack(speech_audio)
-        with progress.stage("dialogue"):
-            transcript = merge_transcripts([part.get() for part in pending], regions, opts.dialogue)
+    with contextlib.ExitStack() as cleanup:
+        with progress.stage("probe"):
+            info = probe(path)
+            check_duration(info, opts.max_duration_s)
+            # Backends are created before the long work, so a missing dependency fails at once.
+            text_backend = TEXT_EMOTION_BACKENDS.create_configured(
+                opts.text_emotion, opts.text_emotion_model, opts.device
+            )
+            face = {"face_model": opts.face_model} if opts.face_model else {}
+            visual_backend = VISUAL_EMOTION_BACKENDS.create_configured(
+                opts.visual_emotion, opts.visual_emotion_model, opts.device, **face
+            )
+            asr_model = check_asr(opts.dialogue)
+            speech_audio = cleanup.enter_context(speech_track(info, workdir))
+            regions = voice_regions(speech_audio, opts.dialogue)
+        # Speech is recognised in worker processes while the single decode pass feeds every visual
+        # analyser, and the soundtrack is measured after it. A thread would not do: PocketSphinx holds the
+        # GIL while it decodes. "spawn" because forking a process that already runs BLAS threads is unsafe.
+        # Each worker reads its own passages from the speech track's file.
+        batches = split_regions(regions, ASR_WORKERS)
+        # Leaving the block terminates the workers, on Ctrl-C or an error too: no recogniser outlives a run.
+        with speech_workers(max(1, len(batches))) as pool:
+            work = [(speech_audio, batch, opts.dialogue) for batch in batches]
+            pending = [pool.apply_async(transcribe_regions, args) for args in work]
+            with progress.stage("pictures and shots"):
+                geometry = analysis_geometry(info, opts.decode)
+                shot_analyser = ShotAnalyser(geometry.fps, opts.shots)
+                expected = round(info.duration_s * geometry.fps) + 1
+                thumbnails = ThumbnailAnalyser(geometry.fps)
+                analysers: list[FrameAnalyser] = [shot_analyser, thumbnails]
+                analysers += visual_backend.analysers(geometry, expected)
+                scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
+                shots = shot_analyser.shots()
+            with progress.stage("soundtrack"):
+                # Pitch and loudness need no words, so they are measured while the worker still transcribes.
+                track = measure_soundtrack(speech_audio)
+            with progress.stage("dialogue"):
+                transcript = merge_transcripts([part.get() for part in pending], regions, opts.dialogue)
     with progress.stage("emotion"):
         text = text_emotion(transcript, shots, text_backend)
         visual = visual_backend.estimate(shots)

@@ -82,16 +82,16 @@ def score_film(
     from filmscore.report import REPORT_NAME, stage_scored_report
 
     generator = _generator(opts)  # before the analysis, so a missing dependency fails at once
-    analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir)
-    info = analysis.info
-    speech = analysis.transcript.speech_regions
-    with progress.stage("cues"):
-        plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
-    # Film-length audio (the render, the original soundtrack, the mix) lives in raw files in a work folder
-    # beside the output, streamed a block at a time: a feature's would not fit in memory. The folder goes
-    # on every exit path.
+    # Film-length audio (the speech track, the render, the original soundtrack, the mix) lives in raw files
+    # in a work folder beside the output, streamed a block at a time: a feature's would not fit in memory.
+    # The folder goes on every exit path.
     with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
         work = Path(folder)
+        analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir, work)
+        info = analysis.info
+        speech = analysis.transcript.speech_regions
+        with progress.stage("cues"):
+            plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
         request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
         music, plan, check, seed = compose_checked(generator, request, opts, progress)
         if opts.generator_note:
@@ -186,7 +186,11 @@ def _discard(music: Music) -> None:
 
 
 def cached_analysis(
-    input_path: Path, opts: AnalyzeOptions, progress: Progress, cache_dir: Path | None
+    input_path: Path,
+    opts: AnalyzeOptions,
+    progress: Progress,
+    cache_dir: Path | None,
+    workdir: Path | None = None,
 ) -> Analysis:
     """The analysis, from the cache when this film (by content and path) was analysed before with the
     same settings and filmscore version; a batch re-run with only a new generator setting skips it.
@@ -198,14 +202,14 @@ def cached_analysis(
     from filmscore.media import content_sha256
 
     if cache_dir is None:
-        return analyze(input_path, opts, progress)
+        return analyze(input_path, opts, progress, workdir)
     key = f"{__version__}|{input_path.resolve()}|{opts!r}|{content_sha256(input_path)}"
     path = cache_dir / f"analysis-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
     try:
         return pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
         pass  # none yet, or unreadable: analyse again
-    analysis = analyze(input_path, opts, progress)
+    analysis = analyze(input_path, opts, progress, workdir)
     try:
         with OutputSet() as outputs:
             outputs.write(path, pickle.dumps(analysis))

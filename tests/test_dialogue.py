@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import jiwer
-import numpy as np
 import pytest
 import soundfile
 
@@ -74,14 +73,15 @@ def test_lines_are_split_at_cuts(mood_films):
 
 
 def test_passages_are_shared_between_workers_in_order_and_by_amount_of_speech():
-    from filmscore.dialogue import split_passages
+    from filmscore.dialogue import split_regions
 
-    items = [(float(i), np.zeros(16000 * n, dtype=np.float32)) for i, n in enumerate([1, 1, 1, 1, 4])]
-    groups = split_passages(items, 2)
-    assert [start for group in groups for start, _ in group] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    starts = [0.0, 2.0, 4.0, 6.0, 8.0]
+    regions = tuple((start, start + n) for start, n in zip(starts, [1, 1, 1, 1, 4], strict=True))
+    groups = split_regions(regions, 2)
+    assert [start for group in groups for start, _ in group] == starts
     assert [len(g) for g in groups] == [4, 1]  # four seconds each side
-    assert split_passages([], 2) == []
-    assert len(split_passages(items[:1], 2)) == 1
+    assert split_regions((), 2) == []
+    assert len(split_regions(regions[:1], 2)) == 1
 
 
 def test_a_silent_film_has_an_empty_transcript_in_no_language():

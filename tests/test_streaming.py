@@ -115,3 +115,89 @@ def test_mixing_a_long_soundtrack_holds_a_small_fixed_amount_of_memory(tmp_path)
     )
     growth_mb = int(result.stdout.strip()) / 1024
     assert growth_mb < 80, f"the mix grew the process by {growth_mb:.0f} MB"
+
+
+def test_the_speech_track_read_from_its_file_in_blocks_gives_what_memory_gives(
+    mood_films, tmp_path, monkeypatch
+):
+    """Voice regions, passages and the soundtrack's measures of a speech track read from its work file, a
+    few frames at a time, equal those of the same track held whole in memory."""
+    import filmscore.audio_emotion
+    import filmscore.dialogue
+    from filmscore.audio_emotion import measure_soundtrack
+    from filmscore.audiofile import speech_track
+    from filmscore.dialogue import DialogueOptions, passages, voice_regions
+    from filmscore.media import probe
+
+    info = probe(mood_films["happy"])
+    with speech_track(info, tmp_path) as track:
+        assert track.path.parent.parent == tmp_path and track.channels == 1
+        assert track.frames == round(info.duration_s * 16000)
+        whole = AudioClip(load(track)[:, 0].copy(), track.sample_rate)
+        regions = voice_regions(whole, DialogueOptions())
+        sound = measure_soundtrack(whole)
+        monkeypatch.setattr(filmscore.dialogue, "VAD_BLOCK_FRAMES", 7)
+        monkeypatch.setattr(filmscore.audio_emotion, "CHUNK_FRAMES", 100)
+        assert regions and voice_regions(track, DialogueOptions()) == regions
+        for (start, samples), (start_again, again) in zip(
+            passages(whole, regions), passages(track, regions), strict=True
+        ):
+            assert start == start_again
+            np.testing.assert_array_equal(samples, again)
+        streamed = measure_soundtrack(track)
+        np.testing.assert_allclose(streamed.rms_db, sound.rms_db, atol=1e-4)
+        np.testing.assert_allclose(streamed.f0_hz, sound.f0_hz, rtol=1e-4)  # NaN where unvoiced, in both
+    assert not list(tmp_path.iterdir()), "the speech track's folder was left behind"
+
+
+def test_a_film_without_sound_gives_a_silent_speech_track(picture_films, tmp_path):
+    from filmscore.audiofile import speech_track
+    from filmscore.media import probe
+
+    info = probe(picture_films["dark_static"])
+    with speech_track(info, tmp_path) as track:
+        assert track.frames == round(info.duration_s * 16000)
+        assert not np.any(load(track))
+
+
+SPEECH_MEMORY_PROBE = """
+import resource, sys
+from pathlib import Path
+import librosa, numpy as np, soundfile
+from filmscore.audio_emotion import measure_soundtrack
+from filmscore.audiofile import AudioWriter, blocks
+from filmscore.dialogue import DialogueOptions, passages, voice_regions
+from filmscore.synthetic import Line, speak
+folder, minutes, rate = Path(sys.argv[1]), float(sys.argv[2]), 16000
+spoken, spoken_rate = soundfile.read(speak(Line("Good morning, what a lovely day."), folder / "l.wav"))
+line = librosa.resample(spoken.astype(np.float32), orig_sr=spoken_rate, target_sr=rate)
+period = np.zeros(10 * rate, np.float32)  # a line every ten seconds
+period[: len(line)] = line
+frames = int(minutes * 60 * rate)
+writer = AudioWriter(frames, 1, rate, folder, "speech")
+for first, last in blocks(frames):
+    writer.write(np.resize(np.roll(period, -(first % len(period))), last - first))
+track = writer.finish()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+regions = voice_regions(track, DialogueOptions())
+heard = sum(len(samples) for _, samples in passages(track, regions)) / rate
+measure_soundtrack(track)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, len(regions), heard)
+"""
+
+
+def test_analysing_a_long_speech_track_holds_a_small_fixed_amount_of_memory(tmp_path):
+    """Thirty minutes of 16 kHz speech is 115 MB in float32; held whole (with the padded copy pitch
+    tracking made) it was most of the analysis's growth with the film's length. Read from its file, the
+    VAD, the passages and the pitch and loudness measures grow the process by a few blocks' worth."""
+    result = subprocess.run(
+        [sys.executable, "-c", SPEECH_MEMORY_PROBE, str(tmp_path), "30"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    growth_kb, regions, heard_s = result.stdout.split()
+    assert int(regions) == 180 and float(heard_s) > 180 * 2.0  # a 2.5 s line every 10 s, each found and read
+    assert int(growth_kb) / 1024 < 60, (
+        f"analysing the speech track grew the process by {int(growth_kb) // 1024} MB"
+    )
