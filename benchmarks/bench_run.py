@@ -5,8 +5,9 @@ Run:  .venv/bin/python benchmarks/bench_run.py [--seconds 60] [--size 1280x720] 
 It uses the same self-made clip as bench_analyze.py (hard cuts, spoken lines), then measures in fresh
 processes:
 - decode: `ffmpeg -i clip -f null -`;
-- run:    the whole `filmscore run` (analysis, cues, compose and render, mix, mux, report folder),
-          with each stage's time, so "compose" (composing plus FluidSynth rendering) shows on its own.
+- run:     the whole `filmscore run` (analysis, cues, compose and render, mix, mux, report folder),
+           with each stage's time, so "compose" (composing plus FluidSynth rendering) shows on its own;
+- preview: `filmscore run --pipeline fast-preview` (sparser analysis frames, no music check).
 Results go to benchmarks/results/run-<size>-<seconds>s.json and a table on stdout.
 """
 
@@ -30,13 +31,24 @@ def score(clip: Path) -> dict[str, float]:
     return progress.timings
 
 
+def preview(clip: Path) -> dict[str, float]:
+    from filmscore.cli import main
+
+    with tempfile.TemporaryDirectory() as folder:
+        code = main(["run", "--pipeline", "fast-preview", "--quiet", str(clip), "-o", f"{folder}/scored.mp4"])
+    if code != 0:
+        raise SystemExit(f"the fast-preview run failed (exit {code})")
+    return {}
+
+
 def measure(kind: str, clip: Path) -> dict[str, float]:
-    return timed(lambda: plain_decode(clip) if kind == "decode" else score(clip))
+    work = {"decode": plain_decode, "run": score, "preview": preview}[kind]
+    return timed(lambda: work(clip))
 
 
 def main() -> None:
     args = parse_args(__doc__)
-    summary = run_benchmark(__file__, args, ("decode", "run"), measure)
+    summary = run_benchmark(__file__, args, ("decode", "run", "preview"), measure)
     stages = stages_of(summary["results"]["run"])
     summary["stage_x_realtime"] = {k: args.seconds / v for k, v in stages.items() if v > 0}
     report(summary, "run")

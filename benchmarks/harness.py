@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
-MEMORY_KEYS = ("wall_s", "peak_rss_mb", "child_peak_rss_mb")
+MEMORY_KEYS = ("wall_s", "cpu_s", "peak_rss_mb", "child_peak_rss_mb")  # a result's keys that are no stage
 LINES = [
     ("Good morning! What a wonderful day. I am so happy you came.", "happy"),
     ("I have bad news. Your old friend died last night.", "sad"),
@@ -50,13 +50,21 @@ def parse_args(doc: str) -> argparse.Namespace:
 
 
 def timed(work: Callable[[], dict[str, float]]) -> dict[str, float]:
-    """Wall time and peak memory (this process and its children) of `work`, with its stage times."""
+    """Wall time, CPU time (this process and its children, in core-seconds) and peak memory of `work`,
+    with its stage times."""
     start = time.perf_counter()
     stages = work()
     wall = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"wall_s": wall, "peak_rss_mb": own, "child_peak_rss_mb": children, **stages}
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mb": own.ru_maxrss / 1024,
+        "child_peak_rss_mb": children.ru_maxrss / 1024,
+        **stages,
+    }
 
 
 def plain_decode(clip: Path) -> dict[str, float]:
@@ -104,10 +112,11 @@ def report(summary: dict[str, Any], name: str) -> None:
     clip = summary["clip"]
     (RESULTS / f"{name}-{clip['size']}-{clip['seconds']:g}s.json").write_text(json.dumps(summary, indent=2))
     print(f"{clip['seconds']:g} s clip at {clip['size']}, {summary['machine']['cpus']} CPUs")
-    print("| measurement | wall s | x plain decode | x real time | peak RSS MB |")
-    print("|---|---|---|---|---|")
+    print("| measurement | wall s | x plain decode | x real time | CPU core-s | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
     for kind, r in summary["results"].items():
         print(
             f"| {kind} | {r['wall_s']:.2f} | {summary['x_decode'][kind]:.2f} | "
-            f"{summary['x_realtime'][kind]:.1f} | {max(r['peak_rss_mb'], r['child_peak_rss_mb']):.0f} |"
+            f"{summary['x_realtime'][kind]:.1f} | {r['cpu_s']:.1f} | "
+            f"{max(r['peak_rss_mb'], r['child_peak_rss_mb']):.0f} |"
         )

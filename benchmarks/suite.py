@@ -3,9 +3,12 @@ each against a plain ffmpeg decode of the same clip measured in the same run, wi
 memory, the scaling check (10 minutes against 60 s) and where each goal of the performance issue stands.
 
 Run:  .venv/bin/python benchmarks/suite.py [--sizes 1280x720 1920x1080] [--seconds 60 600] [--repeat 1]
+                                           [--memory-hours 2]
 
-It calls bench_analyze.py and bench_run.py for each clip (each measurement in a fresh process), then
-writes benchmarks/results/suite.json and the table benchmarks/results/suite.md (the README keeps a copy).
+It calls bench_analyze.py and bench_run.py for each clip (each measurement in a fresh process), and with
+--memory-hours bench_memory.py on a film that long at the largest size (the memory goal; about 40 minutes
+for 2 hours here), then writes benchmarks/results/suite.json and the table benchmarks/results/suite.md
+(the README keeps a copy).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ GOAL_RUN_X_DECODE = 5.0  # embedded run on 60 s 720p: at most 5x a plain decode
 GOAL_VISUAL_X_DECODE = 1.3  # decode, shots and visual features: at most 1.3x a plain decode
 GOAL_SCALING_TIME = 1.05  # a 10-minute clip: at most 10.5x a 60 s one (5% over proportional)
 GOAL_SCALING_MEMORY = 1.2  # ... with the same peak memory within 20%
+GOAL_FEATURE_MB = 1500  # peak memory of the embedded run on a 2-hour 1080p film
 
 
 def main() -> None:
@@ -32,6 +36,7 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["1280x720", "1920x1080"])
     parser.add_argument("--seconds", nargs="+", type=float, default=[60.0, 600.0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the fastest is kept")
+    parser.add_argument("--memory-hours", type=float, help="also measure memory on a film this long")
     args = parser.parse_args()
     started = time.time()
     clips = {}
@@ -44,12 +49,20 @@ def main() -> None:
                 "analyze": json.loads((RESULTS / f"analyze-{size}-{seconds:g}s.json").read_text()),
                 "run": json.loads((RESULTS / f"run-{size}-{seconds:g}s.json").read_text()),
             }
+    memory = None
+    if args.memory_hours:
+        size = max(args.sizes, key=lambda s: int(s.split("x")[0]))
+        hours = f"{args.memory_hours:g}"
+        command = [sys.executable, str(HERE / "bench_memory.py"), "--hours", hours, "--size", size]
+        subprocess.run(command, check=True)
+        memory = json.loads((RESULTS / f"memory-{size}-{hours}h.json").read_text())
     suite = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "date": time.strftime("%Y-%m-%d"),
         "minutes": round((time.time() - started) / 60, 1),
         "clips": clips,
         "scaling": scaling(clips, args),
+        "memory": memory,
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "suite.json").write_text(json.dumps(suite, indent=2))
@@ -83,26 +96,27 @@ def markdown(suite: dict) -> str:
     lines = [
         f"Machine: {suite['machine']['cpus']} CPUs, {suite['machine']['platform']}; {suite['date']}.",
         "",
-        "| clip | measurement | wall s | x plain decode | x real time | peak RSS MB |",
-        "|---|---|---|---|---|---|",
+        "| clip | measurement | wall s | x plain decode | x real time | CPU core-s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, clip in suite["clips"].items():
         analyze, run = clip["analyze"], clip["run"]
         rows = [("plain decode", run, "decode"), ("visual pass", analyze, "visual"),
-                ("analyze", analyze, "analyze"), ("run", run, "run")]  # fmt: skip
+                ("analyze", analyze, "analyze"), ("run", run, "run"),
+                ("run, fast-preview preset", run, "preview")]  # fmt: skip
         for label, summary, kind in rows:
             if kind not in summary["results"]:
                 continue
             r = summary["results"][kind]
             lines.append(
                 f"| {name} | {label} | {r['wall_s']:.2f} | {summary['x_decode'][kind]:.2f} | "
-                f"{summary['x_realtime'][kind]:.1f} | {_peak(r):.0f} |"
+                f"{summary['x_realtime'][kind]:.1f} | {r.get('cpu_s', float('nan')):.1f} | {_peak(r):.0f} |"
             )
     lines += ["", "Stages of each run (seconds):", ""]
     stage_names: list[str] = []
     for clip in suite["clips"].values():
         for key in clip["run"]["results"]["run"]:
-            if key not in ("wall_s", "peak_rss_mb", "child_peak_rss_mb") and key not in stage_names:
+            if key not in ("wall_s", "cpu_s", "peak_rss_mb", "child_peak_rss_mb") and key not in stage_names:
                 stage_names.append(key)
     lines.append("| clip | " + " | ".join(stage_names) + " |")
     lines.append("|---" * (len(stage_names) + 1) + "|")
@@ -126,6 +140,13 @@ def goals(suite: dict) -> list[str]:
             if visual_x is not None:
                 said.append(f"- visual pass on 60 s 720p: {visual_x:.2f}x a plain decode "
                             f"(goal at most {GOAL_VISUAL_X_DECODE:g}x)")  # fmt: skip
+    memory = suite.get("memory")
+    if memory:
+        film = memory["film"]
+        said.append(
+            f"- peak memory on a {film['seconds'] / 3600:g}-hour {film['size']} film: "
+            f"{memory['peak_rss_mb']:.0f} MB (goal under {GOAL_FEATURE_MB} MB)"
+        )
     for size, check in suite["scaling"].items():
         time_goal = GOAL_SCALING_TIME * check["length_ratio"]
         said.append(
