@@ -1,0 +1,100 @@
+"""`filmscore run` at another commit against the working tree, on the same clip, turn about.
+
+Run:  .venv/bin/python benchmarks/ab_run.py REF [--seconds 60] [--size 1280x720] [--rounds 3]
+
+This machine's speed drifts by more than most changes are worth, so two runs measured minutes apart
+compare badly. This checks REF out in a temporary git worktree, then runs a plain decode, REF's run and
+the working tree's run, round after round, each in a fresh process (REF's through PYTHONPATH, with the
+same virtual environment). It prints each round and the medians, and writes
+benchmarks/results/ab-<REF>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness import RESULTS, make_clip
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
+    """Wall time and CPU time (core-seconds) of a command and everything it starts."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, env=env, cwd=cwd, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ref", help="the commit to compare with (anything git rev-parse takes)")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    clip = RESULTS / f"clip-{args.size}-{args.seconds:g}s.mp4"
+    if not clip.exists():
+        RESULTS.mkdir(exist_ok=True)
+        make_clip(args.seconds, (width, height), clip)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.ref],
+                            capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    results: dict[str, list[dict[str, float]]] = {"decode": [], commit: [], "working tree": []}
+    with tempfile.TemporaryDirectory() as folder:
+        worktree = Path(folder).resolve() / "ref"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(worktree), commit],
+                       check=True)  # fmt: skip
+        try:
+            envs = {commit: {**os.environ, "PYTHONPATH": str(worktree)}, "working tree": dict(os.environ)}
+            # Run from the temporary folder: `python -m` puts the current folder first on sys.path, so from
+            # the project root every run would import the working tree's filmscore.
+            for name, env in envs.items():
+                probe = [sys.executable, "-c", "import filmscore; print(filmscore.__file__)"]
+                where = subprocess.run(probe, env=env, cwd=folder, capture_output=True, text=True, check=True)
+                expected = worktree if name == commit else ROOT
+                if not where.stdout.strip().startswith(str(expected)):
+                    sys.exit(f"{name} would import {where.stdout.strip()}, not filmscore from {expected}")
+            for round_ in range(args.rounds):
+                decode = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(clip), "-f", "null", "-"]
+                results["decode"].append(timed(decode, dict(os.environ), Path(folder)))
+                for name, env in envs.items():
+                    output = Path(folder) / f"{round_}-{name.replace(' ', '-')}.mp4"
+                    run = [sys.executable, "-m", "filmscore", "run", "-q", str(clip), "-o", str(output)]
+                    results[name].append(timed(run, env, Path(folder)))
+                print(
+                    f"round {round_ + 1}: "
+                    + ", ".join(f"{k} {v[-1]['wall_s']:.2f} s" for k, v in results.items())
+                )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=False
+            )
+    medians = {name: {key: statistics.median(r[key] for r in runs) for key in ("wall_s", "cpu_s")}
+               for name, runs in results.items()}  # fmt: skip
+    decode_s = medians["decode"]["wall_s"]
+    summary = {"clip": clip.name, "ref": commit, "rounds": results, "medians": medians}
+    (RESULTS / f"ab-{commit}.json").write_text(json.dumps(summary, indent=2))
+    print(f"medians of {args.rounds} rounds, {clip.name}:")
+    print("| | wall s | x plain decode | CPU core-s |")
+    print("|---|---|---|---|")
+    for name, median in medians.items():
+        print(
+            f"| {name} | {median['wall_s']:.2f} | {median['wall_s'] / decode_s:.2f} | {median['cpu_s']:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
