@@ -20,18 +20,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from harness import RESULTS, make_clip
+from harness import RESULTS, make_clip, plain_decode
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
-    """Wall time and CPU time (core-seconds) of a command and everything it starts."""
+def timed(work: Callable[[], object]) -> dict[str, float]:
+    """Wall time and CPU time (core-seconds) of `work`'s child processes and everything they start."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, env=env, cwd=cwd, check=True, capture_output=True)
+    work()
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -68,12 +70,14 @@ def main() -> None:
                 if not where.stdout.strip().startswith(str(expected)):
                     sys.exit(f"{name} would import {where.stdout.strip()}, not filmscore from {expected}")
             for round_ in range(args.rounds):
-                decode = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(clip), "-f", "null", "-"]
-                results["decode"].append(timed(decode, dict(os.environ), Path(folder)))
+                results["decode"].append(timed(lambda: plain_decode(clip)))
                 for name, env in envs.items():
                     output = Path(folder) / f"{round_}-{name.replace(' ', '-')}.mp4"
                     run = [sys.executable, "-m", "filmscore", "run", "-q", str(clip), "-o", str(output)]
-                    results[name].append(timed(run, env, Path(folder)))
+                    scored = partial(
+                        subprocess.run, run, env=env, cwd=folder, capture_output=True, check=True
+                    )
+                    results[name].append(timed(scored))
                 print(
                     f"round {round_ + 1}: "
                     + ", ".join(f"{k} {v[-1]['wall_s']:.2f} s" for k, v in results.items())

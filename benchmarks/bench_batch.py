@@ -25,10 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-from harness import RESULTS, make_clip, plain_decode
+from harness import RESULTS, make_clip, plain_decode, tree_rss_mb
 
 SAMPLE_EVERY_S = 0.1
-PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,29 +49,6 @@ def make_rushes(count: int, seconds: float, size: str) -> Path:
         if not clip.exists():
             make_clip(seconds, (width, height), clip)
     return folder
-
-
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of `root` and all its descendants, from /proc (no psutil needed)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            pages = int((entry / "statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-        parents[int(entry.name)] = int(fields[1])
-        rss[int(entry.name)] = pages * PAGE_MB
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(rss.get(pid, 0.0) for pid in tree)
 
 
 def timed_tree(command: list[str]) -> tuple[float, float]:

@@ -25,37 +25,11 @@ import threading
 import time
 from pathlib import Path
 
-from harness import RESULTS, make_clip
+from harness import PAGE_MB, RESULTS, make_clip, tree_rss_mb
 
 BASE_SECONDS = 600.0
 SAMPLE_S = 0.5
 GOAL_MB = 1500
-
-
-def rss_kb(pid: int) -> int:
-    """A process's resident set, from /proc (0 when it has just gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`, from /proc/<pid>/task/*/children."""
-    found, queue = [], [pid]
-    while queue:
-        parent = queue.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except (OSError, ValueError):
-                continue
-            found += children
-            queue += children
-    return found
 
 
 class Sampler(threading.Thread):
@@ -70,8 +44,8 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         me = os.getpid()
         while not self.done.wait(SAMPLE_S):
-            own = rss_kb(me) / 1024
-            tree = own + sum(rss_kb(pid) for pid in descendants(me)) / 1024
+            own = int(Path("/proc/self/statm").read_text().split()[1]) * PAGE_MB
+            tree = tree_rss_mb(me)
             peak = self.peaks.setdefault(self.stage, {"process_mb": 0.0, "tree_mb": 0.0})
             peak["process_mb"] = max(peak["process_mb"], own)
             peak["tree_mb"] = max(peak["tree_mb"], tree)

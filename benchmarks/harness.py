@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 MEMORY_KEYS = ("wall_s", "cpu_s", "peak_rss_mb", "child_peak_rss_mb")  # a result's keys that are no stage
 LINES = [
     ("Good morning! What a wonderful day. I am so happy you came.", "happy"),
@@ -65,6 +66,29 @@ def timed(work: Callable[[], dict[str, float]]) -> dict[str, float]:
         "child_peak_rss_mb": children.ru_maxrss / 1024,
         **stages,
     }
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of `root` and all its descendants, from /proc (no psutil needed)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            pages = int((entry / "statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+        parents[int(entry.name)] = int(fields[1])
+        rss[int(entry.name)] = pages * PAGE_MB
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0.0) for pid in tree)
 
 
 def plain_decode(clip: Path) -> dict[str, float]:
