@@ -84,13 +84,14 @@ def shot_sounds(track: SoundTrack, transcript: Transcript, shots: tuple[Shot, ..
     for a, b in transcript.speech_regions:
         in_speech[np.searchsorted(times, a) : np.searchsorted(times, b)] = True
     sounds = []
-    for shot in shots:
+    spoken = transcript.words_in_spans((shot.start_s, shot.end_s) for shot in shots)
+    for shot, shot_words in zip(shots, spoken, strict=True):
         in_shot = slice(np.searchsorted(times, shot.start_s), np.searchsorted(times, shot.end_s))
         level = float(np.mean(track.rms_db[in_shot])) if in_shot.stop > in_shot.start else -120.0
         voiced = track.f0_hz[in_shot][in_speech[in_shot]]
         voiced = voiced[np.isfinite(voiced)]
         speech_s = transcript.speech_s_in(shot.start_s, shot.end_s)
-        words = len(transcript.words_in(shot.start_s, shot.end_s))
+        words = len(shot_words)
         semitones = 12 * np.log2(voiced / REFERENCE_F0_HZ) if len(voiced) >= 10 else None
         sounds.append(
             ShotSound(

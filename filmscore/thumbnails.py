@@ -42,7 +42,17 @@ class ThumbnailAnalyser:
         """A JPEG per shot: the sample nearest the shot's middle frame (empty if nothing was decoded)."""
         if not self._frames:
             return tuple(b"" for _ in shots)
-        frames = np.asarray(self._frames)
         middles = np.array([(s.start_frame + s.end_frame - 1) / 2 for s in shots])
-        nearest = np.abs(frames[None, :] - middles[:, None]).argmin(axis=1)
-        return tuple(self._jpegs[i] for i in nearest)
+        return tuple(self._jpegs[i] for i in nearest_indices(np.asarray(self._frames), middles))
+
+
+def nearest_indices(ascending: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """For each target, the index of the nearest value in `ascending` (the earlier one on a tie). A sorted
+    search, not a targets x values table: a two-hour film has about 1,500 shots and 14,400 samples, and
+    that table took 170 MB."""
+    after = np.clip(np.searchsorted(ascending, targets), 1, len(ascending) - 1)
+    before = after - 1
+    if len(ascending) == 1:
+        return np.zeros(len(targets), dtype=np.intp)
+    closer_before = targets - ascending[before] <= ascending[after] - targets
+    return np.where(closer_before, before, after)

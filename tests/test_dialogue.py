@@ -89,3 +89,31 @@ def test_a_silent_film_has_an_empty_transcript_in_no_language():
 
     transcript = merge_transcripts([], (), DialogueOptions())
     assert transcript.utterances == () and transcript.language == "und"
+
+
+def test_words_in_spans_agree_with_a_scan_of_every_word():
+    import random
+
+    from filmscore.asr import Utterance, Word
+    from filmscore.dialogue import Transcript
+
+    rng = random.Random(5)
+    lines, clock = [], 0.0
+    for n in range(60):
+        words = []
+        for k in range(rng.randint(0, 6)):
+            # Words may overlap their neighbours, and a line may begin before the last one ended.
+            start = clock + rng.uniform(-0.2, 0.4)
+            words.append(Word(f"w{n}-{k}", start, start + rng.uniform(0.05, 0.6), 1.0))
+            clock = start + 0.3
+        lines.append(Utterance(clock, clock + 1, " ".join(w.word for w in words), tuple(words)))
+    transcript = Transcript(tuple(lines), (), "test", "en")
+    spans = [(a, a + rng.uniform(0, 8)) for a in (rng.uniform(-2, clock) for _ in range(80))] + [(3.0, 3.0)]
+
+    def scan(start_s: float, end_s: float) -> tuple[Word, ...]:
+        every = (w for line in transcript.utterances for w in line.words)
+        return tuple(w for w in every if start_s <= (w.start_s + w.end_s) / 2 < end_s)
+
+    assert transcript.words_in_spans(spans) == tuple(scan(a, b) for a, b in spans)
+    assert transcript.words_in(*spans[0]) == scan(*spans[0])
+    assert Transcript((), (), "test", "en").words_in_spans(spans[:3]) == ((), (), ())
