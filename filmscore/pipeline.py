@@ -5,12 +5,9 @@ sources, fusion.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import multiprocessing.pool
-import signal
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 from filmscore.affect import Affect
@@ -35,6 +32,7 @@ from filmscore.shots import Shot, ShotAnalyser, ShotOptions
 from filmscore.text_emotion import TEXT_EMOTION_BACKENDS, TextEmotionBackend
 from filmscore.thumbnails import ThumbnailAnalyser
 from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
+from filmscore.workers import audio_helper, worker_pool
 
 # Speech is recognised in this many worker processes, each given consecutive passages with about the same
 # amount of speech. Two keep both cores of a small machine busy once the picture pass ends; fixed rather
@@ -77,12 +75,22 @@ class Analysis:
 
 
 def analyze(
-    path: Path, opts: AnalyzeOptions, progress: Progress | None = None, workdir: Path | None = None
+    path: Path,
+    opts: AnalyzeOptions,
+    progress: Progress | None = None,
+    workdir: Path | None = None,
+    helper: Pool | None = None,
+    while_waiting: Callable[[], None] | None = None,
 ) -> Analysis:
     """Everything about the film the report and the composer need. The speech track is kept in a raw
-    file in a temporary folder inside `workdir` (else the system's temp folder) for the analysis."""
+    file in a temporary folder inside `workdir` (else the system's temp folder) for the analysis. The
+    soundtrack is measured in `helper` (see `workers.audio_helper`; one is started when none is given).
+    `while_waiting` is the caller's own work for the time this process waits on the helper after the
+    picture pass, when a core is free."""
     progress = progress or Progress()
     with contextlib.ExitStack() as cleanup:
+        if helper is None:
+            helper = cleanup.enter_context(audio_helper())
         with progress.stage("probe"):
             info = probe(path)
             check_duration(info, opts.max_duration_s)
@@ -96,14 +104,16 @@ def analyze(
             )
             asr_model = check_asr(opts.dialogue)
             speech_audio = cleanup.enter_context(speech_track(info, workdir))
+            # Pitch and loudness need no words nor pictures: the helper measures them from the track's
+            # file beside the picture pass and the speech workers.
+            soundtrack = helper.apply_async(measure_soundtrack, (speech_audio,))
             regions = voice_regions(speech_audio, opts.dialogue)
         # Speech is recognised in worker processes while the single decode pass feeds every visual
-        # analyser, and the soundtrack is measured after it. A thread would not do: PocketSphinx holds the
-        # GIL while it decodes. "spawn" because forking a process that already runs BLAS threads is unsafe.
-        # Each worker reads its own passages from the speech track's file.
+        # analyser. A thread would not do: PocketSphinx holds the GIL while it decodes. Each worker reads
+        # its own passages from the speech track's file.
         batches = split_regions(regions, ASR_WORKERS)
         # Leaving the block terminates the workers, on Ctrl-C or an error too: no recogniser outlives a run.
-        with speech_workers(max(1, len(batches))) as pool:
+        with worker_pool(max(1, len(batches))) as pool:
             work = [(speech_audio, batch, opts.dialogue) for batch in batches]
             pending = [pool.apply_async(transcribe_regions, args) for args in work]
             with progress.stage("pictures and shots"):
@@ -116,8 +126,9 @@ def analyze(
                 scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
                 shots = shot_analyser.shots()
             with progress.stage("soundtrack"):
-                # Pitch and loudness need no words, so they are measured while the worker still transcribes.
-                track = measure_soundtrack(speech_audio)
+                if while_waiting is not None and not soundtrack.ready():
+                    while_waiting()
+                track = soundtrack.get()
             with progress.stage("dialogue"):
                 transcript = merge_transcripts([part.get() for part in pending], regions, opts.dialogue)
     with progress.stage("emotion"):
@@ -165,25 +176,6 @@ def check_duration(info: MediaInfo, max_duration_s: float | None) -> None:
             f"{info.path.name} lasts {info.duration_s:.0f} s, over --max-duration {max_duration_s:g} s. "
             "Raise the limit, or split the film."
         )
-
-
-@contextlib.contextmanager
-def speech_workers(count: int) -> Iterator[multiprocessing.pool.Pool]:
-    """A pool of spawned workers that leave Ctrl-C to the main process, which stops them itself (so no
-    worker prints a traceback of its own). SIGINT is ignored while they start: an ignored signal stays
-    ignored across exec, so even a worker still starting up is covered."""
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
-    try:
-        pool = multiprocessing.get_context("spawn").Pool(count)
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGINT, previous)
-    with pool:  # leaving terminates the workers, on an error too
-        yield pool
-        # Done: let them exit on their own, so what they set up (torch's semaphores) is released cleanly.
-        pool.close()
-        pool.join()
 
 
 def text_emotion(

@@ -152,8 +152,11 @@ def _start_render(
     midi_path, raw_path = stem.with_suffix(".mid"), stem.with_suffix(".f32")
     midi.save(midi_path)
     # Raw interleaved float32 rather than WAV: no 4 GB limit, and the mix reads it a block at a time.
+    # Dynamic sample loading reads only the samples the score plays, not the whole SoundFont: FluidR3_GM
+    # took 173 MB and 0.2 s a process, now 61 MB and 0.1 s, for the same render (to within 4e-8).
     cmd = [
         fluidsynth, "-ni", "-q", "-g", str(SYNTH_GAIN), "-r", str(MUSIC_SAMPLE_RATE),
+        "-o", "synth.dynamic-sample-loading=1",
         "-F", str(raw_path), "-T", "raw", "-O", "float", "-E", "little", str(soundfont.path), str(midi_path),
     ]  # fmt: skip
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

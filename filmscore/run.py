@@ -5,7 +5,9 @@ mux, and publish the scored film with its report folder, all at once or not at a
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 import numpy as np
@@ -13,16 +15,25 @@ import soundfile
 
 from filmscore.atomic import OutputSet, existing_folder
 from filmscore.audiofile import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
-from filmscore.cue_check import MusicCheck
+from filmscore.cue_check import MusicCheck, check_music, helper_warm_up, rearrange
 from filmscore.cues import CueOptions, CuePlan, plan_cues
 from filmscore.errors import OutputError
 from filmscore.generators import GENERATORS, Music, MusicGenerator, MusicRequest
 from filmscore.media import MediaInfo
-from filmscore.mix import MixOptions, MixResult, measure_audio, mix_under_dialogue, relimit
+from filmscore.mer import MER_BACKENDS, MerBackend
+from filmscore.mix import (
+    MixOptions,
+    MixResult,
+    load_mix_libraries,
+    measure_audio,
+    mix_under_dialogue,
+    relimit,
+)
 from filmscore.mux import mux
 from filmscore.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.progress import Progress
 from filmscore.render import MUSIC_SAMPLE_RATE
+from filmscore.workers import audio_helper
 
 MUSIC_STEM = "music.wav"
 SCORE_MIDI = "score.mid"
@@ -87,13 +98,17 @@ def score_film(
     # The folder goes on every exit path.
     with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
         work = Path(folder)
-        analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir, work)
-        info = analysis.info
-        speech = analysis.transcript.speech_regions
-        with progress.stage("cues"):
-            plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
-        request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
-        music, plan, check, seed = compose_checked(generator, request, opts, progress)
+        # The helper measures the soundtrack and listens to the music, then is ended before the mix.
+        with audio_helper(helper_warm_up(opts.mer)) as helper:
+            analysis = cached_analysis(
+                input_path, opts.analyze, progress, opts.cache_dir, work, helper, load_mix_libraries
+            )
+            info = analysis.info
+            speech = analysis.transcript.speech_regions
+            with progress.stage("cues"):
+                plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
+            request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
+            music, plan, check, seed = compose_checked(generator, request, opts, progress, helper)
         if opts.generator_note:
             music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
         with progress.stage("mix"):
@@ -122,12 +137,17 @@ def score_film(
 
 
 def compose_checked(
-    generator: MusicGenerator, request: MusicRequest, opts: RunOptions, progress: Progress | None = None
+    generator: MusicGenerator,
+    request: MusicRequest,
+    opts: RunOptions,
+    progress: Progress | None = None,
+    helper: Pool | None = None,
 ) -> tuple[Music, CuePlan, MusicCheck | None, int]:
     """The music, its plan, MER's check of it, and its seed. With several candidates, each seed's score is
     checked and the closest to the plan kept. A generator that follows the arrangement then re-arranges
     the cues that missed and generates once more, kept if it lands closer. Generating is timed as the
-    "compose" stage and listening as "music check", however often each runs."""
+    "compose" stage and listening as "music check", however often each runs. The audio `helper` listens
+    (see `cue_check.check_music`); without one, this process does."""
     progress = progress or Progress()
 
     def compose(request: MusicRequest) -> Music:
@@ -136,14 +156,24 @@ def compose_checked(
 
     if opts.mer == "none":
         return compose(request), request.plan, None, request.seed
-    from filmscore.cue_check import check_music, rearrange
-    from filmscore.mer import MER_BACKENDS
-
     mer = MER_BACKENDS.create(opts.mer)
+    return _compose_and_listen(generator, request, opts, compose, progress, mer, helper)
+
+
+def _compose_and_listen(
+    generator: MusicGenerator,
+    request: MusicRequest,
+    opts: RunOptions,
+    compose: Callable[[MusicRequest], Music],
+    progress: Progress,
+    mer: MerBackend,
+    helper: Pool | None,
+) -> tuple[Music, CuePlan, MusicCheck, int]:
+    """compose_checked's loop: compose, listen, re-arrange what missed, compose again."""
 
     def check_of(music: Music, plan: CuePlan) -> MusicCheck:
         with progress.stage("music check"):
-            return check_music(music.audio, plan, mer)
+            return check_music(music.audio, plan, mer, helper)
 
     def heard(seed: int, folder: str) -> tuple[Music, MusicCheck, int]:
         music = compose(_in_own_folder(replace(request, seed=seed), folder))
@@ -191,6 +221,8 @@ def cached_analysis(
     progress: Progress,
     cache_dir: Path | None,
     workdir: Path | None = None,
+    helper: Pool | None = None,
+    while_waiting: Callable[[], None] | None = None,
 ) -> Analysis:
     """The analysis, from the cache when this film (by content and path) was analysed before with the
     same settings and filmscore version; a batch re-run with only a new generator setting skips it.
@@ -202,14 +234,14 @@ def cached_analysis(
     from filmscore.media import content_sha256
 
     if cache_dir is None:
-        return analyze(input_path, opts, progress, workdir)
+        return analyze(input_path, opts, progress, workdir, helper, while_waiting)
     key = f"{__version__}|{input_path.resolve()}|{opts!r}|{content_sha256(input_path)}"
     path = cache_dir / f"analysis-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
     try:
         return pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
         pass  # none yet, or unreadable: analyse again
-    analysis = analyze(input_path, opts, progress, workdir)
+    analysis = analyze(input_path, opts, progress, workdir, helper, while_waiting)
     try:
         with OutputSet() as outputs:
             outputs.write(path, pickle.dumps(analysis))
