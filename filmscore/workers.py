@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from multiprocessing import resource_tracker
 
 # The audio helper's import and soundtrack measures start while the picture pass and the speech workers
 # keep both cores busy. At normal priority it slowed them more than it saved (benchmarks/ab_run.py); at a
@@ -24,25 +25,56 @@ def worker_pool(
     count: int, warm_up: Callable[[], None] | None = None, wait_for_exit: bool = True
 ) -> Iterator[multiprocessing.pool.Pool]:
     """A pool of spawned workers that leave Ctrl-C to the main process, which stops them itself (so no
-    worker prints a traceback of its own). SIGINT is ignored while they start: an ignored signal stays
-    ignored across exec, so even a worker still starting up is covered. "spawn" because forking a process
-    that already runs BLAS threads is unsafe. `warm_up` runs in each worker as it starts (imports), so
-    that cost overlaps whatever the main process does next. Without `wait_for_exit` idle workers are ended
-    at once instead of being left to exit on their own (a process that imported librosa and scipy takes
-    0.3 s to tear them down)."""
+    worker prints a traceback of its own). "spawn" because forking a process that already runs BLAS
+    threads is unsafe. `warm_up` runs in each worker as it starts (imports), so that cost overlaps
+    whatever the main process does next. Without `wait_for_exit` idle workers are ended at once instead
+    of being left to exit on their own (a process that imported librosa and scipy takes 0.3 s to tear
+    them down)."""
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
-    try:
-        pool = multiprocessing.get_context("spawn").Pool(count, initializer=warm_up)
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGINT, previous)
-    with pool:  # leaving terminates the workers, on an error too
+    with contextlib.ExitStack() as running:  # leaving terminates the workers, on an error too
+        with _signals_held() if in_main_thread else contextlib.nullcontext():
+            context = multiprocessing.get_context("spawn")
+            start = functools.partial(_start_worker, warm_up)
+            pool = running.enter_context(context.Pool(count, initializer=start))
         yield pool
         if wait_for_exit:
             # Done: let them exit on their own, so what they set up (torch's semaphores) is released cleanly.
             pool.close()
             pool.join()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """While workers start, Ctrl-C and SIGTERM are noted and raised again once the pool is in place (and
+    so ended with it): raised half-way, they left workers that had not yet read their start-up data, which
+    then died with a traceback of their own. SIGINT is also blocked in this thread, so each worker begins
+    with it blocked (the mask survives fork and exec) until it ignores it itself; SIGTERM is not, because
+    the pool ends its workers with it."""
+    resource_tracker.ensure_running()  # starting it inside Pool() would unblock SIGINT half-way
+    pressed: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        pressed.append(signum)
+
+    previous = {held: signal.signal(held, note) for held in (signal.SIGINT, signal.SIGTERM)}
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    for signum in dict.fromkeys(pressed):
+        signal.raise_signal(signum)  # to this thread, now that its handler is back
+
+
+def _start_worker(warm_up: Callable[[], None] | None) -> None:
+    """A worker's start: from blocked (the main process's mask as it started the pool) to ignored, which
+    drops a Ctrl-C kept meanwhile; a program the worker runs can take SIGINT over as usual."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if warm_up is not None:
+        warm_up()
 
 
 @contextlib.contextmanager

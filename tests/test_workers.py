@@ -1,0 +1,56 @@
+"""Worker pools and Ctrl-C: the main process alone reacts to it, and never loses one."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+
+from filmscore import workers
+
+
+def _sigint_state() -> tuple[bool, bool]:
+    """In a worker: whether SIGINT is ignored, and whether it is blocked."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    return ignored, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+def test_workers_ignore_ctrl_c_without_blocking_it():
+    with workers.worker_pool(1) as pool:
+        assert pool.apply(_sigint_state) == (True, False)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())
+
+
+class Stopped(Exception):
+    """What the test's SIGTERM handler raises, as the CLI's raises Terminated."""
+
+
+def _stop(signum, frame):
+    raise Stopped
+
+
+@pytest.mark.parametrize(
+    ("signum", "raised"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Stopped)]
+)
+def test_a_signal_while_the_workers_start_is_raised_once_they_are_in_place(monkeypatch, signum, raised):
+    real = multiprocessing.get_context("spawn")
+
+    class SignalWhileStarting:
+        def Pool(self, *args, **kwargs):  # multiprocessing's name
+            os.kill(os.getpid(), signum)  # lands while the pool starts
+            return real.Pool(*args, **kwargs)
+
+    monkeypatch.setattr(workers.multiprocessing, "get_context", lambda method: SignalWhileStarting())
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        started = time.monotonic()
+        with pytest.raises(raised), workers.worker_pool(1):
+            time.sleep(5)  # reached only if the signal was lost
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert time.monotonic() - started < 4
+    assert not multiprocessing.active_children()  # the pool was in place, and was ended with it
