@@ -26,11 +26,6 @@ from filmscore.mer import MER_RATE, MerBackend, calibration
 SETTLE_S = 1.5  # the previous cue's tail rings this long into a cue: measure after it
 MIN_CONFIDENCE = 0.3  # a reading less sure than this (very short, near silent, atonal) judges nothing
 NUDGE = 0.5  # a cue is re-arranged on an axis that misses by more than this share of the tolerance
-# The main process shares the check with the audio helper only on a long score: its share costs it
-# librosa's import and teardown (about 1.6 s on one core), and a check reads about a sixtieth of the
-# music's length per pass on one core (benchmarks/results/run-*.json), so sharing pays from about three
-# minutes of music.
-SHARED_CHECK_MIN_MUSIC_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -67,36 +62,21 @@ class MusicCheck:
 
 def check_music(audio: Audio, plan: CuePlan, mer: MerBackend, helper: Pool | None = None) -> MusicCheck:
     """MER's reading of every cue of `audio`, against the plan. With a `helper` (the audio helper process,
-    see `workers.audio_helper`) and the music in a file, the helper listens: to all of a short score, so
-    this process never imports MER's libraries, or to about half of a long one while this process reads
-    the rest, in about half the time. The readings are the same either way."""
+    see `workers.audio_helper`) and the music in a file, the helper listens, so this process never
+    imports MER's libraries. The readings are the same either way. (Sharing a long score's cues between
+    the two was slower: MER already keeps both cores busy in one process. On a 10-minute film's two
+    checks it took 12.6 s against 11.0 s, and the main process grew from 185 MB to 356 MB.)"""
     model = calibration()
     if helper is None or not isinstance(audio, AudioFile):
-        return MusicCheck(mer.name, model.tolerance, tuple(check_cue(audio, cue, mer) for cue in plan.cues))
-    nothing: tuple[Cue, ...] = ()
-    shared = sum(cue.duration_s for cue in plan.cues) >= SHARED_CHECK_MIN_MUSIC_S
-    theirs, ours = halves_by_duration(plan.cues) if shared else (plan.cues, nothing)
-    pending = helper.apply_async(check_cues, (audio, theirs, mer.name))
-    heard = {c.cue_id: c for c in (check_cue(audio, cue, mer) for cue in ours)}
-    heard.update((c.cue_id, c) for c in pending.get())
-    return MusicCheck(mer.name, model.tolerance, tuple(heard[cue.id] for cue in plan.cues))
+        readings = tuple(check_cue(audio, cue, mer) for cue in plan.cues)
+    else:
+        readings = tuple(helper.apply(check_cues, (audio, plan.cues, mer.name)))
+    return MusicCheck(mer.name, model.tolerance, readings)
 
 
 def helper_warm_up(backend: str) -> Callable[[], None] | None:
     """What the audio helper runs as it starts, while the film is probed and decoded: MER's set-up."""
     return None if backend == "none" else functools.partial(_warm_up, backend)
-
-
-def halves_by_duration(cues: tuple[Cue, ...]) -> tuple[tuple[Cue, ...], tuple[Cue, ...]]:
-    """The cues in two groups of about equal total duration (MER's work grows with the music's length):
-    each cue, longest first, goes to the lighter group."""
-    groups: tuple[list[Cue], list[Cue]] = ([], [])
-    totals = [0.0, 0.0]
-    for cue in sorted(cues, key=lambda c: c.duration_s, reverse=True):
-        lighter = 0 if totals[0] <= totals[1] else 1
-        groups[lighter].append(cue)
-        totals[lighter] += cue.duration_s
-    return tuple(groups[0]), tuple(groups[1])
 
 
 def check_cues(audio: AudioFile, cues: tuple[Cue, ...], backend: str) -> list[CueCheck]:

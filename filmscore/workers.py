@@ -88,6 +88,7 @@ def audio_helper(warm_up: Callable[[], None] | None = None) -> Iterator[multipro
 
 
 def _start_helper(warm_up: Callable[[], None] | None) -> None:
+    """The helper's start: a lower priority first, so that even its import yields to the picture pass."""
     os.nice(HELPER_NICENESS)
     if warm_up is not None:
         warm_up()
