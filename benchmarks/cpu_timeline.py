@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from harness import RESULTS, make_clip
+from harness import RESULTS, descendants, make_clip
 
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 SAMPLE_S = 0.05
@@ -53,19 +53,9 @@ def process_table() -> dict[int, tuple[int, str, int]]:
 def group_of(comm: str, cmdline: list[bytes]) -> str:
     if comm in ("ffmpeg", "ffprobe", "fluidsynth"):
         return comm
-    if b"multiprocessing" in b" ".join(cmdline) or any(b"spawn_main" in part for part in cmdline):
+    if any(b"spawn_main" in part for part in cmdline):  # multiprocessing's spawned workers
         return "workers"
     return "filmscore" if comm.startswith("python") or comm == "filmscore" else comm
-
-
-def descendants(table: dict[int, tuple[int, str, int]], root: int) -> set[int]:
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, row in table.items() if row[0] == parent and pid not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return tree
 
 
 def sample(root: int, done: threading.Event) -> list[tuple[float, dict[int, tuple[str, int]]]]:
@@ -74,7 +64,7 @@ def sample(root: int, done: threading.Event) -> list[tuple[float, dict[int, tupl
     start = time.perf_counter()
     while not done.is_set():
         table = process_table()
-        tree = descendants(table, root)
+        tree = descendants({pid: row[0] for pid, row in table.items()}, root)
         samples.append((time.perf_counter() - start, {pid: table[pid][1:] for pid in tree if pid in table}))
         time.sleep(SAMPLE_S)
     return samples

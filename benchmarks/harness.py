@@ -82,13 +82,18 @@ def tree_rss_mb(root: int) -> float:
             continue  # the process ended while we looked
         parents[int(entry.name)] = int(fields[1])
         rss[int(entry.name)] = pages * PAGE_MB
+    return sum(rss.get(pid, 0.0) for pid in descendants(parents, root))
+
+
+def descendants(parents: dict[int, int], root: int) -> set[int]:
+    """`root` and every process below it, from a table of pid -> parent pid."""
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(rss.get(pid, 0.0) for pid in tree)
+    return tree
 
 
 def plain_decode(clip: Path) -> dict[str, float]:
