@@ -110,14 +110,6 @@ class _Mix:
         return bed + music
 
 
-def load_mix_libraries() -> None:
-    """Import what the mix computes with (pyloudnorm's K-weighting filters and scipy's, about 0.5 s on one
-    core here), so that a caller can pay for it while a core is free rather than in the mix."""
-    import pyloudnorm.iirfilter  # noqa: F401
-    import scipy.ndimage
-    import scipy.signal  # noqa: F401
-
-
 def _unity(first: int, last: int) -> np.ndarray:
     return np.ones(max(0, last - first), np.float32)
 

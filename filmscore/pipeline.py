@@ -5,7 +5,6 @@ sources, fusion.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from pathlib import Path
@@ -80,13 +79,10 @@ def analyze(
     progress: Progress | None = None,
     workdir: Path | None = None,
     helper: Pool | None = None,
-    while_waiting: Callable[[], None] | None = None,
 ) -> Analysis:
     """Everything about the film the report and the composer need. The speech track is kept in a raw
     file in a temporary folder inside `workdir` (else the system's temp folder) for the analysis. The
-    soundtrack is measured in `helper` (see `workers.audio_helper`; one is started when none is given).
-    `while_waiting` is the caller's own work for the time this process waits on the helper after the
-    picture pass, when a core is free."""
+    soundtrack is measured in `helper` (see `workers.audio_helper`; one is started when none is given)."""
     progress = progress or Progress()
     with contextlib.ExitStack() as cleanup:
         if helper is None:
@@ -126,8 +122,6 @@ def analyze(
                 scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
                 shots = shot_analyser.shots()
             with progress.stage("soundtrack"):
-                if while_waiting is not None and not soundtrack.ready():
-                    while_waiting()
                 track = soundtrack.get()
             with progress.stage("dialogue"):
                 transcript = merge_transcripts([part.get() for part in pending], regions, opts.dialogue)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import soundfile
@@ -19,16 +20,9 @@ from filmscore.cue_check import MusicCheck, check_music, helper_warm_up, rearran
 from filmscore.cues import CueOptions, CuePlan, plan_cues
 from filmscore.errors import OutputError
 from filmscore.generators import GENERATORS, Music, MusicGenerator, MusicRequest
-from filmscore.media import MediaInfo
+from filmscore.media import AudioClip, MediaInfo
 from filmscore.mer import MER_BACKENDS, MerBackend
-from filmscore.mix import (
-    MixOptions,
-    MixResult,
-    load_mix_libraries,
-    measure_audio,
-    mix_under_dialogue,
-    relimit,
-)
+from filmscore.mix import Measurement, MixOptions, MixResult, measure_audio, mix_under_dialogue, relimit
 from filmscore.mux import mux
 from filmscore.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.progress import Progress
@@ -43,6 +37,8 @@ WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems ar
 WORK_SIGNALS = 7  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
 STEM_SIGNALS = 6  # the instrument groups and their sum, kept for --stems
 DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -98,42 +94,56 @@ def score_film(
     # The folder goes on every exit path.
     with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
         work = Path(folder)
-        # The helper measures the soundtrack and listens to the music, then is ended before the mix.
+        # The helper measures the soundtrack, listens to the music, mixes and measures the delivery.
         with audio_helper(helper_warm_up(opts.mer)) as helper:
-            analysis = cached_analysis(
-                input_path, opts.analyze, progress, opts.cache_dir, work, helper, load_mix_libraries
-            )
+            analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir, work, helper)
             info = analysis.info
             speech = analysis.transcript.speech_regions
             with progress.stage("cues"):
                 plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
             request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
             music, plan, check, seed = compose_checked(generator, request, opts, progress, helper)
-        if opts.generator_note:
-            music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
-        with progress.stage("mix"):
-            original = None
-            if info.has_audio:
-                original = extract_audio_file(info, MUSIC_SAMPLE_RATE, 2, work / "original.f32")
-            mixed = mix_under_dialogue(original, music.audio, speech, opts.mix, work)
-            if original is not None:
-                original.path.unlink()  # mixed in; its disk space is needed for the delivery
-        with progress.stage("mux"), OutputSet() as outputs:
-            paths = {
-                "video": output,
-                "music": report_dir / MUSIC_STEM,
-                "report": report_dir / REPORT_NAME,
-                **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
-            }
-            mixed, delivery = _deliver(info, mixed, outputs.stage(output), output.suffix, opts, work)
-            _write_wav(outputs.stage(paths["music"]), mixed.stem)
-            if music.midi:
-                outputs.write(paths["midi"], music.midi)
-            if opts.stems:
-                paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
-            scored = ScoredFilm(analysis, plan, music, mixed, delivery, generator.name, seed, paths, check)
-            stage_scored_report(scored, report_dir, outputs)
+            if opts.generator_note:
+                music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
+            with progress.stage("mix"):
+                mixed = _mix(info, music, speech, opts.mix, work, helper)
+            with progress.stage("mux"), OutputSet() as outputs:
+                paths = {
+                    "video": output,
+                    "music": report_dir / MUSIC_STEM,
+                    "report": report_dir / REPORT_NAME,
+                    **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
+                }
+                target = outputs.stage(output)
+                mixed, delivery = _deliver(info, mixed, target, output.suffix, opts, work, helper)
+                _write_wav(outputs.stage(paths["music"]), mixed.stem)
+                if music.midi:
+                    outputs.write(paths["midi"], music.midi)
+                if opts.stems:
+                    paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
+                scored = ScoredFilm(
+                    analysis, plan, music, mixed, delivery, generator.name, seed, paths, check
+                )
+                stage_scored_report(scored, report_dir, outputs)
     return scored
+
+
+def _mix(
+    info: MediaInfo,
+    music: Music,
+    speech: tuple[tuple[float, float], ...],
+    opts: MixOptions,
+    work: Path,
+    helper: Pool | None,
+) -> MixResult:
+    """The music ducked under the film's own soundtrack, at the loudness target (mixed in `helper`)."""
+    original = None
+    if info.has_audio:
+        original = extract_audio_file(info, MUSIC_SAMPLE_RATE, 2, work / "original.f32")
+    mixed = in_helper(helper, mix_under_dialogue, original, music.audio, speech, opts, work)
+    if original is not None:
+        original.path.unlink()  # mixed in; its disk space is needed for the delivery
+    return mixed
 
 
 def compose_checked(
@@ -222,7 +232,6 @@ def cached_analysis(
     cache_dir: Path | None,
     workdir: Path | None = None,
     helper: Pool | None = None,
-    while_waiting: Callable[[], None] | None = None,
 ) -> Analysis:
     """The analysis, from the cache when this film (by content and path) was analysed before with the
     same settings and filmscore version; a batch re-run with only a new generator setting skips it.
@@ -234,14 +243,14 @@ def cached_analysis(
     from filmscore.media import content_sha256
 
     if cache_dir is None:
-        return analyze(input_path, opts, progress, workdir, helper, while_waiting)
+        return analyze(input_path, opts, progress, workdir, helper)
     key = f"{__version__}|{input_path.resolve()}|{opts!r}|{content_sha256(input_path)}"
     path = cache_dir / f"analysis-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
     try:
         return pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
         pass  # none yet, or unreadable: analyse again
-    analysis = analyze(input_path, opts, progress, workdir, helper, while_waiting)
+    analysis = analyze(input_path, opts, progress, workdir, helper)
     try:
         with OutputSet() as outputs:
             outputs.write(path, pickle.dumps(analysis))
@@ -322,24 +331,33 @@ def _generator(opts: RunOptions) -> MusicGenerator:
 
 
 def _deliver(
-    info: MediaInfo, mixed: MixResult, target: Path, suffix: str, opts: RunOptions, work: Path
+    info: MediaInfo,
+    mixed: MixResult,
+    target: Path,
+    suffix: str,
+    opts: RunOptions,
+    work: Path,
+    helper: Pool | None = None,
 ) -> tuple[MixResult, Delivery]:
     """Encode and mux, then measure the written file; if the encoder pushed the true peak over the ceiling,
-    limit harder by the overshoot and encode again."""
+    limit harder by the overshoot and encode again. The limiter and the measures run in `helper`."""
     mix_opts = opts.mix
     for _ in range(DELIVERY_RETRIES):
-        delivery = _encode(info, mixed, target, suffix, opts.keep_original_audio, work)
+        delivery = _encode(info, mixed, target, suffix, opts.keep_original_audio, work, helper)
         overshoot = delivery.true_peak_dbtp - mix_opts.true_peak_dbtp
         if overshoot <= 0:
             return mixed, delivery
         mix_opts = replace(mix_opts, peak_margin_db=mix_opts.peak_margin_db + overshoot + 0.2)
-        mixed = relimit(mixed, mix_opts.true_peak_dbtp - mix_opts.peak_margin_db, work)
-    return mixed, _encode(info, mixed, target, suffix, opts.keep_original_audio, work)
+        ceiling = mix_opts.true_peak_dbtp - mix_opts.peak_margin_db
+        mixed = in_helper(helper, relimit, mixed, ceiling, work)
+    return mixed, _encode(info, mixed, target, suffix, opts.keep_original_audio, work, helper)
 
 
-def _encode(info: MediaInfo, mixed: MixResult, target: Path, suffix: str, keep: bool, work: Path) -> Delivery:
+def _encode(
+    info: MediaInfo, mixed: MixResult, target: Path, suffix: str, keep: bool, work: Path, helper: Pool | None
+) -> Delivery:
     mux(info, _as_file(mixed.mix, work / "mix-input.f32"), target, suffix, keep)
-    return measure_delivery(target, mixed.mix.sample_rate, work)
+    return measure_delivery(target, mixed.mix.sample_rate, work, helper)
 
 
 def _as_file(audio: Audio, path: Path) -> AudioFile:
@@ -354,12 +372,26 @@ def _as_file(audio: Audio, path: Path) -> AudioFile:
     return written
 
 
-def measure_delivery(path: Path, rate: int, work: Path) -> Delivery:
+def measure_delivery(path: Path, rate: int, work: Path, helper: Pool | None = None) -> Delivery:
     """Loudness and true peak of the first audio track of a written film, decoded into the work folder
-    and measured a block at a time."""
+    and measured a block at a time (in `helper`, when there is one)."""
     from filmscore.media import probe
 
     decoded = extract_audio_file(probe(path), rate, 2, work / "delivered.f32")
-    measured = measure_audio(decoded, true_peak=True)
+    measured: Measurement = in_helper(helper, _measure_with_true_peak, decoded)
     decoded.path.unlink()
     return Delivery(measured.integrated_lufs, measured.true_peak_dbtp)
+
+
+def _measure_with_true_peak(audio: Audio) -> Measurement:
+    return measure_audio(audio, true_peak=True)
+
+
+def in_helper(helper: Pool | None, work: Callable[..., T], *args: object) -> T:
+    """`work(*args)` in the audio helper, which has the mix's libraries (scipy's signal tools, pyloudnorm)
+    loaded already, so this process never imports them: about 0.9 s on one core, paid while both cores
+    are busy with the analysis. Here instead when there is no helper, or when a signal is held in memory
+    (only files, which pickle as their paths, go between processes)."""
+    if helper is None or any(isinstance(arg, AudioClip) for arg in args):
+        return work(*args)
+    return helper.apply(work, args)

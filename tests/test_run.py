@@ -217,16 +217,54 @@ def test_stems_are_sample_aligned_and_sum_to_the_mix(scored, talking_film):
     assert {"stems/original.wav", "stems/melody.wav"} <= set(report["outputs"])
 
 
-def test_the_main_process_leaves_librosa_to_the_audio_helper(tmp_path, talking_film):
-    """The soundtrack measures and the music check run in the audio helper: the scoring process never
-    imports librosa (1.3 s, and 0.3 s more to tear down at exit), and no helper outlives the run."""
+def test_the_main_process_leaves_librosa_and_the_mix_to_the_audio_helper(tmp_path, talking_film):
+    """The soundtrack measures, the music check, the mix and the delivery's measures run in the audio
+    helper: the scoring process never imports librosa (1.3 s, and 0.3 s more to tear down at exit) nor
+    scipy's signal tools and pyloudnorm (0.9 s), and no helper outlives the run."""
     script = (
         "import multiprocessing, sys\n"
         "from filmscore.cli import main\n"
         f"code = main(['run', {str(talking_film)!r}, '-q', '-o', {str(tmp_path / 'out.mp4')!r}])\n"
-        "print(code, 'librosa' in sys.modules, len(multiprocessing.active_children()))\n"
+        "heavy = [name for name in ('librosa', 'scipy.signal', 'pyloudnorm') if name in sys.modules]\n"
+        "print(code, heavy, len(multiprocessing.active_children()))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["0", "False", "0"], result.stderr
+    assert result.stdout.split() == ["0", "[]", "0"], result.stderr
     report = json.loads((tmp_path / "out.filmscore" / "report.json").read_text())
     assert report["music_check"]["cues"] >= 1  # the helper's check reached the report
+
+
+@pytest.mark.parametrize("with_helper", [False, True])
+def test_an_encoder_overshoot_is_limited_away_and_encoded_again(tmp_path, cuts_film, with_helper):
+    """A mix that peaks over the delivery's ceiling once encoded is limited harder (stem and music scale
+    in step) and encoded again, whether the audio helper or this process does the limiting."""
+    import contextlib
+
+    from filmscore.audiofile import AudioFile, AudioWriter
+    from filmscore.media import AudioClip
+    from filmscore.mix import MixOptions, MixResult
+    from filmscore.run import RunOptions, _deliver
+    from filmscore.workers import audio_helper
+
+    info = probe(cuts_film)
+    rate, frames = 48000, round(info.duration_s * 48000)
+    t = np.arange(frames) / rate
+    tone = (0.9 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)  # -0.9 dBFS: over a -3 dBTP ceiling
+
+    def written(name: str, block: np.ndarray) -> AudioClip | AudioFile:
+        writer = AudioWriter(frames, block.shape[1], rate, tmp_path, name)
+        writer.write(block)
+        return writer.finish()
+
+    mix = written("mix", np.stack([tone, tone], axis=1))
+    scale = written("scale", np.ones((frames, 1), np.float32))
+    mixed = MixResult(mix, mix, scale, -23.0, 10.0, 0.0, 0.0)
+    opts = RunOptions(mix=MixOptions(true_peak_dbtp=-3.0))
+    with audio_helper() if with_helper else contextlib.nullcontext() as helper:
+        final, delivery = _deliver(info, mixed, tmp_path / "out.mp4", ".mp4", opts, tmp_path, helper)
+    assert delivery.true_peak_dbtp <= -3.0
+    assert final.limiter_reduction_db > 2.0
+    peak = max(float(np.abs(final.mix.read(0, frames)).max()), 1e-9)
+    assert 20 * math.log10(peak) < -3.0
+    np.testing.assert_allclose(final.stem.read(0, frames), final.mix.read(0, frames))  # the stem in step
+    assert float(final.music_scale.read(0, frames).min()) < 0.8
