@@ -22,7 +22,7 @@ from filmscore.errors import OutputError
 from filmscore.generators import GENERATORS, Music, MusicGenerator, MusicRequest
 from filmscore.media import AudioClip, MediaInfo
 from filmscore.mer import MER_BACKENDS, MerBackend
-from filmscore.mix import Measurement, MixOptions, MixResult, measure_audio, mix_under_dialogue, relimit
+from filmscore.mix import MixOptions, MixResult, mix_under_dialogue, relimit
 from filmscore.mux import mux
 from filmscore.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.progress import Progress
@@ -356,8 +356,9 @@ def _deliver(
 def _encode(
     info: MediaInfo, mixed: MixResult, target: Path, suffix: str, keep: bool, work: Path, helper: Pool | None
 ) -> Delivery:
-    mux(info, _as_file(mixed.mix, work / "mix-input.f32"), target, suffix, keep)
-    return measure_delivery(target, mixed.mix.sample_rate, work, helper)
+    mix = _as_file(mixed.mix, work / "mix-input.f32")
+    measured = in_helper(helper, mux, info, mix, target, suffix, keep)
+    return Delivery(measured.integrated_lufs, measured.true_peak_dbtp)
 
 
 def _as_file(audio: Audio, path: Path) -> AudioFile:
@@ -370,21 +371,6 @@ def _as_file(audio: Audio, path: Path) -> AudioFile:
     written = writer.finish()
     assert isinstance(written, AudioFile)  # a writer with a folder writes a file
     return written
-
-
-def measure_delivery(path: Path, rate: int, work: Path, helper: Pool | None = None) -> Delivery:
-    """Loudness and true peak of the first audio track of a written film, decoded into the work folder
-    and measured a block at a time (in `helper`, when there is one)."""
-    from filmscore.media import probe
-
-    decoded = extract_audio_file(probe(path), rate, 2, work / "delivered.f32")
-    measured: Measurement = in_helper(helper, _measure_with_true_peak, decoded)
-    decoded.path.unlink()
-    return Delivery(measured.integrated_lufs, measured.true_peak_dbtp)
-
-
-def _measure_with_true_peak(audio: Audio) -> Measurement:
-    return measure_audio(audio, true_peak=True)
 
 
 def in_helper(helper: Pool | None, work: Callable[..., T], *args: object) -> T:

@@ -1,5 +1,5 @@
 """Worker processes for the stages that use the second core: speech recognition beside the picture pass,
-and the audio helper, which measures the soundtrack, listens to the music and mixes it."""
+and the audio helper, which measures the soundtrack, listens to the music, mixes it and runs the mux."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ import multiprocessing
 import multiprocessing.pool
 import os
 import signal
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing import resource_tracker
+from typing import IO
 
 # The audio helper's import and soundtrack measures start while the picture pass and the speech workers
 # keep both cores busy. At normal priority it slowed them more than it saved (benchmarks/ab_run.py); at a
 # lower one it takes what they leave (the probe, pipe waits). 10 rather than 19, so that in a batch of
 # films, where other films' stages fill every core, it is slowed rather than starved.
 HELPER_NICENESS = 10
+
+Stream = int | IO[bytes] | None
+_programs: set[subprocess.Popen] = set()  # what this process runs through `program`
 
 
 @contextlib.contextmanager
@@ -89,7 +94,34 @@ def audio_helper(warm_up: Callable[[], None] | None = None) -> Iterator[multipro
 
 
 def _start_helper(warm_up: Callable[[], None] | None) -> None:
-    """The helper's start: a lower priority first, so that even its import yields to the picture pass."""
+    """The helper's start: a lower priority first, so that even its import yields to the picture pass;
+    and the programs it runs end with it when the pool ends it (a run stopped during the mux)."""
     os.nice(HELPER_NICENESS)
+    signal.signal(signal.SIGTERM, _end_with_programs)
     if warm_up is not None:
         warm_up()
+
+
+def _end_with_programs(signum: int, frame: object) -> None:
+    """SIGTERM in the audio helper: end its programs (the mux's encoder, which would go on writing the
+    film after the run is over), then the helper itself, at once, as SIGTERM's default would."""
+    for process in list(_programs):
+        process.kill()
+    os._exit(128 + signum)
+
+
+@contextlib.contextmanager
+def program(cmd: list[str], stdin: Stream, stdout: Stream, stderr: Stream) -> Iterator[subprocess.Popen]:
+    """A running program that does not outlive its work: killed on the way out if it has not finished
+    (an error, or Ctrl-C), and with the audio helper when that is ended."""
+    process = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr)
+    _programs.add(process)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        _programs.discard(process)
+        if process.stdout is not None:
+            process.stdout.close()

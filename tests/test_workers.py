@@ -54,3 +54,38 @@ def test_a_signal_while_the_workers_start_is_raised_once_they_are_in_place(monke
         signal.signal(signal.SIGTERM, previous)
     assert time.monotonic() - started < 4
     assert not multiprocessing.active_children()  # the pool was in place, and was ended with it
+
+
+def _run_sleep(pid_file: str) -> None:
+    """In the audio helper: a program that would run for a minute, as the mux's encoder runs for long."""
+    from pathlib import Path
+
+    with workers.program(["sleep", "60"], None, None, None) as sleeper:
+        Path(pid_file).write_text(str(sleeper.pid))
+        sleeper.wait()
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def test_programs_the_audio_helper_runs_end_with_it(tmp_path):
+    """A run stopped while the helper muxes: ending the helper ends its encoder too, which would otherwise
+    go on writing the film after the run is over."""
+    pid_file = tmp_path / "pid"
+    with workers.audio_helper() as helper:
+        helper.apply_async(_run_sleep, (str(pid_file),))
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "the helper never started its program"
+            time.sleep(0.05)
+        pid = int(pid_file.read_text())
+        assert _running(pid)
+    deadline = time.monotonic() + 10
+    while _running(pid):
+        assert time.monotonic() < deadline, "the helper's program outlived it"
+        time.sleep(0.05)
