@@ -128,6 +128,7 @@ def scan(
     on_progress: Callable[[float], None] | None = None,
 ) -> int:
     """Decode once and feed every frame to every analyser. Returns the number of frames decoded."""
+    _opencv_on_one_thread()
     count = 0
     report_every = max(1, round(geometry.fps))  # about once a second of film
     for index, frame in enumerate(iter_frames(info, geometry)):
@@ -139,3 +140,12 @@ def scan(
     for analyser in analysers:
         analyser.finish(count)
     return count
+
+
+def _opencv_on_one_thread() -> None:
+    """The analysers' OpenCV calls (face detection above all) run on this thread alone: ffmpeg's decoder
+    threads and the speech workers fill the cores already, and OpenCV's own thread pool only contended
+    with them (the 60 s 720p visual pass took 2.14 s against 2.06 s, medians of 20 runs each)."""
+    import cv2
+
+    cv2.setNumThreads(1)

@@ -61,3 +61,12 @@ def test_a_flash_inside_a_shot_is_not_a_cut(media_dir, cuts_film, detector):
     )
     shots = _detect(flashed, detector)
     assert [round(s.start_s, 2) for s in shots[1:]] == list(CUT_TIMES_S)
+
+
+def test_the_analysers_run_opencv_on_one_thread(cuts_film):
+    """ffmpeg's decoder threads fill the cores during the pass; OpenCV's own pool would contend with them."""
+    import cv2
+
+    cv2.setNumThreads(2)
+    _detect(cuts_film)
+    assert cv2.getNumThreads() == 1
