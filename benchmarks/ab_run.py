@@ -1,12 +1,14 @@
 """`filmscore run` at another commit against the working tree, on the same clip, turn about.
 
-Run:  .venv/bin/python benchmarks/ab_run.py REF [--seconds 60] [--size 1280x720] [--rounds 3]
+Run:  .venv/bin/python benchmarks/ab_run.py REF [--seconds 60] [--size 1280x720] [--rounds 3] [--visual]
 
 This machine's speed drifts by more than most changes are worth, so two runs measured minutes apart
 compare badly. This checks REF out in a temporary git worktree, then runs a plain decode, REF's run and
 the working tree's run, round after round, each in a fresh process (REF's through PYTHONPATH, with the
 same virtual environment). It prints each round and the medians, and writes
-benchmarks/results/ab-<REF>.json.
+benchmarks/results/ab-<REF>.json. With --visual it times the visual pass (bench_analyze.py's: the decode
+pass with shots, picture features and faces, imports excluded) instead of the whole run, and writes
+ab-visual-<REF>.json.
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ from pathlib import Path
 from harness import RESULTS, make_clip, plain_decode
 
 ROOT = Path(__file__).resolve().parent.parent
+# The visual pass in a fresh process, timed inside it once OpenCV and PySceneDetect are imported; prints
+# its wall and CPU time (the process and its ffmpeg) as JSON.
+VISUAL_PASS = """
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, {benchmarks!r})
+import cv2, scenedetect
+from bench_analyze import visual_pass
+def cpu():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+start_cpu, start = cpu(), time.perf_counter()
+visual_pass(Path({clip!r}))
+print(json.dumps({{"wall_s": round(time.perf_counter() - start, 2), "cpu_s": round(cpu() - start_cpu, 1)}}))
+"""
 
 
 def timed(work: Callable[[], object]) -> dict[str, float]:
@@ -40,12 +57,20 @@ def timed(work: Callable[[], object]) -> dict[str, float]:
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1)}
 
 
+def visual_pass(clip: Path, env: dict[str, str], folder: str) -> dict[str, float]:
+    script = VISUAL_PASS.format(benchmarks=str(Path(__file__).resolve().parent), clip=str(clip))
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=folder, capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ref", help="the commit to compare with (anything git rev-parse takes)")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--visual", action="store_true", help="time the visual pass, not the whole run")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     clip = RESULTS / f"clip-{args.size}-{args.seconds:g}s.mp4"
@@ -72,6 +97,9 @@ def main() -> None:
             for round_ in range(args.rounds):
                 results["decode"].append(timed(lambda: plain_decode(clip)))
                 for name, env in envs.items():
+                    if args.visual:
+                        results[name].append(visual_pass(clip, env, folder))
+                        continue
                     output = Path(folder) / f"{round_}-{name.replace(' ', '-')}.mp4"
                     run = [sys.executable, "-m", "filmscore", "run", "-q", str(clip), "-o", str(output)]
                     scored = partial(
@@ -90,7 +118,8 @@ def main() -> None:
                for name, runs in results.items()}  # fmt: skip
     decode_s = medians["decode"]["wall_s"]
     summary = {"clip": clip.name, "ref": commit, "rounds": results, "medians": medians}
-    (RESULTS / f"ab-{commit}.json").write_text(json.dumps(summary, indent=2))
+    kind = "visual-" if args.visual else ""
+    (RESULTS / f"ab-{kind}{commit}.json").write_text(json.dumps(summary, indent=2))
     print(f"medians of {args.rounds} rounds, {clip.name}:")
     print("| | wall s | x plain decode | CPU core-s |")
     print("|---|---|---|---|")
