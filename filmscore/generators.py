@@ -136,33 +136,29 @@ class SymbolicGenerator(MusicGenerator):
         self.crossfade_s = crossfade_s
 
     def generate(self, request: MusicRequest) -> Music:
-        import io
-
-        from filmscore.midi import to_midi
+        from filmscore.midi import midi_bytes
         from filmscore.render import render_midi, render_separately, sum_clips
         from filmscore.symbolic import ComposeOptions, compose, split_notes, split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
-        midi = to_midi(composition)
+        score = midi_bytes(composition)
         duration = request.plan.duration_s
         stems: dict[str, AudioClip | AudioFile] = {}
         workdir = request.workdir
         if request.stems:
             # One render per instrument group; by linearity they sum to the whole score.
             roles = split_roles(composition)
-            parts = [to_midi(part) for part in roles.values()]
+            parts = [midi_bytes(part) for part in roles.values()]
             clips = render_separately(parts, self.soundfont, duration, workdir)
             stems = dict(zip(roles, clips, strict=True))
             audio = sum_clips(list(clips), workdir, "music")
         else:
-            pieces = [to_midi(piece) for piece in split_notes(composition, RENDER_PIECES)]
+            pieces = [midi_bytes(piece) for piece in split_notes(composition, RENDER_PIECES)]
             audio = render_midi(pieces, self.soundfont, duration, workdir)
-        buffer = io.BytesIO()
-        midi.save(file=buffer)
         details = {
             "soundfont": str(self.soundfont.path),
             "soundfont_origin": self.soundfont.origin,
             "licence": f"composed by filmscore's symbolic generator (no model weights); samples: "
             f"{self.soundfont.licence}",
         }
-        return Music(audio, buffer.getvalue(), details, stems)
+        return Music(audio, score, details, stems)

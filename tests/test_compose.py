@@ -12,7 +12,7 @@ import pytest
 from filmscore.cues import plan_cues
 from filmscore.errors import InputError
 from filmscore.generators import GENERATORS, MusicRequest, SymbolicGenerator
-from filmscore.midi import ALL_NOTES_OFF, ALL_SOUND_OFF, to_midi
+from filmscore.midi import ALL_NOTES_OFF, ALL_SOUND_OFF, midi_bytes, to_midi
 from filmscore.render import find_soundfont
 from filmscore.symbolic import ComposeOptions, compose
 from tests.measure import emotions, estimate_key, flat_timeline, onset_strength
@@ -107,6 +107,31 @@ def _save(midi: mido.MidiFile) -> bytes:
     return buffer.getvalue()
 
 
+def test_a_long_score_is_written_with_one_copy_of_its_messages_in_memory():
+    """mido holds a message as a Python object of about 150 bytes, so a feature's file object is large
+    (90 MB for a 2-hour score). Its bytes are the same as the object's, and making them holds no more
+    than about one file object at a time."""
+    import tracemalloc
+
+    moods = [(0.6, 0.6), (0.5, -0.6), (-0.6, -0.4), (-0.6, 0.7)]
+    shots = emotions([(5.0, *moods[(i // 3) % 4]) for i in range(120)])  # 10 minutes
+    composition = compose(plan_cues(shots, flat_timeline(shots), 600.0), (), ComposeOptions())
+    tracemalloc.start()
+    try:
+        midi = to_midi(composition)
+        held = tracemalloc.get_traced_memory()[0]
+        expected = _save(midi)
+        del midi
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        written = midi_bytes(composition)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert written == expected
+    assert peak < 1.4 * held  # a copy of every message while the tracks were built took 2x
+
+
 def test_a_user_soundfont_is_used_and_a_bad_one_is_refused(tmp_path: Path):
     timgm = find_soundfont().path.parent  # any installed one will do for the positive case
     assert timgm.exists()
@@ -153,8 +178,8 @@ def test_pieces_rendered_apart_sum_to_the_whole_score():
 
     composition = compose(single_cue_plan(0.5, 0.3, 6.0), (), ComposeOptions())
     soundfont = find_soundfont()
-    whole = render_midi([to_midi(composition)], soundfont, 6.0).samples
-    pieces = render_midi([to_midi(p) for p in split_notes(composition, 2)], soundfont, 6.0).samples
+    whole = render_midi([midi_bytes(composition)], soundfont, 6.0).samples
+    pieces = render_midi([midi_bytes(p) for p in split_notes(composition, 2)], soundfont, 6.0).samples
     assert sum(len(p.notes) for p in split_notes(composition, 2)) == len(composition.notes)
     # Synthesis is linear in its voices: what differs is rounding, at least 60 dB under the music.
     assert np.abs(whole - pieces).max() < 1e-3 * np.abs(whole).max()
