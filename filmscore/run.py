@@ -94,7 +94,8 @@ def score_film(
     # The folder goes on every exit path.
     with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
         work = Path(folder)
-        # The helper measures the soundtrack, listens to the music, mixes and measures the delivery.
+        # The helper measures the soundtrack, listens to the music, mixes it, and encodes and measures the
+        # scored track.
         with audio_helper(helper_warm_up(opts.mer)) as helper:
             analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir, work, helper)
             info = analysis.info
