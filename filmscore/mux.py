@@ -25,8 +25,6 @@ SCORED_SUFFIX = ".scored"
 AUDIO_BITRATE = "256k"  # AAC at 256 kb/s stereo: transparent for a film mix
 # No "-movflags +faststart": it rewrites the whole file a second time (minutes for a feature film), and
 # editing systems read the index wherever it sits.
-
-
 LOG_CONTEXT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")  # ffmpeg's "[tee @ 0x55d1...] " before a message
 # ffmpeg's AAC encoder starts with 1024 samples of priming. An MP4 or Matroska file's index hides them
 # from a decoder; a bare ADTS stream cannot, so its decoder returns them first.

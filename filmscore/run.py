@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import TypeVar
@@ -379,6 +379,13 @@ def in_helper(helper: Pool | None, work: Callable[..., T], *args: object) -> T:
     loaded already, so this process never imports them: about 0.9 s on one core, paid while both cores
     are busy with the analysis. Here instead when there is no helper, or when a signal is held in memory
     (only files, which pickle as their paths, go between processes)."""
-    if helper is None or any(isinstance(arg, AudioClip) for arg in args):
+    if helper is None or any(_holds_clip(arg) for arg in args):
         return work(*args)
     return helper.apply(work, args)
+
+
+def _holds_clip(arg: object) -> bool:
+    """Whether `arg` is a signal in memory, or a result (a MixResult) with one among its fields."""
+    if isinstance(arg, AudioClip):
+        return True
+    return is_dataclass(arg) and any(isinstance(getattr(arg, f.name), AudioClip) for f in fields(arg))

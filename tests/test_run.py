@@ -268,3 +268,20 @@ def test_an_encoder_overshoot_is_limited_away_and_encoded_again(tmp_path, cuts_f
     assert 20 * math.log10(peak) < -3.0
     np.testing.assert_allclose(final.stem.read(0, frames), final.mix.read(0, frames))  # the stem in step
     assert float(final.music_scale.read(0, frames).min()) < 0.8
+
+
+def test_signals_in_memory_stay_in_this_process():
+    """Only files go to the audio helper: a signal in memory, or a mix result holding one, is worked on
+    here (pickling a film's signal to another process would cost more than the work)."""
+    from filmscore.media import AudioClip
+    from filmscore.mix import MixResult
+    from filmscore.run import in_helper
+
+    class Helper:
+        def apply(self, work, args):
+            raise AssertionError("a signal in memory was sent to the helper")
+
+    clip = AudioClip(np.zeros((4, 2), np.float32), 48000)
+    mixed = MixResult(clip, clip, clip, -23.0, 10.0, 0.0, 0.0)
+    assert in_helper(Helper(), lambda a: a, clip) is clip  # type: ignore[arg-type]
+    assert in_helper(Helper(), lambda m: m.mix, mixed) is clip  # type: ignore[arg-type]
