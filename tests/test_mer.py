@@ -9,9 +9,10 @@ import math
 import numpy as np
 import pytest
 
+from filmscore import mer as mer_module
 from filmscore.cue_check import check_music, rearrange, rearranged_cue
 from filmscore.errors import InputError
-from filmscore.mer import MER_BACKENDS, MerBackend, MusicFeatures, calibration, measure_features
+from filmscore.mer import MER_BACKENDS, MerBackend, MusicFeatures, calibration, hpss, measure_features
 from tests.music_synth import RATE, progression
 from tests.test_compose import MOODS, render, single_cue_plan
 
@@ -61,6 +62,26 @@ def test_stereo_at_48_khz_reads_like_mono_at_22_khz(mer):
     a, b = mer.estimate(mono, RATE), mer.estimate(stereo, 48000)
     assert a.features.mode == b.features.mode and abs(a.valence - b.valence) < 0.15
     assert abs(a.arousal - b.arousal) < 0.15
+
+
+@pytest.mark.parametrize("shape", [(1025, 54), (1025, 11), (1025, 2), (1025, 1), (2, 40), (40, 14)])
+def test_harmonic_percussive_separation_is_librosas_to_the_bit(shape, monkeypatch):
+    import librosa
+
+    magnitude = np.abs(np.random.default_rng(7).standard_normal(shape)).astype(np.float32)
+    ours, theirs = hpss(magnitude), librosa.decompose.hpss(magnitude)
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(ours, theirs, strict=True))
+    monkeypatch.setattr(mer_module, "MEDIAN_BLOCK", 1000)  # a few rows at a time, as for a long cue
+    assert all(np.array_equal(a, b) for a, b in zip(hpss(magnitude), theirs, strict=True))
+
+
+def test_harmonic_percussive_separation_of_music_is_librosas():
+    import librosa
+
+    music = progression("major", 120, 0.3)
+    magnitude = np.abs(librosa.stft(music, n_fft=2048, hop_length=512))[:, ::4]
+    for ours, theirs in zip(hpss(magnitude), librosa.decompose.hpss(magnitude), strict=True):
+        assert np.array_equal(ours, theirs)
 
 
 def test_silence_and_a_blip_are_judged_with_no_confidence(mer):
