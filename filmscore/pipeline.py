@@ -19,6 +19,7 @@ from filmscore.dialogue import (
     check_asr,
     lines_by_shot,
     merge_transcripts,
+    speech_workers,
     split_regions,
     transcribe_regions,
     voice_regions,
@@ -33,9 +34,10 @@ from filmscore.thumbnails import ThumbnailAnalyser
 from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
 from filmscore.workers import audio_helper, worker_pool
 
-# Speech is recognised in this many worker processes, each given consecutive passages with about the same
-# amount of speech. Two keep both cores of a small machine busy once the picture pass ends; fixed rather
-# than the core count, so a film gets the same transcript on any machine.
+# Speech is recognised in at most this many worker processes, each given consecutive passages with about
+# the same amount of speech (one for little speech: dialogue.speech_workers). Two keep both cores of a
+# small machine busy once the picture pass ends; fixed rather than the core count, so a film gets the same
+# transcript on any machine.
 ASR_WORKERS = 2
 AUDIO_EMOTION_METHOD = "prosody"  # loudness plus pitch and speech-rate prosody (embedded)
 
@@ -107,7 +109,7 @@ def analyze(
         # Speech is recognised in worker processes while the single decode pass feeds every visual
         # analyser. A thread would not do: PocketSphinx holds the GIL while it decodes. Each worker reads
         # its own passages from the speech track's file.
-        batches = split_regions(regions, ASR_WORKERS)
+        batches = split_regions(regions, speech_workers(regions, ASR_WORKERS))
         # Leaving the block terminates the workers, on Ctrl-C or an error too: no recogniser outlives a run.
         with worker_pool(max(1, len(batches))) as pool:
             work = [(speech_audio, batch, opts.dialogue) for batch in batches]

@@ -84,6 +84,15 @@ def test_passages_are_shared_between_workers_in_order_and_by_amount_of_speech():
     assert len(split_regions(regions[:1], 2)) == 1
 
 
+def test_a_second_speech_worker_starts_only_for_more_than_30_s_of_speech():
+    from filmscore.dialogue import speech_workers
+
+    assert speech_workers((), 2) == 1
+    assert speech_workers(((0.0, 10.0), (20.0, 40.0)), 2) == 1  # 30 s
+    assert speech_workers(((0.0, 10.0), (20.0, 41.0)), 2) == 2
+    assert speech_workers(((0.0, 600.0),), 2) == 2
+
+
 def test_a_silent_film_has_an_empty_transcript_in_no_language():
     from filmscore.dialogue import merge_transcripts
 
