@@ -248,10 +248,19 @@ def _nothing_heard(duration_s: float, level_dbfs: float) -> MusicFeatures:
 def _mono(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     if sample_rate <= 0:
         raise InputError(f"a sample rate must be positive, not {sample_rate}.")
-    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    if mono.ndim != 1:
+    if samples.ndim not in (1, 2) or (samples.ndim == 2 and samples.shape[1] == 0):
         raise InputError("music to analyse must be mono or (frames, channels) audio.")
+    mono = _channel_mean(samples) if samples.ndim == 2 else samples
     return np.nan_to_num(mono.astype(np.float32, copy=False))
+
+
+def _channel_mean(samples: np.ndarray) -> np.ndarray:
+    """samples.mean(axis=1), to the bit, channel by channel: numpy's mean along a short last axis is
+    about 20x slower."""
+    total = samples[:, 0].copy()
+    for channel in range(1, samples.shape[1]):
+        total += samples[:, channel]
+    return total / samples.shape[1]
 
 
 def _mean_level_db(y: np.ndarray) -> float:

@@ -287,46 +287,47 @@ class LoudnessMeter:
         from pyloudnorm.iirfilter import IIRfilter
 
         self.rate, self.channels = rate, channels
-        # BS.1770-4's K-weighting: a +4 dB high shelf at 1.5 kHz, then a 38 Hz high-pass.
-        self._filters = [
+        # BS.1770-4's K-weighting: a +4 dB high shelf at 1.5 kHz, then a 38 Hz high-pass. Run as one
+        # cascade of second-order sections (sosfilt): half the time of two lfilter passes, equal to 1e-13.
+        stages = [
             IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf"),
             IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
         ]
-        self._states = [np.zeros((max(len(f.a), len(f.b)) - 1, channels)) for f in self._filters]
+        self._sections = np.array([[*(f.b / f.a[0] * f.passband_gain), *(f.a / f.a[0])] for f in stages])
+        self._state = np.zeros((len(stages), channels, 2))
         self._step = round(rate * GATE_STEP_S)
         self._steps: list[np.ndarray] = []  # sums of squares of each complete 100 ms step, per channel
         self._partial, self._partial_frames = np.zeros(channels), 0
         self.frames = 0
 
     def add(self, block: np.ndarray) -> None:
-        from scipy.signal import lfilter
+        from scipy.signal import sosfilt
 
-        weighted = np.asarray(block, dtype=np.float64).reshape(-1, self.channels)
-        for index, stage in enumerate(self._filters):
-            state = self._states[index]
-            weighted, self._states[index] = lfilter(stage.b, stage.a, weighted, axis=0, zi=state)
-            weighted *= stage.passband_gain
-        self.frames += len(weighted)
-        self._add_squares(weighted * weighted)
+        # Channel after channel in memory: the filter and the sums below run along contiguous samples.
+        samples = np.asarray(block, dtype=np.float64).reshape(-1, self.channels).T
+        weighted, self._state = sosfilt(self._sections, samples, axis=-1, zi=self._state)
+        self.frames += weighted.shape[1]
+        self._add_squares(np.square(weighted, out=weighted))
 
     def _add_squares(self, squares: np.ndarray) -> None:
-        step, position = self._step, 0
+        """`squares`: (channels, frames)."""
+        step, position, frames = self._step, 0, squares.shape[1]
         if self._partial_frames:
-            take = min(step - self._partial_frames, len(squares))
-            self._partial += squares[:take].sum(axis=0)
+            take = min(step - self._partial_frames, frames)
+            self._partial += squares[:, :take].sum(axis=1)
             self._partial_frames += take
             position = take
             if self._partial_frames == step:
                 self._steps.append(self._partial)
                 self._partial, self._partial_frames = np.zeros(self.channels), 0
-        whole = (len(squares) - position) // step
+        whole = (frames - position) // step
         if whole:
-            body = squares[position : position + whole * step].reshape(whole, step, self.channels)
-            self._steps.extend(body.sum(axis=1))
+            body = squares[:, position : position + whole * step].reshape(self.channels, whole, step)
+            self._steps.extend(body.sum(axis=2).T)
             position += whole * step
-        if position < len(squares):
-            self._partial = self._partial + squares[position:].sum(axis=0)
-            self._partial_frames += len(squares) - position
+        if position < frames:
+            self._partial = self._partial + squares[:, position:].sum(axis=1)
+            self._partial_frames += frames - position
 
     def integrated_lufs(self) -> float:
         """-inf for silence. A signal shorter than one gating block counts as padded with silence."""
@@ -438,7 +439,11 @@ def sample_peaks(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
     from numpy.lib.stride_tricks import sliding_window_view
 
     frames = np.asarray(samples if samples.ndim == 2 else samples[:, None], dtype=np.float32)
-    peaks = np.abs(frames).max(axis=1)
+    # Maxima are taken column by column here: numpy's max along a short last axis (two channels, four
+    # phases) is many times slower.
+    peaks = np.abs(frames[:, 0])
+    for channel in range(1, frames.shape[1]):
+        np.maximum(peaks, np.abs(frames[:, channel]), out=peaks)
     phases, gain_bound = _interpolator()
     reach = phases.shape[0]  # input samples each output reads
     half = reach // 2
@@ -450,8 +455,8 @@ def sample_peaks(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
             continue
         for channel in range(frames.shape[1]):
             windows = sliding_window_view(padded[start : end + reach - 1, channel], reach)
-            interpolated = np.abs(windows @ phases).max(axis=1)
-            np.maximum(peaks[start:end], interpolated, out=peaks[start:end])
+            for phase in (windows @ phases).T:
+                np.maximum(peaks[start:end], np.abs(phase), out=peaks[start:end])
     return peaks
 
 

@@ -95,6 +95,16 @@ def test_bad_audio_is_refused_with_an_input_error(mer):
         mer.estimate(np.zeros(1000, np.float32), 0)
     with pytest.raises(InputError):
         mer.estimate(np.zeros((2, 3, 4), np.float32), RATE)
+    with pytest.raises(InputError):
+        mer.estimate(np.zeros((1000, 0), np.float32), RATE)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 6])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_channels_are_averaged_as_numpy_averages_them(channels, dtype):
+    samples = np.random.default_rng(channels).standard_normal((5000, channels)).astype(dtype)
+    mean = mer_module._channel_mean(samples)
+    assert np.array_equal(mean, samples.mean(axis=1)) and mean.dtype == dtype
 
 
 @pytest.mark.parametrize("name", MER_BACKENDS.available())

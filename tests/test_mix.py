@@ -97,6 +97,24 @@ def test_a_silent_film_gets_the_music_alone_at_the_target():
     assert np.array_equal(result.mix.samples, result.stem.samples)
 
 
+def test_sample_peaks_are_the_interpolator_applied_everywhere():
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from filmscore.mix import _interpolator, sample_peaks
+
+    signal = (np.random.default_rng(3).standard_normal((10_000, 2)) * 0.3).astype(np.float32)
+    phases, _ = _interpolator()
+    reach = len(phases)
+    expected = np.abs(signal).max(axis=1)
+    for channel in signal.T:
+        padded = np.concatenate(
+            [np.zeros(reach // 2, np.float32), channel, np.zeros(reach - reach // 2, np.float32)]
+        )
+        windows = sliding_window_view(padded[: len(channel) + reach - 1], reach)
+        expected = np.maximum(expected, np.abs(windows @ phases).max(axis=1))
+    assert np.array_equal(sample_peaks(signal), expected)
+
+
 def test_the_limiter_holds_inter_sample_peaks_under_the_ceiling():
     # A sine at a quarter of the sample rate, phased so every sample misses the crest: sample peak
     # 0.707, true peak 1.0. Only an oversampling meter sees it.
