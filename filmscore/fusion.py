@@ -116,8 +116,6 @@ def timeline(
     emotions: tuple[ShotEmotion, ...], duration_s: float, opts: FusionOptions
 ) -> tuple[TimelinePoint, ...]:
     """Sample the per-shot values every `timeline_step_s` and smooth them over time."""
-    from scipy.ndimage import gaussian_filter1d
-
     times = np.arange(0.0, max(duration_s, opts.timeline_step_s), opts.timeline_step_s)
     starts = np.array([e.start_s for e in emotions])
     which = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(emotions) - 1)
@@ -125,9 +123,18 @@ def timeline(
     arousal = np.array([e.arousal for e in emotions])[which]
     sigma = opts.smoothing_s / opts.timeline_step_s
     if sigma > 0 and len(times) > 1:
-        valence = gaussian_filter1d(valence, sigma, mode="nearest")
-        arousal = gaussian_filter1d(arousal, sigma, mode="nearest")
+        valence, arousal = gaussian_smoothed(valence, sigma), gaussian_smoothed(arousal, sigma)
     return tuple(
         TimelinePoint(round(float(t), 3), round(float(v), 4), round(float(a), 4))
         for t, v, a in zip(times, valence, arousal, strict=True)
     )
+
+
+def gaussian_smoothed(values: np.ndarray, sigma: float) -> np.ndarray:
+    """scipy.ndimage.gaussian_filter1d(values, sigma, mode="nearest"), to within 1e-15, in numpy: the
+    same kernel (truncated at four sigma), with the ends repeated. The main process imports nothing of
+    scipy otherwise, and scipy.ndimage's import took 0.14 s between the analysis and the music."""
+    radius = int(4.0 * sigma + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 / sigma**2 * offsets**2)
+    return np.convolve(np.pad(values, radius, mode="edge"), kernel / kernel.sum(), mode="valid")

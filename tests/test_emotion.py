@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from filmscore.affect import Affect
-from filmscore.fusion import FusionOptions, fuse_shot, label_for, timeline
+from filmscore.fusion import FusionOptions, fuse_shot, gaussian_smoothed, label_for, timeline
 from filmscore.shots import Shot
 from filmscore.text_emotion import LexiconTextEmotion
 
@@ -106,10 +107,18 @@ def test_timeline_is_smooth_at_a_fixed_step():
     assert -0.9 < values[3] < values[4] < 0.9
 
 
+@pytest.mark.parametrize(("length", "sigma"), [(200, 2.0), (7, 2.0), (1, 0.7), (50, 0.3), (30, 12.0)])
+def test_the_timeline_is_smoothed_as_scipy_smooths(length, sigma):
+    from scipy.ndimage import gaussian_filter1d
+
+    values = np.random.default_rng(length).uniform(-1, 1, length)
+    expected = gaussian_filter1d(values, sigma, mode="nearest")
+    assert np.allclose(gaussian_smoothed(values, sigma), expected, rtol=0, atol=1e-14)
+
+
 def test_the_soundtrack_is_measured_in_chunks_with_the_values_of_one_pass():
     """A film longer than a chunk gets exactly the frames one whole-signal librosa pass would give."""
     import librosa
-    import numpy as np
 
     from filmscore.audio_emotion import CHUNK_FRAMES, FRAME, HOP, measure_soundtrack
     from filmscore.media import AudioClip

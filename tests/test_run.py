@@ -220,12 +220,14 @@ def test_stems_are_sample_aligned_and_sum_to_the_mix(scored, talking_film):
 def test_the_main_process_leaves_librosa_and_the_mix_to_the_audio_helper(tmp_path, talking_film):
     """The soundtrack measures, the music check, the mix and the delivery's measures run in the audio
     helper: the scoring process never imports librosa (1.3 s, and 0.3 s more to tear down at exit) nor
-    scipy's signal tools and pyloudnorm (0.9 s), and no helper outlives the run."""
+    scipy's signal tools and pyloudnorm (0.9 s), nor scipy.ndimage for the timeline (0.14 s), and no
+    helper outlives the run."""
     script = (
         "import multiprocessing, sys\n"
         "from filmscore.cli import main\n"
         f"code = main(['run', {str(talking_film)!r}, '-q', '-o', {str(tmp_path / 'out.mp4')!r}])\n"
-        "heavy = [name for name in ('librosa', 'scipy.signal', 'pyloudnorm') if name in sys.modules]\n"
+        "heavy = ('librosa', 'scipy.signal', 'scipy.ndimage', 'pyloudnorm')\n"
+        "heavy = [name for name in heavy if name in sys.modules]\n"
         "print(code, heavy, len(multiprocessing.active_children()))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
