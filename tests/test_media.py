@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,6 +25,24 @@ def test_probe_reads_size_rate_duration_and_audio(mood_films):
     assert info.duration_s == pytest.approx(6.0, abs=0.1)
     assert info.has_audio and info.audio_sample_rate == 48000 and info.audio_channels == 2
     assert info.rotation == 0 and not info.variable_frame_rate
+
+
+def test_a_file_is_probed_once_until_it_changes(tmp_path, cuts_film, mood_films, monkeypatch):
+    from filmscore import media
+
+    calls = []
+    real_run = subprocess.run
+    monkeypatch.setattr(media.subprocess, "run", lambda *a, **k: calls.append(a) or real_run(*a, **k))
+    film = shutil.copy(cuts_film, tmp_path / "take.mp4")
+    first = probe(film)
+    assert probe(film.resolve()) == first and len(calls) == 1  # the same file, named another way
+    shutil.copy(mood_films["happy"], film)  # replaced: another size and time
+    assert probe(film).has_audio and len(calls) == 2
+    (tmp_path / "broken.mp4").write_bytes(b"not a film")
+    for _ in range(2):  # a failure is not kept
+        with pytest.raises(InputError):
+            probe(tmp_path / "broken.mp4")
+    assert len(calls) == 4
 
 
 def test_probe_of_a_film_without_audio(cuts_film):
