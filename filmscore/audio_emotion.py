@@ -46,21 +46,42 @@ class SoundTrack:
     frame_s: float
 
 
-def measure_soundtrack(audio: Audio) -> SoundTrack:
+def measure_soundtrack(audio: Audio, speech: tuple[tuple[float, float], ...] | None = None) -> SoundTrack:
     """RMS level and YIN pitch every HOP samples of a mono signal, on frames centred on their times
     (zero-padded at the ends). The film is read and measured a chunk at a time: YIN holds a few copies of
     its frames, which for a whole feature would be gigabytes, and each frame depends only on its own
-    samples, so chunks give the same values as one pass."""
+    samples, so chunks give the same values as one pass. With `speech` (the voice-active regions), pitch
+    is only measured where someone speaks, the one place it is read (shot_sounds), and is NaN elsewhere:
+    YIN is most of the cost, and the soundtrack is what the analysis waits for last."""
     count = 1 + audio.frames // HOP  # frames librosa's centred framing gives
-    rms_db, f0 = np.empty(count, np.float32), np.empty(count, np.float32)
+    frame_s = HOP / audio.sample_rate
+    spoken = np.ones(count, bool) if speech is None else speech_frames(count, frame_s, speech)
+    rms_db, f0 = np.empty(count, np.float32), np.full(count, np.nan, np.float32)
     for first in range(0, count, CHUNK_FRAMES):
         last = min(count, first + CHUNK_FRAMES)
         # Samples of frames first..last-1, counted from the centre of frame `first` less half a frame.
         chunk = _read_padded(audio, first * HOP - FRAME // 2, (last - 1) * HOP + FRAME // 2)
-        rms_db[first:last], f0[first:last] = _measure_frames(chunk, audio.sample_rate)
+        rms_db[first:last] = _levels_db(chunk)
+        for a, b in _runs(spoken[first:last]):
+            f0[first + a : first + b] = _pitch(chunk[a * HOP : (b - 1) * HOP + FRAME], audio.sample_rate)
     # YIN always answers; keep only frames loud enough to be voiced speech rather than room tone.
     f0 = np.where(rms_db > rms_db.max() - 35, f0, np.nan)
-    return SoundTrack(rms_db=rms_db, f0_hz=f0, frame_s=HOP / audio.sample_rate)
+    return SoundTrack(rms_db=rms_db, f0_hz=f0, frame_s=frame_s)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) of each run of True in `flags`."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def speech_frames(count: int, frame_s: float, speech: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """Which of `count` frames, `frame_s` apart, lie in a voice-active region."""
+    times = np.arange(count) * frame_s
+    spoken = np.zeros(count, dtype=bool)
+    for a, b in speech:
+        spoken[np.searchsorted(times, a) : np.searchsorted(times, b)] = True
+    return spoken
 
 
 def _read_padded(audio: Audio, start: int, stop: int) -> np.ndarray:
@@ -70,19 +91,22 @@ def _read_padded(audio: Audio, start: int, stop: int) -> np.ndarray:
     return np.pad(inside, (before, after)) if before or after else inside
 
 
-def _measure_frames(chunk: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
+def _levels_db(chunk: np.ndarray) -> np.ndarray:
     import librosa
 
     rms = librosa.feature.rms(y=chunk, frame_length=FRAME, hop_length=HOP, center=False)[0]
-    f0 = librosa.yin(chunk, fmin=60, fmax=500, sr=rate, frame_length=FRAME, hop_length=HOP, center=False)
-    return 20 * np.log10(np.maximum(rms, 1e-6)), f0
+    return 20 * np.log10(np.maximum(rms, 1e-6))
+
+
+def _pitch(chunk: np.ndarray, rate: int) -> np.ndarray:
+    import librosa
+
+    return librosa.yin(chunk, fmin=60, fmax=500, sr=rate, frame_length=FRAME, hop_length=HOP, center=False)
 
 
 def shot_sounds(track: SoundTrack, transcript: Transcript, shots: tuple[Shot, ...]) -> tuple[ShotSound, ...]:
     times = np.arange(len(track.rms_db)) * track.frame_s
-    in_speech = np.zeros(len(times), dtype=bool)
-    for a, b in transcript.speech_regions:
-        in_speech[np.searchsorted(times, a) : np.searchsorted(times, b)] = True
+    in_speech = speech_frames(len(times), track.frame_s, transcript.speech_regions)
     sounds = []
     spoken = transcript.words_in_spans((shot.start_s, shot.end_s) for shot in shots)
     for shot, shot_words in zip(shots, spoken, strict=True):

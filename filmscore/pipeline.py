@@ -102,10 +102,10 @@ def analyze(
             )
             asr_model = check_asr(opts.dialogue)
             speech_audio = cleanup.enter_context(speech_track(info, workdir))
+            regions = voice_regions(speech_audio, opts.dialogue)
             # Pitch and loudness need no words nor pictures: the helper measures them from the track's
             # file beside the picture pass and the speech workers.
-            soundtrack = helper.apply_async(measure_soundtrack, (speech_audio,))
-            regions = voice_regions(speech_audio, opts.dialogue)
+            soundtrack = helper.apply_async(measure_soundtrack, (speech_audio, regions))
         # Speech is recognised in worker processes while the single decode pass feeds every visual
         # analyser. A thread would not do: PocketSphinx holds the GIL while it decodes. Each worker reads
         # its own passages from the speech track's file.

@@ -135,3 +135,20 @@ def test_the_soundtrack_is_measured_in_chunks_with_the_values_of_one_pass():
     voiced = np.isfinite(track.f0_hz)
     assert voiced.mean() > 0.9
     np.testing.assert_allclose(track.f0_hz[voiced], f0[voiced], rtol=1e-3)
+
+
+def test_pitch_is_measured_only_where_someone_speaks_with_the_values_of_the_whole():
+    from filmscore.audio_emotion import CHUNK_FRAMES, HOP, measure_soundtrack, speech_frames
+    from filmscore.media import AudioClip
+
+    rate = 16000
+    t = np.arange(int((CHUNK_FRAMES * 2.3) * HOP)) / rate  # two and a bit chunks: 37 s
+    samples = (np.sin(2 * np.pi * (150 + 30 * np.sin(t)) * t) * 0.3).astype(np.float32)
+    speech = ((1.0, 3.5), (15.0, 18.0), (36.5, 40.0))  # the second spans chunks, the last runs past the end
+    whole = measure_soundtrack(AudioClip(samples, rate))
+    spoken = measure_soundtrack(AudioClip(samples, rate), speech)
+    np.testing.assert_array_equal(spoken.rms_db, whole.rms_db)
+    inside = speech_frames(len(whole.f0_hz), whole.frame_s, speech)
+    assert 0.1 < inside.mean() < 0.3
+    np.testing.assert_allclose(spoken.f0_hz[inside], whole.f0_hz[inside], rtol=1e-5)
+    assert np.isfinite(spoken.f0_hz[inside]).all() and np.isnan(spoken.f0_hz[~inside]).all()
