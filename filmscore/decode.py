@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import queue
 import subprocess
 import threading
@@ -19,6 +20,7 @@ from filmscore.errors import InputError
 from filmscore.media import MediaInfo, require_program
 
 PIPE_BYTES = 1 << 20  # 1 MiB, the default most that an unprivileged process may ask for
+ONE_THREAD_PIXEL_RATE = 1280 * 720 * 30  # pixels a second one decoder thread keeps up with beside the rest
 READ_AHEAD_FRAMES = 32  # frames decoded ahead of the analysers: about 3.5 MB at 256x144
 
 
@@ -58,13 +60,31 @@ def analysis_geometry(info: MediaInfo, opts: DecodeOptions) -> FrameGeometry:
     return FrameGeometry(width=width, height=height, fps=min(info.fps, opts.max_fps))
 
 
-def iter_frames(info: MediaInfo, geometry: FrameGeometry) -> Iterator[np.ndarray]:
-    """Yield the film's frames at the analysis size and a constant rate (ffmpeg applies rotation)."""
+def decoder_threads(info: MediaInfo, beside: int) -> int | None:
+    """Threads for the analysis decode while `beside` other processes keep a core each busy (the speech
+    workers): the cores this process may use less those, when two or more are left. Where fewer are,
+    ffmpeg's own choice (frame threads on every core, and one more) is kept for large pictures, whose
+    decode needs more than one core, and one thread decodes up to ONE_THREAD_PIXEL_RATE: there, frame
+    threads only added switching beside the other work. Measured on 2 cores beside a speech worker and
+    the audio helper (benchmarks/ab_run.py, 60 s runs): 720p 0.35 s faster with one thread (0.4 core-s
+    less), 1080p 0.49 s slower. None means ffmpeg's choice."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    share = os.environ.get("OMP_NUM_THREADS", "")  # a batch gives each film its share of the cores
+    if share.isdigit() and int(share) > 0:
+        cores = min(cores, int(share))
+    if cores - beside >= 2:
+        return cores - beside
+    return 1 if info.width * info.height * info.fps <= ONE_THREAD_PIXEL_RATE else None
+
+
+def iter_frames(info: MediaInfo, geometry: FrameGeometry, threads: int | None = None) -> Iterator[np.ndarray]:
+    """Yield the film's frames at the analysis size and a constant rate (ffmpeg applies rotation), decoded
+    with `threads` threads (ffmpeg's choice when None)."""
     cmd = [
         # The deblocking filter polishes detail that the downscale to analysis size throws away anyway;
         # skipping it saves about a tenth of an H.264 decode.
         require_program("ffmpeg"), "-nostdin", "-v", "error",
-        "-skip_loop_filter", "all", "-i", str(info.path),
+        "-skip_loop_filter", "all", *(["-threads", str(threads)] if threads else []), "-i", str(info.path),
         "-map", "0:v:0", "-an", "-sn", "-dn",
         "-vf", f"scale={geometry.width}:{geometry.height}:flags=fast_bilinear",
         # A constant rate makes frame index / fps the frame's time, also for variable-rate sources.
@@ -126,12 +146,14 @@ def scan(
     geometry: FrameGeometry,
     analysers: Sequence[FrameAnalyser],
     on_progress: Callable[[float], None] | None = None,
+    threads: int | None = None,
 ) -> int:
-    """Decode once and feed every frame to every analyser. Returns the number of frames decoded."""
+    """Decode once (with `threads` decoder threads, see decoder_threads) and feed every frame to every
+    analyser. Returns the number of frames decoded."""
     _opencv_on_one_thread()
     count = 0
     report_every = max(1, round(geometry.fps))  # about once a second of film
-    for index, frame in enumerate(iter_frames(info, geometry)):
+    for index, frame in enumerate(iter_frames(info, geometry, threads)):
         for analyser in analysers:
             analyser.consume(index, frame)
         count = index + 1

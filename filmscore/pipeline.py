@@ -12,7 +12,7 @@ from pathlib import Path
 from filmscore.affect import Affect
 from filmscore.audio_emotion import ShotSound, audio_emotion, measure_soundtrack
 from filmscore.audiofile import speech_track
-from filmscore.decode import DecodeOptions, FrameAnalyser, analysis_geometry, scan
+from filmscore.decode import DecodeOptions, FrameAnalyser, analysis_geometry, decoder_threads, scan
 from filmscore.dialogue import (
     DialogueOptions,
     Transcript,
@@ -121,7 +121,8 @@ def analyze(
                 thumbnails = ThumbnailAnalyser(geometry.fps)
                 analysers: list[FrameAnalyser] = [shot_analyser, thumbnails]
                 analysers += visual_backend.analysers(geometry, expected)
-                scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f))
+                threads = decoder_threads(info, beside=len(batches))
+                scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f), threads)
                 shots = shot_analyser.shots()
             with progress.stage("soundtrack"):
                 track = soundtrack.get()

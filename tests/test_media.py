@@ -120,6 +120,38 @@ def test_analysis_frames_are_small_and_even(cuts_film):
     assert len(frames) == 200 and frames[0].shape == (96, 128, 3)
 
 
+def test_one_decoder_thread_gives_the_frames_of_many(cuts_film):
+    info = probe(cuts_film)
+    geometry = analysis_geometry(info, DecodeOptions(width=128))
+    one, default = list(iter_frames(info, geometry, threads=1)), list(iter_frames(info, geometry))
+    assert len(one) == len(default) == 200
+    assert all(np.array_equal(a, b) for a, b in zip(one, default, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("cores", "share", "size", "fps", "beside", "threads"),
+    [
+        (2, "", (1280, 720), 25.0, 1, 1),  # the small machine beside a speech worker: one thread
+        (2, "", (1920, 1080), 25.0, 1, None),  # a picture one thread cannot keep up with: ffmpeg's choice
+        (2, "", (1280, 720), 60.0, 2, None),
+        (8, "", (1920, 1080), 25.0, 1, 7),  # the cores the speech worker leaves
+        (8, "2", (1280, 720), 25.0, 1, 1),  # a batch's share of the cores
+        (2, "", (1280, 720), 25.0, 0, 2),  # a silent film: no speech worker
+    ],
+)
+def test_the_decoder_gets_the_cores_the_speech_workers_leave(
+    monkeypatch, cuts_film, cores, share, size, fps, beside, threads
+):
+    from dataclasses import replace
+
+    from filmscore import decode
+
+    monkeypatch.setattr(decode.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", share)
+    info = replace(probe(cuts_film), width=size[0], height=size[1], fps=fps)
+    assert decode.decoder_threads(info, beside) == threads
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
