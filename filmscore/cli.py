@@ -27,6 +27,8 @@ from filmscore.errors import (
 )
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
     from filmscore.batch import ItemRecord, Manifest
     from filmscore.pipeline import AnalyzeOptions
 
@@ -377,6 +379,17 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    from filmscore.cue_check import helper_warm_up
+    from filmscore.workers import audio_helper
+
+    settings = chosen_settings(args, run_only=True)
+    # The audio helper starts before anything else: its librosa import (about 1.3 s of a core) overlaps
+    # this process's own imports and checks, which leave the second core idle.
+    with audio_helper(helper_warm_up(settings["music.mer"])) as helper:
+        return _score(args, settings, helper)
+
+
+def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> int:
     from filmscore.cues import CueOptions
     from filmscore.media import probe
     from filmscore.mix import MixOptions, parse_loudness
@@ -384,7 +397,6 @@ def run_score(args: argparse.Namespace) -> int:
     from filmscore.progress import Progress, TerminalProgress
     from filmscore.run import RunOptions, score_film, work_space_bytes
 
-    settings = chosen_settings(args, run_only=True)
     info = probe(args.input)
     output = check_output(args.output or default_output(info), info, args.overwrite, args.keep_original_audio)
     check_writable(output.parent, "-o folder")
@@ -423,7 +435,7 @@ def run_score(args: argparse.Namespace) -> int:
     )
     check_models(opts.analyze, (opts.generator, opts.generator_model))
     progress = Progress() if args.quiet else TerminalProgress()
-    scored = score_film(info.path, output, report_dir, opts, progress)
+    scored = score_film(info.path, output, report_dir, opts, progress, helper)
     if not args.quiet:
         delivery = scored.delivery
         print(

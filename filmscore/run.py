@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from multiprocessing.pool import Pool
 from pathlib import Path
@@ -84,8 +85,15 @@ class ScoredFilm:
 
 
 def score_film(
-    input_path: Path, output: Path, report_dir: Path, opts: RunOptions, progress: Progress
+    input_path: Path,
+    output: Path,
+    report_dir: Path,
+    opts: RunOptions,
+    progress: Progress,
+    helper: Pool | None = None,
 ) -> ScoredFilm:
+    """Score the film. `helper`: the run's audio helper when the caller started it already (the CLI
+    does, first of all); one is started here otherwise."""
     from filmscore.report import REPORT_NAME, stage_scored_report
 
     generator = _generator(opts)  # before the analysis, so a missing dependency fails at once
@@ -96,7 +104,7 @@ def score_film(
         work = Path(folder)
         # The helper measures the soundtrack, listens to the music, mixes it, and encodes and measures the
         # scored track.
-        with audio_helper(helper_warm_up(opts.mer)) as helper:
+        with audio_helper(helper_warm_up(opts.mer)) if helper is None else nullcontext(helper) as helper:
             analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir, work, helper)
             info = analysis.info
             speech = analysis.transcript.speech_regions

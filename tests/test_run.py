@@ -217,6 +217,33 @@ def test_stems_are_sample_aligned_and_sum_to_the_mix(scored, talking_film):
     assert {"stems/original.wav", "stems/melody.wav"} <= set(report["outputs"])
 
 
+def test_the_cli_starts_the_audio_helper_before_it_probes_and_shares_it_with_the_run(
+    tmp_path, cuts_film, monkeypatch
+):
+    """The helper's librosa import overlaps the CLI's own imports and checks, and the run uses that one
+    helper rather than starting another."""
+    import multiprocessing
+
+    import filmscore.media
+    import filmscore.run
+
+    helpers_at_probe: list[int] = []
+    real_probe = filmscore.media.probe
+
+    def probe_seeing_helpers(path):
+        helpers_at_probe.append(len(multiprocessing.active_children()))
+        return real_probe(path)
+
+    def no_second_helper(*args, **kwargs):
+        raise AssertionError("the run started a helper of its own")
+
+    monkeypatch.setattr(filmscore.media, "probe", probe_seeing_helpers)
+    monkeypatch.setattr(filmscore.run, "audio_helper", no_second_helper)
+    assert main(["run", str(cuts_film), "-q", "-o", str(tmp_path / "out.mp4")]) == 0
+    assert helpers_at_probe and helpers_at_probe[0] >= 1
+    assert not multiprocessing.active_children()
+
+
 def test_the_main_process_leaves_librosa_and_the_mix_to_the_audio_helper(tmp_path, talking_film):
     """The soundtrack measures, the music check, the mix and the delivery's measures run in the audio
     helper: the scoring process never imports librosa (1.3 s, and 0.3 s more to tear down at exit) nor
