@@ -85,7 +85,9 @@ def iter_frames(info: MediaInfo, geometry: FrameGeometry, threads: int | None = 
         # skipping it saves about a tenth of an H.264 decode.
         require_program("ffmpeg"), "-nostdin", "-v", "error",
         "-skip_loop_filter", "all", *(["-threads", str(threads)] if threads else []), "-i", str(info.path),
-        "-map", "0:v:0", "-an", "-sn", "-dn",
+        # One filter thread: ffmpeg slices the scaler over every core by default, which for a 256 px
+        # picture only adds switching (60 s 720p visual pass: 2.26 s to 2.15 s, the same frames).
+        "-map", "0:v:0", "-an", "-sn", "-dn", "-filter_threads", "1",
         "-vf", f"scale={geometry.width}:{geometry.height}:flags=fast_bilinear",
         # A constant rate makes frame index / fps the frame's time, also for variable-rate sources.
         "-fps_mode", "cfr", "-r", f"{geometry.fps:.6f}",
