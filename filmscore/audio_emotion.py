@@ -14,7 +14,7 @@ import numpy as np
 
 from filmscore.affect import Affect, clip_unit, to_signed
 from filmscore.audiofile import Audio
-from filmscore.dialogue import Transcript
+from filmscore.dialogue import Transcript, flag_runs
 from filmscore.shots import Shot
 
 HOP = 256  # 16 ms at 16 kHz
@@ -62,17 +62,11 @@ def measure_soundtrack(audio: Audio, speech: tuple[tuple[float, float], ...] | N
         # Samples of frames first..last-1, counted from the centre of frame `first` less half a frame.
         chunk = _read_padded(audio, first * HOP - FRAME // 2, (last - 1) * HOP + FRAME // 2)
         rms_db[first:last] = _levels_db(chunk)
-        for a, b in _runs(spoken[first:last]):
+        for a, b in flag_runs(spoken[first:last]):
             f0[first + a : first + b] = _pitch(chunk[a * HOP : (b - 1) * HOP + FRAME], audio.sample_rate)
     # YIN always answers; keep only frames loud enough to be voiced speech rather than room tone.
     f0 = np.where(rms_db > rms_db.max() - 35, f0, np.nan)
     return SoundTrack(rms_db=rms_db, f0_hz=f0, frame_s=frame_s)
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last + 1) of each run of True in `flags`."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def speech_frames(count: int, frame_s: float, speech: tuple[tuple[float, float], ...]) -> np.ndarray:

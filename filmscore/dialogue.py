@@ -84,12 +84,17 @@ def voice_regions(audio: Audio, opts: DialogueOptions) -> tuple[tuple[float, flo
     return _smooth_regions(flags, vad.frame_length, audio.frames / audio.sample_rate, opts)
 
 
+def flag_runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) of each run of True in a boolean array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 def _smooth_regions(
     flags: np.ndarray, frame_s: float, duration_s: float, opts: DialogueOptions
 ) -> tuple[tuple[float, float], ...]:
     regions: list[list[float]] = []
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    for start, end in zip(edges[::2], edges[1::2], strict=True):
+    for start, end in flag_runs(flags):
         a, b = start * frame_s, end * frame_s
         if regions and a - regions[-1][1] < opts.merge_gap_s:
             regions[-1][1] = b
