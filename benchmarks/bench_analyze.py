@@ -26,7 +26,12 @@ def visual_pass(clip: Path) -> dict[str, float]:
     geometry = analysis_geometry(info, DecodeOptions())
     backend = PictureFeatureEmotion()
     shots = ShotAnalyser(geometry.fps, ShotOptions())
-    scan(info, geometry, [shots, *backend.analysers(geometry, round(info.duration_s * geometry.fps))])
+    frames = round(info.duration_s * geometry.fps)
+    # ab_run.py also runs this against older commits, whose shot analyser kept its cuts to itself.
+    cuts = getattr(shots, "cuts_so_far", None)
+    with_cuts = () if cuts is None else (cuts,)
+    analysers = backend.analysers(geometry, frames, *with_cuts)
+    scan(info, geometry, [shots, *analysers])
     backend.estimate(shots.shots())
     return {}
 

@@ -79,7 +79,9 @@ class ClipVisualEmotion(VisualEmotionBackend):
             features = self._model.get_image_features(**inputs.to(self.device))
         return _unit_rows(_tensor(features))
 
-    def analysers(self, geometry: FrameGeometry, expected_frames: int) -> Sequence[FrameAnalyser]:
+    def analysers(
+        self, geometry: FrameGeometry, expected_frames: int, cuts: Sequence[int] = ()
+    ) -> Sequence[FrameAnalyser]:
         self._sampler = ClipSampler(self, geometry.fps, self._faces)
         return (self._sampler,)
 

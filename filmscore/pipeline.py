@@ -120,7 +120,7 @@ def analyze(
                 expected = round(info.duration_s * geometry.fps) + 1
                 thumbnails = ThumbnailAnalyser(geometry.fps)
                 analysers: list[FrameAnalyser] = [shot_analyser, thumbnails]
-                analysers += visual_backend.analysers(geometry, expected)
+                analysers += visual_backend.analysers(geometry, expected, shot_analyser.cuts_so_far)
                 threads = decoder_threads(info, beside=len(batches))
                 scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f), threads)
                 shots = shot_analyser.shots()

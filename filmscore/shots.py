@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,12 @@ class ShotAnalyser:
         grey = self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2GRAY)
         side = (SIGNATURE_SIDE, SIGNATURE_SIDE)
         self._signatures += self._cv2.resize(grey, side, interpolation=self._cv2.INTER_AREA).tobytes()
+
+    @property
+    def cuts_so_far(self) -> Sequence[int]:
+        """The cuts found so far, growing as frames are fed: for analysers that follow the shots during the
+        pass. Flashes are still among them; shots() leaves them out at the end."""
+        return self._cuts
 
     def finish(self, frame_count: int) -> None:
         self.frame_count = frame_count

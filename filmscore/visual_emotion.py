@@ -28,8 +28,11 @@ class VisualEmotionBackend(ABC):
     name: str = ""
 
     @abstractmethod
-    def analysers(self, geometry: FrameGeometry, expected_frames: int) -> Sequence[FrameAnalyser]:
-        """The analysers this backend needs fed during the single decode pass."""
+    def analysers(
+        self, geometry: FrameGeometry, expected_frames: int, cuts: Sequence[int] = ()
+    ) -> Sequence[FrameAnalyser]:
+        """The analysers this backend needs fed during the single decode pass. `cuts` grows with the cuts
+        found so far (ShotAnalyser.cuts_so_far, fed before these), for analysers that follow the shots."""
 
     @abstractmethod
     def estimate(self, shots: tuple[Shot, ...]) -> tuple[Affect, ...]:
@@ -76,9 +79,11 @@ class PictureFeatureEmotion(VisualEmotionBackend):
         self._faces: FaceAnalyser | None = None
         self.pictures: tuple[ShotPicture, ...] = ()
 
-    def analysers(self, geometry: FrameGeometry, expected_frames: int) -> Sequence[FrameAnalyser]:
+    def analysers(
+        self, geometry: FrameGeometry, expected_frames: int, cuts: Sequence[int] = ()
+    ) -> Sequence[FrameAnalyser]:
         self._features = PictureFeatureAnalyser(expected_frames)
-        self._faces = FaceAnalyser(geometry.fps)
+        self._faces = FaceAnalyser(geometry.fps, cuts)
         return (self._features, self._faces)
 
     def estimate(self, shots: tuple[Shot, ...]) -> tuple[Affect, ...]:

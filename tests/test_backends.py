@@ -66,7 +66,7 @@ def _rate_shots(backend, film):
     info = probe(film)
     geometry = analysis_geometry(info, DecodeOptions())
     shots_analyser = ShotAnalyser(geometry.fps, ShotOptions())
-    scan(info, geometry, [shots_analyser, *backend.analysers(geometry, 200)])
+    scan(info, geometry, [shots_analyser, *backend.analysers(geometry, 200, shots_analyser.cuts_so_far)])
     shots = shots_analyser.shots()
     return shots, backend.estimate(shots)
 
