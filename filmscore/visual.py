@@ -23,6 +23,8 @@ FEATURE_COUNT = 6
 # a frame for shots and picture features together. Looks follow the shots, as faces come and go with cuts.
 FACE_LOOKS_PER_S = 1.0  # within a shot
 FACE_SETTLE_S = 0.25  # the first look into a shot: past the cut, inside a shot of the least length (0.5 s)
+# Hasler and Süsstrunk's opponent colours from a BGR pixel: rg = R - G and yb = (R + G) / 2 - B.
+_OPPONENT = np.array([[0.0, -1.0, 1.0], [-1.0, 0.5, 0.5]], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,12 @@ class PictureFeatureAnalyser:
         if index >= len(self._rows):
             self._rows = np.concatenate([self._rows, np.zeros_like(self._rows)])
         # Means and spreads of colour need no full resolution: every second pixel quarters the cost.
-        small = frame[::2, ::2]
-        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-        _, sat_mean, value_mean, _ = cv2.mean(hsv)
-        b, g, r = (small[:, :, c].astype(np.float32) for c in range(3))
-        rg = r - g
-        yb = 0.5 * (r + g) - b
-        colourfulness = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+        small = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_NEAREST)
+        _, sat_mean, value_mean, _ = cv2.mean(cv2.cvtColor(small, cv2.COLOR_BGR2HSV))
+        blue_mean, _, red_mean, _ = cv2.mean(small)
+        # The two opponent channels in one pass of OpenCV, not five numpy passes over the picture.
+        opponent_mean, opponent_std = cv2.meanStdDev(cv2.transform(small.astype(np.float32), _OPPONENT))
+        colourfulness = np.hypot(*opponent_std[:, 0]) + 0.3 * np.hypot(*opponent_mean[:, 0])
         grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         motion = 0.0
         if self._previous_grey is not None:
@@ -74,7 +75,7 @@ class PictureFeatureAnalyser:
             brightness,
             sat_mean / 255.0,
             colourfulness / 100.0,
-            (r.mean() - b.mean()) / 255.0,
+            (red_mean - blue_mean) / 255.0,
             motion,
             flicker,
         )
