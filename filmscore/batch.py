@@ -27,6 +27,7 @@ from filmscore import __version__
 from filmscore.atomic import OutputSet
 from filmscore.errors import EXIT_INPUT, InputError, UsageError
 from filmscore.media import content_sha256
+from filmscore.workers import usable_cores
 
 MANIFEST_NAME = "batch.json"
 CACHE_FOLDER = ".filmscore-cache"  # analyses by content hash, shared by every run of the batch
@@ -118,7 +119,7 @@ def _unique(items: list[BatchItem]) -> list[BatchItem]:
 
 def default_jobs() -> int:
     """As many films at once as the cores and the memory allow, at least one."""
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     try:
         memory = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
     except (ValueError, OSError):
@@ -247,7 +248,7 @@ def _ray_map(records: list[ItemRecord], opts: BatchOptions) -> Iterator[ItemReco
         ray.init(address=opts.ray_address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False)  # fmt: skip
     try:
-        task = ray.remote(num_cpus=min(CORES_PER_JOB, os.cpu_count() or 1))(score_item)
+        task = ray.remote(num_cpus=min(CORES_PER_JOB, usable_cores()))(score_item)
         pending = [task.remote(r, opts) for r in records]
         while pending:
             finished, pending = ray.wait(pending, num_returns=1)
@@ -301,7 +302,7 @@ def _inside(out_dir: Path, relative: Path) -> Path:
 def _item_env(jobs: int) -> dict[str, str]:
     """Each film's numeric libraries get their share of the cores, so parallel films do not fight over
     threads; and the film's process stops if the batch is killed."""
-    share = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    share = str(max(1, usable_cores() // max(1, jobs)))
     return {**os.environ, **dict.fromkeys(THREAD_ENV, share), DIE_WITH_PARENT_ENV: str(os.getpid())}
 
 

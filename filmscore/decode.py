@@ -18,6 +18,7 @@ import numpy as np
 
 from filmscore.errors import InputError
 from filmscore.media import MediaInfo, require_program
+from filmscore.workers import usable_cores
 
 PIPE_BYTES = 1 << 20  # 1 MiB, the default most that an unprivileged process may ask for
 ONE_THREAD_PIXEL_RATE = 1280 * 720 * 30  # pixels a second one decoder thread keeps up with beside the rest
@@ -68,7 +69,7 @@ def decoder_threads(info: MediaInfo, beside: int) -> int | None:
     threads only added switching beside the other work. Measured on 2 cores beside a speech worker and
     the audio helper (benchmarks/ab_run.py, 60 s runs): 720p 0.35 s faster with one thread (0.4 core-s
     less), 1080p 0.49 s slower. None means ffmpeg's choice."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     share = os.environ.get("OMP_NUM_THREADS", "")  # a batch gives each film its share of the cores
     if share.isdigit() and int(share) > 0:
         cores = min(cores, int(share))

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from filmscore.errors import DependencyError, UsageError
+from filmscore.workers import usable_cores
 
 DEVICES = ("auto", "cpu", "cuda")
 THREADS_ENV = "FILMSCORE_TORCH_THREADS"
@@ -49,7 +50,7 @@ def cpu_threads() -> int:
         if not value.isdigit() or int(value) < 1:
             raise UsageError(f"{THREADS_ENV}={value!r} must be a whole number of threads, 1 or more")
         return int(value)
-    return max(1, (os.cpu_count() or 2) // 2)
+    return max(1, usable_cores() // 2)
 
 
 def load_pretrained(loader: Any, path: object, what: str, **options: Any) -> Any:

@@ -25,6 +25,15 @@ Stream = int | IO[bytes] | None
 _programs: set[subprocess.Popen] = set()  # what this process runs through `program`
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system has one (a container given
+    some of the machine's CPUs, `taskset`), else every CPU. os.cpu_count() counts the machine's CPUs even
+    where the process may use only a few of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def worker_pool(
     count: int, warm_up: Callable[[], None] | None = None, wait_for_exit: bool = True

@@ -1,4 +1,4 @@
-"""Worker pools and Ctrl-C: the main process alone reacts to it, and never loses one."""
+"""Worker pools and Ctrl-C (the main process alone reacts to it, and never loses one), and the cores."""
 
 from __future__ import annotations
 
@@ -89,3 +89,16 @@ def test_programs_the_audio_helper_runs_end_with_it(tmp_path):
     while _running(pid):
         assert time.monotonic() < deadline, "the helper's program outlived it"
         time.sleep(0.05)
+
+
+def test_every_stage_counts_the_cores_the_process_may_use_not_the_machine_s(monkeypatch):
+    """A container given 3 of a machine's 16 CPUs: jobs, thread shares and torch's threads follow the 3."""
+    from filmscore import batch, neural
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {4, 5, 6}, raising=False)
+    monkeypatch.delenv(neural.THREADS_ENV, raising=False)
+    assert workers.usable_cores() == 3
+    assert batch.default_jobs() == 1  # two cores a film
+    assert batch._item_env(1)["OMP_NUM_THREADS"] == "3"
+    assert neural.cpu_threads() == 1
