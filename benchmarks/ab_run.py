@@ -26,7 +26,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from harness import RESULTS, make_clip, plain_decode
+from harness import RESULTS, benchmark_clip, plain_decode
 
 ROOT = Path(__file__).resolve().parent.parent
 # The visual pass in a fresh process, timed inside it once OpenCV and PySceneDetect are imported; prints
@@ -72,11 +72,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--visual", action="store_true", help="time the visual pass, not the whole run")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
-    clip = RESULTS / f"clip-{args.size}-{args.seconds:g}s.mp4"
-    if not clip.exists():
-        RESULTS.mkdir(exist_ok=True)
-        make_clip(args.seconds, (width, height), clip)
+    clip = benchmark_clip(args.size, args.seconds)
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.ref],
                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     results: dict[str, list[dict[str, float]]] = {"decode": [], commit: [], "working tree": []}

@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from harness import PAGE_MB, RESULTS, make_clip, tree_rss_mb
+from harness import PAGE_MB, RESULTS, benchmark_clip, tree_rss_mb
 
 BASE_SECONDS = 600.0
 SAMPLE_S = 0.5
@@ -100,11 +100,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(Path(args.one))))
         return
-    width, height = (int(v) for v in args.size.split("x"))
-    RESULTS.mkdir(exist_ok=True)
-    base = RESULTS / f"clip-{args.size}-{BASE_SECONDS:g}s.mp4"
-    if not base.exists():
-        make_clip(BASE_SECONDS, (width, height), base)
+    base = benchmark_clip(args.size, BASE_SECONDS)
     copies = max(1, round(args.hours * 3600 / BASE_SECONDS))
     film = long_film(base, copies, RESULTS / f"long-{args.size}-{copies * BASE_SECONDS:g}s.mp4")
     run = subprocess.run([sys.executable, __file__, "--one", str(film)], capture_output=True, text=True)

@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from harness import RESULTS, descendants, make_clip
+from harness import RESULTS, benchmark_clip, descendants
 
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 SAMPLE_S = 0.05
@@ -89,11 +89,7 @@ def main() -> None:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("run_options", nargs="*", help="extra `filmscore run` options, after --")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
-    RESULTS.mkdir(exist_ok=True)
-    clip = RESULTS / f"clip-{args.size}-{args.seconds:g}s.mp4"
-    if not clip.exists():
-        make_clip(args.seconds, (width, height), clip)
+    clip = benchmark_clip(args.size, args.seconds)
     with tempfile.TemporaryDirectory() as folder:
         cmd = [sys.executable, "-m", "filmscore", "run", str(clip), "-o", f"{folder}/scored.mp4"]
         start = time.perf_counter()
