@@ -1,5 +1,5 @@
 """What the benchmarks share: the self-made clip, measuring one kind of work in a fresh process (so peak
-memory is that work's alone), keeping the fastest of several runs, and the results table."""
+memory is that work's alone), measuring turn about in rounds and keeping the median, and the results table."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def parse_args(doc: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--size", default="1280x720")
-    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; the fastest is kept")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="rounds, each kind once a round; the median is kept"
+    )
     parser.add_argument("--one", nargs=2, metavar=("KIND", "CLIP"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -121,7 +123,9 @@ def run_benchmark(
     script: str, args: argparse.Namespace, kinds: tuple[str, ...], measure: Callable[[str, Path], dict]
 ) -> dict[str, Any]:
     """In the child (--one) measure one kind and print it; in the parent, measure every kind in fresh
-    processes, keep the fastest of --repeat, and return the summary (the child exits instead)."""
+    processes, turn about for --repeat rounds (this machine's speed drifts within minutes, so a decode
+    and a run measured in separate blocks compare badly), keep each kind's median run (the faster of
+    two), and return the summary (the child exits instead)."""
     if args.one:
         print(json.dumps(measure(args.one[0], Path(args.one[1]))))
         sys.exit(0)
@@ -131,9 +135,8 @@ def run_benchmark(
         cmd = [sys.executable, script, "--one", kind, str(clip)]
         return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
 
-    results = {
-        kind: min((fresh(kind) for _ in range(args.repeat)), key=lambda r: r["wall_s"]) for kind in kinds
-    }
+    rounds = [{kind: fresh(kind) for kind in kinds} for _ in range(max(1, args.repeat))]
+    results = {kind: median_run([r[kind] for r in rounds]) for kind in kinds}
     decode_s = results["decode"]["wall_s"]
     return {
         "clip": {"seconds": args.seconds, "size": args.size, "fps": 25},
@@ -142,6 +145,12 @@ def run_benchmark(
         "x_decode": {k: r["wall_s"] / decode_s for k, r in results.items()},
         "x_realtime": {k: args.seconds / r["wall_s"] for k, r in results.items()},
     }
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run with the median wall time (of an even number, the faster of the middle two)."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def stages_of(result: dict[str, float]) -> dict[str, float]:
