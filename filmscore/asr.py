@@ -1,12 +1,14 @@
 """Speech recognition backends. Each turns a stretch of 16 kHz mono speech into words with timings.
 
-The embedded default, `pocketsphinx`, uses the English acoustic and language models that ship inside the
-pocketsphinx package, so it works offline with nothing to download.
+The default, `whisper`, runs Whisper through faster-whisper (CTranslate2), with Whisper tiny.en from a wheel
+filmscore depends on, so it hears dialogue offline with nothing to download (see filmscore/whisper_asr.py).
+`pocketsphinx` is the fallback: the small English models that ship inside the pocketsphinx package.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +16,8 @@ import numpy as np
 from filmscore.errors import UsageError
 from filmscore.media import SPEECH_SAMPLE_RATE
 from filmscore.registry import Registry
+
+Passage = tuple[float, np.ndarray]  # (start_s, 16 kHz mono samples) of one voice-active region
 
 
 @dataclass(frozen=True)
@@ -50,24 +54,29 @@ class AsrBackend(ABC):
     def recognise(self, samples: np.ndarray) -> tuple[Word, ...]:
         """Words in 16 kHz mono float32 `samples`, with times from the start of `samples`."""
 
+    def recognise_passages(self, passages: Iterable[Passage]) -> Iterator[tuple[float, tuple[Word, ...]]]:
+        """(start_s, words) of each passage in turn, the words' times from the passage's start. A backend
+        whose model hears a fixed window (Whisper's 30 s) overrides this to recognise several short
+        passages at once."""
+        for start_s, samples in passages:
+            yield start_s, self.recognise(samples)
+
 
 ASR_BACKENDS: Registry[AsrBackend] = Registry("ASR")
+ASR_BACKENDS.register(
+    "whisper",
+    "filmscore.whisper_asr:WhisperAsr",
+    requires=("faster_whisper", "ctranslate2"),
+    description="Whisper through faster-whisper: tiny.en ships with filmscore (embedded, offline); other "
+    "languages with the multilingual extra; larger models with filmscore models pull whisper-small",
+    neural=True,
+)
 ASR_BACKENDS.register(
     "pocketsphinx",
     "filmscore.asr:PocketsphinxAsr",
     requires=("pocketsphinx",),
-    description="CMU PocketSphinx with its bundled US English model (embedded, offline)",
+    description="CMU PocketSphinx with its bundled US English model (embedded fallback, offline)",
     takes_model=True,
-)
-ASR_BACKENDS.register(
-    "whisper",
-    "filmscore.whisper_asr:WhisperAsr",
-    requires=("torch", "whisper"),
-    extra="neural",
-    install="pip install 'filmscore[neural]' && pip install --no-deps openai-whisper",
-    description="OpenAI Whisper: many languages, word timings from its attention (neural; "
-    "filmscore models pull whisper-base)",
-    neural=True,
 )
 
 # Tokens pocketsphinx emits that are not words: silence, breath and noise fillers, sentence marks.

@@ -133,9 +133,10 @@ def _models_arguments(commands: Any, common: argparse.ArgumentParser) -> None:
         "models",
         help="list, fetch and check the models filmscore can use",
         description=(
-            "The embedded models ship with filmscore's packages; neural ones (Whisper, transformers "
-            "classifiers, CLIP, MusicGen) are fetched once with `pull`, into $FILMSCORE_MODELS when set, "
-            "else into Whisper's and Hugging Face's caches ($HF_HOME). A run never downloads anything."
+            "The embedded models ship with filmscore's packages (Whisper tiny.en among them); the larger "
+            "ones (Whisper small to large-v3, transformers classifiers, CLIP, MusicGen) are fetched once "
+            "with `pull`, into $FILMSCORE_MODELS when set, else into Hugging Face's cache ($HF_HOME). A "
+            "run never downloads anything."
         ),
     )
     models.set_defaults(quiet=False, debug=False)
@@ -143,7 +144,7 @@ def _models_arguments(commands: Any, common: argparse.ArgumentParser) -> None:
     listing = actions.add_parser(
         "list",
         parents=[common],
-        help="every model: task, size, licence, here?",
+        help="every model: task, size, languages, licence, here?",
         description="Every model in the manifest, and whether it is here.",
     )
     listing.add_argument("--json", action="store_true", help="print the list as JSON on stdout")
@@ -633,21 +634,30 @@ def _model_row(spec: Any) -> dict[str, Any]:
         "task": spec.task,
         "backend": spec.backend,
         "size_mb": spec.size_mb,
+        "languages": list(spec.languages),
         "licence": spec.licence,
         "commercial_use": spec.commercial,
         "embedded": spec.embedded,
+        "extra": spec.extra,
         "present": path is not None,
         "path": str(path) if path else None,
     }
 
 
 def _print_models(rows: list[dict[str, Any]]) -> None:
-    print(f"{'NAME':<30} {'TASK':<16} {'BACKEND':<13} {'SIZE':>8}  {'HERE':<4}  LICENCE")
+    print(f"{'NAME':<30} {'TASK':<16} {'BACKEND':<13} {'SIZE':>8}  {'COMES WITH':<14} {'LANGUAGES':<9} "
+          f"{'HERE':<4}  LICENCE")  # fmt: skip
     for row in rows:
-        size = "embedded" if row["embedded"] else f"{row['size_mb']:,.0f} MB" if row["size_mb"] else "?"
+        size = f"{row['size_mb']:,.0f} MB" if row["size_mb"] else ""
+        comes = (
+            "filmscore" if row["embedded"] else f"[{row['extra']}] extra" if row["extra"] else "models pull"
+        )
+        languages = {(): "", ("*",): "99", ("en",): "English"}.get(tuple(row["languages"]), "")
+        languages = languages or ", ".join(row["languages"])
         licence = row["licence"] if row["commercial_use"] else f"NON-COMMERCIAL: {row['licence']}"
         here = "yes" if row["present"] else "no"
-        print(f"{row['name']:<30} {row['task']:<16} {row['backend']:<13} {size:>8}  {here:<4}  {licence}")
+        print(f"{row['name']:<30} {row['task']:<16} {row['backend']:<13} {size:>8}  {comes:<14} "
+              f"{languages:<9} {here:<4}  {licence}")  # fmt: skip
 
 
 COMMANDS = {

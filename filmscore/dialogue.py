@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from filmscore.asr import ASR_BACKENDS, AsrBackend, Utterance, Word
+from filmscore.asr import ASR_BACKENDS, AsrBackend, Passage, Utterance, Word
 from filmscore.audiofile import Audio
 from filmscore.media import SPEECH_SAMPLE_RATE
 from filmscore.shots import Shot
@@ -21,10 +21,10 @@ VAD_BLOCK_FRAMES = 3000  # VAD frames (30 ms each) read from the speech track at
 
 @dataclass(frozen=True)
 class DialogueOptions:
-    asr: str = "pocketsphinx"  # a name in ASR_BACKENDS
+    asr: str = "whisper"  # a name in ASR_BACKENDS
     asr_model: str | None = None  # backend-specific model path or id
     language: str | None = None  # ISO 639-1 code of the dialogue; None: the backend's own (Whisper detects)
-    device: str = "auto"  # torch device for a neural backend: auto, cpu or cuda
+    device: str = "auto"  # where a model runs: auto, cpu or cuda
     vad_mode: int = 2  # WebRTC-style aggressiveness, 0 (keeps most) .. 3 (keeps least)
     min_speech_s: float = 0.25  # shorter bursts are clicks or noise, not speech
     merge_gap_s: float = 0.8  # pauses shorter than this stay inside one line
@@ -107,9 +107,6 @@ def _smooth_regions(
     )
 
 
-Passage = tuple[float, np.ndarray]  # (start_s, 16 kHz mono samples) of one voice-active region
-
-
 def passages(audio: Audio, regions: tuple[tuple[float, float], ...]) -> Iterator[Passage]:
     """Each region's samples, read from the track only when the recogniser comes to it."""
     for start_s, end_s in regions:
@@ -158,10 +155,10 @@ def recognise(
     """One line of dialogue per passage that holds words, with times on the film's clock."""
     asr = backend or create_asr(opts)
     lines = []
-    for start_s, samples in items:
+    for start_s, heard in asr.recognise_passages(items):
         words = tuple(
             Word(w.word, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence)
-            for w in asr.recognise(samples)
+            for w in heard
         )
         if words:
             lines.append(Utterance(words[0].start_s, words[-1].end_s, " ".join(w.word for w in words), words))

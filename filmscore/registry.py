@@ -25,7 +25,7 @@ class BackendEntry:
     description: str
     install: str | None = None  # the command that installs what it needs, where the extra alone does not
     takes_model: bool = False  # accepts `model`: a path, or a name from the model manifest
-    neural: bool = False  # a torch model: accepts `device`, and "auto" prefers it when its weights are here
+    neural: bool = False  # a model of weights: accepts `device`, and "auto" prefers it when they are here
 
 
 class Registry(Generic[T]):
@@ -54,7 +54,7 @@ class Registry(Generic[T]):
         return sorted(self._entries)
 
     def entries(self) -> list[BackendEntry]:
-        """In the order registered: the embedded default first."""
+        """In the order registered: the default first."""
         return list(self._entries.values())
 
     def entry(self, name: str) -> BackendEntry:

@@ -78,12 +78,13 @@ def _loudness(value: str) -> float:
 SETTINGS: tuple[Setting, ...] = (
     Setting("analysis.shot_detector", str, "adaptive", "PySceneDetect detector",
             "--shot-detector", choices=_shot_detectors),
-    Setting("analysis.asr", str, "pocketsphinx", "speech recognition backend", "--asr",
+    Setting("analysis.asr", str, "whisper", "speech recognition backend", "--asr",
             choices=_registry_names("filmscore.asr", "ASR_BACKENDS")),
     Setting("analysis.asr_model", str, None, "the ASR backend's model: a path or an id", "--asr-model",
             metavar="PATH_OR_ID", default_text="the backend's own"),
-    Setting("analysis.language", str, None, "the dialogue's language, an ISO 639-1 code (Whisper detects it "
-            "when not given)", "--language", metavar="CODE"),
+    Setting("analysis.language", str, None, "the dialogue's language: an ISO 639-1 code, or auto for Whisper "
+            "to detect it; other than en needs the multilingual extra", "--language", metavar="CODE",
+            default_text="en"),
     Setting("analysis.text_emotion", str, "lexicon", "text emotion backend", "--text-emotion",
             choices=_registry_names("filmscore.text_emotion", "TEXT_EMOTION_BACKENDS")),
     Setting("analysis.text_emotion_model", str, None, "the text emotion backend's model: a path or a name",

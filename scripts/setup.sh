@@ -27,14 +27,11 @@ if ((${#missing[@]})); then
 fi
 
 PYTHON="${PYTHON:-python3}"
-WHISPER="openai-whisper==20250625"
 stamp=.venv/.filmscore-installed
 if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing filmscore into .venv" >&2
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev,neural]'
-  # Whisper without its triton requirement (1 GB, used only on CUDA): see pyproject's neural extra.
-  .venv/bin/python -m pip install -q --no-deps "$WHISPER"
   touch "$stamp"
 fi

@@ -84,7 +84,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     folder = tmp_path_factory.mktemp("tiny-models")
     built = {
-        "whisper": tiny_models.whisper_checkpoint(folder / "whisper-tiny-random.pt"),
+        "whisper": tiny_models.whisper_ct2(folder / "whisper-en"),
+        "whisper-multilingual": tiny_models.whisper_ct2(folder / "whisper-multi", ("en", "fr", "de")),
         "text": tiny_models.text_classifier(folder / "text"),
         "clip": tiny_models.clip_model(folder / "clip"),
         "face": tiny_models.face_classifier(folder / "face"),

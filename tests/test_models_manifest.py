@@ -27,7 +27,8 @@ REGISTRIES = {
 
 
 EMBEDDED = [m for m in MODELS if m.get("embedded")]
-NEURAL = [m for m in MODELS if not m.get("embedded")]
+IN_PARTS = [m for m in MODELS if m.get("parts")]
+NEURAL = [m for m in MODELS if not m.get("embedded") and not m.get("parts")]
 
 
 @pytest.mark.parametrize("model", EMBEDDED, ids=[m["name"] for m in EMBEDDED])
@@ -60,14 +61,7 @@ def test_neural_models_say_where_they_come_from_and_how_they_are_checked(model):
     assert model["licence"] and model["source"] and model["size_mb"] > 0
     entry = REGISTRIES[model["kind"]].entry(model["backend"])
     assert entry.neural
-    if model["backend"] == "whisper":
-        import whisper
-
-        # Whisper's own address for the checkpoint, whose folder name is the file's SHA-256.
-        assert whisper._MODELS[model["whisper"]] == model["url"]
-        assert len(model["url"].split("/")[-2]) == 64
-    else:
-        assert model["hub"].count("/") == 1
+    assert model["hub"].count("/") == 1
     if "musicgen" in model["name"]:
         assert model["commercial"] is False  # CC-BY-NC weights are flagged in `filmscore models list`
 
@@ -79,3 +73,16 @@ def test_every_neural_backend_has_a_default_model():
         for entry in registry.entries():
             if entry.neural:
                 assert default_model(kind, entry.name).backend == entry.name
+
+
+@pytest.mark.parametrize("model", IN_PARTS, ids=[m["name"] for m in IN_PARTS])
+def test_models_in_parts_name_their_packages_an_extra_and_every_checksum(model):
+    import filmscore
+
+    assert model["licence"] and model["source"] and model["extra"]
+    extras = tomllib.loads((Path(filmscore.__file__).parent.parent / "pyproject.toml").read_text())
+    wheels = extras["project"]["optional-dependencies"][model["extra"]]
+    for part in model["parts"]:
+        assert len(part["sha256"]) == 64
+        assert any(w.split("==")[0].replace("-", "_") == part["package"] for w in wheels), part["package"]
+    assert model["files"][0]["path"] == "model.bin" and all(len(f["sha256"]) == 64 for f in model["files"])

