@@ -17,11 +17,11 @@ from collections.abc import Callable
 
 from harness import benchmark_clip
 
-from filmscore.decode import DecodeOptions, _opencv_on_one_thread, analysis_geometry, iter_frames
-from filmscore.media import probe
-from filmscore.shots import ShotAnalyser, ShotOptions
-from filmscore.thumbnails import ThumbnailAnalyser
-from filmscore.visual import FaceAnalyser, PictureFeatureAnalyser
+from filmscore.analysis.shots import ShotAnalyser, ShotOptions
+from filmscore.analysis.thumbnails import ThumbnailAnalyser
+from filmscore.analysis.visual.features import FaceAnalyser, PictureFeatureAnalyser
+from filmscore.media.decode import DecodeOptions, _opencv_on_one_thread, analysis_geometry, iter_frames
+from filmscore.media.probe import probe
 
 
 def best_cpu(feed: Callable[[], None], repeat: int) -> float:

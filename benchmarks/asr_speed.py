@@ -31,9 +31,9 @@ import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filmscore.dialogue import DialogueOptions, create_asr, recognise
-from filmscore.media import SPEECH_SAMPLE_RATE
-from filmscore.neural import THREADS_ENV
+from filmscore.analysis.dialogue import DialogueOptions, create_asr, recognise
+from filmscore.core.neural import THREADS_ENV
+from filmscore.media.probe import SPEECH_SAMPLE_RATE
 from tests.music_synth import progression
 
 RESULTS = Path(__file__).parent / "results"

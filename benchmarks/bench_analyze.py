@@ -17,10 +17,10 @@ from harness import parse_args, plain_decode, report, run_benchmark, stages_of, 
 
 
 def visual_pass(clip: Path) -> dict[str, float]:
-    from filmscore.decode import DecodeOptions, analysis_geometry, scan
-    from filmscore.media import probe
-    from filmscore.shots import ShotAnalyser, ShotOptions
-    from filmscore.visual_emotion import PictureFeatureEmotion
+    from filmscore.analysis.shots import ShotAnalyser, ShotOptions
+    from filmscore.analysis.visual import PictureFeatureEmotion
+    from filmscore.media.decode import DecodeOptions, analysis_geometry, scan
+    from filmscore.media.probe import probe
 
     info = probe(clip)
     geometry = analysis_geometry(info, DecodeOptions())
@@ -37,8 +37,8 @@ def visual_pass(clip: Path) -> dict[str, float]:
 
 
 def analyze_clip(clip: Path) -> dict[str, float]:
-    from filmscore.pipeline import AnalyzeOptions, analyze
-    from filmscore.progress import Progress
+    from filmscore.analysis.pipeline import AnalyzeOptions, analyze
+    from filmscore.core.progress import Progress
 
     progress = Progress()
     analyze(clip, AnalyzeOptions(), progress)

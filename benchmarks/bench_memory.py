@@ -52,8 +52,8 @@ class Sampler(threading.Thread):
 
 
 def measure(clip: Path) -> dict:
-    from filmscore.progress import Progress
-    from filmscore.run import RunOptions, score_film
+    from filmscore.core.progress import Progress
+    from filmscore.scoring.run import RunOptions, score_film
 
     sampler = Sampler()
 

@@ -66,7 +66,7 @@ def measure(
 ) -> dict:
     import torch
 
-    from filmscore.musicgen import MusicgenGenerator
+    from filmscore.music.generators.musicgen import MusicgenGenerator
 
     if threads:
         os.environ["FILMSCORE_TORCH_THREADS"] = str(threads)

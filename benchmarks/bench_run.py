@@ -22,8 +22,8 @@ STAGES_OF_INTEREST = ("compose", "music check", "mix", "mux")
 
 
 def score(clip: Path) -> dict[str, float]:
-    from filmscore.progress import Progress
-    from filmscore.run import RunOptions, score_film
+    from filmscore.core.progress import Progress
+    from filmscore.scoring.run import RunOptions, score_film
 
     progress = Progress()
     with tempfile.TemporaryDirectory() as folder:
@@ -32,7 +32,7 @@ def score(clip: Path) -> dict[str, float]:
 
 
 def preview(clip: Path) -> dict[str, float]:
-    from filmscore.cli import main
+    from filmscore.cli.main import main
 
     with tempfile.TemporaryDirectory() as folder:
         code = main(["run", "--pipeline", "fast-preview", "--quiet", str(clip), "-o", f"{folder}/scored.mp4"])

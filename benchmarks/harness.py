@@ -45,7 +45,7 @@ def benchmark_clip(size: str, seconds: float) -> Path:
 
 def make_clip(seconds: float, size: tuple[int, int], target: Path) -> Path:
     """5-second shots with hard cuts, a spoken line in every other one."""
-    from filmscore.synthetic import Line, ShotSpec, make_film
+    from filmscore.media.synthetic import Line, ShotSpec, make_film
 
     shots, t, i = [], 0.0, 0
     while t < seconds - 0.01:

@@ -18,9 +18,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from filmscore.decode import DecodeOptions, analysis_geometry, scan
-from filmscore.media import probe
-from filmscore.shots import SHOT_DETECTORS, ShotAnalyser, ShotOptions
+from filmscore.analysis.shots import SHOT_DETECTORS, ShotAnalyser, ShotOptions
+from filmscore.media.decode import DecodeOptions, analysis_geometry, scan
+from filmscore.media.probe import probe
 
 FPS = 25
 HARD_CUTS_S = (4.0, 8.0, 20.0)

@@ -1,4 +1,4 @@
-from filmscore.cli import main
+from filmscore.cli.main import main
 
 # Guarded: the dialogue worker process is started with "spawn", which imports this module again.
 if __name__ == "__main__":

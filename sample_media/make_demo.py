@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filmscore.synthetic import Line, ShotSpec, make_film
+from filmscore.media.synthetic import Line, ShotSpec, make_film
 
 SCENES = [
     ShotSpec("warm", 4.0, Line("Good morning! What a wonderful day. I am so happy you came home.", "happy")),

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from filmscore.fusion import ShotEmotion, TimelinePoint, label_for
-from filmscore.shots import Shot
+from filmscore.analysis.fusion import ShotEmotion, TimelinePoint, label_for
+from filmscore.analysis.shots import Shot
 
 # Krumhansl-Kessler key profiles (probe-tone ratings), C major and C minor.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])

@@ -59,8 +59,8 @@ def write_track(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
 def make_library(folder: Path) -> Path:
     """A small indexed library: a slow, soft minor track (FLAC) and a fast, loud major one (MP3, in a
     sub-folder), 30 s each, beside a broken file and a text file."""
-    from filmscore.library import index_library
-    from filmscore.mer import MER_BACKENDS
+    from filmscore.music.generators.library import index_library
+    from filmscore.music.mer import MER_BACKENDS
 
     write_track(folder / "slow minor.flac", progression("minor", 62, 0.05, tonic=9, seconds=30))
     (folder / "up").mkdir()

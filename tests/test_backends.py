@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from filmscore.affect import Affect
-from filmscore.asr import ASR_BACKENDS, AsrBackend, Word
-from filmscore.decode import DecodeOptions, analysis_geometry, scan
-from filmscore.errors import DependencyError, UsageError
-from filmscore.media import extract_audio, probe
-from filmscore.registry import Registry
-from filmscore.shots import ShotAnalyser, ShotOptions
-from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
-from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
+from filmscore.analysis.asr import ASR_BACKENDS, AsrBackend, Word
+from filmscore.analysis.shots import ShotAnalyser, ShotOptions
+from filmscore.analysis.text import TEXT_EMOTION_BACKENDS
+from filmscore.analysis.visual import VISUAL_EMOTION_BACKENDS
+from filmscore.core.affect import Affect
+from filmscore.core.errors import DependencyError, UsageError
+from filmscore.core.registry import Registry
+from filmscore.media.decode import DecodeOptions, analysis_geometry, scan
+from filmscore.media.probe import extract_audio, probe
 
 from .conftest import HAPPY
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from filmscore.batch import BatchItem, collect_inputs
-from filmscore.errors import UsageError
-from filmscore.synthetic import ShotSpec, make_film
+from filmscore.batch.runner import BatchItem, collect_inputs
+from filmscore.core.errors import UsageError
+from filmscore.media.synthetic import ShotSpec, make_film
 
 
 @pytest.fixture(scope="module")

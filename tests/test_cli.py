@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from filmscore.cli import main
-from filmscore.report import report_schema
+from filmscore.cli.main import main
+from filmscore.report.document import report_schema
 
 
 def _filmscore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -116,7 +116,7 @@ def test_report_folder_that_is_a_file_is_an_output_error(tmp_path, cuts_film):
 
 def test_help_does_not_import_heavy_modules():
     code = (
-        "import sys; from filmscore.cli import build_parser; build_parser().format_help(); "
+        "import sys; from filmscore.cli.main import build_parser; build_parser().format_help(); "
         "heavy = {'torch', 'transformers', 'whisper', 'librosa', 'cv2', 'scenedetect'} & set(sys.modules); "
         "print(sorted(heavy))"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from filmscore.cues import CueOptions, fit_beats, plan_cues, tempo_for
+from filmscore.music.cues import CueOptions, fit_beats, plan_cues, tempo_for
 from tests.measure import emotions, flat_timeline
 
 

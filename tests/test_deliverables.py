@@ -13,9 +13,9 @@ import jsonschema
 import opentimelineio as otio
 import pytest
 
-from filmscore.cli import main
-from filmscore.deliverables import build_deliverables, timecode, timecode_rate
-from filmscore.report import report_schema
+from filmscore.cli.main import main
+from filmscore.report.document import report_schema
+from filmscore.report.editors import build_deliverables, timecode, timecode_rate
 
 RATES = [23.976, 24.0, 25.0, 29.97]
 LABELS = ["calm", "sad", "tense", "joyful", "neutral"]

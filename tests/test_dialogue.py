@@ -4,10 +4,10 @@ import jiwer
 import pytest
 import soundfile
 
-from filmscore.dialogue import DialogueOptions, lines_by_shot, transcribe, voice_regions
-from filmscore.media import AudioClip, extract_audio, probe
-from filmscore.shots import shots_from_cuts
-from filmscore.synthetic import Line, ShotSpec, make_film
+from filmscore.analysis.dialogue import DialogueOptions, lines_by_shot, transcribe, voice_regions
+from filmscore.analysis.shots import shots_from_cuts
+from filmscore.media.probe import AudioClip, extract_audio, probe
+from filmscore.media.synthetic import Line, ShotSpec, make_film
 
 from .conftest import LIBRIVOX
 
@@ -74,7 +74,7 @@ def test_lines_are_split_at_cuts(mood_films):
 
 
 def test_passages_are_shared_between_workers_in_order_and_by_amount_of_speech():
-    from filmscore.dialogue import split_regions
+    from filmscore.analysis.dialogue import split_regions
 
     starts = [0.0, 2.0, 4.0, 6.0, 8.0]
     regions = tuple((start, start + n) for start, n in zip(starts, [1, 1, 1, 1, 4], strict=True))
@@ -86,7 +86,7 @@ def test_passages_are_shared_between_workers_in_order_and_by_amount_of_speech():
 
 
 def test_a_second_speech_worker_starts_only_for_more_than_30_s_of_speech():
-    from filmscore.dialogue import speech_workers
+    from filmscore.analysis.dialogue import speech_workers
 
     assert speech_workers((), 2) == 1
     assert speech_workers(((0.0, 10.0), (20.0, 40.0)), 2) == 1  # 30 s
@@ -95,7 +95,7 @@ def test_a_second_speech_worker_starts_only_for_more_than_30_s_of_speech():
 
 
 def test_a_silent_film_has_an_empty_transcript_in_no_language():
-    from filmscore.dialogue import merge_transcripts
+    from filmscore.analysis.dialogue import merge_transcripts
 
     transcript = merge_transcripts([], (), DialogueOptions())
     assert transcript.utterances == () and transcript.language == "und"
@@ -104,8 +104,8 @@ def test_a_silent_film_has_an_empty_transcript_in_no_language():
 def test_words_in_spans_agree_with_a_scan_of_every_word():
     import random
 
-    from filmscore.asr import Utterance, Word
-    from filmscore.dialogue import Transcript
+    from filmscore.analysis.asr import Utterance, Word
+    from filmscore.analysis.dialogue import Transcript
 
     rng = random.Random(5)
     lines, clock = [], 0.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from filmscore.affect import Affect
-from filmscore.fusion import FusionOptions, fuse_shot, gaussian_smoothed, label_for, timeline
-from filmscore.shots import Shot
-from filmscore.text_emotion import LexiconTextEmotion
+from filmscore.analysis.fusion import FusionOptions, fuse_shot, gaussian_smoothed, label_for, timeline
+from filmscore.analysis.shots import Shot
+from filmscore.analysis.text import LexiconTextEmotion
+from filmscore.core.affect import Affect
 
 
 def _only_shot(analysis):
@@ -120,8 +120,8 @@ def test_the_soundtrack_is_measured_in_chunks_with_the_values_of_one_pass():
     """A film longer than a chunk gets exactly the frames one whole-signal librosa pass would give."""
     import librosa
 
-    from filmscore.audio_emotion import CHUNK_FRAMES, FRAME, HOP, measure_soundtrack
-    from filmscore.media import AudioClip
+    from filmscore.analysis.prosody import CHUNK_FRAMES, FRAME, HOP, measure_soundtrack
+    from filmscore.media.probe import AudioClip
 
     rate = 16000
     t = np.arange(int((CHUNK_FRAMES * 2.3) * HOP)) / rate  # two and a bit chunks
@@ -138,8 +138,8 @@ def test_the_soundtrack_is_measured_in_chunks_with_the_values_of_one_pass():
 
 
 def test_pitch_is_measured_only_where_someone_speaks_with_the_values_of_the_whole():
-    from filmscore.audio_emotion import CHUNK_FRAMES, HOP, measure_soundtrack, speech_frames
-    from filmscore.media import AudioClip
+    from filmscore.analysis.prosody import CHUNK_FRAMES, HOP, measure_soundtrack, speech_frames
+    from filmscore.media.probe import AudioClip
 
     rate = 16000
     t = np.arange(int((CHUNK_FRAMES * 2.3) * HOP)) / rate  # two and a bit chunks: 37 s

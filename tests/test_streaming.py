@@ -11,10 +11,8 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-import filmscore.audiofile
-from filmscore.audiofile import AudioFile, load
-from filmscore.media import AudioClip
-from filmscore.mix import (
+import filmscore.media.audio
+from filmscore.delivery.mix import (
     LoudnessMeter,
     MixOptions,
     integrated_lufs,
@@ -24,6 +22,8 @@ from filmscore.mix import (
     mix_under_dialogue,
     true_peak_dbtp,
 )
+from filmscore.media.audio import AudioFile, load
+from filmscore.media.probe import AudioClip
 
 RATE = 48000
 
@@ -38,7 +38,7 @@ def _noise(seconds: float, channels: int, seed: int = 0) -> np.ndarray:
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 10 000 frames, so short test signals span many of them, with ragged ends."""
-    monkeypatch.setattr(filmscore.audiofile, "BLOCK_FRAMES", 10_000)
+    monkeypatch.setattr(filmscore.media.audio, "BLOCK_FRAMES", 10_000)
 
 
 @pytest.mark.parametrize(("seconds", "channels"), [(7.3, 2), (3.0, 1), (20.05, 2)])
@@ -89,8 +89,8 @@ MEMORY_PROBE = """
 import resource, sys
 from pathlib import Path
 import numpy as np
-from filmscore.audiofile import AudioFile, AudioWriter, blocks
-from filmscore.mix import MixOptions, mix_under_dialogue
+from filmscore.media.audio import AudioFile, AudioWriter, blocks
+from filmscore.delivery.mix import MixOptions, mix_under_dialogue
 folder, minutes = Path(sys.argv[1]), float(sys.argv[2])
 frames = int(minutes * 60 * 48000)
 rng = np.random.default_rng(0)
@@ -122,12 +122,12 @@ def test_the_speech_track_read_from_its_file_in_blocks_gives_what_memory_gives(
 ):
     """Voice regions, passages and the soundtrack's measures of a speech track read from its work file, a
     few frames at a time, equal those of the same track held whole in memory."""
-    import filmscore.audio_emotion
-    import filmscore.dialogue
-    from filmscore.audio_emotion import measure_soundtrack
-    from filmscore.audiofile import speech_track
-    from filmscore.dialogue import DialogueOptions, passages, voice_regions
-    from filmscore.media import probe
+    import filmscore.analysis.dialogue
+    import filmscore.analysis.prosody
+    from filmscore.analysis.dialogue import DialogueOptions, passages, voice_regions
+    from filmscore.analysis.prosody import measure_soundtrack
+    from filmscore.media.audio import speech_track
+    from filmscore.media.probe import probe
 
     info = probe(mood_films["happy"])
     with speech_track(info, tmp_path) as track:
@@ -136,8 +136,8 @@ def test_the_speech_track_read_from_its_file_in_blocks_gives_what_memory_gives(
         whole = AudioClip(load(track)[:, 0].copy(), track.sample_rate)
         regions = voice_regions(whole, DialogueOptions())
         sound = measure_soundtrack(whole)
-        monkeypatch.setattr(filmscore.dialogue, "VAD_BLOCK_FRAMES", 7)
-        monkeypatch.setattr(filmscore.audio_emotion, "CHUNK_FRAMES", 100)
+        monkeypatch.setattr(filmscore.analysis.dialogue, "VAD_BLOCK_FRAMES", 7)
+        monkeypatch.setattr(filmscore.analysis.prosody, "CHUNK_FRAMES", 100)
         assert regions and voice_regions(track, DialogueOptions()) == regions
         for (start, samples), (start_again, again) in zip(
             passages(whole, regions), passages(track, regions), strict=True
@@ -151,8 +151,8 @@ def test_the_speech_track_read_from_its_file_in_blocks_gives_what_memory_gives(
 
 
 def test_a_film_without_sound_gives_a_silent_speech_track(picture_films, tmp_path):
-    from filmscore.audiofile import speech_track
-    from filmscore.media import probe
+    from filmscore.media.audio import speech_track
+    from filmscore.media.probe import probe
 
     info = probe(picture_films["dark_static"])
     with speech_track(info, tmp_path) as track:
@@ -164,10 +164,10 @@ SPEECH_MEMORY_PROBE = """
 import resource, sys
 from pathlib import Path
 import librosa, numpy as np, soundfile
-from filmscore.audio_emotion import measure_soundtrack
-from filmscore.audiofile import AudioWriter, blocks
-from filmscore.dialogue import DialogueOptions, passages, voice_regions
-from filmscore.synthetic import Line, speak
+from filmscore.analysis.prosody import measure_soundtrack
+from filmscore.media.audio import AudioWriter, blocks
+from filmscore.analysis.dialogue import DialogueOptions, passages, voice_regions
+from filmscore.media.synthetic import Line, speak
 folder, minutes, rate = Path(sys.argv[1]), float(sys.argv[2]), 16000
 spoken, spoken_rate = soundfile.read(speak(Line("Good morning, what a lovely day."), folder / "l.wav"))
 line = librosa.resample(spoken.astype(np.float32), orig_sr=spoken_rate, target_sr=rate)

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from filmscore.shots import Shot
-from filmscore.thumbnails import ThumbnailAnalyser, nearest_indices
+from filmscore.analysis.shots import Shot
+from filmscore.analysis.thumbnails import ThumbnailAnalyser, nearest_indices
 
 
 def test_nearest_indices_match_the_brute_force_choice():

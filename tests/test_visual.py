@@ -6,10 +6,8 @@ import colorsys
 
 import numpy as np
 
-from filmscore.decode import DecodeOptions, analysis_geometry, scan
-from filmscore.media import probe
-from filmscore.shots import ShotAnalyser, ShotOptions
-from filmscore.visual import (
+from filmscore.analysis.shots import ShotAnalyser, ShotOptions
+from filmscore.analysis.visual.features import (
     BRIGHTNESS,
     COLOURFULNESS,
     FACE_LOOKS_PER_S,
@@ -21,6 +19,8 @@ from filmscore.visual import (
     FaceAnalyser,
     PictureFeatureAnalyser,
 )
+from filmscore.media.decode import DecodeOptions, analysis_geometry, scan
+from filmscore.media.probe import probe
 
 
 def _by_definition(frame: np.ndarray, previous: np.ndarray) -> dict[int, float]:

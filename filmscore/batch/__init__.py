@@ -1,0 +1,1 @@
+"""Scoring many films: inputs, the manifest, local processes or Ray."""

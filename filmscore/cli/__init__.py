@@ -1,0 +1,1 @@
+"""The command line: parse, build options, call the library. No domain logic."""

@@ -1,0 +1,264 @@
+"""One table of the settings a user can choose, with their defaults and valid ranges, read by both the
+command line and the pipeline presets in `pipelines/` (TOML).
+
+A value comes from, in rising order: the table's default, the preset, the command-line flag. A preset is a
+TOML file of sections named after the first part of each key:
+
+    description = "What this preset is for"
+    [analysis]
+    shot_detector = "content"
+    [mix]
+    loudness = "web"
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filmscore.core.errors import FilmscoreError, InputError, UsageError
+
+# Bundled presets live beside the package in the repository; FILMSCORE_PIPELINES adds a studio's own folder.
+BUNDLED_PRESETS = Path(__file__).resolve().parent / "presets"
+PRESETS_ENV = "FILMSCORE_PIPELINES"
+DEFAULT_PRESET = "embedded"
+MAX_PRESET_BYTES = 64 * 1024  # a preset is a few lines; anything larger is not one
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # "section.name", as written in a preset
+    kind: type  # str, int, float or bool
+    default: Any  # None: unset, the stage decides
+    help: str
+    flag: str | None = None  # the command-line flag that overrides the preset, if any
+    choices: Callable[[], list[str]] | None = None  # the valid names, looked up only when checked
+    low: float | None = None  # inclusive range for numbers
+    high: float | None = None
+    check: Callable[[Any], Any] | None = None  # a parser that raises UsageError on a bad value
+    run_only: bool = False  # a setting of the score, unused by `analyze`
+    metavar: str = "NAME"  # how the flag's value is shown in --help
+    default_text: str | None = None  # how --help names the default, where None means more than "none"
+
+
+def _shot_detectors() -> list[str]:
+    from filmscore.analysis.shots import SHOT_DETECTORS
+
+    return list(SHOT_DETECTORS)
+
+
+def _registry_names(module: str, name: str) -> Callable[[], list[str]]:
+    """The backends of a registry, and "auto": a neural one where its model is on this machine."""
+
+    def names() -> list[str]:
+        import importlib
+
+        return [*getattr(importlib.import_module(module), name).names(), "auto"]
+
+    return names
+
+
+def _mer_names() -> list[str]:
+    from filmscore.music.mer import MER_BACKENDS
+
+    return [*MER_BACKENDS.names(), "none"]
+
+
+def _loudness(value: str) -> float:
+    from filmscore.delivery.mix import parse_loudness
+
+    return parse_loudness(value)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("analysis.shot_detector", str, "adaptive", "PySceneDetect detector",
+            "--shot-detector", choices=_shot_detectors),
+    Setting("analysis.asr", str, "whisper", "speech recognition backend", "--asr",
+            choices=_registry_names("filmscore.analysis.asr", "ASR_BACKENDS")),
+    Setting("analysis.asr_model", str, None, "the ASR backend's model: a path or an id", "--asr-model",
+            metavar="PATH_OR_ID", default_text="the backend's own"),
+    Setting("analysis.language", str, None, "the dialogue's language: an ISO 639-1 code, or auto for Whisper "
+            "to detect it; other than en needs the multilingual extra", "--language", metavar="CODE",
+            default_text="en"),
+    Setting("analysis.text_emotion", str, "lexicon", "text emotion backend", "--text-emotion",
+            choices=_registry_names("filmscore.analysis.text", "TEXT_EMOTION_BACKENDS")),
+    Setting("analysis.text_emotion_model", str, None, "the text emotion backend's model: a path or a name",
+            "--text-emotion-model", metavar="PATH_OR_ID", default_text="the backend's own"),
+    Setting("analysis.visual_emotion", str, "features", "visual emotion backend", "--visual-emotion",
+            choices=_registry_names("filmscore.analysis.visual", "VISUAL_EMOTION_BACKENDS")),
+    Setting("analysis.visual_emotion_model", str, None, "the visual emotion backend's model: a path or a "
+            "name", "--visual-emotion-model", metavar="PATH_OR_ID", default_text="the backend's own"),
+    Setting("analysis.face_model", str, None, "a facial-expression model for --visual-emotion clip: a path "
+            "or a name", "--face-model", metavar="PATH_OR_ID"),
+    Setting("models.device", str, "auto", "where neural backends run: auto (a GPU if torch sees one), cpu "
+            "or cuda", "--device", choices=lambda: ["auto", "cpu", "cuda"], metavar="DEVICE"),
+    Setting("analysis.width", int, 256, "width of the shared analysis frames, in pixels", "--analysis-width",
+            low=64, high=1920, metavar="PIXELS"),
+    Setting("analysis.max_fps", float, 60.0, "analysis frame rate cap: frames above it are skipped",
+            "--analysis-fps", low=1, high=240, metavar="FPS"),
+    Setting("cues.min_cue_s", float, 4.0, "shortest cue, in seconds", low=1, high=600, run_only=True),
+    Setting("cues.max_cue_s", float, 75.0, "longest cue, in seconds", low=4, high=3600, run_only=True),
+    Setting("music.generator", str, "symbolic", "music generator backend", "--generator", run_only=True,
+            choices=_registry_names("filmscore.music.generators", "GENERATORS")),
+    Setting("music.generator_model", str, None, "the music generator's model: a path or a name",
+            "--generator-model", run_only=True, metavar="PATH_OR_ID", default_text="the backend's own"),
+    Setting("music.genre", str, "orchestral", "the style MusicGen is asked for in each cue's prompt "
+            "(orchestral, ambient electronic, jazz, ...)", "--genre", run_only=True, metavar="STYLE"),
+    Setting("music.precision", str, "int8", "MusicGen on a CPU: int8 (decoder quantised, about 3x faster) or "
+            "float32 (as trained); a GPU always runs float32", "--precision", run_only=True,
+            choices=lambda: ["int8", "float32"], metavar="P"),
+    Setting("music.soundfont", str, None, "a General MIDI SoundFont (.sf2/.sf3) for the symbolic generator",
+            "--soundfont", run_only=True, metavar="FILE"),
+    Setting("music.seed", int, 0, "the same seed gives the same music", "--seed", low=0, high=2**32 - 1,
+            run_only=True, metavar="N"),
+    Setting("music.library", str, None, "a folder of your music, indexed with `filmscore library index`, "
+            "for --generator library", "--library", run_only=True, metavar="DIR"),
+    Setting("music.mer", str, "features", "music emotion backend that checks each cue against its target "
+            "(none: no check)", "--mer", run_only=True, choices=_mer_names),
+    Setting("music.candidates", int, 1, "scores to generate (seeds seed, seed+1, ...); the closest to the "
+            "plan is kept", "--candidates", low=1, high=16, run_only=True, metavar="N"),
+    Setting("mix.loudness", str, "ebu", "loudness target: ebu (-23 LUFS), atsc (-24), web (-16), "
+            "streaming (-14), or a number in LUFS", "--loudness", check=_loudness, run_only=True,
+            metavar="TARGET"),
+    Setting("mix.duck_db", float, 10.0, "how much quieter the music is under dialogue, in dB", "--duck-db",
+            low=0, high=40, run_only=True, metavar="DB"),
+)  # fmt: skip
+BY_KEY = {setting.key: setting for setting in SETTINGS}
+SECTIONS = tuple(dict.fromkeys(setting.key.partition(".")[0] for setting in SETTINGS))
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str  # the preset's name, or its file's path
+    description: str
+    values: Mapping[str, Any]  # checked values by key; keys the preset leaves out are absent
+
+
+def validate(setting: Setting, value: Any, label: str | None = None) -> Any:
+    """The value, in the setting's type, or UsageError saying what is wrong and what would be right.
+    `label` names the value in the message (a flag); the preset key by default."""
+    label = label or setting.key
+    value = _typed(setting, value, label)
+    if setting.choices is not None and value not in (names := setting.choices()):
+        raise UsageError(f"{label} {value!r} is not known; choose one of {', '.join(names)}")
+    low, high = setting.low, setting.high
+    if low is not None and high is not None and not low <= value <= high:
+        raise UsageError(f"{label} {value:g} is out of range; give {low:g} to {high:g}")
+    if setting.check is not None:
+        setting.check(value)
+    return value
+
+
+def _typed(setting: Setting, value: Any, label: str) -> Any:
+    kind = setting.kind
+    # bool is an int in Python, and TOML tells them apart: `seed = true` is a mistake, not 1.
+    if isinstance(value, bool) and kind is not bool:
+        raise UsageError(f"{label} must be {_kind_name(kind)}, not a true/false value")
+    if kind is float and isinstance(value, int):
+        value = float(value)
+    if not isinstance(value, kind):
+        raise UsageError(f"{label} must be {_kind_name(kind)}, not {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{label} must be a finite number")
+    if isinstance(value, str) and not value.strip():
+        raise UsageError(f"{label} must not be empty")
+    return value
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}[kind]
+
+
+def preset_names() -> list[str]:
+    """Every preset found by name: the bundled ones and those in $FILMSCORE_PIPELINES."""
+    return sorted({path.stem for folder in _preset_folders() for path in folder.glob("*.toml")})
+
+
+def _preset_folders() -> list[Path]:
+    extra = os.environ.get(PRESETS_ENV)
+    return ([Path(extra)] if extra else []) + [BUNDLED_PRESETS]
+
+
+def find_preset(name_or_file: str) -> Path:
+    """A preset by name (a user's folder first, then the bundled ones) or by path to a .toml file."""
+    path = Path(name_or_file)
+    if path.suffix == ".toml" or os.sep in name_or_file:
+        if not path.is_file():
+            raise UsageError(f"--pipeline {name_or_file}: no such preset file")
+        return path
+    for folder in _preset_folders():
+        candidate = folder / f"{name_or_file}.toml"
+        if candidate.is_file():
+            return candidate
+    raise UsageError(
+        f"unknown pipeline {name_or_file!r}; choose one of {', '.join(preset_names())}, or a .toml file"
+    )
+
+
+def load_preset(name_or_file: str) -> Preset:
+    path = find_preset(name_or_file)
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_PRESET_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the pipeline preset {path}: {exc.strerror}") from None
+    name = path.stem if path.parent == BUNDLED_PRESETS else str(path)
+    return parse_preset(data, name)
+
+
+def parse_preset(data: bytes, name: str) -> Preset:
+    """Check a preset's text: TOML, known sections and keys, typed values in range. Any fault is an input
+    error (exit 3) naming the preset and the key."""
+    try:
+        if len(data) > MAX_PRESET_BYTES:
+            raise UsageError(f"it is over {MAX_PRESET_BYTES // 1024} KiB, which no preset needs")
+        try:
+            document = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"it is not valid UTF-8 TOML ({exc})") from None
+        description = document.pop("description", "")
+        if not isinstance(description, str):
+            raise UsageError("description must be a string")
+        values = _preset_values(document)
+        _check_together({**{setting.key: setting.default for setting in SETTINGS}, **values})
+        return Preset(name, description, values)
+    except FilmscoreError as exc:
+        raise InputError(
+            f"pipeline preset {name}: {exc}. Fix the file, or choose another --pipeline."
+        ) from None
+
+
+def _preset_values(document: dict[str, Any]) -> dict[str, Any]:
+    values = {}
+    for section, table in document.items():
+        if section not in SECTIONS or not isinstance(table, dict):
+            raise UsageError(f"[{section}] is not a section; the sections are {', '.join(SECTIONS)}")
+        for name, value in table.items():
+            key = f"{section}.{name}"
+            if key not in BY_KEY:
+                known = [k.partition(".")[2] for k in BY_KEY if k.startswith(f"{section}.")]
+                raise UsageError(f"{key} is not a setting; [{section}] takes {', '.join(known)}")
+            values[key] = validate(BY_KEY[key], value)
+    return values
+
+
+def _check_together(values: Mapping[str, Any]) -> None:
+    """Rules between settings."""
+    shortest, longest = values["cues.min_cue_s"], values["cues.max_cue_s"]
+    if shortest > longest:
+        raise UsageError(f"cues.min_cue_s {shortest:g} is longer than cues.max_cue_s {longest:g}")
+
+
+def resolve(preset: Preset, flags: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting's value: the flag where given (not None), else the preset's, else the default."""
+    resolved = {setting.key: setting.default for setting in SETTINGS}
+    resolved.update(preset.values)
+    for key, value in flags.items():
+        if value is not None:
+            resolved[key] = validate(BY_KEY[key], value, BY_KEY[key].flag)
+    return resolved

@@ -1,0 +1,279 @@
+"""The media layer: probe a file with ffprobe, and extract its audio with ffmpeg.
+
+Video frames are decoded once, in `filmscore.media.decode`; this module only answers questions about the file
+and pulls out audio.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from filmscore.core.errors import DependencyError, InputError
+
+SPEECH_SAMPLE_RATE = 16000  # what pocketsphinx, Whisper and the VAD expect
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe says about a film, after rotation is applied."""
+
+    path: Path
+    duration_s: float
+    width: int  # display width, after rotation
+    height: int  # display height, after rotation
+    fps: float  # average frame rate
+    variable_frame_rate: bool  # the container's frame rate differs from the average
+    rotation: int  # degrees clockwise the player turns the picture (0, 90, 180, 270)
+    container: str  # ffprobe's format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    video_codec: str
+    has_audio: bool
+    audio_sample_rate: int | None  # None when there is no audio stream
+    audio_channels: int | None
+    audio_codec: str | None  # ffprobe's codec name of the first audio stream
+    frame_count: int | None  # from the stream header when the container states it
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """Decoded audio as float32 samples in [-1, 1], shape (samples,) for mono or (samples, channels)."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    @property
+    def frames(self) -> int:
+        return len(self.samples)
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.samples.ndim == 1 else self.samples.shape[1]
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        """Frames first..last as (frames, channels), clipped to the signal: the same call as a file-backed
+        AudioFile."""
+        block = self.samples[max(0, first) : max(0, last)]
+        return block if block.ndim == 2 else block[:, None]
+
+
+def require_program(name: str, package: str = "ffmpeg") -> str:
+    """Return the path of an external program, or explain how to install it."""
+    found = shutil.which(name)
+    if found is None:
+        raise DependencyError(
+            f"{name} is not installed. Install it (Debian/Ubuntu: apt-get install {package})."
+        )
+    return found
+
+
+def check_input_path(path: Path) -> Path:
+    """Check that a user-given input path is a readable regular file, and resolve it."""
+    try:
+        resolved = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file. Check the path.") from None
+    except RuntimeError:  # a symlink loop
+        raise InputError(f"{path}: the path is a symlink loop. Point to the video file itself.") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror}). Point to the video file itself.") from None
+    if resolved.is_dir():
+        raise InputError(f"{path} is a folder. Give a video file.")
+    if not resolved.is_file():
+        raise InputError(f"{path} is not a regular file. Give a video file.")
+    if resolved.stat().st_size == 0:
+        raise InputError(f"{path} is empty (0 bytes). Give a video file.")
+    try:
+        with resolved.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror}). Check its permissions.") from None
+    return resolved
+
+
+def probe(path: Path) -> MediaInfo:
+    """Describe a video file. Raises InputError if it is not a readable video."""
+    resolved = check_input_path(path)
+    data = _run_ffprobe(resolved)
+    streams = data.get("streams", [])
+    video = _first_stream(streams, "video")
+    if video is None:
+        kind = "an audio-only file" if _first_stream(streams, "audio") else "not a video"
+        raise InputError(f"{path} is {kind}: it has no video stream. Give a video file.")
+    audio = _first_stream(streams, "audio")
+    rotation = _rotation_of(video)
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if width <= 0 or height <= 0:
+        raise InputError(f"{path}: the video stream has no picture size; the file may be corrupt.")
+    if rotation in (90, 270):
+        width, height = height, width
+    avg_fps = _rate(video.get("avg_frame_rate"))
+    container_fps = _rate(video.get("r_frame_rate"))
+    fps = avg_fps or container_fps
+    if not fps:
+        raise InputError(f"{path}: cannot tell the frame rate; the file may be corrupt.")
+    duration = _duration_of(data, video)
+    if duration <= 0:
+        raise InputError(f"{path}: the video has no duration; the file may be truncated or corrupt.")
+    frames = video.get("nb_frames")
+    return MediaInfo(
+        path=resolved,
+        duration_s=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        variable_frame_rate=bool(container_fps and abs(container_fps - fps) > 0.01 * fps),
+        rotation=rotation,
+        container=str(data.get("format", {}).get("format_name", "")),
+        video_codec=str(video.get("codec_name", "")),
+        has_audio=audio is not None,
+        audio_sample_rate=int(audio["sample_rate"]) if audio and audio.get("sample_rate") else None,
+        audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
+        audio_codec=str(audio.get("codec_name", "")) if audio else None,
+        frame_count=int(frames) if frames and str(frames).isdigit() else None,
+    )
+
+
+def _run_ffprobe(path: Path) -> dict:
+    stat = path.stat()
+    try:
+        return json.loads(_ffprobe_json(path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    except json.JSONDecodeError:
+        raise InputError(f"{path}: ffprobe could not describe the file. Check it is a video.") from None
+
+
+@functools.lru_cache(maxsize=32)
+def _ffprobe_json(path: Path, size: int, mtime_ns: int, inode: int) -> str:
+    """ffprobe's description of `path`, kept while the file is unchanged (same size, time and inode): a
+    run probes its input as the command starts and again as the analysis starts, 50 ms each time on a
+    60 s film. A failure is not kept."""
+    cmd = [
+        require_program("ffprobe"), "-v", "error", "-print_format", "json",
+        "-show_format", "-show_streams", str(path),
+    ]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        reason = last_line(result.stderr) or "unknown format"
+        raise InputError(f"{path} is not a readable video ({reason}). Check the file is a complete video.")
+    return result.stdout
+
+
+def _first_stream(streams: list[dict], kind: str) -> dict | None:
+    for stream in streams:
+        # Cover art in audio files shows up as a one-picture "video" stream; it is not a film.
+        if stream.get("codec_type") == kind and not stream.get("disposition", {}).get("attached_pic"):
+            return stream
+    return None
+
+
+def _rotation_of(video: dict) -> int:
+    """Read rotation from the display matrix side data (newer ffmpeg) or the legacy 'rotate' tag."""
+    angle = 0.0
+    for side in video.get("side_data_list", []) or []:
+        if "rotation" in side:
+            # The display matrix gives the counter-clockwise angle; players turn clockwise by its negative.
+            angle = -float(side["rotation"])
+    tag = video.get("tags", {}).get("rotate")
+    if tag is not None:
+        angle = float(tag)
+    return int(round(angle / 90.0) * 90) % 360
+
+
+def _rate(text: str | None) -> float:
+    if not text or text in ("0/0", "0"):
+        return 0.0
+    try:
+        return float(Fraction(text))
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+
+
+def _duration_of(data: dict, video: dict) -> float:
+    for source in (data.get("format", {}), video):
+        try:
+            value = float(source.get("duration", 0) or 0)
+        except ValueError:
+            continue
+        if value > 0:
+            return value
+    return 0.0
+
+
+def last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def audio_decode_command(info: MediaInfo, sample_rate: int, channels: int, target: str) -> list[str]:
+    """ffmpeg decoding the first audio stream to raw float32 (`target` "-" for stdout, or a file)."""
+    return track_decode_command(info.path, sample_rate, channels, target)
+
+
+def track_decode_command(
+    path: Path,
+    sample_rate: int,
+    channels: int,
+    target: str,
+    start_s: float = 0.0,
+    seconds: float | None = None,
+) -> list[str]:
+    """ffmpeg decoding a file's first audio stream (from `start_s`, for `seconds` if given) to raw float32."""
+    excerpt = ["-ss", f"{start_s:.6f}"] if start_s > 0 else []
+    excerpt += ["-t", f"{seconds:.6f}"] if seconds is not None else []
+    return [
+        require_program("ffmpeg"), "-nostdin", "-v", "error", "-y", *excerpt, "-i", str(path),
+        "-map", "0:a:0", "-vn", "-ac", str(channels), "-ar", str(sample_rate), "-f", "f32le", target,
+    ]  # fmt: skip
+
+
+def content_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read a MiB at a time."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def extract_audio(
+    info: MediaInfo, sample_rate: int | None = SPEECH_SAMPLE_RATE, channels: int | None = 1
+) -> AudioClip:
+    """Decode the first audio stream to float32.
+
+    With the defaults it gives 16 kHz mono for speech; `sample_rate=None, channels=None` keeps the original
+    rate and channels, and `channels=2` folds any layout to stereo for the mix. A film without audio gives
+    silence of the film's length, so later stages need no special case.
+    """
+    rate = sample_rate or info.audio_sample_rate or 48000
+    count = channels or info.audio_channels or 2
+    if not info.has_audio:
+        frames = round(info.duration_s * rate)
+        return AudioClip(np.zeros((frames,) if count == 1 else (frames, count), dtype=np.float32), rate)
+    samples = decode_audio(info.path, rate, count)
+    return AudioClip((samples if count > 1 else samples[:, 0]).copy(), rate)
+
+
+def decode_audio(
+    path: Path, sample_rate: int, channels: int, start_s: float = 0.0, seconds: float | None = None
+) -> np.ndarray:
+    """A file's first audio stream (from `start_s`, for `seconds` if given) decoded by ffmpeg into memory:
+    (frames, channels) float32."""
+    command = track_decode_command(path, sample_rate, channels, "-", start_s, seconds)
+    result = subprocess.run(command, capture_output=True, check=False)
+    if result.returncode != 0:
+        reason = last_line(result.stderr.decode(errors="replace"))
+        raise InputError(f"{path}: cannot decode its audio ({reason}). The file may be corrupt.")
+    samples = np.frombuffer(result.stdout, dtype=np.float32)
+    return samples[: len(samples) - len(samples) % channels].reshape(-1, channels)

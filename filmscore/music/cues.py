@@ -1,0 +1,312 @@
+"""Cue planning: group shots into musical sections (cues), give each a key, mode, tempo, meter, density,
+instrumentation and dynamic curve from its valence and arousal, and mark the cuts that earn an accent.
+
+The music changes only where the film's emotion changes enough, not at every cut. Each cue holds a whole
+number of beats, so the next cue's downbeat falls exactly on its cut; the last bar of a cue glides in
+tempo toward the next one, so there is no jump in pace at the join.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from filmscore.analysis.fusion import ShotEmotion, TimelinePoint, label_for
+from filmscore.core.affect import clip_unit
+
+PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+NEUTRAL_TEMPO_BPM = 96.0  # the pace of a cue with arousal 0: a moderate walking tempo
+TEMPO_OCTAVES_PER_AROUSAL = 0.6  # arousal -1 .. 1 spans 63 .. 145 bpm
+DYNAMICS_STEP_S = 0.5  # spacing of the points of each cue's dynamic curve
+
+
+@dataclass(frozen=True)
+class CueOptions:
+    home_key: int = 2  # pitch class of the score's home tonic (2 = D: open strings sit well there)
+    change_threshold: float = 0.35  # distance on the valence/arousal plane that starts a new cue
+    min_cue_s: float = 4.0  # shorter stretches join their neighbour: music needs time to say anything
+    max_cue_s: float = 75.0  # longer stretches are split at a cut, so a long film keeps moving
+    hit_threshold: float = 0.25  # rise in arousal across a cut that earns an accent
+    mode_hysteresis: float = 0.1  # |valence| below this keeps the previous cue's mode
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An accent on a cut that matters: a sudden rise in arousal, or a new cue."""
+
+    t_s: float
+    strength: float  # 0 .. 1
+    shot_index: int
+
+
+@dataclass(frozen=True)
+class Instrumentation:
+    """General MIDI programs (0-based) for each part of the arrangement."""
+
+    pad: int
+    bass: int
+    accompaniment: int
+    melody: int
+    percussion: bool  # a light drum part under high arousal
+
+    def names(self) -> tuple[str, ...]:
+        parts = [self.pad, self.bass, self.accompaniment, self.melody]
+        names = tuple(dict.fromkeys(GM_NAMES[p] for p in parts))
+        return (*names, "percussion") if self.percussion else names
+
+
+# The General MIDI names of the programs the planner chooses from.
+GM_NAMES = {
+    0: "acoustic grand piano",
+    32: "acoustic bass",
+    42: "cello",
+    43: "contrabass",
+    44: "tremolo strings",
+    45: "pizzicato strings",
+    46: "orchestral harp",
+    47: "timpani",
+    48: "string ensemble",
+    49: "slow strings",
+    60: "french horn",
+    68: "oboe",
+    70: "bassoon",
+    71: "clarinet",
+    73: "flute",
+    89: "warm pad",
+}
+
+# Instruments by mood: warm winds and harp for calm, piano and cello for sorrow, tremolo strings and
+# pizzicato ostinato for tension, bright flute and pizzicato for joy.
+INSTRUMENTS = {
+    "joyful": Instrumentation(pad=48, bass=32, accompaniment=45, melody=73, percussion=True),
+    "calm": Instrumentation(pad=49, bass=43, accompaniment=46, melody=71, percussion=False),
+    "neutral": Instrumentation(pad=48, bass=43, accompaniment=46, melody=68, percussion=False),
+    "sad": Instrumentation(pad=49, bass=43, accompaniment=0, melody=42, percussion=False),
+    "tense": Instrumentation(pad=44, bass=43, accompaniment=45, melody=60, percussion=True),
+}
+
+
+@dataclass(frozen=True)
+class Cue:
+    id: int
+    start_s: float
+    end_s: float
+    shot_indices: tuple[int, ...]
+    valence: float
+    arousal: float
+    mood: str  # the nearest label on the valence/arousal plane
+    tonic: int  # pitch class
+    mode: str  # "major" or "minor"
+    tension: float  # 0 .. 1: chromatic and diminished harmony for fear
+    tempo_bpm: float  # the cue's pace (before the glide into the next cue)
+    meter: int  # beats per bar
+    beat_times: tuple[float, ...]  # onset of every beat of the cue, from start_s, then end_s
+    subdivision: int  # accompaniment notes per beat: 1, 2 or 4
+    register: int  # octave shift of melody and accompaniment, -1 .. 1
+    articulation: float  # fraction of each note's value that sounds: legato 0.95 .. staccato 0.45
+    velocity: int  # MIDI velocity of the cue's main beats
+    instruments: Instrumentation
+    dynamics: tuple[tuple[float, float], ...]  # (t_s, level 0 .. 1) following the film's arousal
+
+    @property
+    def key(self) -> str:
+        return f"{PITCH_NAMES[self.tonic]} {self.mode}"
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class CuePlan:
+    cues: tuple[Cue, ...]
+    hits: tuple[Hit, ...]
+    shot_cues: tuple[int, ...]  # the cue id of every shot
+    duration_s: float
+
+
+def plan_cues(
+    emotions: tuple[ShotEmotion, ...],
+    points: tuple[TimelinePoint, ...],
+    duration_s: float,
+    opts: CueOptions | None = None,
+) -> CuePlan:
+    opts = opts or CueOptions()
+    groups = group_shots(emotions, duration_s, opts)
+    moods = [_group_affect(emotions, group) for group in groups]
+    bounds = [(emotions[g[0]].start_s if i else 0.0, _group_end(emotions, groups, i, duration_s))
+              for i, g in enumerate(groups)]  # fmt: skip
+    tempos = [tempo_for(arousal) for _, arousal in moods]
+    cues: list[Cue] = []
+    previous_mode: str | None = None
+    for i, (group, (valence, arousal), (start_s, end_s)) in enumerate(
+        zip(groups, moods, bounds, strict=True)
+    ):
+        mode = mode_for(valence, previous_mode, opts.mode_hysteresis)
+        next_tempo = tempos[i + 1] if i + 1 < len(groups) else None
+        cues.append(
+            _make_cue(i, group, valence, arousal, mode, start_s, end_s, tempos[i], next_tempo, points, opts)
+        )
+        previous_mode = mode
+    shot_cues = tuple(next(c.id for c in cues if e.shot.index in c.shot_indices) for e in emotions)
+    return CuePlan(tuple(cues), find_hits(emotions, cues, opts), shot_cues, duration_s)
+
+
+def group_shots(
+    emotions: tuple[ShotEmotion, ...], duration_s: float, opts: CueOptions
+) -> list[tuple[int, ...]]:
+    """Walk the shots, opening a new cue where the emotion moves far from the current cue's mean."""
+    groups: list[list[int]] = []
+    for i, emotion in enumerate(emotions):
+        if not groups:
+            groups.append([i])
+            continue
+        current = groups[-1]
+        length = emotions[current[-1]].end_s - emotions[current[0]].start_s
+        valence, arousal = _group_affect(emotions, tuple(current))
+        far = math.dist((valence, arousal), (emotion.valence, emotion.arousal)) > opts.change_threshold
+        too_long = length + emotion.shot.duration_s > opts.max_cue_s
+        if length >= opts.min_cue_s and (far or too_long):
+            groups.append([i])
+        else:
+            current.append(i)
+    # A short last cue joins the one before: the music should not change for a closing moment.
+    if len(groups) > 1 and emotions[groups[-1][-1]].end_s - emotions[groups[-1][0]].start_s < opts.min_cue_s:
+        tail = groups.pop()
+        groups[-1].extend(tail)
+    return [tuple(group) for group in groups]
+
+
+def _group_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> tuple[float, float]:
+    """Duration- and confidence-weighted mean valence and arousal of a group of shots."""
+    weights = np.array([emotions[i].shot.duration_s * (0.5 + emotions[i].confidence) for i in group])
+    if weights.sum() <= 0:
+        weights = np.ones(len(group))
+    valence = float(np.average([emotions[i].valence for i in group], weights=weights))
+    arousal = float(np.average([emotions[i].arousal for i in group], weights=weights))
+    return valence, arousal
+
+
+def _group_end(
+    emotions: tuple[ShotEmotion, ...], groups: list[tuple[int, ...]], i: int, duration_s: float
+) -> float:
+    return emotions[groups[i + 1][0]].start_s if i + 1 < len(groups) else duration_s
+
+
+def mode_for(valence: float, previous: str | None, hysteresis: float) -> str:
+    """Major for positive valence, minor for negative; a near-neutral cue keeps the previous mode."""
+    if previous is not None and abs(valence) < hysteresis:
+        return previous
+    return "major" if valence >= 0 else "minor"
+
+
+def tempo_for(arousal: float) -> float:
+    return NEUTRAL_TEMPO_BPM * 2 ** (TEMPO_OCTAVES_PER_AROUSAL * clip_unit(arousal))
+
+
+def tonic_for(mood: str, mode: str, home_key: int) -> int:
+    """Calm major cues move to the subdominant, warmer than home; everything else stays on the home tonic,
+    so changes of mood are heard as a change of mode on one tonic (the film-score habit)."""
+    return (home_key + 5) % 12 if mood == "calm" and mode == "major" else home_key
+
+
+def _make_cue(
+    index: int,
+    group: tuple[int, ...],
+    valence: float,
+    arousal: float,
+    mode: str,
+    start_s: float,
+    end_s: float,
+    tempo_bpm: float,
+    next_tempo_bpm: float | None,
+    points: tuple[TimelinePoint, ...],
+    opts: CueOptions,
+) -> Cue:
+    mood = label_for(valence, arousal)
+    meter = 3 if mood == "calm" and arousal < -0.35 else 4
+    beat_times = fit_beats(start_s, end_s, tempo_bpm, next_tempo_bpm, meter)
+    fitted_bpm = 60.0 / (beat_times[1] - beat_times[0]) if len(beat_times) > 1 else tempo_bpm
+    excitement = (arousal + 1) / 2  # 0 .. 1
+    return Cue(
+        id=index,
+        start_s=start_s,
+        end_s=end_s,
+        shot_indices=group,
+        valence=valence,
+        arousal=arousal,
+        mood=mood,
+        tonic=tonic_for(mood, mode, opts.home_key),
+        mode=mode,
+        tension=clip_unit(-valence * excitement * 2, 0.0, 1.0) if valence < 0 else 0.0,
+        tempo_bpm=round(fitted_bpm, 2),
+        meter=meter,
+        beat_times=beat_times,
+        subdivision=1 if arousal < -0.5 else 2 if arousal < 0.25 else 4,
+        register=-1 if arousal < -0.5 else 1 if arousal > 0.5 else 0,
+        articulation=round(0.95 - 0.5 * max(0.0, arousal), 3),
+        velocity=round(60 + 40 * excitement),
+        instruments=INSTRUMENTS[mood],
+        dynamics=dynamic_curve(points, start_s, end_s),
+    )
+
+
+def fit_beats(
+    start_s: float, end_s: float, tempo_bpm: float, next_tempo_bpm: float | None, meter: int
+) -> tuple[float, ...]:
+    """Beat onsets filling [start_s, end_s) with a whole number of beats near `tempo_bpm`.
+
+    Over the last bar the beat length glides linearly toward the next cue's, so the join has no jump in
+    pace. With n beats, the last k gliding from b to b_next: (n - k) b + k (b + b_next) / 2 = duration,
+    which fixes b.
+    """
+    duration = end_s - start_s
+    beat = 60.0 / tempo_bpm
+    count = max(1, round(duration / beat))
+    glide = 0 if next_tempo_bpm is None else min(meter, count - 1)
+    lengths = [duration / count] * count
+    if glide:
+        next_beat = 60.0 / next_tempo_bpm  # type: ignore[operator]
+        base = (duration - glide / 2 * next_beat) / (count - glide / 2)
+        if 0.67 < base / beat < 1.5:
+            ramp = [base + (next_beat - base) * (j + 1) / (glide + 1) for j in range(glide)]
+            lengths = [base] * (count - glide) + ramp
+            lengths[-1] += duration - sum(lengths)  # float drift only
+    onsets = start_s + np.concatenate([[0.0], np.cumsum(lengths)])
+    onsets[-1] = end_s
+    return tuple(round(float(t), 6) for t in onsets)
+
+
+def dynamic_curve(
+    points: tuple[TimelinePoint, ...], start_s: float, end_s: float
+) -> tuple[tuple[float, float], ...]:
+    """The film's smoothed arousal over the cue, as a loudness level every DYNAMICS_STEP_S.
+
+    The range is narrow (about 9 dB through a GM synthesiser's expression curve): velocity, density and
+    instrumentation already carry the contrast, and a score that drops out of earshot is no use.
+    """
+    times = np.arange(start_s, end_s, DYNAMICS_STEP_S)
+    if not points:
+        return tuple((round(float(t), 3), 0.8) for t in times)
+    arousal = np.interp(times, [p.t_s for p in points], [p.arousal for p in points])
+    levels = 0.62 + 0.38 * (np.clip(arousal, -1, 1) + 1) / 2
+    return tuple((round(float(t), 3), round(float(v), 3)) for t, v in zip(times, levels, strict=True))
+
+
+def find_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue], opts: CueOptions) -> tuple[Hit, ...]:
+    """Accents on cuts where arousal jumps up, and softer ones where a livelier cue begins."""
+    cue_starts = {c.shot_indices[0]: c for c in cues if c.id > 0}
+    hits = []
+    for i in range(1, len(emotions)):
+        rise = emotions[i].arousal - emotions[i - 1].arousal
+        strength = 0.0
+        if rise >= opts.hit_threshold:
+            strength = min(1.0, rise / (2 * opts.hit_threshold))
+        cue = cue_starts.get(i)
+        if cue is not None and cue.arousal > -0.2:
+            strength = max(strength, 0.35)
+        if strength > 0:
+            hits.append(Hit(round(emotions[i].start_s, 6), round(strength, 3), emotions[i].shot.index))
+    return tuple(hits)

@@ -1,0 +1,164 @@
+"""Music generators: each turns a cue plan into a music stem as long as the film.
+
+The embedded default, `symbolic`, composes MIDI from the plan and renders it through a General MIDI
+SoundFont with FluidSynth; it needs no model weights. Neural generators register here too.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from filmscore.core.registry import Registry
+from filmscore.media.audio import AudioFile
+from filmscore.media.probe import AudioClip
+from filmscore.music.cues import CuePlan
+
+
+@dataclass(frozen=True)
+class MusicRequest:
+    plan: CuePlan
+    speech: tuple[tuple[float, float], ...]  # (start_s, end_s) of dialogue, to thin the music under it
+    seed: int  # the same seed gives the same music
+    stems: bool = False  # also return the music split by instrument group, where the generator can
+    workdir: Path | None = None  # where to keep film-length audio as raw files; in memory when None
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A stretch of an existing recording placed in the score (the library generator's cue sheet)."""
+
+    cue_id: int
+    track: str  # the recording, relative to its library folder
+    from_s: float  # where the excerpt starts and ends in the recording
+    to_s: float
+    at_s: float  # where it starts in the film
+
+
+@dataclass(frozen=True)
+class Music:
+    audio: AudioClip | AudioFile  # stereo, exactly the film's length
+    midi: bytes | None  # a Standard MIDI File of the score, when the generator works in notes
+    details: dict[str, str]  # what made it (SoundFont, model), for the report
+    # By instrument group, where the generator can; they sum to `audio`.
+    stems: dict[str, AudioClip | AudioFile] = field(default_factory=dict)
+    excerpts: tuple[Excerpt, ...] = ()  # recordings used, where the generator plays existing music
+
+
+class MusicGenerator(ABC):
+    name: str = ""
+    # True when the generator plays each cue's arrangement (density, register, dynamics) as planned, so
+    # the closed loop can re-arrange a cue that misses its target and generate again.
+    follows_arrangement: bool = False
+
+    @abstractmethod
+    def generate(self, request: MusicRequest) -> Music:
+        """Music for the whole film, following the plan's cues."""
+
+
+# The score is rendered in this many pieces at once, one FluidSynth process each. Fixed, not the core
+# count, so the same seed gives the same samples on any machine.
+RENDER_PIECES = 2
+
+GENERATORS: Registry[MusicGenerator] = Registry("music generator")
+GENERATORS.register(
+    "symbolic",
+    "filmscore.music.generators:SymbolicGenerator",
+    requires=("mido",),
+    description="rule-based composer rendered through a General MIDI SoundFont with FluidSynth (embedded)",
+)
+
+GENERATORS.register(
+    "library",
+    "filmscore.music.generators.library:LibraryGenerator",
+    requires=("librosa",),
+    description="excerpts of the user's own music chosen by emotion and tempo (needs --library DIR)",
+)
+
+
+GENERATORS.register(
+    "musicgen",
+    "filmscore.music.generators.musicgen:MusicgenGenerator",
+    requires=("torch", "transformers"),
+    extra="neural",
+    description="Meta's MusicGen through transformers, a text prompt per cue, continued past its 30 s window "
+    "(neural; filmscore models pull musicgen-small; CC-BY-NC weights)",
+    neural=True,
+)
+
+OUTPUT_RATE = 48000  # every generator delivers the mix's rate
+
+
+def film_buffer(
+    frames: int, workdir: Path | None, name: str
+) -> tuple[np.ndarray, Callable[[np.ndarray], AudioClip | AudioFile]]:
+    """A film-length 48 kHz stereo buffer to add cues into: a raw file mapped into memory in the work
+    folder, or an array; and how to turn it into the Music's audio."""
+    if workdir is None:
+        return np.zeros((frames, 2), np.float32), lambda a: AudioClip(a, OUTPUT_RATE)
+    path = workdir / f"{name}.f32"
+    buffer = np.memmap(path, dtype="<f4", mode="w+", shape=(max(frames, 1), 2))
+    return buffer, lambda a: AudioFile(path, frames, 2, OUTPUT_RATE)
+
+
+def equal_power_ramp(samples: int) -> np.ndarray:
+    """A fade-in of `samples` whose square and its reverse's square sum to 1: a cross-fade keeps the power."""
+    return np.sin(np.linspace(0, np.pi / 2, samples, dtype=np.float32))
+
+
+def add_faded(out: np.ndarray, audio: np.ndarray, at: int, fade_in_s: float, fade_out_s: float) -> None:
+    """Add `audio` into `out` from frame `at`, with equal-power fades in and out (cut at the buffer's end)."""
+    audio = audio[: max(0, len(out) - at)].copy()
+    for seconds, ramp_end in ((fade_in_s, False), (fade_out_s, True)):
+        n = min(len(audio), round(seconds * OUTPUT_RATE))
+        if n > 0:
+            ramp = equal_power_ramp(n)[:, None]
+            if ramp_end:
+                audio[-n:] *= ramp[::-1]
+            else:
+                audio[:n] *= ramp
+    out[at : at + len(audio)] += audio
+
+
+class SymbolicGenerator(MusicGenerator):
+    name = "symbolic"
+    follows_arrangement = True
+
+    def __init__(self, soundfont: Path | None = None, crossfade_s: float = 1.5) -> None:
+        from filmscore.music.symbolic.render import find_soundfont, require_fluidsynth
+
+        require_fluidsynth()  # fail before the analysis, not after it
+        self.soundfont = find_soundfont(soundfont)
+        self.crossfade_s = crossfade_s
+
+    def generate(self, request: MusicRequest) -> Music:
+        from filmscore.music.symbolic.compose import ComposeOptions, compose, split_notes, split_roles
+        from filmscore.music.symbolic.midi import midi_bytes
+        from filmscore.music.symbolic.render import render_midi, render_separately, sum_clips
+
+        composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
+        score = midi_bytes(composition)
+        duration = request.plan.duration_s
+        stems: dict[str, AudioClip | AudioFile] = {}
+        workdir = request.workdir
+        if request.stems:
+            # One render per instrument group; by linearity they sum to the whole score.
+            roles = split_roles(composition)
+            parts = [midi_bytes(part) for part in roles.values()]
+            clips = render_separately(parts, self.soundfont, duration, workdir)
+            stems = dict(zip(roles, clips, strict=True))
+            audio = sum_clips(list(clips), workdir, "music")
+        else:
+            pieces = [midi_bytes(piece) for piece in split_notes(composition, RENDER_PIECES)]
+            audio = render_midi(pieces, self.soundfont, duration, workdir)
+        details = {
+            "soundfont": str(self.soundfont.path),
+            "soundfont_origin": self.soundfont.origin,
+            "licence": f"composed by filmscore's symbolic generator (no model weights); samples: "
+            f"{self.soundfont.licence}",
+        }
+        return Music(audio, score, details, stems)

@@ -1,0 +1,1 @@
+"""What a run leaves for people: report.json, report.html and the editors' files."""

@@ -1,0 +1,1 @@
+"""The `filmscore run` flow: analyse, plan, compose, mix, mux, publish."""

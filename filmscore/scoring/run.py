@@ -1,0 +1,399 @@
+"""`filmscore run`, in a straight line: analyse the film, plan the cues, compose, mix under the dialogue,
+mux, and publish the scored film with its report folder, all at once or not at all.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from multiprocessing.pool import Pool
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import soundfile
+
+from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.core.atomic import OutputSet, existing_folder
+from filmscore.core.errors import OutputError
+from filmscore.core.progress import Progress
+from filmscore.core.workers import audio_helper
+from filmscore.delivery.mix import MixOptions, MixResult, mix_under_dialogue, relimit
+from filmscore.delivery.mux import mux
+from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
+from filmscore.media.probe import AudioClip, MediaInfo
+from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearrange
+from filmscore.music.cues import CueOptions, CuePlan, plan_cues
+from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest
+from filmscore.music.mer import MER_BACKENDS, MerBackend
+from filmscore.music.symbolic.render import MUSIC_SAMPLE_RATE
+
+MUSIC_STEM = "music.wav"
+SCORE_MIDI = "score.mid"
+STEMS_FOLDER = "stems"
+ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
+WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
+WORK_SIGNALS = 7  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
+STEM_SIGNALS = 6  # the instrument groups and their sum, kept for --stems
+DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    analyze: AnalyzeOptions = field(default_factory=AnalyzeOptions)
+    cues: CueOptions = field(default_factory=CueOptions)
+    mix: MixOptions = field(default_factory=MixOptions)
+    generator: str = "symbolic"  # a name in GENERATORS
+    generator_model: str | None = None  # its model: a path or a manifest name
+    generator_note: str | None = None  # why "auto" chose the generator, for the report
+    device: str = "auto"  # torch device of a neural generator
+    genre: str = "orchestral"  # the style a text-prompted generator is asked for
+    precision: str = "int8"  # MusicGen's decoder on a CPU: int8 (quantised) or float32
+    soundfont: Path | None = None  # a user's General MIDI SoundFont for the symbolic generator
+    seed: int = 0
+    keep_original_audio: bool = False
+    stems: bool = False  # also write per-instrument stems and the original soundtrack, as mixed
+    cache_dir: Path | None = None  # analyses kept by content and settings, reused by later runs
+    mer: str = "features"  # the music emotion backend that checks each cue; "none" skips the check
+    library: Path | None = None  # the indexed music folder of the library generator
+    candidates: int = 1  # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the scored film's main audio track measures, decoded back from the written file."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+@dataclass(frozen=True)
+class ScoredFilm:
+    analysis: Analysis
+    plan: CuePlan
+    music: Music
+    mix: MixResult
+    delivery: Delivery
+    generator: str
+    seed: int  # the seed of the score kept
+    outputs: dict[str, Path]  # what was written: "video", "music", "midi", "report"
+    check: MusicCheck | None = None  # each cue as heard by music emotion recognition, against its target
+
+
+def score_film(
+    input_path: Path,
+    output: Path,
+    report_dir: Path,
+    opts: RunOptions,
+    progress: Progress,
+    helper: Pool | None = None,
+) -> ScoredFilm:
+    """Score the film. `helper`: the run's audio helper when the caller started it already (the CLI
+    does, first of all); one is started here otherwise."""
+    from filmscore.report.document import REPORT_NAME, stage_scored_report
+
+    generator = _generator(opts)  # before the analysis, so a missing dependency fails at once
+    # Film-length audio (the speech track, the render, the original soundtrack, the mix) lives in raw files
+    # in a work folder beside the output, streamed a block at a time: a feature's would not fit in memory.
+    # The folder goes on every exit path.
+    with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
+        work = Path(folder)
+        # The helper measures the soundtrack, listens to the music, mixes it, and encodes and measures the
+        # scored track.
+        with audio_helper(helper_warm_up(opts.mer)) if helper is None else nullcontext(helper) as helper:
+            analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir, work, helper)
+            info = analysis.info
+            speech = analysis.transcript.speech_regions
+            with progress.stage("cues"):
+                plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
+            request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
+            music, plan, check, seed = compose_checked(generator, request, opts, progress, helper)
+            if opts.generator_note:
+                music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
+            with progress.stage("mix"):
+                mixed = _mix(info, music, speech, opts.mix, work, helper)
+            with progress.stage("mux"), OutputSet() as outputs:
+                paths = {
+                    "video": output,
+                    "music": report_dir / MUSIC_STEM,
+                    "report": report_dir / REPORT_NAME,
+                    **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
+                }
+                target = outputs.stage(output)
+                mixed, delivery = _deliver(info, mixed, target, output.suffix, opts, work, helper)
+                _write_wav(outputs.stage(paths["music"]), mixed.stem)
+                if music.midi:
+                    outputs.write(paths["midi"], music.midi)
+                if opts.stems:
+                    paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
+                scored = ScoredFilm(
+                    analysis, plan, music, mixed, delivery, generator.name, seed, paths, check
+                )
+                stage_scored_report(scored, report_dir, outputs)
+    return scored
+
+
+def _mix(
+    info: MediaInfo,
+    music: Music,
+    speech: tuple[tuple[float, float], ...],
+    opts: MixOptions,
+    work: Path,
+    helper: Pool | None,
+) -> MixResult:
+    """The music ducked under the film's own soundtrack, at the loudness target (mixed in `helper`)."""
+    original = None
+    if info.has_audio:
+        original = extract_audio_file(info, MUSIC_SAMPLE_RATE, 2, work / "original.f32")
+    mixed = in_helper(helper, mix_under_dialogue, original, music.audio, speech, opts, work)
+    if original is not None:
+        original.path.unlink()  # mixed in; its disk space is needed for the delivery
+    return mixed
+
+
+def compose_checked(
+    generator: MusicGenerator,
+    request: MusicRequest,
+    opts: RunOptions,
+    progress: Progress | None = None,
+    helper: Pool | None = None,
+) -> tuple[Music, CuePlan, MusicCheck | None, int]:
+    """The music, its plan, MER's check of it, and its seed. With several candidates, each seed's score is
+    checked and the closest to the plan kept. A generator that follows the arrangement then re-arranges
+    the cues that missed and generates once more, kept if it lands closer. Generating is timed as the
+    "compose" stage and listening as "music check", however often each runs. The audio `helper` listens
+    (see `cue_check.check_music`); without one, this process does."""
+    progress = progress or Progress()
+
+    def compose(request: MusicRequest) -> Music:
+        with progress.stage("compose"):
+            return generator.generate(request)
+
+    if opts.mer == "none":
+        return compose(request), request.plan, None, request.seed
+    mer = MER_BACKENDS.create(opts.mer)
+    return _compose_and_listen(generator, request, opts, compose, progress, mer, helper)
+
+
+def _compose_and_listen(
+    generator: MusicGenerator,
+    request: MusicRequest,
+    opts: RunOptions,
+    compose: Callable[[MusicRequest], Music],
+    progress: Progress,
+    mer: MerBackend,
+    helper: Pool | None,
+) -> tuple[Music, CuePlan, MusicCheck, int]:
+    """compose_checked's loop: compose, listen, re-arrange what missed, compose again."""
+
+    def check_of(music: Music, plan: CuePlan) -> MusicCheck:
+        with progress.stage("music check"):
+            return check_music(music.audio, plan, mer, helper)
+
+    def heard(seed: int, folder: str) -> tuple[Music, MusicCheck, int]:
+        music = compose(_in_own_folder(replace(request, seed=seed), folder))
+        return music, check_of(music, request.plan), seed
+
+    music, check, seed = heard(request.seed, "candidate-0")
+    for k in range(1, opts.candidates):
+        other = heard(request.seed + k, f"candidate-{k}")
+        if other[1].mean_error < check.mean_error:
+            _discard(music)
+            music, check, seed = other
+        else:
+            _discard(other[0])
+    if not check.missed or not generator.follows_arrangement:
+        return music, request.plan, check, seed
+    plan = rearrange(request.plan, check)
+    revised = compose(_in_own_folder(replace(request, plan=plan, seed=seed), "rearranged"))
+    revised_check = replace(check_of(revised, plan), rearranged=check.missed)
+    if revised_check.mean_error < check.mean_error:
+        _discard(music)
+        return revised, plan, revised_check, seed
+    _discard(revised)
+    return music, request.plan, check, seed
+
+
+def _in_own_folder(request: MusicRequest, name: str) -> MusicRequest:
+    """The request with a work subfolder of its own, so one score's files never overwrite another's."""
+    if request.workdir is None:
+        return request
+    folder = request.workdir / name
+    folder.mkdir(exist_ok=True)
+    return replace(request, workdir=folder)
+
+
+def _discard(music: Music) -> None:
+    """Free the disk a rejected score's work files hold."""
+    for audio in (music.audio, *music.stems.values()):
+        if isinstance(audio, AudioFile):
+            audio.path.unlink(missing_ok=True)
+
+
+def cached_analysis(
+    input_path: Path,
+    opts: AnalyzeOptions,
+    progress: Progress,
+    cache_dir: Path | None,
+    workdir: Path | None = None,
+    helper: Pool | None = None,
+) -> Analysis:
+    """The analysis, from the cache when this film (by content and path) was analysed before with the
+    same settings and filmscore version; a batch re-run with only a new generator setting skips it.
+    The cache holds pickles: point --cache-dir only at a folder you trust."""
+    import hashlib
+    import pickle
+
+    from filmscore import __version__
+    from filmscore.media.probe import content_sha256
+
+    if cache_dir is None:
+        return analyze(input_path, opts, progress, workdir, helper)
+    key = f"{__version__}|{input_path.resolve()}|{opts!r}|{content_sha256(input_path)}"
+    path = cache_dir / f"analysis-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass  # none yet, or unreadable: analyse again
+    analysis = analyze(input_path, opts, progress, workdir, helper)
+    try:
+        with OutputSet() as outputs:
+            outputs.write(path, pickle.dumps(analysis))
+    except OutputError:
+        pass  # a cache that cannot be written costs time, never the run
+    return analysis
+
+
+def work_space_bytes(duration_s: float, stems: bool) -> int:
+    """About the most the work folder holds at once for a film this long: the music, the original
+    soundtrack, the limiter's curve and the finished mix, stem and gain while mixing, then a re-limited
+    copy and the delivered track decoded back while muxing; with --stems, one more signal per group."""
+    signal = duration_s * MUSIC_SAMPLE_RATE * 2 * 4  # 48 kHz stereo float32
+    return int(signal * (WORK_SIGNALS + (STEM_SIGNALS if stems else 0)))
+
+
+def _write_wav(target: Path, audio: Audio, subtype: str = "PCM_24") -> None:
+    """48 kHz WAV (24-bit PCM by default: what an editing system imports without asking), written a block
+    at a time; RF64 past WAV's 4 GiB limit. libsndfile reports a full disk as its own error, so both kinds
+    become an output error here."""
+    size = audio.frames * audio.channels * (3 if subtype == "PCM_24" else 4)
+    container = "WAV" if size < WAV_LIMIT_BYTES else "RF64"
+    try:
+        with soundfile.SoundFile(
+            target, "w", audio.sample_rate, audio.channels, subtype=subtype, format=container
+        ) as wav:
+            for first, last in blocks(audio.frames):
+                wav.write(audio.read(first, last))
+    except (OSError, soundfile.SoundFileError) as exc:
+        raise OutputError(
+            f"cannot write {target.name} in {target.parent}: {exc}. Check free space."
+        ) from None
+
+
+class _Scaled:
+    """A signal times a mono gain curve, or minus another signal, a block at a time (for the stems)."""
+
+    def __init__(self, audio: Audio, scale: Audio | None = None, minus: Audio | None = None) -> None:
+        self.audio, self.scale, self.minus = audio, scale, minus
+        self.frames, self.channels, self.sample_rate = audio.frames, audio.channels, audio.sample_rate
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        block = self.audio.read(first, last)
+        if self.scale is not None:
+            block = block * self.scale.read(first, last)
+        if self.minus is not None:
+            block = block - self.minus.read(first, last)
+        return block
+
+
+def _stage_stems(
+    music: Music, mixed: MixResult, report_dir: Path, outputs: OutputSet, has_audio: bool
+) -> dict[str, Path]:
+    """stems/<group>.wav for each instrument group and stems/original.wav, each exactly as it sits in the
+    mix (the music's level, ducking, loudness gain and limiter applied), sample-aligned with the film's
+    start: together they sum to the scored track before encoding."""
+    written = {}
+    for name, clip in music.stems.items():
+        target = report_dir / STEMS_FOLDER / f"{name}.wav"
+        _write_wav(outputs.stage(target), _Scaled(clip, scale=mixed.music_scale))
+        written[f"{STEMS_FOLDER}/{name}.wav"] = target
+    if has_audio:
+        target = report_dir / STEMS_FOLDER / ORIGINAL_STEM
+        _write_wav(outputs.stage(target), _Scaled(mixed.mix, minus=mixed.stem))
+        written[f"{STEMS_FOLDER}/{ORIGINAL_STEM}"] = target
+    return written
+
+
+def _generator(opts: RunOptions) -> MusicGenerator:
+    options: dict[str, object] = {}
+    if opts.generator == "symbolic" and opts.soundfont:
+        options["soundfont"] = opts.soundfont
+    if opts.generator == "library":
+        options["library"] = opts.library
+    if opts.generator == "musicgen":
+        options.update(genre=opts.genre, cpu_int8=opts.precision == "int8")
+    return GENERATORS.create_configured(opts.generator, opts.generator_model, opts.device, **options)
+
+
+def _deliver(
+    info: MediaInfo,
+    mixed: MixResult,
+    target: Path,
+    suffix: str,
+    opts: RunOptions,
+    work: Path,
+    helper: Pool | None = None,
+) -> tuple[MixResult, Delivery]:
+    """Encode and mux, then measure the written file; if the encoder pushed the true peak over the ceiling,
+    limit harder by the overshoot and encode again. The limiter and the measures run in `helper`."""
+    mix_opts = opts.mix
+    for _ in range(DELIVERY_RETRIES):
+        delivery = _encode(info, mixed, target, suffix, opts.keep_original_audio, work, helper)
+        overshoot = delivery.true_peak_dbtp - mix_opts.true_peak_dbtp
+        if overshoot <= 0:
+            return mixed, delivery
+        mix_opts = replace(mix_opts, peak_margin_db=mix_opts.peak_margin_db + overshoot + 0.2)
+        ceiling = mix_opts.true_peak_dbtp - mix_opts.peak_margin_db
+        mixed = in_helper(helper, relimit, mixed, ceiling, work)
+    return mixed, _encode(info, mixed, target, suffix, opts.keep_original_audio, work, helper)
+
+
+def _encode(
+    info: MediaInfo, mixed: MixResult, target: Path, suffix: str, keep: bool, work: Path, helper: Pool | None
+) -> Delivery:
+    mix = _as_file(mixed.mix, work / "mix-input.f32")
+    measured = in_helper(helper, mux, info, mix, target, suffix, keep)
+    return Delivery(measured.integrated_lufs, measured.true_peak_dbtp)
+
+
+def _as_file(audio: Audio, path: Path) -> AudioFile:
+    """The signal as a raw file ffmpeg can read: itself if it is one already."""
+    if isinstance(audio, AudioFile):
+        return audio
+    writer = AudioWriter(audio.frames, audio.channels, audio.sample_rate, path.parent, path.stem)
+    for first, last in blocks(audio.frames):
+        writer.write(audio.read(first, last))
+    written = writer.finish()
+    assert isinstance(written, AudioFile)  # a writer with a folder writes a file
+    return written
+
+
+def in_helper(helper: Pool | None, work: Callable[..., T], *args: object) -> T:
+    """`work(*args)` in the audio helper, which has the mix's libraries (scipy's signal tools, pyloudnorm)
+    loaded already, so this process never imports them: about 0.9 s on one core, paid while both cores
+    are busy with the analysis. Here instead when there is no helper, or when a signal is held in memory
+    (only files, which pickle as their paths, go between processes)."""
+    if helper is None or any(_holds_clip(arg) for arg in args):
+        return work(*args)
+    return helper.apply(work, args)
+
+
+def _holds_clip(arg: object) -> bool:
+    """Whether `arg` is a signal in memory, or a result (a MixResult) with one among its fields."""
+    if isinstance(arg, AudioClip):
+        return True
+    return is_dataclass(arg) and any(isinstance(getattr(arg, f.name), AudioClip) for f in fields(arg))
