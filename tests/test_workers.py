@@ -103,3 +103,19 @@ def test_every_stage_counts_the_cores_the_process_may_use_not_the_machine_s(monk
     assert batch.default_jobs() == 1  # two cores a film
     assert batch._item_env(1)["OMP_NUM_THREADS"] == "3"
     assert neural.cpu_threads() == 1
+
+
+class _FailsAsItGoes:
+    def __del__(self) -> None:
+        raise OSError("Signal 15 ignored due to race condition")
+
+
+def _drop_an_object_that_fails_as_it_goes() -> int:
+    _FailsAsItGoes()  # collected at once: its __del__ raises an unraisable exception
+    return 1
+
+
+def test_a_workers_unraisable_exceptions_do_not_reach_the_runs_stderr(capfd):
+    with workers.worker_pool(1) as pool:
+        assert pool.apply(_drop_an_object_that_fails_as_it_goes) == 1
+    assert "race condition" not in capfd.readouterr().err

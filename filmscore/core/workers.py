@@ -10,6 +10,7 @@ import multiprocessing.pool
 import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing import resource_tracker
@@ -84,11 +85,21 @@ def _signals_held() -> Iterator[None]:
 
 def _start_worker(warm_up: Callable[[], None] | None) -> None:
     """A worker's start: from blocked (the main process's mask as it started the pool) to ignored, which
-    drops a Ctrl-C kept meanwhile; a program the worker runs can take SIGINT over as usual."""
+    drops a Ctrl-C kept meanwhile; a program the worker runs can take SIGINT over as usual. Its
+    unraisable exceptions are not printed: a worker ended while it already shuts down (the pool sends
+    SIGTERM after the stop sentinel) has its handlers cleared by the interpreter's finalisation, and
+    CPython then reports the pending signal as "OSError: Signal 15 ignored due to race condition" from
+    whatever __del__ runs next, onto the run's own stderr (seen once on CI). A worker's real errors go
+    back to the main process with its results."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    sys.unraisablehook = _unreported
     if warm_up is not None:
         warm_up()
+
+
+def _unreported(unraisable: object) -> None:
+    return None
 
 
 @contextlib.contextmanager
