@@ -53,6 +53,7 @@ class Sampler(threading.Thread):
 
 def measure(clip: Path) -> dict:
     from filmscore.core.progress import Progress
+    from filmscore.report.document import stage_scored_report
     from filmscore.scoring.run import RunOptions, score_film
 
     sampler = Sampler()
@@ -65,7 +66,14 @@ def measure(clip: Path) -> dict:
     sampler.start()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=RESULTS) as folder:
-        score_film(clip, Path(folder) / "scored.mp4", Path(folder) / "report", RunOptions(), progress)
+        score_film(
+            clip,
+            Path(folder) / "scored.mp4",
+            Path(folder) / "report",
+            RunOptions(),
+            progress,
+            stage_report=stage_scored_report,
+        )
     wall = time.perf_counter() - start
     sampler.done.set()
     sampler.join()

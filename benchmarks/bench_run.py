@@ -23,11 +23,19 @@ STAGES_OF_INTEREST = ("compose", "music check", "mix", "mux")
 
 def score(clip: Path) -> dict[str, float]:
     from filmscore.core.progress import Progress
+    from filmscore.report.document import stage_scored_report
     from filmscore.scoring.run import RunOptions, score_film
 
     progress = Progress()
     with tempfile.TemporaryDirectory() as folder:
-        score_film(clip, Path(folder) / "scored.mp4", Path(folder) / "report", RunOptions(), progress)
+        score_film(
+            clip,
+            Path(folder) / "scored.mp4",
+            Path(folder) / "report",
+            RunOptions(),
+            progress,
+            stage_report=stage_scored_report,
+        )
     return progress.timings
 
 

@@ -173,8 +173,8 @@ def test_every_generator_follows_the_plan_length_and_is_deterministic(
 
 
 def test_pieces_rendered_apart_sum_to_the_whole_score():
-    from filmscore.music.symbolic.compose import split_notes
     from filmscore.music.symbolic.render import render_midi
+    from filmscore.music.symbolic.score import split_notes
 
     composition = compose(single_cue_plan(0.5, 0.3, 6.0), (), ComposeOptions())
     soundfont = find_soundfont()
@@ -193,7 +193,7 @@ def _two_cue_composition():
 
 
 def test_the_outgoing_cue_rings_and_fades_over_the_next_one():
-    from filmscore.music.symbolic.compose import CC_EXPRESSION, CHANNEL_BANKS
+    from filmscore.music.symbolic.score import CC_EXPRESSION, CHANNEL_BANKS
 
     plan, composition = _two_cue_composition()
     cut = plan.cues[1].start_s
@@ -210,7 +210,7 @@ def test_the_outgoing_cue_rings_and_fades_over_the_next_one():
 
 
 def test_the_last_chord_before_a_new_key_is_its_dominant_seventh():
-    from filmscore.music.symbolic.compose import CHANNEL_BANKS
+    from filmscore.music.symbolic.score import CHANNEL_BANKS
 
     plan, composition = _two_cue_composition()
     cut = plan.cues[1].start_s
@@ -224,7 +224,8 @@ def test_the_last_chord_before_a_new_key_is_its_dominant_seventh():
 
 
 def test_a_strong_hit_gets_a_timpani_roll_and_a_cymbal_on_the_cut():
-    from filmscore.music.symbolic.compose import CRASH, DRUM_CHANNEL
+    from filmscore.music.symbolic.compose import CRASH
+    from filmscore.music.symbolic.score import DRUM_CHANNEL
 
     shots = emotions([(6, 0.0, -0.6), (6, -0.2, 0.7)])
     plan = plan_cues(shots, flat_timeline(shots), 12.0)

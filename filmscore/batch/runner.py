@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from filmscore import __version__
+from filmscore.config.names import REPORT_DIR_SUFFIX, REPORT_NAME, SCORED_SUFFIX
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import EXIT_INPUT, InputError, UsageError
 from filmscore.core.workers import usable_cores
@@ -270,8 +271,9 @@ def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
         return _failed(record, exc.exit_code, str(exc))
     relative = Path(record.relative)
     suffix = ".mp4" if info.video_codec in MP4_VIDEO else ".mkv"
-    video = _inside(opts.out_dir, relative.parent / f"{relative.name}.scored{suffix}")
-    report_dir = _inside(opts.out_dir, relative.parent / f"{relative.name}.scored.filmscore")
+    scored = f"{relative.name}{SCORED_SUFFIX}"
+    video = _inside(opts.out_dir, relative.parent / f"{scored}{suffix}")
+    report_dir = _inside(opts.out_dir, relative.parent / f"{scored}{REPORT_DIR_SUFFIX}")
     video.parent.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable, "-m", "filmscore", "run", record.input, "-q", "--overwrite",
@@ -334,10 +336,10 @@ def write_summary_html(manifest: Manifest, out_dir: Path) -> Path:
     for record in manifest.records.values():
         report_dir = out_dir / record.outputs["report_dir"] if record.outputs.get("report_dir") else None
         name = html.escape(record.relative)
-        if report_dir is not None and (report_dir / "report.json").is_file() and record.status != "failed":
+        if report_dir is not None and (report_dir / REPORT_NAME).is_file() and record.status != "failed":
             link = html.escape(f"{record.outputs['report_dir']}/report.html")
             cells = (f'<a href="{link}">{name}</a>', _thumb_strip(report_dir, out_dir),
-                     _sparkline(report_dir / "report.json"))  # fmt: skip
+                     _sparkline(report_dir / REPORT_NAME))  # fmt: skip
         else:
             cells = (name, "", f'<span class="error">{html.escape(record.error or "")}</span>')
         seconds = f"{record.seconds:.1f} s" if record.seconds is not None else ""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmscore import __version__
+from filmscore.config.names import REPORT_NAME, default_report_dir
 from filmscore.core.atomic import existing_folder
 from filmscore.core.errors import (
     EXIT_INTERNAL,
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
     from filmscore.analysis.pipeline import AnalyzeOptions
     from filmscore.batch.runner import ItemRecord, Manifest
-
-REPORT_DIR_SUFFIX = ".filmscore"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -220,12 +219,8 @@ def chosen_settings(args: argparse.Namespace, run_only: bool) -> dict[str, Any]:
     return {**resolve(preset, flags), "pipeline": preset.name}
 
 
-def default_report_dir(input_path: Path) -> Path:
-    return input_path.parent / f"{input_path.stem}{REPORT_DIR_SUFFIX}"
-
-
 def check_report_dir(report_dir: Path, input_path: Path, overwrite: bool = False) -> Path:
-    if (report_dir / "report.json").exists() and not overwrite:
+    if (report_dir / REPORT_NAME).exists() and not overwrite:
         raise OutputError(f"{report_dir} already holds a report. Pass --overwrite to replace it.")
     if report_dir.exists() and not report_dir.is_dir():
         raise OutputError(f"{report_dir} exists and is not a folder. Choose another --report-dir.")
@@ -355,7 +350,6 @@ def _positive(value: float | None, flag: str) -> float | None:
 
 def run_analyze(args: argparse.Namespace) -> int:
     from filmscore.analysis.pipeline import analyze
-    from filmscore.core.atomic import existing_folder
     from filmscore.core.progress import Progress, TerminalProgress
     from filmscore.media.probe import check_input_path
     from filmscore.report.document import write_report
@@ -396,6 +390,7 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
     from filmscore.delivery.mux import check_output, default_output
     from filmscore.media.probe import probe
     from filmscore.music.cues import CueOptions
+    from filmscore.report.document import stage_scored_report
     from filmscore.scoring.run import RunOptions, score_film, work_space_bytes
 
     info = probe(args.input)
@@ -436,7 +431,7 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
     )
     check_models(opts.analyze, (opts.generator, opts.generator_model))
     progress = Progress() if args.quiet else TerminalProgress()
-    scored = score_film(info.path, output, report_dir, opts, progress, helper)
+    scored = score_film(info.path, output, report_dir, opts, progress, helper, stage_scored_report)
     if not args.quiet:
         delivery = scored.delivery
         print(

@@ -15,13 +15,13 @@ from typing import IO
 
 import numpy as np
 
+from filmscore.config.names import SCORED_SUFFIX
 from filmscore.core.errors import OutputError, UsageError
 from filmscore.core.workers import program
 from filmscore.delivery.mix import Measurement, measure_audio
 from filmscore.media.audio import SAMPLE_BYTES, AudioFile
 from filmscore.media.probe import MediaInfo, require_program
 
-SCORED_SUFFIX = ".scored"
 AUDIO_BITRATE = "256k"  # AAC at 256 kb/s stereo: transparent for a film mix
 # No "-movflags +faststart": it rewrites the whole file a second time (minutes for a feature film), and
 # editing systems read the index wherever it sits.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from filmscore import __version__
 from filmscore.analysis.dialogue import lines_by_shot
 from filmscore.analysis.pipeline import Analysis
+from filmscore.config.names import HTML_NAME, REPORT_NAME
 from filmscore.core.affect import Affect
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import InputError
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from filmscore.scoring.run import ScoredFilm
 
 SCHEMA_VERSION = 1
-REPORT_NAME = "report.json"
-HTML_NAME = "report.html"
 THUMBNAIL_FOLDER = "thumbnails"
 
 

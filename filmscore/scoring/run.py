@@ -16,6 +16,7 @@ import numpy as np
 import soundfile
 
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.config.names import MUSIC_STEM, ORIGINAL_STEM, REPORT_NAME, SCORE_MIDI, STEMS_FOLDER
 from filmscore.core.atomic import OutputSet, existing_folder
 from filmscore.core.errors import OutputError
 from filmscore.core.progress import Progress
@@ -30,16 +31,13 @@ from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicR
 from filmscore.music.mer import MER_BACKENDS, MerBackend
 from filmscore.music.symbolic.render import MUSIC_SAMPLE_RATE
 
-MUSIC_STEM = "music.wav"
-SCORE_MIDI = "score.mid"
-STEMS_FOLDER = "stems"
-ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
 WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
 WORK_SIGNALS = 7  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
 STEM_SIGNALS = 6  # the instrument groups and their sum, kept for --stems
 DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
 
 T = TypeVar("T")
+ReportStager = Callable[["ScoredFilm", Path, OutputSet], object]  # stages the report with the outputs
 
 
 @dataclass(frozen=True)
@@ -91,11 +89,12 @@ def score_film(
     opts: RunOptions,
     progress: Progress,
     helper: Pool | None = None,
+    stage_report: ReportStager | None = None,
 ) -> ScoredFilm:
     """Score the film. `helper`: the run's audio helper when the caller started it already (the CLI
-    does, first of all); one is started here otherwise."""
-    from filmscore.report.document import REPORT_NAME, stage_scored_report
-
+    does, first of all); one is started here otherwise. `stage_report` writes report.json and the editors'
+    files from the result into the same set of outputs, so they are published with the film or not at
+    all (the report layer sits above this one: it reads ScoredFilm)."""
     generator = _generator(opts)  # before the analysis, so a missing dependency fails at once
     # Film-length audio (the speech track, the render, the original soundtrack, the mix) lives in raw files
     # in a work folder beside the output, streamed a block at a time: a feature's would not fit in memory.
@@ -120,7 +119,7 @@ def score_film(
                 paths = {
                     "video": output,
                     "music": report_dir / MUSIC_STEM,
-                    "report": report_dir / REPORT_NAME,
+                    **({"report": report_dir / REPORT_NAME} if stage_report else {}),
                     **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
                 }
                 target = outputs.stage(output)
@@ -133,7 +132,8 @@ def score_film(
                 scored = ScoredFilm(
                     analysis, plan, music, mixed, delivery, generator.name, seed, paths, check
                 )
-                stage_scored_report(scored, report_dir, outputs)
+                if stage_report is not None:
+                    stage_report(scored, report_dir, outputs)
     return scored
 
 

@@ -136,9 +136,10 @@ class SymbolicGenerator(MusicGenerator):
         self.crossfade_s = crossfade_s
 
     def generate(self, request: MusicRequest) -> Music:
-        from filmscore.music.symbolic.compose import ComposeOptions, compose, split_notes, split_roles
+        from filmscore.music.symbolic.compose import ComposeOptions, compose
         from filmscore.music.symbolic.midi import midi_bytes
         from filmscore.music.symbolic.render import render_midi, render_separately, sum_clips
+        from filmscore.music.symbolic.score import split_notes, split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
         score = midi_bytes(composition)

@@ -7,14 +7,27 @@ and fade over the start of the next cue: the crossfade happens in the arrangemen
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from filmscore.music.cues import Cue, CuePlan, Hit
+from filmscore.music.symbolic.score import (
+    CC_CHORUS,
+    CC_EXPRESSION,
+    CC_PAN,
+    CC_REVERB,
+    CC_VOLUME,
+    CHANNEL_BANKS,
+    DRUM_CHANNEL,
+    ROLES,
+    Composition,
+    Control,
+    Note,
+    Program,
+)
 from filmscore.music.symbolic.theory import (
     Chord,
     Motif,
@@ -28,9 +41,6 @@ from filmscore.music.symbolic.theory import (
     voice_chord,
 )
 
-ROLES = ("pad", "bass", "accompaniment", "melody", "timpani")
-CHANNEL_BANKS = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 10))  # one channel per role; channel 9 is GM percussion
-DRUM_CHANNEL = 9
 TIMPANI = 47  # GM program
 # Mixing balance (CC7) and stereo placement (CC10) of each role, as an orchestra sits.
 ROLE_VOLUME = {"pad": 80, "bass": 92, "accompaniment": 82, "melody": 100, "timpani": 104}
@@ -41,8 +51,6 @@ RINGING = {0, 46}  # piano and harp: let arpeggio notes ring over the next ones
 SPEECH_MARGIN_S = 0.2  # no melody this close to dialogue (the voice regions already carry 0.15 s padding)
 FAST_TEMPO_BPM = 140.0  # above this, each chord lasts two bars, so harmony keeps a human pace
 TENSE = 0.4  # tension above which the arrangement turns to pedal, ostinato and low strings
-RELEASE_S = 0.5  # a typical GM release tail: a note keeps its voice this long after it ends
-CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_REVERB, CC_CHORUS = 7, 10, 11, 91, 93
 
 
 @dataclass(frozen=True)
@@ -50,41 +58,6 @@ class ComposeOptions:
     seed: int = 0  # chooses the motif and the progression variants; the same seed gives the same score
     crossfade_s: float = 1.5  # how long the outgoing cue rings over the next one
     thin_under_speech: bool = True  # drop melody notes under dialogue
-
-
-@dataclass(frozen=True)
-class Note:
-    channel: int
-    pitch: int
-    velocity: int
-    start_s: float
-    end_s: float
-
-
-@dataclass(frozen=True)
-class Control:
-    channel: int
-    number: int
-    value: int
-    t_s: float
-
-
-@dataclass(frozen=True)
-class Program:
-    channel: int
-    program: int
-    t_s: float
-
-
-@dataclass(frozen=True)
-class Composition:
-    notes: tuple[Note, ...]
-    controls: tuple[Control, ...]
-    programs: tuple[Program, ...]
-    beat_times: tuple[float, ...]  # every beat onset of the whole score, increasing (the tempo map)
-    meters: tuple[tuple[float, int], ...]  # (t_s, beats per bar) where the meter is set or changes
-    markers: tuple[tuple[float, str], ...]  # (t_s, text): the cues, for a DAW's marker lane
-    end_s: float
 
 
 @dataclass
@@ -113,42 +86,6 @@ def compose(plan: CuePlan, speech: tuple[tuple[float, float], ...], opts: Compos
         ),
         end_s=plan.duration_s,
     )
-
-
-def split_notes(composition: Composition, pieces: int) -> list[Composition]:
-    """The composition cut into `pieces` runs of consecutive notes (by start time) with about the same
-    sounding time each (what a synthesiser's work grows with), each keeping every control and program
-    change, so the pieces render separately and sum to the whole. Notes are made overlap-free first, as
-    the whole file would be, so a note cut short by its own key's next strike is cut short in its piece
-    too."""
-    from filmscore.music.symbolic.midi import without_overlaps
-
-    notes = sorted(without_overlaps(composition.notes), key=lambda n: (n.start_s, n.channel, n.pitch))
-    work = np.cumsum([n.end_s - n.start_s + RELEASE_S for n in notes]) if notes else np.zeros(0)
-    cuts = np.searchsorted(work, np.linspace(0, work[-1] if len(work) else 0, pieces + 1)[1:-1])
-    bounds = [0, *cuts.tolist(), len(notes)]
-    return [replace(composition, notes=tuple(notes[a:b])) for a, b in itertools.pairwise(bounds)]
-
-
-# The stems a score splits into, by the roles' channels (both banks); timpani joins the drums.
-STEM_CHANNELS = {
-    "pad": (0, 5),
-    "bass": (1, 6),
-    "accompaniment": (2, 7),
-    "melody": (3, 8),
-    "percussion": (4, 10, DRUM_CHANNEL),
-}
-
-
-def split_roles(composition: Composition) -> dict[str, Composition]:
-    """One composition per stem, each with every control and program change and only its own notes."""
-    from filmscore.music.symbolic.midi import without_overlaps
-
-    notes = without_overlaps(composition.notes)
-    return {
-        stem: replace(composition, notes=tuple(n for n in notes if n.channel in channels))
-        for stem, channels in STEM_CHANNELS.items()
-    }
 
 
 def score_beats(plan: CuePlan) -> tuple[float, ...]:

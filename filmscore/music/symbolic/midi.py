@@ -9,12 +9,11 @@ note never finishes a file render.
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 import mido
 import numpy as np
 
-from filmscore.music.symbolic.compose import CHANNEL_BANKS, ROLES, Composition, Note
+from filmscore.music.symbolic.score import CHANNEL_BANKS, ROLES, Composition, without_overlaps
 
 TICKS_PER_BEAT = 480
 TEMPO_CHANGE = 1e-3  # relative beat-length change below which no new tempo event is written
@@ -93,20 +92,6 @@ def midi_bytes(composition: Composition) -> bytes:
     buffer = io.BytesIO()
     to_midi(composition).save(file=buffer)
     return buffer.getvalue()
-
-
-def without_overlaps(notes: tuple[Note, ...]) -> list[Note]:
-    """Shorten a note that would still hold when the same key sounds again on its channel: MIDI cannot
-    tell two notes of one key apart, so the first one's note-off would silence the second."""
-    result: list[Note] = []
-    latest: dict[tuple[int, int], int] = {}
-    for note in sorted(notes, key=lambda n: (n.channel, n.pitch, n.start_s)):
-        key = (note.channel, note.pitch)
-        if key in latest and result[latest[key]].end_s > note.start_s:
-            result[latest[key]] = replace(result[latest[key]], end_s=note.start_s)
-        latest[key] = len(result)
-        result.append(note)
-    return result
 
 
 def _control(channel: int, number: int) -> mido.Message:

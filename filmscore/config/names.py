@@ -1,0 +1,19 @@
+"""The names filmscore gives what it writes, each defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SCORED_SUFFIX = ".scored"  # film.mp4 is scored as film.scored.mp4
+REPORT_DIR_SUFFIX = ".filmscore"  # and its report folder is film.scored.filmscore/
+REPORT_NAME = "report.json"
+HTML_NAME = "report.html"
+MUSIC_STEM = "music.wav"
+SCORE_MIDI = "score.mid"
+STEMS_FOLDER = "stems"
+ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
+
+
+def default_report_dir(film: Path) -> Path:
+    """A film's report folder: beside it, named after it."""
+    return film.parent / f"{film.stem}{REPORT_DIR_SUFFIX}"
