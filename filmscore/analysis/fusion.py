@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from filmscore.analysis.shots import Shot
-from filmscore.core.affect import Affect, clip_unit
+from filmscore.core.affect import Affect, Mood, clip_unit
 
 SOURCES = ("text", "visual", "audio")
 
@@ -26,12 +26,12 @@ RELIABILITY: dict[str, tuple[float, float]] = {
 }
 
 # Prototype points of the labels on Russell's valence/arousal plane; a shot takes the nearest.
-LABELS: dict[str, tuple[float, float]] = {
-    "neutral": (0.0, 0.0),
-    "joyful": (0.6, 0.5),
-    "tense": (-0.5, 0.6),
-    "sad": (-0.5, -0.4),
-    "calm": (0.45, -0.45),
+LABELS: dict[Mood, tuple[float, float]] = {
+    Mood.NEUTRAL: (0.0, 0.0),
+    Mood.JOYFUL: (0.6, 0.5),
+    Mood.TENSE: (-0.5, 0.6),
+    Mood.SAD: (-0.5, -0.4),
+    Mood.CALM: (0.45, -0.45),
 }
 
 
@@ -47,7 +47,7 @@ class ShotEmotion:
     valence: float
     arousal: float
     confidence: float  # 0 .. 1: how much evidence there was, and how well the sources agree
-    label: str
+    label: Mood
     sources: dict[str, Affect | None]  # each source's own reading; None where it had nothing
 
     @property
@@ -66,7 +66,7 @@ class TimelinePoint:
     arousal: float
 
 
-def label_for(valence: float, arousal: float) -> str:
+def label_for(valence: float, arousal: float) -> Mood:
     return min(LABELS, key=lambda name: math.dist((valence, arousal), LABELS[name]))
 
 

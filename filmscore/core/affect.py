@@ -1,8 +1,10 @@
-"""Valence/arousal values shared by every emotion source and by fusion."""
+"""Valence/arousal values and the mood words shared by every emotion source, fusion, the cue planner, the
+composer and the report."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -14,6 +16,17 @@ class Affect:
     valence: float  # -1 (unpleasant) .. 1 (pleasant)
     arousal: float  # -1 (calm) .. 1 (excited)
     weight: float  # 0 .. 1, how much this reading should count (0 = no evidence)
+
+
+class Mood(StrEnum):
+    """The moods a shot and a cue are labelled with: the nearest prototype on the valence/arousal plane
+    (analysis/fusion.py places them). A StrEnum, so each is written to JSON and CSV as its word."""
+
+    NEUTRAL = "neutral"
+    JOYFUL = "joyful"
+    TENSE = "tense"
+    SAD = "sad"
+    CALM = "calm"
 
 
 def clip_unit(value: float, low: float = -1.0, high: float = 1.0) -> float:

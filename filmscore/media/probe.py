@@ -19,6 +19,7 @@ import numpy as np
 from filmscore.core.errors import DependencyError, InputError
 
 SPEECH_SAMPLE_RATE = 16000  # what pocketsphinx, Whisper and the VAD expect
+MUSIC_SAMPLE_RATE = 48000  # the film-sound rate: every generator delivers it, the mix and the stems use it
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def extract_audio(
     rate and channels, and `channels=2` folds any layout to stereo for the mix. A film without audio gives
     silence of the film's length, so later stages need no special case.
     """
-    rate = sample_rate or info.audio_sample_rate or 48000
+    rate = sample_rate or info.audio_sample_rate or MUSIC_SAMPLE_RATE
     count = channels or info.audio_channels or 2
     if not info.has_audio:
         frames = round(info.duration_s * rate)

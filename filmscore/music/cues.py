@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from filmscore.analysis.fusion import ShotEmotion, TimelinePoint, label_for
-from filmscore.core.affect import clip_unit
+from filmscore.core.affect import Mood, clip_unit
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 NEUTRAL_TEMPO_BPM = 96.0  # the pace of a cue with arousal 0: a moderate walking tempo
@@ -80,11 +80,11 @@ GM_NAMES = {
 # Instruments by mood: warm winds and harp for calm, piano and cello for sorrow, tremolo strings and
 # pizzicato ostinato for tension, bright flute and pizzicato for joy.
 INSTRUMENTS = {
-    "joyful": Instrumentation(pad=48, bass=32, accompaniment=45, melody=73, percussion=True),
-    "calm": Instrumentation(pad=49, bass=43, accompaniment=46, melody=71, percussion=False),
-    "neutral": Instrumentation(pad=48, bass=43, accompaniment=46, melody=68, percussion=False),
-    "sad": Instrumentation(pad=49, bass=43, accompaniment=0, melody=42, percussion=False),
-    "tense": Instrumentation(pad=44, bass=43, accompaniment=45, melody=60, percussion=True),
+    Mood.JOYFUL: Instrumentation(pad=48, bass=32, accompaniment=45, melody=73, percussion=True),
+    Mood.CALM: Instrumentation(pad=49, bass=43, accompaniment=46, melody=71, percussion=False),
+    Mood.NEUTRAL: Instrumentation(pad=48, bass=43, accompaniment=46, melody=68, percussion=False),
+    Mood.SAD: Instrumentation(pad=49, bass=43, accompaniment=0, melody=42, percussion=False),
+    Mood.TENSE: Instrumentation(pad=44, bass=43, accompaniment=45, melody=60, percussion=True),
 }
 
 
@@ -96,7 +96,7 @@ class Cue:
     shot_indices: tuple[int, ...]
     valence: float
     arousal: float
-    mood: str  # the nearest label on the valence/arousal plane
+    mood: Mood  # the nearest label on the valence/arousal plane
     tonic: int  # pitch class
     mode: str  # "major" or "minor"
     tension: float  # 0 .. 1: chromatic and diminished harmony for fear
@@ -209,7 +209,7 @@ def tempo_for(arousal: float) -> float:
 def tonic_for(mood: str, mode: str, home_key: int) -> int:
     """Calm major cues move to the subdominant, warmer than home; everything else stays on the home tonic,
     so changes of mood are heard as a change of mode on one tonic (the film-score habit)."""
-    return (home_key + 5) % 12 if mood == "calm" and mode == "major" else home_key
+    return (home_key + 5) % 12 if mood == Mood.CALM and mode == "major" else home_key
 
 
 def _make_cue(
@@ -226,7 +226,7 @@ def _make_cue(
     opts: CueOptions,
 ) -> Cue:
     mood = label_for(valence, arousal)
-    meter = 3 if mood == "calm" and arousal < -0.35 else 4
+    meter = 3 if mood == Mood.CALM and arousal < -0.35 else 4
     beat_times = fit_beats(start_s, end_s, tempo_bpm, next_tempo_bpm, meter)
     fitted_bpm = 60.0 / (beat_times[1] - beat_times[0]) if len(beat_times) > 1 else tempo_bpm
     excitement = (arousal + 1) / 2  # 0 .. 1

@@ -27,6 +27,7 @@ import numpy as np
 from filmscore.core.affect import clip_unit
 from filmscore.core.errors import InputError
 from filmscore.core.registry import Registry
+from filmscore.music.cues import NEUTRAL_TEMPO_BPM  # the tempo feature is log2(tempo / this)
 
 MER_RATE = 22050  # librosa's customary rate: enough for the features, a quarter of the work of 48 kHz
 HOP = 512  # 23 ms frames
@@ -35,7 +36,6 @@ HPSS_FRAME_STEP = 4  # harmonic/percussive separation on every fourth frame
 HPSS_KERNEL = 31  # librosa's median lengths: frames for the harmonic part, bins for the percussive
 MEDIAN_BLOCK = 2**21  # window values sorted at once by _running_median (8 MB of float32)
 SILENCE_DBFS = -60.0  # quieter than this on average is no music to judge
-NEUTRAL_TEMPO_BPM = 96.0  # the tempo feature is log2(tempo / this), as the cue planner sets tempo
 MIN_SECONDS = 1.0  # shorter segments have no tempo or key worth measuring
 CONFIDENT_SECONDS = 8.0  # two bars at a slow tempo: enough for a tempo and a key
 

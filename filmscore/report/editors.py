@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from filmscore.core.affect import Mood
+
 Report = dict[str, Any]
 
 NTSC_RATES = (24000 / 1001, 30000 / 1001, 60000 / 1001)
@@ -21,7 +23,9 @@ SUBTITLE_MAX_CHARS = 84  # two lines of 42, the usual broadcast limit
 SUBTITLE_LINE_CHARS = 42
 SUBTITLE_MAX_S = 6.0
 SUBTITLE_GAP_S = 0.6  # a pause this long between words starts a new subtitle
-LABEL_COLOURS = {"joyful": "YELLOW", "calm": "GREEN", "sad": "BLUE", "tense": "RED", "neutral": "WHITE"}
+LABEL_COLOURS: dict[str, str] = {  # by mood, as NLEs name marker colours
+    Mood.JOYFUL: "YELLOW", Mood.CALM: "GREEN", Mood.SAD: "BLUE", Mood.TENSE: "RED", Mood.NEUTRAL: "WHITE",
+}  # fmt: skip
 CUE_COLOUR = "PURPLE"
 
 

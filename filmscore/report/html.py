@@ -13,16 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from filmscore.core.affect import Mood
 from filmscore.report.editors import Report, timecode
 
 PLOT_WIDTH, PLOT_HEIGHT = 1000, 240
 PLOT_TOP = 22  # the cue strip sits above the curves
-LABEL_COLOURS = {
-    "joyful": "#e0b000",
-    "calm": "#2e9e5b",
-    "sad": "#3b6fd1",
-    "tense": "#d23c3c",
-    "neutral": "#8a8a8a",
+LABEL_COLOURS: dict[str, str] = {  # by mood
+    Mood.JOYFUL: "#e0b000",
+    Mood.CALM: "#2e9e5b",
+    Mood.SAD: "#3b6fd1",
+    Mood.TENSE: "#d23c3c",
+    Mood.NEUTRAL: "#8a8a8a",
 }
 VALENCE_COLOUR, AROUSAL_COLOUR = "#6a3dcf", "#e07000"
 
@@ -145,7 +146,7 @@ def _plot(report: Report) -> str:
         )
     for cue in report.get("cues", []):
         x0, x1 = _x(cue["start_s"], duration), _x(cue["end_s"], duration)
-        colour = LABEL_COLOURS.get(cue.get("mood", "neutral"), "#888")
+        colour = LABEL_COLOURS.get(cue.get("mood", Mood.NEUTRAL), "#888")
         elements.append(
             f'<rect x="{x0}" y="2" width="{max(x1 - x0 - 1, 0.5)}" height="{PLOT_TOP - 6}" fill="{colour}" '
             f'fill-opacity="0.7"><title>Cue {cue["id"] + 1}: {_e(cue["key"])}</title></rect>'

@@ -24,12 +24,11 @@ from filmscore.core.workers import audio_helper
 from filmscore.delivery.mix import MixOptions, MixResult, mix_under_dialogue, relimit
 from filmscore.delivery.mux import mux
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
-from filmscore.media.probe import AudioClip, MediaInfo
+from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, MediaInfo
 from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearrange
 from filmscore.music.cues import CueOptions, CuePlan, plan_cues
 from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest
 from filmscore.music.mer import MER_BACKENDS, MerBackend
-from filmscore.music.symbolic.render import MUSIC_SAMPLE_RATE
 
 WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
 WORK_SIGNALS = 7  # film-length stereo signals the work folder may hold at once (see work_space_bytes)

@@ -15,7 +15,7 @@ import numpy as np
 
 from filmscore.core.registry import Registry
 from filmscore.media.audio import AudioFile
-from filmscore.media.probe import AudioClip
+from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip
 from filmscore.music.cues import CuePlan
 
 
@@ -90,8 +90,6 @@ GENERATORS.register(
     neural=True,
 )
 
-OUTPUT_RATE = 48000  # every generator delivers the mix's rate
-
 
 def film_buffer(
     frames: int, workdir: Path | None, name: str
@@ -99,10 +97,10 @@ def film_buffer(
     """A film-length 48 kHz stereo buffer to add cues into: a raw file mapped into memory in the work
     folder, or an array; and how to turn it into the Music's audio."""
     if workdir is None:
-        return np.zeros((frames, 2), np.float32), lambda a: AudioClip(a, OUTPUT_RATE)
+        return np.zeros((frames, 2), np.float32), lambda a: AudioClip(a, MUSIC_SAMPLE_RATE)
     path = workdir / f"{name}.f32"
     buffer = np.memmap(path, dtype="<f4", mode="w+", shape=(max(frames, 1), 2))
-    return buffer, lambda a: AudioFile(path, frames, 2, OUTPUT_RATE)
+    return buffer, lambda a: AudioFile(path, frames, 2, MUSIC_SAMPLE_RATE)
 
 
 def equal_power_ramp(samples: int) -> np.ndarray:
@@ -114,7 +112,7 @@ def add_faded(out: np.ndarray, audio: np.ndarray, at: int, fade_in_s: float, fad
     """Add `audio` into `out` from frame `at`, with equal-power fades in and out (cut at the buffer's end)."""
     audio = audio[: max(0, len(out) - at)].copy()
     for seconds, ramp_end in ((fade_in_s, False), (fade_out_s, True)):
-        n = min(len(audio), round(seconds * OUTPUT_RATE))
+        n = min(len(audio), round(seconds * MUSIC_SAMPLE_RATE))
         if n > 0:
             ramp = equal_power_ramp(n)[:, None]
             if ramp_end:

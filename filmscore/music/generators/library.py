@@ -18,10 +18,9 @@ import numpy as np
 
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import InputError, UsageError
-from filmscore.media.probe import decode_audio
+from filmscore.media.probe import MUSIC_SAMPLE_RATE, decode_audio
 from filmscore.music.cues import Cue, CuePlan
 from filmscore.music.generators import (
-    OUTPUT_RATE,
     Excerpt,
     Music,
     MusicGenerator,
@@ -246,7 +245,7 @@ class LibraryGenerator(MusicGenerator):
 
     def generate(self, request: MusicRequest) -> Music:
         plan = request.plan
-        frames = round(plan.duration_s * OUTPUT_RATE)
+        frames = round(plan.duration_s * MUSIC_SAMPLE_RATE)
         out, result = film_buffer(frames, request.workdir, "library-music")
         excerpts: list[Excerpt] = []
         previous: Track | None = None
@@ -284,14 +283,18 @@ class LibraryGenerator(MusicGenerator):
         placed: list[Excerpt] = []
         while end - at > 1e-3:
             seconds = min(end - at, track.duration_s - start_in_track)
-            audio = decode_audio(self.index.folder / track.path, OUTPUT_RATE, 2, start_in_track, seconds)
-            last = at + len(audio) / OUTPUT_RATE >= end - 1e-3
-            fade_out = (FINAL_FADE_S if tail == 0.0 else tail) if last else CROSSFADE_S / 2
-            add_faded(out, audio, round(at * OUTPUT_RATE), fade_in, fade_out)
-            placed.append(
-                Excerpt(cue.id, track.path, start_in_track, start_in_track + len(audio) / OUTPUT_RATE, at)
+            audio = decode_audio(
+                self.index.folder / track.path, MUSIC_SAMPLE_RATE, 2, start_in_track, seconds
             )
-            advance = len(audio) / OUTPUT_RATE - CROSSFADE_S / 2
+            last = at + len(audio) / MUSIC_SAMPLE_RATE >= end - 1e-3
+            fade_out = (FINAL_FADE_S if tail == 0.0 else tail) if last else CROSSFADE_S / 2
+            add_faded(out, audio, round(at * MUSIC_SAMPLE_RATE), fade_in, fade_out)
+            placed.append(
+                Excerpt(
+                    cue.id, track.path, start_in_track, start_in_track + len(audio) / MUSIC_SAMPLE_RATE, at
+                )
+            )
+            advance = len(audio) / MUSIC_SAMPLE_RATE - CROSSFADE_S / 2
             if last or advance <= CROSSFADE_S / 2:
                 break  # done, or a track too short to loop: the rest of the cue stays silent
             at += advance

@@ -19,9 +19,9 @@ import numpy as np
 
 from filmscore.config.models import default_model, find_spec, resolve
 from filmscore.core.neural import int8_on_cpu, load_pretrained, prepare_torch, torch_device
+from filmscore.media.probe import MUSIC_SAMPLE_RATE
 from filmscore.music.cues import Cue
 from filmscore.music.generators import (
-    OUTPUT_RATE,
     Music,
     MusicGenerator,
     MusicRequest,
@@ -107,11 +107,13 @@ class MusicgenGenerator(MusicGenerator):
             sketches = [self._sketch_of(sketch, cue, n) for cue, n in zip(plan.cues, lengths, strict=True)]
         torch.manual_seed(request.seed)
         audio = self.generate_cues(texts, lengths, sketches)
-        out, result = film_buffer(round(plan.duration_s * OUTPUT_RATE), request.workdir, "musicgen-music")
+        out, result = film_buffer(
+            round(plan.duration_s * MUSIC_SAMPLE_RATE), request.workdir, "musicgen-music"
+        )
         for cue, clip in zip(plan.cues, audio, strict=True):
             lead = min(CUE_FADE_S / 2, cue.start_s)
-            stereo = np.repeat(_resampled(clip, self.sample_rate, OUTPUT_RATE)[:, None], 2, axis=1)
-            add_faded(out, stereo, round((cue.start_s - lead) * OUTPUT_RATE), lead, CUE_FADE_S)
+            stereo = np.repeat(_resampled(clip, self.sample_rate, MUSIC_SAMPLE_RATE)[:, None], 2, axis=1)
+            add_faded(out, stereo, round((cue.start_s - lead) * MUSIC_SAMPLE_RATE), lead, CUE_FADE_S)
         if isinstance(out, np.memmap):
             out.flush()
         details = {

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from filmscore.core.affect import Mood
 from filmscore.music.cues import Cue, CuePlan, Hit
 from filmscore.music.symbolic.score import (
     CC_CHORUS,
@@ -353,9 +354,9 @@ def _percussion(cue: Cue, clock: _Clock, parts: _Parts) -> None:
     """A light pulse under lively cues: kick and tambourine for joy, a heartbeat drum for fear."""
     if not cue.instruments.percussion or cue.arousal <= 0.15:
         return
-    if cue.mood == "tense":
+    if cue.mood == Mood.TENSE:
         pattern = [(0.0, BASS_DRUM, 84), (0.5, BASS_DRUM, 62), (2.0, LOW_TOM, 56)]
-    elif cue.mood == "joyful":
+    elif cue.mood == Mood.JOYFUL:
         pattern = [(0.0, KICK, 66), (2.0, KICK, 58)] + [(b + 0.5, TAMBOURINE, 46) for b in range(cue.meter)]
     else:
         pattern = [(0.0, KICK, 60)] + [(b / 2, CLOSED_HAT, 38) for b in range(cue.meter * 2)]

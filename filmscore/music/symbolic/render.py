@@ -15,9 +15,8 @@ from pathlib import Path
 
 from filmscore.core.errors import DependencyError, InputError
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, load
-from filmscore.media.probe import AudioClip, require_program
+from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, require_program
 
-MUSIC_SAMPLE_RATE = 48000  # the film-sound rate; the mix and the music stem use it too
 RENDER_CHANNELS = 2  # FluidSynth renders stereo
 SYNTH_GAIN = 0.4  # FluidSynth master gain: headroom for a full orchestra, the mix sets the level later
 SOUNDFONT_ENV = "FILMSCORE_SOUNDFONT"

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filmscore.core.affect import Mood
+
 SCALES: dict[str, tuple[int, ...]] = {
     "major": (0, 2, 4, 5, 7, 9, 11),
     "minor": (0, 2, 3, 5, 7, 8, 10),  # natural minor; cadences borrow the raised leading tone (harmonic)
@@ -31,37 +33,37 @@ Chord = tuple[int, str]  # (root in semitones above the tonic, quality)
 
 # Four-bar progressions by (mood, mode). Positive moods get major harmony with bright added tones; sorrow
 # gets minor with the harmonic-minor dominant; fear gets the Phrygian flat two and diminished sevenths.
-PROGRESSIONS: dict[tuple[str, str], tuple[tuple[Chord, ...], ...]] = {
-    ("joyful", "major"): (
+PROGRESSIONS: dict[tuple[Mood, str], tuple[tuple[Chord, ...], ...]] = {
+    (Mood.JOYFUL, "major"): (
         ((0, "add9"), (7, "maj"), (9, "min"), (5, "maj")),
         ((0, "maj"), (5, "add9"), (0, "maj"), (7, "dom7")),
     ),
-    ("calm", "major"): (
+    (Mood.CALM, "major"): (
         ((0, "add9"), (5, "maj7"), (0, "maj"), (7, "sus4")),
         ((0, "maj"), (5, "add9"), (9, "min7"), (7, "dom7")),
     ),
-    ("neutral", "major"): (
+    (Mood.NEUTRAL, "major"): (
         ((0, "maj"), (9, "min"), (5, "maj"), (7, "sus4")),
         ((0, "maj"), (5, "maj"), (2, "min7"), (7, "dom7")),
     ),
-    ("neutral", "minor"): (
+    (Mood.NEUTRAL, "minor"): (
         ((0, "min"), (5, "min7"), (8, "maj7"), (7, "sus4")),
         ((0, "min"), (8, "maj"), (5, "min"), (7, "dom7")),
     ),
-    ("sad", "minor"): (
+    (Mood.SAD, "minor"): (
         ((0, "min"), (8, "maj"), (5, "min"), (7, "maj")),
         ((0, "madd9"), (5, "min7"), (0, "min"), (7, "dom7")),
     ),
-    ("tense", "minor"): (
+    (Mood.TENSE, "minor"): (
         ((0, "min"), (8, "maj"), (0, "min"), (11, "dim7")),
         ((0, "min"), (1, "maj"), (5, "min"), (7, "dom7")),
     ),
 }
 
 
-def progression(mood: str, mode: str, variant: int) -> tuple[Chord, ...]:
+def progression(mood: Mood, mode: str, variant: int) -> tuple[Chord, ...]:
     """The chords of one four-bar phrase; `variant` alternates between the two progressions of a mood."""
-    choices = PROGRESSIONS.get((mood, mode)) or PROGRESSIONS[("neutral", mode)]
+    choices = PROGRESSIONS.get((mood, mode)) or PROGRESSIONS[(Mood.NEUTRAL, mode)]
     return choices[variant % len(choices)]
 
 
