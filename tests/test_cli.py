@@ -116,7 +116,7 @@ def test_report_folder_that_is_a_file_is_an_output_error(tmp_path, cuts_film):
 
 def test_help_does_not_import_heavy_modules():
     code = (
-        "import sys; from filmscore.cli.main import build_parser; build_parser().format_help(); "
+        "import sys; from filmscore.cli.parser import build_parser; build_parser().format_help(); "
         "heavy = {'torch', 'transformers', 'whisper', 'librosa', 'cv2', 'scenedetect'} & set(sys.modules); "
         "print(sorted(heavy))"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from filmscore.config.settings import parse_loudness
 from filmscore.core.errors import UsageError
 from filmscore.delivery.mix import (
     MixOptions,
@@ -12,7 +13,6 @@ from filmscore.delivery.mix import (
     integrated_lufs,
     limiter_gain,
     mix_under_dialogue,
-    parse_loudness,
     true_peak_dbtp,
 )
 from filmscore.media.probe import AudioClip

@@ -310,8 +310,9 @@ def test_a_full_disk_gives_exit_5_and_leaves_nothing(tmp_path, cuts_film):
             # Past that check, the disk fills for real in the middle of the run.
             code = (
                 "import sys\n"
+                "import filmscore.cli.commands.run\n"
                 "import filmscore.cli.main\n"
-                "filmscore.cli.main.check_free_space = lambda folder, needed: None\n"
+                "filmscore.cli.commands.run.check_free_space = lambda folder, needed: None\n"
                 f"args = ['run', {str(cuts_film)!r}, '-q', '-o', {str(disk / 'scored.mp4')!r}]\n"
                 "sys.exit(filmscore.cli.main.main(args))\n"
             )

@@ -12,6 +12,7 @@ import numpy as np
 
 from filmscore.analysis.asr import ASR_BACKENDS, AsrBackend, Passage, Utterance, Word
 from filmscore.analysis.shots import Shot
+from filmscore.config.settings import default
 from filmscore.media.audio import Audio
 from filmscore.media.probe import SPEECH_SAMPLE_RATE
 
@@ -21,10 +22,11 @@ VAD_BLOCK_FRAMES = 3000  # VAD frames (30 ms each) read from the speech track at
 
 @dataclass(frozen=True)
 class DialogueOptions:
-    asr: str = "whisper"  # a name in ASR_BACKENDS
-    asr_model: str | None = None  # backend-specific model path or id
-    language: str | None = None  # ISO 639-1 code of the dialogue; None: the backend's own (Whisper detects)
-    device: str = "auto"  # where a model runs: auto, cpu or cuda
+    asr: str = default("analysis.asr")  # a name in ASR_BACKENDS
+    asr_model: str | None = default("analysis.asr_model")  # backend-specific model path or id
+    # ISO 639-1 code of the dialogue; None: the backend's own (Whisper detects)
+    language: str | None = default("analysis.language")
+    device: str = default("models.device")  # where a model runs: auto, cpu or cuda
     vad_mode: int = 2  # WebRTC-style aggressiveness, 0 (keeps most) .. 3 (keeps least)
     min_speech_s: float = 0.25  # shorter bursts are clicks or noise, not speech
     merge_gap_s: float = 0.8  # pauses shorter than this stay inside one line

@@ -26,6 +26,7 @@ from filmscore.analysis.shots import Shot, ShotAnalyser, ShotOptions
 from filmscore.analysis.text import TEXT_EMOTION_BACKENDS, TextEmotionBackend
 from filmscore.analysis.thumbnails import ThumbnailAnalyser
 from filmscore.analysis.visual import VISUAL_EMOTION_BACKENDS
+from filmscore.config.settings import DEFAULT_PRESET, default
 from filmscore.core.affect import Affect
 from filmscore.core.errors import InputError
 from filmscore.core.progress import Progress
@@ -47,16 +48,17 @@ class AnalyzeOptions:
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     shots: ShotOptions = field(default_factory=ShotOptions)
     dialogue: DialogueOptions = field(default_factory=DialogueOptions)
-    text_emotion: str = "lexicon"  # a name in TEXT_EMOTION_BACKENDS
-    text_emotion_model: str | None = None  # its model: a path or a manifest name
-    visual_emotion: str = "features"  # a name in VISUAL_EMOTION_BACKENDS
-    visual_emotion_model: str | None = None
-    face_model: str | None = None  # a facial-expression model for the clip backend
-    device: str = "auto"  # torch device of the neural backends
+    text_emotion: str = default("analysis.text_emotion")  # a name in TEXT_EMOTION_BACKENDS
+    # its model: a path or a manifest name
+    text_emotion_model: str | None = default("analysis.text_emotion_model")
+    visual_emotion: str = default("analysis.visual_emotion")  # a name in VISUAL_EMOTION_BACKENDS
+    visual_emotion_model: str | None = default("analysis.visual_emotion_model")
+    face_model: str | None = default("analysis.face_model")  # a facial-expression model for the clip backend
+    device: str = default("models.device")  # where the model backends run
     notes: tuple[tuple[str, str], ...] = ()  # (kind, why that backend) for backends chosen by "auto"
     fusion: FusionOptions = field(default_factory=FusionOptions)
     max_duration_s: float | None = None  # refuse longer films (a guard for shared machines)
-    pipeline: str = "embedded"  # the preset these options came from, recorded in the report
+    pipeline: str = DEFAULT_PRESET  # the preset these options came from, recorded in the report
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filmscore.config.backends import SHOT_DETECTORS
+from filmscore.config.settings import default
 from filmscore.core.errors import UsageError
 
 
 @dataclass(frozen=True)
 class ShotOptions:
-    detector: str = "adaptive"  # one of SHOT_DETECTORS
+    detector: str = default("analysis.shot_detector")  # one of SHOT_DETECTORS
     min_shot_s: float = 0.5  # shorter shots merge into their neighbour
     flash_s: float = 0.3  # a "cut" whose picture comes back within this long was a flash, not a cut
 
@@ -31,7 +33,6 @@ class Shot:
         return self.end_s - self.start_s
 
 
-SHOT_DETECTORS = ("adaptive", "content", "histogram", "hash")
 SIGNATURE_SIDE = 8  # each frame is remembered as an 8x8 grey thumbnail: 64 bytes, 11 MB for a 2-hour film
 SIGNATURE_BYTES = SIGNATURE_SIDE * SIGNATURE_SIDE
 SAME_PICTURE_LEVELS = 10.0  # mean thumbnail difference (of 255) under which two frames show one picture

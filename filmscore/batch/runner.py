@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +27,7 @@ from filmscore import __version__
 from filmscore.config.names import REPORT_DIR_SUFFIX, REPORT_NAME, SCORED_SUFFIX
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import EXIT_INPUT, InputError, UsageError
-from filmscore.core.workers import usable_cores
+from filmscore.core.workers import DIE_WITH_PARENT_ENV, usable_cores
 from filmscore.media.probe import content_sha256
 
 MANIFEST_NAME = "batch.json"
@@ -38,7 +38,6 @@ VIDEO_EXTENSIONS = frozenset(
 )  # fmt: skip
 CORES_PER_JOB = 2  # a run keeps two cores busy: the picture pass and the speech workers
 MEMORY_PER_JOB = 1.5e9  # bytes a 720p or 1080p run peaks at, with room to spare
-DIE_WITH_PARENT_ENV = "FILMSCORE_DIE_WITH_PARENT"  # set for item processes: stop if the batch is killed
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
@@ -74,6 +73,25 @@ class ItemRecord:
     finished: float | None = None
     seconds: float | None = None
     outputs: dict[str, str] = field(default_factory=dict)  # "video", "report_dir", relative to out_dir
+
+
+def run_args(
+    pipeline: str, flags: Mapping[str, Any], max_duration: float | None, stems: bool, keep_original: bool
+) -> tuple[str, ...]:
+    """The options each film's `filmscore run` is given: the preset (a file by its absolute path), each
+    setting's flag that was given, and the run's own switches."""
+    from filmscore.config.settings import BY_KEY, DEFAULT_PRESET
+
+    passed: list[str] = []
+    if pipeline != DEFAULT_PRESET:
+        passed += ["--pipeline", str(Path(pipeline).resolve()) if pipeline.endswith(".toml") else pipeline]
+    for key, value in flags.items():
+        if value is not None:
+            passed += [str(BY_KEY[key].flag), str(value)]
+    if max_duration is not None:
+        passed += ["--max-duration", str(max_duration)]
+    passed += ["--stems"] * stems + ["--keep-original-audio"] * keep_original
+    return tuple(passed)
 
 
 def collect_inputs(inputs: Iterable[str]) -> list[BatchItem]:
@@ -306,21 +324,6 @@ def _item_env(jobs: int) -> dict[str, str]:
     threads; and the film's process stops if the batch is killed."""
     share = str(max(1, usable_cores() // max(1, jobs)))
     return {**os.environ, **dict.fromkeys(THREAD_ENV, share), DIE_WITH_PARENT_ENV: str(os.getpid())}
-
-
-def die_with_parent() -> None:
-    """In a film's process started by a batch: ask Linux to send SIGTERM when the batch process dies (a
-    `kill -9` included), so the run stops and removes its temp files instead of running on unseen."""
-    parent = os.environ.get(DIE_WITH_PARENT_ENV)
-    if not parent or not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if str(os.getppid()) != parent:  # the batch died before the request was made
-        os.kill(os.getpid(), signal.SIGTERM)
 
 
 SPARK_WIDTH, SPARK_HEIGHT = 240, 40

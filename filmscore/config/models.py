@@ -119,6 +119,18 @@ def find_spec(name: str) -> ModelSpec | None:
     return None
 
 
+def named_model(name: str) -> ModelSpec:
+    """A manifest model by name or hub id; another hub repository as a model of its own."""
+    spec = find_spec(name)
+    if spec is not None:
+        return spec
+    if name.count("/") == 1 and not name.startswith((".", "/")):
+        return hub_model(name)
+    raise UsageError(
+        f"no model is called {name!r}; see `filmscore models list`, or give a hub id (owner/name)"
+    )
+
+
 def hub_model(repo_id: str) -> ModelSpec:
     """A hub repository the manifest does not list, for `models pull` and `verify`."""
     return ModelSpec(

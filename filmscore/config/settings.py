@@ -1,5 +1,6 @@
-"""One table of the settings a user can choose, with their defaults and valid ranges, read by both the
-command line and the pipeline presets in `pipelines/` (TOML).
+"""One table of the settings a user can choose, with their defaults and valid ranges: the one home of every
+default. The stages' options take their defaults from it (`default`), and the command line and the
+pipeline presets (TOML, in presets/ and $FILMSCORE_PIPELINES) are checked against it.
 
 A value comes from, in rising order: the table's default, the preset, the command-line flag. A preset is a
 TOML file of sections named after the first part of each key:
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filmscore.config import backends
 from filmscore.core.errors import FilmscoreError, InputError, UsageError
+from filmscore.core.registry import Registry
 
 # Bundled presets live beside the package in the repository; FILMSCORE_PIPELINES adds a studio's own folder.
 BUNDLED_PRESETS = Path(__file__).resolve().parent / "presets"
@@ -46,51 +49,49 @@ class Setting:
     default_text: str | None = None  # how --help names the default, where None means more than "none"
 
 
-def _shot_detectors() -> list[str]:
-    from filmscore.analysis.shots import SHOT_DETECTORS
-
-    return list(SHOT_DETECTORS)
-
-
-def _registry_names(module: str, name: str) -> Callable[[], list[str]]:
-    """The backends of a registry, and "auto": a neural one where its model is on this machine."""
-
-    def names() -> list[str]:
-        import importlib
-
-        return [*getattr(importlib.import_module(module), name).names(), "auto"]
-
-    return names
+LOUDNESS_TARGETS = {"ebu": -23.0, "atsc": -24.0, "web": -16.0, "streaming": -14.0}  # LUFS, by delivery spec
+LOUDNESS_RANGE = (-40.0, -5.0)  # targets outside this are typing mistakes, not delivery specs
+AUTO = "auto"  # a backend setting's "a model backend where its model is here, else the embedded one"
 
 
-def _mer_names() -> list[str]:
-    from filmscore.music.mer import MER_BACKENDS
+def _names(registry: Registry[Any], *more: str) -> Callable[[], list[str]]:
+    """A registry's backends, and the other words the setting takes, looked up when a value is checked."""
+    return lambda: [*registry.names(), *more]
 
-    return [*MER_BACKENDS.names(), "none"]
 
-
-def _loudness(value: str) -> float:
-    from filmscore.delivery.mix import parse_loudness
-
-    return parse_loudness(value)
+def parse_loudness(text: str) -> float:
+    """A delivery spec's name (ebu, atsc, web, streaming) or a number in LUFS."""
+    key = text.strip().lower()
+    if key in LOUDNESS_TARGETS:
+        return LOUDNESS_TARGETS[key]
+    try:
+        value = float(key.removesuffix("lufs").removesuffix("lkfs").strip())
+    except ValueError:
+        raise UsageError(
+            f"--loudness {text!r} is neither a preset ({', '.join(LOUDNESS_TARGETS)}) nor a number like -23"
+        ) from None
+    low, high = LOUDNESS_RANGE
+    if not (low <= value <= high) or math.isnan(value):
+        raise UsageError(f"--loudness {value:g} LUFS is out of range; give a target from {low:g} to {high:g}")
+    return value
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("analysis.shot_detector", str, "adaptive", "PySceneDetect detector",
-            "--shot-detector", choices=_shot_detectors),
+            "--shot-detector", choices=lambda: list(backends.SHOT_DETECTORS)),
     Setting("analysis.asr", str, "whisper", "speech recognition backend", "--asr",
-            choices=_registry_names("filmscore.analysis.asr", "ASR_BACKENDS")),
+            choices=_names(backends.ASR, AUTO)),
     Setting("analysis.asr_model", str, None, "the ASR backend's model: a path or an id", "--asr-model",
             metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("analysis.language", str, None, "the dialogue's language: an ISO 639-1 code, or auto for Whisper "
             "to detect it; other than en needs the multilingual extra", "--language", metavar="CODE",
             default_text="en"),
     Setting("analysis.text_emotion", str, "lexicon", "text emotion backend", "--text-emotion",
-            choices=_registry_names("filmscore.analysis.text", "TEXT_EMOTION_BACKENDS")),
+            choices=_names(backends.TEXT_EMOTION, AUTO)),
     Setting("analysis.text_emotion_model", str, None, "the text emotion backend's model: a path or a name",
             "--text-emotion-model", metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("analysis.visual_emotion", str, "features", "visual emotion backend", "--visual-emotion",
-            choices=_registry_names("filmscore.analysis.visual", "VISUAL_EMOTION_BACKENDS")),
+            choices=_names(backends.VISUAL_EMOTION, AUTO)),
     Setting("analysis.visual_emotion_model", str, None, "the visual emotion backend's model: a path or a "
             "name", "--visual-emotion-model", metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("analysis.face_model", str, None, "a facial-expression model for --visual-emotion clip: a path "
@@ -104,7 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cues.min_cue_s", float, 4.0, "shortest cue, in seconds", low=1, high=600, run_only=True),
     Setting("cues.max_cue_s", float, 75.0, "longest cue, in seconds", low=4, high=3600, run_only=True),
     Setting("music.generator", str, "symbolic", "music generator backend", "--generator", run_only=True,
-            choices=_registry_names("filmscore.music.generators", "GENERATORS")),
+            choices=_names(backends.GENERATORS, AUTO)),
     Setting("music.generator_model", str, None, "the music generator's model: a path or a name",
             "--generator-model", run_only=True, metavar="PATH_OR_ID", default_text="the backend's own"),
     Setting("music.genre", str, "orchestral", "the style MusicGen is asked for in each cue's prompt "
@@ -119,16 +120,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("music.library", str, None, "a folder of your music, indexed with `filmscore library index`, "
             "for --generator library", "--library", run_only=True, metavar="DIR"),
     Setting("music.mer", str, "features", "music emotion backend that checks each cue against its target "
-            "(none: no check)", "--mer", run_only=True, choices=_mer_names),
+            "(none: no check)", "--mer", run_only=True, choices=_names(backends.MER, backends.NO_MER)),
     Setting("music.candidates", int, 1, "scores to generate (seeds seed, seed+1, ...); the closest to the "
             "plan is kept", "--candidates", low=1, high=16, run_only=True, metavar="N"),
     Setting("mix.loudness", str, "ebu", "loudness target: ebu (-23 LUFS), atsc (-24), web (-16), "
-            "streaming (-14), or a number in LUFS", "--loudness", check=_loudness, run_only=True,
+            "streaming (-14), or a number in LUFS", "--loudness", check=parse_loudness, run_only=True,
             metavar="TARGET"),
     Setting("mix.duck_db", float, 10.0, "how much quieter the music is under dialogue, in dB", "--duck-db",
             low=0, high=40, run_only=True, metavar="DB"),
 )  # fmt: skip
 BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+def default(key: str) -> Any:
+    """A setting's default: what an options dataclass starts from."""
+    return BY_KEY[key].default
+
+
 SECTIONS = tuple(dict.fromkeys(setting.key.partition(".")[0] for setting in SETTINGS))
 
 

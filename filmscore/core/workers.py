@@ -21,6 +21,7 @@ from typing import IO
 # lower one it takes what they leave (the probe, pipe waits). 10 rather than 19, so that in a batch of
 # films, where other films' stages fill every core, it is slowed rather than starved.
 HELPER_NICENESS = 10
+DIE_WITH_PARENT_ENV = "FILMSCORE_DIE_WITH_PARENT"  # set for a batch's film processes: stop if the batch dies
 
 Stream = int | IO[bytes] | None
 _programs: set[subprocess.Popen] = set()  # what this process runs through `program`
@@ -145,3 +146,17 @@ def program(cmd: list[str], stdin: Stream, stdout: Stream, stderr: Stream) -> It
         _programs.discard(process)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def die_with_parent() -> None:
+    """In a film's process started by a batch: ask Linux to send SIGTERM when the batch process dies (a
+    `kill -9` included), so the run stops and removes its temp files instead of running on unseen."""
+    parent = os.environ.get(DIE_WITH_PARENT_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if str(os.getppid()) != parent:  # the batch died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from filmscore.core.errors import UsageError
+from filmscore.config.settings import default, parse_loudness
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks
 
-LOUDNESS_PRESETS = {"ebu": -23.0, "atsc": -24.0, "web": -16.0, "streaming": -14.0}
-LOUDNESS_RANGE = (-40.0, -5.0)  # targets outside this are typing mistakes, not delivery specs
 OVERSAMPLING = 4  # BS.1770-4 true peak: the peak of the signal upsampled four times
 PEAK_TAPS = 48  # BS.1770-4's interpolator length: four phases of 12 taps
 SILENCE_LUFS = -70.0  # BS.1770's absolute gate: quieter than this is no programme at all
@@ -35,10 +33,10 @@ PEAK_BLOCK = 4096  # true peak is interpolated in blocks of this many samples, o
 
 @dataclass(frozen=True)
 class MixOptions:
-    target_lufs: float = -23.0  # EBU R128
+    target_lufs: float = parse_loudness(default("mix.loudness"))  # EBU R128 unless set
     true_peak_dbtp: float = -1.0  # the ceiling the delivered file must respect
     peak_margin_db: float = 0.5  # the limiter aims this far below the ceiling: AAC encoding adds overshoot
-    duck_db: float = 10.0  # how much quieter the music is under dialogue
+    duck_db: float = default("mix.duck_db")  # how much quieter the music is under dialogue
     attack_s: float = 0.3  # the music starts to dip this long before a line, so the first word is clear
     release_s: float = 0.8  # and comes back over this long after it
     music_level_lu: float = -3.0  # the music's loudness relative to the original soundtrack, before ducking
@@ -53,23 +51,6 @@ class MixResult:
     ducking_db: float
     music_gain_db: float  # level given to the music against the original soundtrack
     limiter_reduction_db: float  # the deepest gain reduction the limiter applied (0 when it was idle)
-
-
-def parse_loudness(text: str) -> float:
-    """A preset name (ebu, atsc, web, streaming) or a number in LUFS."""
-    key = text.strip().lower()
-    if key in LOUDNESS_PRESETS:
-        return LOUDNESS_PRESETS[key]
-    try:
-        value = float(key.removesuffix("lufs").removesuffix("lkfs").strip())
-    except ValueError:
-        raise UsageError(
-            f"--loudness {text!r} is neither a preset ({', '.join(LOUDNESS_PRESETS)}) nor a number like -23"
-        ) from None
-    low, high = LOUDNESS_RANGE
-    if not (low <= value <= high) or math.isnan(value):
-        raise UsageError(f"--loudness {value:g} LUFS is out of range; give a target from {low:g} to {high:g}")
-    return value
 
 
 @dataclass(frozen=True)

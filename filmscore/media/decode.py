@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from filmscore.config.settings import default
 from filmscore.core.errors import InputError
 from filmscore.core.workers import usable_cores
 from filmscore.media.probe import MediaInfo, require_program
@@ -29,8 +30,10 @@ READ_AHEAD_FRAMES = 32  # frames decoded ahead of the analysers: about 3.5 MB at
 class DecodeOptions:
     """How the shared analysis stream is made."""
 
-    width: int = 256  # analysis width in pixels; PySceneDetect itself downscales to about this
-    max_fps: float = 60.0  # frames above this rate are dropped; shot times stay exact to this rate
+    # analysis width in pixels; PySceneDetect itself downscales to about this
+    width: int = default("analysis.width")
+    # frames above this rate are dropped; shot times stay exact to this rate
+    max_fps: float = default("analysis.max_fps")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from filmscore.analysis.fusion import ShotEmotion, TimelinePoint, label_for
+from filmscore.config.settings import default
 from filmscore.core.affect import Mood, clip_unit
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -26,8 +27,10 @@ DYNAMICS_STEP_S = 0.5  # spacing of the points of each cue's dynamic curve
 class CueOptions:
     home_key: int = 2  # pitch class of the score's home tonic (2 = D: open strings sit well there)
     change_threshold: float = 0.35  # distance on the valence/arousal plane that starts a new cue
-    min_cue_s: float = 4.0  # shorter stretches join their neighbour: music needs time to say anything
-    max_cue_s: float = 75.0  # longer stretches are split at a cut, so a long film keeps moving
+    # shorter stretches join their neighbour: music needs time to say anything
+    min_cue_s: float = default("cues.min_cue_s")
+    # longer stretches are split at a cut, so a long film keeps moving
+    max_cue_s: float = default("cues.max_cue_s")
     hit_threshold: float = 0.25  # rise in arousal across a cut that earns an accent
     mode_hysteresis: float = 0.1  # |valence| below this keeps the previous cue's mode
 

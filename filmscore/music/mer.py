@@ -20,10 +20,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from filmscore.config import backends
 from filmscore.core.affect import clip_unit
 from filmscore.core.errors import InputError
 from filmscore.core.registry import Registry
@@ -100,13 +101,8 @@ class MerBackend(ABC):
         """`samples`: mono or (frames, channels) float audio at `sample_rate`."""
 
 
-MER_BACKENDS: Registry[MerBackend] = Registry("music emotion")
-MER_BACKENDS.register(
-    "features",
-    "filmscore.music.mer:FeatureMer",
-    requires=("librosa",),
-    description="interpretable librosa features with weights calibrated on rendered chorales (embedded)",
-)
+# The registry's entries are data, in config/backends.py; here it is typed with its base class.
+MER_BACKENDS = cast("Registry[MerBackend]", backends.MER)
 
 
 @dataclass(frozen=True)

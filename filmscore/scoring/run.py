@@ -17,6 +17,7 @@ import soundfile
 
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.config.names import MUSIC_STEM, ORIGINAL_STEM, REPORT_NAME, SCORE_MIDI, STEMS_FOLDER
+from filmscore.config.settings import default
 from filmscore.core.atomic import OutputSet, existing_folder
 from filmscore.core.errors import OutputError
 from filmscore.core.progress import Progress
@@ -44,20 +45,21 @@ class RunOptions:
     analyze: AnalyzeOptions = field(default_factory=AnalyzeOptions)
     cues: CueOptions = field(default_factory=CueOptions)
     mix: MixOptions = field(default_factory=MixOptions)
-    generator: str = "symbolic"  # a name in GENERATORS
-    generator_model: str | None = None  # its model: a path or a manifest name
+    generator: str = default("music.generator")  # a name in GENERATORS
+    generator_model: str | None = default("music.generator_model")  # its model: a path or a manifest name
     generator_note: str | None = None  # why "auto" chose the generator, for the report
-    device: str = "auto"  # torch device of a neural generator
-    genre: str = "orchestral"  # the style a text-prompted generator is asked for
-    precision: str = "int8"  # MusicGen's decoder on a CPU: int8 (quantised) or float32
+    device: str = default("models.device")  # where a model generator runs
+    genre: str = default("music.genre")  # the style a text-prompted generator is asked for
+    precision: str = default("music.precision")  # MusicGen's decoder on a CPU: int8 (quantised) or float32
     soundfont: Path | None = None  # a user's General MIDI SoundFont for the symbolic generator
-    seed: int = 0
+    seed: int = default("music.seed")  # the same seed gives the same music
     keep_original_audio: bool = False
     stems: bool = False  # also write per-instrument stems and the original soundtrack, as mixed
     cache_dir: Path | None = None  # analyses kept by content and settings, reused by later runs
-    mer: str = "features"  # the music emotion backend that checks each cue; "none" skips the check
+    mer: str = default("music.mer")  # the music emotion backend that checks each cue; "none" skips the check
     library: Path | None = None  # the indexed music folder of the library generator
-    candidates: int = 1  # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
+    # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
+    candidates: int = default("music.candidates")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
+from filmscore.config import backends
 from filmscore.core.errors import UsageError
 from filmscore.core.registry import Registry
 from filmscore.media.probe import SPEECH_SAMPLE_RATE
@@ -62,22 +64,8 @@ class AsrBackend(ABC):
             yield start_s, self.recognise(samples)
 
 
-ASR_BACKENDS: Registry[AsrBackend] = Registry("ASR")
-ASR_BACKENDS.register(
-    "whisper",
-    "filmscore.analysis.asr.whisper:WhisperAsr",
-    requires=("faster_whisper", "ctranslate2"),
-    description="Whisper through faster-whisper: tiny.en ships with filmscore (embedded, offline); other "
-    "languages with the multilingual extra; larger models with filmscore models pull whisper-small",
-    neural=True,
-)
-ASR_BACKENDS.register(
-    "pocketsphinx",
-    "filmscore.analysis.asr:PocketsphinxAsr",
-    requires=("pocketsphinx",),
-    description="CMU PocketSphinx with its bundled US English model (embedded fallback, offline)",
-    takes_model=True,
-)
+# The registry's entries are data, in config/backends.py; here it is typed with its base class.
+ASR_BACKENDS = cast("Registry[AsrBackend]", backends.ASR)
 
 # Tokens pocketsphinx emits that are not words: silence, breath and noise fillers, sentence marks.
 _NON_WORDS = {

@@ -14,7 +14,9 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import cache
+from typing import cast
 
+from filmscore.config import backends
 from filmscore.core.affect import Affect, clip_unit
 from filmscore.core.registry import Registry
 
@@ -33,22 +35,8 @@ class TextEmotionBackend(ABC):
         return tuple(self.rate(text) for text in texts)
 
 
-TEXT_EMOTION_BACKENDS: Registry[TextEmotionBackend] = Registry("text emotion")
-TEXT_EMOTION_BACKENDS.register(
-    "lexicon",
-    "filmscore.analysis.text:LexiconTextEmotion",
-    requires=("vaderSentiment", "empath"),
-    description="VADER valence and Empath arousal lexicons (embedded, no model)",
-)
-TEXT_EMOTION_BACKENDS.register(
-    "transformers",
-    "filmscore.analysis.text.classifier:TransformersTextEmotion",
-    requires=("torch", "transformers"),
-    extra="neural",
-    description="a transformers emotion classifier, labels placed on the valence/arousal plane (neural; "
-    "filmscore models pull emotion-english-distilroberta)",
-    neural=True,
-)
+# The registry's entries are data, in config/backends.py; here it is typed with its base class.
+TEXT_EMOTION_BACKENDS = cast("Registry[TextEmotionBackend]", backends.TEXT_EMOTION)
 
 # Empath categories whose words signal high or low arousal.
 HIGH_AROUSAL_CATEGORIES = (

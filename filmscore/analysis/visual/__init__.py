@@ -14,6 +14,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import cast
 
 from filmscore.analysis.shots import Shot
 from filmscore.analysis.visual.features import (
@@ -22,6 +23,7 @@ from filmscore.analysis.visual.features import (
     ShotPicture,
     summarise_shots,
 )
+from filmscore.config import backends
 from filmscore.core.affect import Affect, clip_unit, to_signed
 from filmscore.core.registry import Registry
 from filmscore.media.decode import FrameAnalyser, FrameGeometry
@@ -48,22 +50,8 @@ class VisualEmotionBackend(ABC):
         return ()
 
 
-VISUAL_EMOTION_BACKENDS: Registry[VisualEmotionBackend] = Registry("visual emotion")
-VISUAL_EMOTION_BACKENDS.register(
-    "features",
-    "filmscore.analysis.visual:PictureFeatureEmotion",
-    requires=("cv2",),
-    description="brightness, saturation, colour, motion, cut rate and faces (embedded, no model)",
-)
-VISUAL_EMOTION_BACKENDS.register(
-    "clip",
-    "filmscore.analysis.visual.clip:ClipVisualEmotion",
-    requires=("torch", "transformers", "cv2", "PIL"),
-    extra="neural",
-    description="CLIP zero-shot over mood prompts, and a facial-expression model with --face-model (neural; "
-    "filmscore models pull clip-vit-base-patch32)",
-    neural=True,
-)
+# The registry's entries are data, in config/backends.py; here it is typed with its base class.
+VISUAL_EMOTION_BACKENDS = cast("Registry[VisualEmotionBackend]", backends.VISUAL_EMOTION)
 
 # Valdez and Mehrabian's pleasure for a mid-grey, moderately saturated graded frame (B=0.5, S=0.3):
 # the neutral point of our valence scale.

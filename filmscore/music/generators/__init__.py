@@ -10,9 +10,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
+from filmscore.config import backends
 from filmscore.core.registry import Registry
 from filmscore.media.audio import AudioFile
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip
@@ -64,31 +66,8 @@ class MusicGenerator(ABC):
 # count, so the same seed gives the same samples on any machine.
 RENDER_PIECES = 2
 
-GENERATORS: Registry[MusicGenerator] = Registry("music generator")
-GENERATORS.register(
-    "symbolic",
-    "filmscore.music.generators:SymbolicGenerator",
-    requires=("mido",),
-    description="rule-based composer rendered through a General MIDI SoundFont with FluidSynth (embedded)",
-)
-
-GENERATORS.register(
-    "library",
-    "filmscore.music.generators.library:LibraryGenerator",
-    requires=("librosa",),
-    description="excerpts of the user's own music chosen by emotion and tempo (needs --library DIR)",
-)
-
-
-GENERATORS.register(
-    "musicgen",
-    "filmscore.music.generators.musicgen:MusicgenGenerator",
-    requires=("torch", "transformers"),
-    extra="neural",
-    description="Meta's MusicGen through transformers, a text prompt per cue, continued past its 30 s window "
-    "(neural; filmscore models pull musicgen-small; CC-BY-NC weights)",
-    neural=True,
-)
+# The registry's entries are data, in config/backends.py; here it is typed with its base class.
+GENERATORS = cast("Registry[MusicGenerator]", backends.GENERATORS)
 
 
 def film_buffer(

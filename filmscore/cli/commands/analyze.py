@@ -1,0 +1,38 @@
+"""`filmscore analyze`: the per-shot emotion report of a film."""
+
+from __future__ import annotations
+
+import argparse
+
+from filmscore.cli.preflight import check_report_dir, chosen_settings, positive, say_choices
+from filmscore.config.names import default_report_dir
+from filmscore.core.atomic import existing_folder
+from filmscore.core.errors import EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    from filmscore.analysis.pipeline import analyze
+    from filmscore.core.progress import Progress, TerminalProgress
+    from filmscore.media.probe import check_input_path
+    from filmscore.report.document import write_report
+    from filmscore.scoring.options import analysis_choices, analyze_options, check_models
+
+    settings = chosen_settings(args, run_only=False)
+    input_path = check_input_path(args.input)
+    report_dir = check_report_dir(
+        args.report_dir or default_report_dir(args.input), input_path, args.overwrite
+    )
+    progress = Progress() if args.quiet else TerminalProgress()
+    choices = analysis_choices(settings)
+    say_choices(choices, args.quiet)
+    options = analyze_options(settings, choices, positive(args.max_duration, "--max-duration"))
+    check_models(options)
+    # The speech track's work file goes beside the report, on the disk the user chose for it.
+    analysis = analyze(args.input, options, progress, existing_folder(report_dir.parent))
+    with progress.stage("report"):
+        path = write_report(analysis, report_dir)
+    if not args.quiet:
+        print(
+            f"{len(analysis.shots)} shots, {len(analysis.transcript.utterances)} lines of dialogue -> {path}"
+        )
+    return EXIT_OK

@@ -1,0 +1,88 @@
+"""`filmscore batch`: many films scored, each as `filmscore run` would, with a log line per film."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from filmscore.batch.runner import ItemRecord, Manifest
+from filmscore.cli.preflight import check_writable, chosen_settings
+from filmscore.core.errors import EXIT_BATCH_PARTIAL, EXIT_OK, UsageError
+
+
+def run(args: argparse.Namespace) -> int:
+    from filmscore.batch.runner import (
+        CACHE_FOLDER,
+        BatchOptions,
+        collect_inputs,
+        default_jobs,
+        run_args,
+        run_batch,
+        write_summary_html,
+    )
+    from filmscore.config.settings import SETTINGS
+
+    chosen_settings(args, run_only=True)  # a bad option fails once, before any film
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs} must be 1 or more")
+    items = collect_inputs(args.inputs)
+    if not items:
+        raise UsageError("no video files found in the inputs given")
+    check_writable(args.output_dir, "-o folder")
+    flags = {s.key: getattr(args, s.key, None) for s in SETTINGS if s.flag}
+    opts = BatchOptions(
+        out_dir=args.output_dir.resolve(),
+        run_args=run_args(args.pipeline, flags, args.max_duration, args.stems, args.keep_original_audio),
+        jobs=args.jobs or default_jobs(),
+        executor=args.executor,
+        ray_address=args.ray_address,
+        cache_dir=(args.cache_dir or args.output_dir / CACHE_FOLDER).resolve(),
+        rescore=args.overwrite,
+    )
+    log = BatchLog(len(items), quiet=args.quiet)
+    manifest = run_batch(items, opts, log.record)
+    write_summary_html(manifest, opts.out_dir)
+    ours = [item.relative.as_posix() for item in items]
+    log.close(manifest, ours)
+    if args.json:
+        print(json.dumps(manifest.as_dict(ours), indent=2))
+    failed = any(manifest.records[name].status == "failed" for name in ours)
+    return EXIT_BATCH_PARTIAL if failed else EXIT_OK
+
+
+class BatchLog:
+    """A line on stderr per film as it ends, with the failures so far and an estimate of the time left;
+    a table at the close."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total, self.quiet, self.started = total, quiet, time.monotonic()
+        self.ended = self.failures = self.scored = 0
+
+    def record(self, record: ItemRecord) -> None:
+        status = record.status
+        if status not in ("done", "failed", "skipped"):
+            return
+        self.ended += 1
+        self.failures += status == "failed"
+        self.scored += status != "skipped"
+        left = self.total - self.ended
+        elapsed = time.monotonic() - self.started
+        eta = f", about {elapsed / self.scored * left:.0f} s left" if self.scored and left else ""
+        if not self.quiet:
+            note = f": {record.error}" if status == "failed" else ""
+            print(f"[{self.ended}/{self.total}] {status} {record.relative}{note} "
+                  f"({self.failures} failed so far{eta})", file=sys.stderr, flush=True)  # fmt: skip
+
+    def close(self, manifest: Manifest, ours: list[str]) -> None:
+        if self.quiet:
+            return
+        records = [manifest.records[name] for name in ours]
+        width = max(len(r.relative) for r in records)
+        for r in records:
+            took = f"{r.seconds:7.1f} s" if r.seconds is not None else " " * 9
+            print(f"  {r.relative:<{width}}  {r.status:<7}  {took}  {r.error or ''}", file=sys.stderr)
+        counts = manifest.as_dict(ours)["summary"]
+        print(f"batch: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
+              f"-> {manifest.path}", file=sys.stderr)  # fmt: skip

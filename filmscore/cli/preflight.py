@@ -1,0 +1,71 @@
+"""Checks made before any work: the settings as given, the output places, the free space, and what a number
+flag may hold. Each refuses with the project's own error, whose one line says what to do."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from filmscore.config.names import REPORT_NAME
+from filmscore.core.atomic import existing_folder
+from filmscore.core.errors import OutputError, UsageError
+
+
+def chosen_settings(args: argparse.Namespace, run_only: bool) -> dict[str, Any]:
+    """The preset, overridden by the flags given: every setting's value, checked, and under "pipeline"
+    the preset's name."""
+    from filmscore.config.settings import SETTINGS, load_preset, resolve
+
+    flags = {s.key: getattr(args, s.key) for s in SETTINGS if s.flag and (run_only or not s.run_only)}
+    preset = load_preset(args.pipeline)
+    return {**resolve(preset, flags), "pipeline": preset.name}
+
+
+def say_choices(choices: dict[str, Any], quiet: bool) -> None:
+    """What "auto" chose for each backend, and why, on stderr."""
+    for kind, choice in choices.items():
+        if choice.why and not quiet:
+            print(f"filmscore: --{kind.replace('_', '-')} {choice.why}", file=sys.stderr)
+
+
+def check_report_dir(report_dir: Path, input_path: Path, overwrite: bool = False) -> Path:
+    if (report_dir / REPORT_NAME).exists() and not overwrite:
+        raise OutputError(f"{report_dir} already holds a report. Pass --overwrite to replace it.")
+    if report_dir.exists() and not report_dir.is_dir():
+        raise OutputError(f"{report_dir} exists and is not a folder. Choose another --report-dir.")
+    if report_dir.resolve() == input_path.resolve():
+        raise OutputError("the report folder would replace the input. Choose another --report-dir.")
+    check_writable(report_dir if report_dir.exists() else report_dir.parent, "--report-dir")
+    return report_dir
+
+
+def check_writable(folder: Path, flag: str) -> None:
+    """Create and drop an unnamed file in the nearest existing folder: the honest test of writability
+    (permissions, read-only mounts and pseudo file systems all answer it)."""
+    probe_dir = existing_folder(folder)
+    try:
+        with tempfile.TemporaryFile(dir=probe_dir):
+            pass
+    except OSError:
+        raise OutputError(f"cannot write to {folder}. Choose a writable {flag}.") from None
+
+
+def check_free_space(folder: Path, needed: int) -> None:
+    """Refuse at once, not after the analysis, a run whose work files and outputs would fill the disk."""
+    free = shutil.disk_usage(existing_folder(folder)).free
+    if free < needed:
+        raise OutputError(
+            f"scoring this film needs about {needed / 1e9:.1f} GB free beside the output for its work "
+            f"files and outputs, and {folder} has {free / 1e9:.1f} GB. Free some space, or choose -o on "
+            "another disk."
+        )
+
+
+def positive(value: float | None, flag: str) -> float | None:
+    if value is not None and not value > 0:
+        raise UsageError(f"{flag} {value:g} must be a positive number of seconds")
+    return value
