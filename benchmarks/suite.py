@@ -10,7 +10,7 @@ decode and the work on it are measured turn about, round after round, and each k
 kept: --short-repeat rounds for clips of a minute or less, --repeat for longer ones), and with
 --memory-hours bench_memory.py on a film that long at the largest size (the memory goal; about 40 minutes
 for 2 hours here), then writes benchmarks/results/suite.json and the table benchmarks/results/suite.md
-(the README keeps a copy).
+(docs/performance.md keeps a copy).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from filmscore.batch.runner import BatchItem, collect_inputs
+from filmscore.batch.inputs import BatchItem, collect_inputs
 from filmscore.core.errors import UsageError
 from filmscore.media.synthetic import ShotSpec, make_film
 

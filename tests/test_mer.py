@@ -124,7 +124,7 @@ def test_the_calibration_names_only_measured_features_and_records_its_held_out_a
         assert set(axis) - {"bias"} <= known
         assert all(math.isfinite(w) for w in axis.values())
     assert set(model.mean) == set(model.scale) == known and all(s > 0 for s in model.scale.values())
-    # What the README quotes: measured on chorales left out of the fit (models/mer/calibrate.py).
+    # What docs/how-it-works.md quotes: measured on chorales left out of the fit (models/mer/calibrate.py).
     assert model.held_out["mode_accuracy"] >= 0.75 and model.held_out["arousal_spearman"] >= 0.6
     assert 0 < model.tolerance <= 1.0
 

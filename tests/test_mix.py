@@ -7,14 +7,8 @@ import pytest
 
 from filmscore.config.settings import parse_loudness
 from filmscore.core.errors import UsageError
-from filmscore.delivery.mix import (
-    MixOptions,
-    duck_envelope,
-    integrated_lufs,
-    limiter_gain,
-    mix_under_dialogue,
-    true_peak_dbtp,
-)
+from filmscore.delivery.loudness import integrated_lufs, limiter_gain, true_peak_dbtp
+from filmscore.delivery.mix import MixOptions, duck_envelope, mix_under_dialogue
 from filmscore.media.probe import AudioClip
 from tests.measure import rms_db
 
@@ -100,7 +94,7 @@ def test_a_silent_film_gets_the_music_alone_at_the_target():
 def test_sample_peaks_are_the_interpolator_applied_everywhere():
     from numpy.lib.stride_tricks import sliding_window_view
 
-    from filmscore.delivery.mix import _interpolator, sample_peaks
+    from filmscore.delivery.loudness import _interpolator, sample_peaks
 
     signal = (np.random.default_rng(3).standard_normal((10_000, 2)) * 0.3).astype(np.float32)
     phases, _ = _interpolator()

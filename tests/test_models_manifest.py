@@ -11,7 +11,8 @@ import pytest
 from filmscore.analysis.asr import ASR_BACKENDS
 from filmscore.analysis.text import TEXT_EMOTION_BACKENDS
 from filmscore.analysis.visual import VISUAL_EMOTION_BACKENDS
-from filmscore.config.models import embedded_root, manifest
+from filmscore.config.manifest import manifest
+from filmscore.config.models import embedded_root
 from filmscore.music.generators import GENERATORS
 from filmscore.music.mer import MER_BACKENDS
 
@@ -67,7 +68,7 @@ def test_neural_models_say_where_they_come_from_and_how_they_are_checked(model):
 
 
 def test_every_neural_backend_has_a_default_model():
-    from filmscore.config.models import default_model
+    from filmscore.config.manifest import default_model
 
     for kind, registry in REGISTRIES.items():
         for entry in registry.entries():

@@ -11,7 +11,7 @@ import pytest
 
 from filmscore.core.errors import OutputError
 from filmscore.core.workers import _programs
-from filmscore.delivery.mix import measure_audio
+from filmscore.delivery.loudness import measure_audio
 from filmscore.delivery.mux import AAC_PRIMING_FRAMES, mux
 from filmscore.media.audio import AudioFile, AudioWriter
 from filmscore.media.probe import AudioClip, probe

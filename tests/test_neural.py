@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from filmscore.analysis.text import TEXT_EMOTION_BACKENDS
-from filmscore.config.models import choose_backend, find_spec, local_path, resolve, verify
+from filmscore.config.manifest import find_spec
+from filmscore.config.models import choose_backend, local_path, resolve, verify
 from filmscore.core.affect import Affect
 from filmscore.core.errors import DependencyError, UsageError
 from filmscore.music.cues import plan_cues

@@ -12,16 +12,15 @@ import pyloudnorm
 import pytest
 
 import filmscore.media.audio
-from filmscore.delivery.mix import (
+from filmscore.delivery.loudness import (
     LoudnessMeter,
-    MixOptions,
     integrated_lufs,
     limit,
     limiter_gain,
     measure_audio,
-    mix_under_dialogue,
     true_peak_dbtp,
 )
+from filmscore.delivery.mix import MixOptions, mix_under_dialogue
 from filmscore.media.audio import AudioFile, load
 from filmscore.media.probe import AudioClip
 

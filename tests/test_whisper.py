@@ -232,7 +232,7 @@ def test_a_model_in_parts_is_joined_once_checked_and_never_left_half_made(tmp_pa
     import hashlib
     from dataclasses import replace
 
-    from filmscore.config import models
+    from filmscore.config import manifest, models
 
     head, tail, config = b"weights, the first half;", b" and the second half.", b"{}"
 
@@ -243,13 +243,13 @@ def test_a_model_in_parts_is_joined_once_checked_and_never_left_half_made(tmp_pa
     _fake_package(tmp_path, "weights_two", {"data/model.bin.part2": tail, "data/config.json": config})
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("FILMSCORE_MODELS", str(tmp_path / "models"))
-    spec = models.ModelSpec(
+    spec = manifest.ModelSpec(
         name="joined", kind="asr", backend="whisper", embedded=False, source="test", licence="MIT",
         commercial=True, package="weights_two", folder="data", extra="multilingual",
-        files=(models.ModelFile("model.bin", digest(head + tail)),
-               models.ModelFile("config.json", digest(config))),
-        parts=(models.ModelPart("weights_one", "data/model.bin.part1", digest(head)),
-               models.ModelPart("weights_two", "data/model.bin.part2", digest(tail))),
+        files=(manifest.ModelFile("model.bin", digest(head + tail)),
+               manifest.ModelFile("config.json", digest(config))),
+        parts=(manifest.ModelPart("weights_one", "data/model.bin.part1", digest(head)),
+               manifest.ModelPart("weights_two", "data/model.bin.part2", digest(tail))),
     )  # fmt: skip
     assert models.local_path(spec) is None
     joined = models.require_local(spec)

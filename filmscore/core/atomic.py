@@ -89,3 +89,14 @@ def existing_folder(folder: Path) -> Path:
         if candidate.is_dir():
             return candidate
     return Path("/")
+
+
+def content_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read a MiB at a time."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

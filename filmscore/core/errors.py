@@ -5,7 +5,7 @@ Messages are written for the person at the terminal: what went wrong, then what 
 
 from __future__ import annotations
 
-# Exit codes, shared by every command (see README, "Exit codes").
+# Exit codes, shared by every command (the README lists them).
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2

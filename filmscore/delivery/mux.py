@@ -18,7 +18,7 @@ import numpy as np
 from filmscore.config.names import SCORED_SUFFIX
 from filmscore.core.errors import OutputError, UsageError
 from filmscore.core.workers import program
-from filmscore.delivery.mix import Measurement, measure_audio
+from filmscore.delivery.loudness import Measurement, measure_audio
 from filmscore.media.audio import SAMPLE_BYTES, AudioFile
 from filmscore.media.probe import MediaInfo, require_program
 

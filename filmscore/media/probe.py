@@ -237,17 +237,6 @@ def track_decode_command(
     ]  # fmt: skip
 
 
-def content_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read a MiB at a time."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def extract_audio(
     info: MediaInfo, sample_rate: int | None = SPEECH_SAMPLE_RATE, channels: int | None = 1
 ) -> AudioClip:

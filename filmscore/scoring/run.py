@@ -18,7 +18,7 @@ import soundfile
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.config.names import MUSIC_STEM, ORIGINAL_STEM, REPORT_NAME, SCORE_MIDI, STEMS_FOLDER
 from filmscore.config.settings import default
-from filmscore.core.atomic import OutputSet, existing_folder
+from filmscore.core.atomic import OutputSet, content_sha256, existing_folder
 from filmscore.core.errors import OutputError
 from filmscore.core.progress import Progress
 from filmscore.core.workers import audio_helper
@@ -250,7 +250,6 @@ def cached_analysis(
     import pickle
 
     from filmscore import __version__
-    from filmscore.media.probe import content_sha256
 
     if cache_dir is None:
         return analyze(input_path, opts, progress, workdir, helper)

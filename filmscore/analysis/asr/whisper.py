@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from filmscore.analysis.asr import AsrBackend, Passage, Word
-from filmscore.config.models import find_spec, local_path, resolve, verify
+from filmscore.config.manifest import find_spec
+from filmscore.config.models import local_path, resolve, verify
 from filmscore.core.errors import DependencyError, UsageError
 from filmscore.core.neural import DEVICES, cpu_threads
 from filmscore.media.probe import SPEECH_SAMPLE_RATE

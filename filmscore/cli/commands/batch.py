@@ -7,21 +7,15 @@ import json
 import sys
 import time
 
-from filmscore.batch.runner import ItemRecord, Manifest
+from filmscore.batch.manifest import ItemRecord, Manifest
 from filmscore.cli.preflight import check_writable, chosen_settings
 from filmscore.core.errors import EXIT_BATCH_PARTIAL, EXIT_OK, UsageError
 
 
 def run(args: argparse.Namespace) -> int:
-    from filmscore.batch.runner import (
-        CACHE_FOLDER,
-        BatchOptions,
-        collect_inputs,
-        default_jobs,
-        run_args,
-        run_batch,
-        write_summary_html,
-    )
+    from filmscore.batch.inputs import collect_inputs
+    from filmscore.batch.runner import CACHE_FOLDER, BatchOptions, default_jobs, run_args, run_batch
+    from filmscore.batch.summary import write_summary_html
     from filmscore.config.settings import SETTINGS
 
     chosen_settings(args, run_only=True)  # a bad option fails once, before any film

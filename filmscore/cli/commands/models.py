@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from filmscore.config import models
+from filmscore.config.manifest import ModelSpec, manifest, named_model
 from filmscore.core.errors import EXIT_OK, UsageError
 
 
@@ -15,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     if args.models_command is None:
         raise UsageError("say what to do with models: filmscore models list, pull NAME or verify")
     if args.models_command == "list":
-        rows = [model_row(spec) for spec in models.manifest()]
+        rows = [model_row(spec) for spec in manifest()]
         if args.json:
             print(json.dumps(rows, indent=2))
         else:
@@ -23,11 +24,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.models_command == "pull":
         for name in args.names:
-            path = models.pull(models.named_model(name))
+            path = models.pull(named_model(name))
             if not args.quiet:
                 print(f"{name}: ready in {path}", file=sys.stderr)
         return EXIT_OK
-    specs = [models.named_model(name) for name in args.names] or list(models.manifest())
+    specs = [named_model(name) for name in args.names] or list(manifest())
     checked = 0
     for spec in specs:
         found = models.require_local(spec) if args.names else models.local_path(spec)
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def model_row(spec: models.ModelSpec) -> dict[str, Any]:
+def model_row(spec: ModelSpec) -> dict[str, Any]:
     path = models.local_path(spec)
     return {
         "name": spec.name,

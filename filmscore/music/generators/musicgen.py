@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from filmscore.config.models import default_model, find_spec, resolve
+from filmscore.config.manifest import default_model, find_spec
+from filmscore.config.models import resolve
 from filmscore.core.neural import int8_on_cpu, load_pretrained, prepare_torch, torch_device
 from filmscore.media.probe import MUSIC_SAMPLE_RATE
 from filmscore.music.cues import Cue
