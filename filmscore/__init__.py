@@ -1,3 +1,3 @@
 """filmscore: reads a film's emotion from its dialogue, pictures and sound, and scores it."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
