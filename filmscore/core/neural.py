@@ -34,7 +34,8 @@ def torch_device(requested: str) -> str:
 def prepare_torch(device: str) -> None:
     """Keep the hub offline while models load (a run never downloads), and torch to few threads on a CPU,
     leaving cores to the decoder and the speech workers. On this 2-core machine a second thread gained
-    MusicGen 4% (docs/performance.md, "MusicGen speed"; benchmarks/bench_musicgen.py), not worth the core it takes."""
+    MusicGen 4% (docs/performance.md, "MusicGen speed"; benchmarks/bench_musicgen.py), not worth the core
+    it takes."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     import torch
@@ -76,8 +77,8 @@ def quiet_transformers() -> None:
 
 def int8_on_cpu(module: Any, device: str) -> Any:
     """The module with its linear layers quantised to int8 (dynamic quantisation) on a CPU, where it made
-    MusicGen's decoder 2.9 times faster (docs/performance.md, "MusicGen speed"; benchmarks/bench_musicgen.py); a GPU
-    keeps it unchanged."""
+    MusicGen's decoder 2.9 times faster (docs/performance.md, "MusicGen speed"; benchmarks/bench_musicgen.py);
+    a GPU keeps it unchanged."""
     if device != "cpu":
         return module
     import warnings

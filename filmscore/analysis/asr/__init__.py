@@ -83,9 +83,9 @@ _NON_WORDS = {
 
 
 # PocketSphinx's search, set for speed: speech recognition was the largest use of CPU in a run (a py-spy
-# profile, docs/performance.md "Profiles"). Measured with benchmarks/asr_speed.py on Debian's LibriVox test recordings
-# and 18 espeak-ng lines: dropping the second, flat-lexicon pass and capping the active HMMs per frame at
-# 3000 makes the search about 3x faster, with no more word errors on either set. The lattice pass
+# profile, docs/performance.md "Profiles"). Measured with benchmarks/asr_speed.py on Debian's LibriVox test
+# recordings and 18 espeak-ng lines: dropping the second, flat-lexicon pass and capping the active HMMs per
+# frame at 3000 makes the search about 3x faster, with no more word errors on either set. The lattice pass
 # (bestpath) stays: it gives each word its posterior, our confidence.
 SEARCH_OPTIONS = {"fwdflat": False, "maxhmmpf": 3000}
 
