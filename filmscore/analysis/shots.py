@@ -33,9 +33,14 @@ class Shot:
         return self.end_s - self.start_s
 
 
-SIGNATURE_SIDE = 8  # each frame is remembered as an 8x8 grey thumbnail: 64 bytes, 11 MB for a 2-hour film
-SIGNATURE_BYTES = SIGNATURE_SIDE * SIGNATURE_SIDE
+# Each frame is remembered as an 8x8 colour thumbnail, for the flash check. In colour: two dark scenes of
+# one brightness (a night street, a red-lit room) look alike in grey, and a cut between them was taken
+# for a flash and dropped. Only the last RECENT_S are kept: a cut is judged as soon as the frames after
+# it have been seen, so memory does not grow with the film.
+SIGNATURE_SIDE = 8
+SIGNATURE_BYTES = SIGNATURE_SIDE * SIGNATURE_SIDE * 3
 SAME_PICTURE_LEVELS = 10.0  # mean thumbnail difference (of 255) under which two frames show one picture
+RECENT_S = 4.0  # the detectors report a cut a few frames after it (the adaptive one two frames)
 
 
 def _make_detector(name: str, min_frames: int):
@@ -63,18 +68,26 @@ class ShotAnalyser:
         self._cv2 = cv2
         self._fps = fps
         self._flash_frames = max(1, round(opts.flash_s * fps))
-        self._signatures = bytearray()  # SIGNATURE_BYTES per frame, back to back: no per-frame objects
+        # The last frames' signatures, a row each, the frame i in row i % len: no per-frame objects.
+        kept = max(round(RECENT_S * fps), 4 * self._flash_frames)
+        self._recent = np.zeros((kept, SIGNATURE_BYTES), np.uint8)
         self._timecode = FrameTimecode
         self._detector = _make_detector(opts.detector, max(1, round(opts.min_shot_s * fps)))
         self._cuts: list[int] = []
+        self._judged: dict[int, bool] = {}  # cut -> whether it was a flash, once the frames after it came
         self.frame_count = 0
 
     def consume(self, index: int, frame: np.ndarray) -> None:
         cuts = self._detector.process_frame(self._timecode(index, self._fps), frame)
         self._cuts.extend(cut.frame_num for cut in cuts)
-        grey = self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2GRAY)
         side = (SIGNATURE_SIDE, SIGNATURE_SIDE)
-        self._signatures += self._cv2.resize(grey, side, interpolation=self._cv2.INTER_AREA).tobytes()
+        self._recent[index % len(self._recent)] = self._cv2.resize(
+            frame, side, interpolation=self._cv2.INTER_AREA
+        ).reshape(-1)
+        self.frame_count = index + 1
+        for cut in self._cuts[-4:]:  # only the latest cuts can still be waiting
+            if cut not in self._judged and index >= cut + self._flash_frames:
+                self._judged[cut] = self._is_flash(cut)
 
     @property
     def cuts_so_far(self) -> Sequence[int]:
@@ -87,21 +100,27 @@ class ShotAnalyser:
         if frame_count:
             last = self._timecode(frame_count - 1, self._fps)
             self._cuts.extend(cut.frame_num for cut in self._detector.post_process(last))
+        for cut in self._cuts:
+            if cut not in self._judged:
+                self._judged[cut] = self._is_flash(cut)
 
     def shots(self) -> tuple[Shot, ...]:
-        return shots_from_cuts([c for c in self._cuts if not self._is_flash(c)], self.frame_count, self._fps)
+        cuts = [c for c in self._cuts if not self._judged.get(c)]
+        return shots_from_cuts(cuts, self.frame_count, self._fps)
 
     def _is_flash(self, cut: int) -> bool:
         """A camera flash, lightning or a muzzle flare: the picture from before the cut comes back at once.
 
-        Every PySceneDetect detector reports these as cuts (see benchmarks/shot_detectors.py).
+        Every PySceneDetect detector reports these as cuts (see benchmarks/shot_detectors.py). A cut judged
+        too late for its frames to be among the recent ones is kept.
         """
-        frames = np.frombuffer(self._signatures, dtype=np.uint8).reshape(-1, SIGNATURE_BYTES)
-        if cut < 1 or cut >= len(frames):
+        kept = len(self._recent)
+        if cut < 1 or cut >= self.frame_count or cut - 1 < self.frame_count - kept:
             return False
-        before = frames[cut - 1].astype(np.int16)
-        after = frames[cut + 1 : cut + 1 + self._flash_frames].astype(np.int16)
-        return bool((np.abs(after - before).mean(axis=1) < SAME_PICTURE_LEVELS).any())
+        before = self._recent[(cut - 1) % kept].astype(np.int16)
+        frames = range(cut + 1, min(self.frame_count, cut + 1 + self._flash_frames))
+        after = self._recent[[f % kept for f in frames]].astype(np.int16)
+        return bool(len(after) and (np.abs(after - before).mean(axis=1) < SAME_PICTURE_LEVELS).any())
 
 
 def shots_from_cuts(cut_frames: list[int], frame_count: int, fps: float) -> tuple[Shot, ...]:
