@@ -197,3 +197,16 @@ def lines_by_shot(transcript: Transcript, shots: tuple[Shot, ...]) -> tuple[str,
     """The words spoken in each shot, as text (a line spanning a cut is split at the cut)."""
     spoken = transcript.words_in_spans((s.start_s, s.end_s) for s in shots)
     return tuple(" ".join(w.word for w in words) for words in spoken)
+
+
+def each_line_by_shot(transcript: Transcript, shots: tuple[Shot, ...]) -> tuple[tuple[str, ...], ...]:
+    """The lines spoken in each shot, each as its own text: the part of a line inside the shot (a line
+    spanning a cut is split at the cut), one text per line, in the order spoken."""
+    line_of = {id(word): i for i, line in enumerate(transcript.utterances) for word in line.words}
+    lines = []
+    for words in transcript.words_in_spans((s.start_s, s.end_s) for s in shots):
+        texts: dict[int, list[str]] = {}
+        for word in words:
+            texts.setdefault(line_of[id(word)], []).append(word.word)
+        lines.append(tuple(" ".join(parts) for _, parts in sorted(texts.items())))
+    return tuple(lines)

@@ -5,6 +5,7 @@ sources, fusion.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from pathlib import Path
@@ -13,7 +14,7 @@ from filmscore.analysis.dialogue import (
     DialogueOptions,
     Transcript,
     check_asr,
-    lines_by_shot,
+    each_line_by_shot,
     merge_transcripts,
     speech_workers,
     split_regions,
@@ -180,4 +181,15 @@ def check_duration(info: MediaInfo, max_duration_s: float | None) -> None:
 def text_emotion(
     transcript: Transcript, shots: tuple[Shot, ...], backend: TextEmotionBackend
 ) -> tuple[Affect, ...]:
-    return backend.rate_many(lines_by_shot(transcript, shots))
+    """Each line rated on its own (one batch for the backend), and each shot given its strongest line:
+    a shot where someone screams one line and mutters another is a frightened shot, not a lukewarm one."""
+    per_shot = each_line_by_shot(transcript, shots)
+    ratings = iter(backend.rate_many([line for lines in per_shot for line in lines]))
+    return tuple(strongest([next(ratings) for _ in lines]) for lines in per_shot)
+
+
+def strongest(readings: list[Affect]) -> Affect:
+    """The reading that says most: the farthest from neutral, by its evidence; nothing for no reading."""
+    if not readings:
+        return Affect(0.0, 0.0, 0.0)
+    return max(readings, key=lambda r: r.weight * math.hypot(r.valence, r.arousal))

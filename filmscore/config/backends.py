@@ -30,9 +30,10 @@ ASR.register(
 TEXT_EMOTION: Registry[Any] = Registry("text emotion")
 TEXT_EMOTION.register(
     "lexicon",
-    "filmscore.analysis.text:LexiconTextEmotion",
+    "filmscore.analysis.text.lexicon:LexiconTextEmotion",
     requires=("vaderSentiment", "empath"),
-    description="VADER valence and Empath arousal lexicons (embedded, no model)",
+    description="VADER valence, filmscore's cue words of threat, grief, joy and calm, and Empath arousal "
+    "(embedded, no model)",
 )
 TEXT_EMOTION.register(
     "transformers",
