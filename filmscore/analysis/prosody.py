@@ -1,9 +1,9 @@
 """Audio emotion: arousal (and a little valence) of each shot from the original soundtrack.
 
-Loudness drives arousal (Hanjalic and Xu's sound-energy component). Where someone speaks, prosody adds to
-it: raised pitch, wide pitch movement and fast speech are the classic vocal signs of high arousal
-(Scherer, 2003; Juslin and Laukka, 2003). Sad speech is low, slow and flat; happy speech is higher and
-livelier, which is the small valence cue taken here.
+The soundtrack's level and pitch are measured once, frame by frame (measure_soundtrack). Where someone
+speaks, the voice is read against the film's own speech (analysis/voice.py): raised pitch, wide pitch
+movement, loudness and fast speech are the classic vocal signs of high arousal (Scherer, 2003; Juslin and
+Laukka, 2003). Where nobody speaks, loudness alone (Hanjalic and Xu's sound-energy component).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from filmscore.analysis.asr import Word
 from filmscore.analysis.dialogue import Transcript, flag_runs
 from filmscore.analysis.shots import Shot
+from filmscore.analysis.voice import REFERENCE_F0_HZ, line_voice, voice_affect, voice_baseline
 from filmscore.core.affect import Affect, clip_unit, to_signed
 from filmscore.media.audio import Audio
 
@@ -21,9 +23,7 @@ HOP = 256  # 16 ms at 16 kHz
 FRAME = 1024  # 64 ms: long enough for a 60 Hz voice in YIN
 CHUNK_FRAMES = 1024  # frames measured at once (16 s at 16 kHz): YIN needs about 20 MB for them
 QUIET_DBFS, LOUD_DBFS = -50.0, -12.0  # the loudness range mapped onto calm .. excited
-REFERENCE_F0_HZ = 160.0  # between typical male and female speaking pitch
-CALM_PITCH_SPREAD_ST, LIVELY_PITCH_SPREAD_ST = 1.5, 5.0  # semitones of pitch movement
-SLOW_WORDS_PER_S, FAST_WORDS_PER_S = 1.8, 3.8
+LOUDNESS_REACH = 0.6  # loudness alone moves arousal this far at most: silence is quiet, not serene
 
 
 @dataclass(frozen=True)
@@ -127,30 +127,42 @@ def _scale(value: float, low: float, high: float) -> float:
     return clip_unit((value - low) / (high - low), 0.0, 1.0)
 
 
-def sound_affect(sound: ShotSound, has_audio: bool) -> Affect:
-    """Map one shot's sound measures onto valence and arousal."""
-    if not has_audio:
-        return Affect(0.0, 0.0, 0.0)
-    loudness = _scale(sound.level_dbfs, QUIET_DBFS, LOUD_DBFS)
-    cues = [(loudness, 1.0)]
-    valence_cues = []
-    if sound.pitch_hz is not None and sound.pitch_spread_st is not None:
-        pitch_level = _scale(12 * np.log2(sound.pitch_hz / REFERENCE_F0_HZ), -12.0, 12.0)
-        spread = _scale(sound.pitch_spread_st, CALM_PITCH_SPREAD_ST, LIVELY_PITCH_SPREAD_ST)
-        cues += [(pitch_level, 0.8), (spread, 0.8)]
-        valence_cues += [pitch_level, spread]
-    if sound.words_per_s is not None:
-        rate = _scale(sound.words_per_s, SLOW_WORDS_PER_S, FAST_WORDS_PER_S)
-        cues.append((rate, 0.6))
-        valence_cues.append(rate)
-    arousal_unit = sum(v * w for v, w in cues) / sum(w for _, w in cues)
-    valence = 0.5 * to_signed(float(np.mean(valence_cues))) if valence_cues else 0.0
-    return Affect(valence=clip_unit(valence), arousal=to_signed(arousal_unit), weight=1.0)
+def loudness_affect(sound: ShotSound) -> Affect:
+    """A shot without speech: its loudness alone, Hanjalic and Xu's sound energy, as a third of the evidence
+    a line of speech gives (music or effects can be loud in a calm scene, a pause quiet in a tense one)."""
+    loudness = to_signed(_scale(sound.level_dbfs, QUIET_DBFS, LOUD_DBFS))
+    return Affect(0.0, LOUDNESS_REACH * loudness, 0.3)
 
 
 def audio_emotion(
     track: SoundTrack, transcript: Transcript, shots: tuple[Shot, ...], has_audio: bool
 ) -> tuple[tuple[Affect, ...], tuple[ShotSound, ...]]:
-    """Rate every shot from the measured soundtrack. Returns the ratings and the measures behind them."""
+    """Rate every shot from the measured soundtrack: a shot with speech by its most aroused or calmest
+    line (the part of it inside the shot), read against the film's own speech (analysis/voice.py); one
+    without, by its loudness. Returns the ratings and the measures behind them."""
     sounds = shot_sounds(track, transcript, shots)
-    return tuple(sound_affect(s, has_audio) for s in sounds), sounds
+    if not has_audio:
+        return tuple(Affect(0.0, 0.0, 0.0) for _ in shots), sounds
+    times = np.arange(len(track.rms_db)) * track.frame_s
+    measured = (times, track.rms_db, track.f0_hz)
+    baseline = voice_baseline(
+        [line_voice(line.words, *measured) for line in transcript.utterances if line.words]
+    )
+    ratings = []
+    for shot, sound in zip(shots, sounds, strict=True):
+        parts = [words for words in _lines_in(transcript, shot) if words]
+        voices = [voice_affect(line_voice(words, *measured), baseline) for words in parts]
+        if voices:
+            ratings.append(max(voices, key=lambda a: abs(a.arousal) * a.weight))
+        else:
+            ratings.append(loudness_affect(sound))
+    return tuple(ratings), sounds
+
+
+def _lines_in(transcript: Transcript, shot: Shot) -> list[tuple[Word, ...]]:
+    """The words of each line spoken in the shot (those whose middle falls in it), line by line."""
+    return [
+        tuple(w for w in line.words if shot.start_s <= (w.start_s + w.end_s) / 2 < shot.end_s)
+        for line in transcript.utterances
+        if line.end_s > shot.start_s and line.start_s < shot.end_s
+    ]
