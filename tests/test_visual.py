@@ -68,8 +68,8 @@ def test_faces_are_looked_for_once_a_second_restarting_after_each_cut():
         if index == 42:
             cuts.append(40)  # a cut at frame 40, reported two frames late as the adaptive detector does
         faces.consume(index, flat)
-    assert [look[0] for look in faces.samples] == [6, 31, 46, 71, 96]
-    assert all(found == 0 for _, found, _ in faces.samples)  # a flat picture holds no face
+    assert [look.index for look in faces.samples] == [6, 31, 46, 71, 96]
+    assert all(look.faces == 0 and look.area == 0.0 for look in faces.samples)  # a flat picture: no face
 
 
 def test_every_shot_gets_a_look_for_faces_clear_of_its_cut(cuts_film):
@@ -78,7 +78,7 @@ def test_every_shot_gets_a_look_for_faces_clear_of_its_cut(cuts_film):
     shots_analyser = ShotAnalyser(geometry.fps, ShotOptions())
     faces = FaceAnalyser(geometry.fps, shots_analyser.cuts_so_far)
     scan(info, geometry, [shots_analyser, faces])
-    looks = np.array([look[0] for look in faces.samples])
+    looks = np.array([look.index for look in faces.samples])
     settle = round(FACE_SETTLE_S * geometry.fps)
     for shot in shots_analyser.shots():
         inside = looks[(looks >= shot.start_frame) & (looks < shot.end_frame)]

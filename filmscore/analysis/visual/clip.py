@@ -17,7 +17,7 @@ import numpy as np
 from filmscore.analysis.labels import check_labels, expected_place
 from filmscore.analysis.shots import Shot
 from filmscore.analysis.visual import VisualEmotionBackend
-from filmscore.analysis.visual.features import find_faces, haar_cascade
+from filmscore.analysis.visual.features import FACE_SHARE_MAX, FACE_WEIGHT_FULL, find_faces, haar_cascade
 from filmscore.config.models import resolve
 from filmscore.core.affect import Affect, clip_unit
 from filmscore.core.neural import load_pretrained, prepare_torch, torch_device
@@ -38,8 +38,6 @@ MOODS: tuple[tuple[str, float, float], ...] = (
     ("a tender, romantic scene", 0.7, -0.1),
     ("an ordinary, everyday scene", 0.0, -0.2),
 )
-FACE_WEIGHT_FULL = 0.15  # a face filling 15% of the frame (a close-up) decides as much as the scene
-FACE_SHARE_MAX = 0.6  # the most weight faces take from the scene
 
 
 class ClipVisualEmotion(VisualEmotionBackend):

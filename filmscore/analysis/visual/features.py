@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from filmscore.analysis.shots import Shot
+from filmscore.analysis.visual.expressions import Expression, expression_model
 
 # Columns of the per-frame feature table.
 BRIGHTNESS, SATURATION, COLOURFULNESS, WARMTH, MOTION, FLICKER = range(6)
@@ -23,6 +24,8 @@ FEATURE_COUNT = 6
 # a frame for shots and picture features together. Looks follow the shots, as faces come and go with cuts.
 FACE_LOOKS_PER_S = 1.0  # within a shot
 FACE_SETTLE_S = 0.25  # the first look into a shot: past the cut, inside a shot of the least length (0.5 s)
+FACE_WEIGHT_FULL = 0.15  # a face filling 15% of the frame (a close-up) decides as much as the scene
+FACE_SHARE_MAX = 0.6  # the most weight faces take from the scene
 # Hasler and Süsstrunk's opponent colours from a BGR pixel: rg = R - G and yb = (R + G) / 2 - B.
 _OPPONENT = np.array([[0.0, -1.0, 1.0], [-1.0, 0.5, 0.5]], dtype=np.float32)
 
@@ -40,6 +43,10 @@ class ShotPicture:
     face_share: float  # fraction of sampled frames with at least one face
     smile_share: float  # fraction of the frames with a face in which a smile was found
     frames: int
+    face_area: float = 0.0  # how much of the frame faces fill, on average over the looks (0 .. 1)
+    face_valence: float = 0.0  # the faces' expressions, weighted by their size (expression model)
+    face_arousal: float = 0.0
+    face_sureness: float = 0.0  # 0 where no expression was read
 
 
 class PictureFeatureAnalyser:
@@ -125,7 +132,8 @@ class FaceAnalyser:
         self._next_look = self._settle  # the film's start is the first shot's cut
         self._faces = haar_cascade("frontalface_default")
         self._smiles = haar_cascade("smile")
-        self.samples: list[tuple[int, int, int]] = []  # (frame index, faces found, smiling faces)
+        self._expressions = expression_model()  # None where the shipped model is not installed
+        self.samples: list[FaceLook] = []
 
     def consume(self, index: int, frame: np.ndarray) -> None:
         if len(self._cuts) > self._cuts_seen:
@@ -136,40 +144,71 @@ class FaceAnalyser:
         if index < self._next_look:
             return
         self._next_look = index + self._every
-        self.samples.append((index, *self._look(frame)))
+        self.samples.append(self._look(index, frame))
 
-    def _look(self, frame: np.ndarray) -> tuple[int, int]:
-        """The faces in the frame, and how many of them smile."""
+    def _look(self, index: int, frame: np.ndarray) -> FaceLook:
+        """The faces in the frame: how many smile, how much of the frame they fill, and their expressions,
+        each counting by its size."""
         grey, faces = find_faces(self._faces, frame)
-        smiling = 0
+        smiling, area, expressions = 0, 0.0, []
         for x, y, w, h in faces:
             mouth = grey[y + h // 2 : y + h, x : x + w]  # smiles live in the lower half of the face
             found = self._smiles.detectMultiScale(
                 mouth, scaleFactor=1.1, minNeighbors=12, minSize=(w // 4, h // 8)
             )
             smiling += int(len(found) > 0)
-        return len(faces), smiling
+            share = w * h / (grey.shape[0] * grey.shape[1])
+            area += share
+            if self._expressions is not None:
+                expressions.append((self._expressions.classify(grey, (x, y, w, h)), share))
+        return FaceLook(index, len(faces), smiling, min(1.0, area), *_mean_expression(expressions))
 
     def finish(self, frame_count: int) -> None:
         return None
 
 
+@dataclass(frozen=True)
+class FaceLook:
+    """One look for faces: where, how many, how many smiling, how much of the frame they fill, and their
+    expression (size-weighted; sureness 0 where none was read)."""
+
+    index: int
+    faces: int
+    smiling: int
+    area: float
+    valence: float
+    arousal: float
+    sureness: float
+
+
+def _mean_expression(readings: list[tuple[Expression, float]]) -> tuple[float, float, float]:
+    total = sum(share for _, share in readings)
+    if not total:
+        return 0.0, 0.0, 0.0
+    return (
+        sum(e.valence * share for e, share in readings) / total,
+        sum(e.arousal * share for e, share in readings) / total,
+        sum(e.sureness * share for e, share in readings) / total,
+    )
+
+
 def summarise_shots(
-    shots: tuple[Shot, ...], table: np.ndarray, face_samples: list[tuple[int, int, int]]
+    shots: tuple[Shot, ...], table: np.ndarray, face_samples: list[FaceLook]
 ) -> tuple[ShotPicture, ...]:
     """Average the per-frame features over each shot.
 
     The first frame of a shot is left out of motion and flicker: its difference is the cut itself.
     """
-    face_index = np.array([s[0] for s in face_samples], dtype=np.int64)
-    face_counts = np.array([s[1] for s in face_samples], dtype=np.int64)
-    smile_counts = np.array([s[2] for s in face_samples], dtype=np.int64)
+    face_index = np.array([s.index for s in face_samples], dtype=np.int64)
+    face_counts = np.array([s.faces for s in face_samples], dtype=np.int64)
+    smile_counts = np.array([s.smiling for s in face_samples], dtype=np.int64)
     pictures = []
     for shot in shots:
         rows = table[shot.start_frame : shot.end_frame]
         inner = rows[1:] if len(rows) > 1 else rows
         in_shot = (face_index >= shot.start_frame) & (face_index < shot.end_frame)
         with_face = face_counts[in_shot] > 0
+        looks = [look for look, inside in zip(face_samples, in_shot, strict=True) if inside]
         pictures.append(
             ShotPicture(
                 brightness=float(rows[:, BRIGHTNESS].mean()),
@@ -181,6 +220,23 @@ def summarise_shots(
                 face_share=float(with_face.mean()) if in_shot.any() else 0.0,
                 smile_share=float((smile_counts[in_shot][with_face] > 0).mean()) if with_face.any() else 0.0,
                 frames=len(rows),
+                **_expressions_in(looks),
             )
         )
     return tuple(pictures)
+
+
+def _expressions_in(looks: list[FaceLook]) -> dict[str, float]:
+    """The faces of a shot's looks: the area they fill on average, and their expression weighted by it."""
+    if not looks:
+        return {}
+    read = [look for look in looks if look.sureness > 0]
+    total = sum(look.area for look in read)
+    if not total:
+        return {"face_area": sum(look.area for look in looks) / len(looks)}
+    return {
+        "face_area": sum(look.area for look in looks) / len(looks),
+        "face_valence": sum(look.valence * look.area for look in read) / total,
+        "face_arousal": sum(look.arousal * look.area for look in read) / total,
+        "face_sureness": sum(look.sureness * look.area for look in read) / total,
+    }
