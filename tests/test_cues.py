@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -47,7 +49,7 @@ def test_valence_sets_the_mode(valence, arousal, mode):
 def test_fear_gets_tension_and_joy_none():
     tense = plan([(10, -0.6, 0.8)]).cues[0]
     joyful = plan([(10, 0.6, 0.6)]).cues[0]
-    assert tense.tension > 0.5 and tense.mood == "tense"
+    assert tense.tension > 0.5 and tense.mood == "afraid"
     assert joyful.tension == 0
 
 
@@ -93,3 +95,36 @@ def test_dynamics_follow_arousal_within_a_cue():
     levels = dict(cue.dynamics)
     assert levels[9.0] > levels[2.0]
     assert all(0 < level <= 1 for _, level in cue.dynamics)
+
+
+def test_a_strong_emotion_shorter_than_a_cue_gets_its_own_cue():
+    """A frightened 2.5 s shot between calm ones: not averaged into a calm cue."""
+    cues = plan([(6, 0.5, -0.5), (2.5, -0.7, 0.8), (6, 0.5, -0.5)]).cues
+    assert [c.mood for c in cues] == ["calm", "afraid", "calm"]
+    assert cues[1].start_s == 6.0 and cues[1].end_s == 8.5 and cues[1].mode == "minor"
+
+
+def test_a_brief_calm_picture_does_not_break_into_a_cue():
+    """A bright 2 s title card reads far from neutral, but calm is no strong emotion: the joyful cue goes
+    on through it, with no cue or sting of its own."""
+    result = plan([(6, 0.7, 0.5), (2.0, 0.75, -0.1), (7, -0.5, -0.5)])
+    assert [(c.mood, c.start_s, c.end_s) for c in result.cues] == [("joyful", 0.0, 8.0), ("sad", 8.0, 15.0)]
+    assert not [h for h in result.hits if h.sting is not None]
+
+
+def test_a_strong_emotion_too_short_for_a_cue_gets_a_sting():
+    result = plan([(6, 0.5, -0.5), (1.2, -0.7, 0.8), (6, 0.5, -0.5)])
+    assert [c.mood for c in result.cues] == ["calm"]  # a 1.2 s shot is no cue
+    (sting,) = [h for h in result.hits if h.sting is not None]
+    assert sting.sting == "afraid" and sting.t_s == 6.0 and sting.strength == 1.0
+    weak = plan([(6, 0.5, -0.5), (1.2, -0.2, 0.2), (6, 0.5, -0.5)])
+    assert not [h for h in weak.hits if h.sting is not None]  # a mild shot is no sting
+
+
+def test_stings_strike_their_moods_chord():
+    from filmscore.music.symbolic.compose import ComposeOptions, compose
+
+    result = plan([(6, 0.5, -0.5), (1.2, -0.7, 0.8), (6, 0.5, -0.5)])
+    notes = compose(result, (), ComposeOptions()).notes
+    struck = sorted(n.pitch for n in notes if n.start_s == 6.0 and n.velocity >= 110)
+    assert len(struck) >= 5 and any(b - a == 1 for a, b in itertools.pairwise(struck))  # a cluster

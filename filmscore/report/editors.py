@@ -24,7 +24,8 @@ SUBTITLE_LINE_CHARS = 42
 SUBTITLE_MAX_S = 6.0
 SUBTITLE_GAP_S = 0.6  # a pause this long between words starts a new subtitle
 LABEL_COLOURS: dict[str, str] = {  # by mood, as NLEs name marker colours
-    Mood.JOYFUL: "YELLOW", Mood.CALM: "GREEN", Mood.SAD: "BLUE", Mood.TENSE: "RED", Mood.NEUTRAL: "WHITE",
+    Mood.JOYFUL: "YELLOW", Mood.CALM: "GREEN", Mood.SAD: "BLUE", Mood.TENSE: "ORANGE", Mood.AFRAID: "RED",
+    Mood.NEUTRAL: "WHITE",
 }  # fmt: skip
 CUE_COLOUR = "PURPLE"
 

@@ -22,7 +22,8 @@ LABEL_COLOURS: dict[str, str] = {  # by mood
     Mood.JOYFUL: "#e0b000",
     Mood.CALM: "#2e9e5b",
     Mood.SAD: "#3b6fd1",
-    Mood.TENSE: "#d23c3c",
+    Mood.TENSE: "#e07020",
+    Mood.AFRAID: "#b01818",
     Mood.NEUTRAL: "#8a8a8a",
 }
 VALENCE_COLOUR, AROUSAL_COLOUR = "#6a3dcf", "#e07000"
@@ -164,7 +165,12 @@ def _plot(report: Report) -> str:
     for hit in report.get("hits", []):
         x = _x(hit["t_s"], duration)
         triangle = f"M{x - 5},{PLOT_HEIGHT} L{x + 5},{PLOT_HEIGHT} L{x},{PLOT_HEIGHT - 9} Z"
-        elements.append(f'<path d="{triangle}" fill="#444"><title>hit at {hit["t_s"]:.2f} s</title></path>')
+        sting = hit.get("sting")
+        colour = LABEL_COLOURS.get(sting, "#444") if sting else "#444"
+        title = f"{_e(sting)} sting" if sting else "hit"
+        elements.append(
+            f'<path d="{triangle}" fill="{colour}"><title>{title} at {hit["t_s"]:.2f} s</title></path>'
+        )
     elements += _time_ticks(duration)
     elements.append(f'<text x="4" y="{_y(1) + 10}" font-size="10" fill="#777">+1</text>')
     elements.append(f'<text x="4" y="{_y(-1) - 2}" font-size="10" fill="#777">-1</text>')

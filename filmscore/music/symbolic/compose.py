@@ -160,7 +160,7 @@ def _compose_cue(
     _accompaniment(frame, channels["accompaniment"], parts)
     _melody(frame, motif, speech, channels["melody"], opts, parts)
     _percussion(cue, clock, parts)
-    _hits(cue, hits, channels["timpani"], parts)
+    _hits(cue, hits, channels, parts)
     _dynamics(cue, channels, crossfade, opts.crossfade_s if cue.id else 0.0, following is None, parts)
 
 
@@ -354,7 +354,7 @@ def _percussion(cue: Cue, clock: _Clock, parts: _Parts) -> None:
     """A light pulse under lively cues: kick and tambourine for joy, a heartbeat drum for fear."""
     if not cue.instruments.percussion or cue.arousal <= 0.15:
         return
-    if cue.mood == Mood.TENSE:
+    if cue.mood in (Mood.TENSE, Mood.AFRAID):
         pattern = [(0.0, BASS_DRUM, 84), (0.5, BASS_DRUM, 62), (2.0, LOW_TOM, 56)]
     elif cue.mood == Mood.JOYFUL:
         pattern = [(0.0, KICK, 66), (2.0, KICK, 58)] + [(b + 0.5, TAMBOURINE, 46) for b in range(cue.meter)]
@@ -368,8 +368,9 @@ def _percussion(cue: Cue, clock: _Clock, parts: _Parts) -> None:
                 parts.notes.append(Note(DRUM_CHANNEL, key, velocity, start, start + 0.1))
 
 
-def _hits(cue: Cue, hits: tuple[Hit, ...], channel: int, parts: _Parts) -> None:
-    """A timpani stroke on the cut (with a crescendo roll into strong ones) and a cymbal crash."""
+def _hits(cue: Cue, hits: tuple[Hit, ...], channels: dict[str, int], parts: _Parts) -> None:
+    """A timpani stroke on the cut (with a crescendo roll into strong ones) and a cymbal crash; a sting
+    also strikes its mood's chord on the strings (STINGS)."""
     pitch = 41 + (cue.tonic - 41) % 12  # the tonic in the timpani's range (F2 .. E3)
     for hit in hits:
         if hit.strength >= 0.6:
@@ -378,13 +379,32 @@ def _hits(cue: Cue, hits: tuple[Hit, ...], channel: int, parts: _Parts) -> None:
             for k in range(count):
                 t = hit.t_s - roll_s + k * stroke_s
                 velocity = round(30 + 60 * k / count * hit.strength)
-                parts.notes.append(Note(channel, pitch, velocity, t, t + stroke_s))
+                parts.notes.append(Note(channels["timpani"], pitch, velocity, t, t + stroke_s))
         velocity = round(70 + 50 * hit.strength)
-        parts.notes.append(Note(channel, pitch, velocity, hit.t_s, hit.t_s + 1.0))
+        parts.notes.append(Note(channels["timpani"], pitch, velocity, hit.t_s, hit.t_s + 1.0))
         if hit.strength >= 0.5:
             parts.notes.append(
                 Note(DRUM_CHANNEL, CRASH, round(50 + 50 * hit.strength), hit.t_s, hit.t_s + 0.5)
             )
+        if hit.sting is not None:
+            low, intervals, length_s, loudness = STINGS[hit.sting]
+            root = low + (cue.tonic - low) % 12
+            parts.notes.extend(
+                Note(channels["pad"], root + interval, loudness, hit.t_s, hit.t_s + length_s)
+                for interval in intervals
+            )
+
+
+# A sting's chord by mood: (lowest root, intervals above it, length, velocity). Fear and tension strike a
+# cluster with a tritone; joy a wide major chord; sorrow and calm a soft low triad.
+STINGS: dict[Mood, tuple[int, tuple[int, ...], float, int]] = {
+    Mood.AFRAID: (48, (0, 1, 6, 7, 13), 0.7, 120),
+    Mood.TENSE: (48, (0, 1, 6, 12), 0.7, 105),
+    Mood.JOYFUL: (55, (0, 7, 12, 16, 19, 24), 0.8, 110),
+    Mood.SAD: (43, (0, 7, 12, 15), 1.2, 70),
+    Mood.CALM: (48, (0, 7, 12, 16), 1.2, 60),
+    Mood.NEUTRAL: (48, (0, 7, 12), 0.8, 80),
+}
 
 
 def _dynamics(

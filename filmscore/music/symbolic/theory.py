@@ -62,7 +62,9 @@ PROGRESSIONS: dict[tuple[Mood, str], tuple[tuple[Chord, ...], ...]] = {
 
 
 def progression(mood: Mood, mode: str, variant: int) -> tuple[Chord, ...]:
-    """The chords of one four-bar phrase; `variant` alternates between the two progressions of a mood."""
+    """The chords of one four-bar phrase; `variant` alternates between the two progressions of a mood.
+    Fear takes tension's harmony (the arrangement sets them apart)."""
+    mood = Mood.TENSE if mood == Mood.AFRAID else mood
     choices = PROGRESSIONS.get((mood, mode)) or PROGRESSIONS[(Mood.NEUTRAL, mode)]
     return choices[variant % len(choices)]
 
