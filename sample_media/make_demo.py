@@ -1,4 +1,4 @@
-"""Makes sample_media/demo.mp4: a 30-second film with hard cuts, spoken lines and several moods.
+"""Makes sample_media/demo.mp4: a 33-second film with hard cuts and four spoken lines in four moods.
 
 Run: .venv/bin/python sample_media/make_demo.py  (needs ffmpeg and espeak-ng)
 """
@@ -9,15 +9,16 @@ from pathlib import Path
 
 from filmscore.media.synthetic import Line, ShotSpec, make_film
 
+# Each line is spoken over a picture of its own mood, and each shot is long enough for its line.
 SCENES = [
-    ShotSpec("warm", 4.0, Line("Good morning! What a wonderful day. I am so happy you came home.", "happy")),
-    ShotSpec("testcard", 3.0),
-    ShotSpec("grey", 4.5, Line("I have to tell you something. Your old friend died last night.", "sad")),
-    ShotSpec("night", 4.0, Line("I miss him. I feel so lost and alone.", "sad")),
-    ShotSpec("dark", 2.5),
-    ShotSpec("bright_motion", 3.5, Line("Run! Get out! The fire is coming, hurry!", "frightened")),
-    ShotSpec("zoom", 3.0),
-    ShotSpec("bars", 5.5, Line("Rest now. It is quiet and calm. Everything will be fine.", "calm")),
+    ShotSpec(
+        "joy", 5.5, Line("Good morning! What a wonderful day! I am so happy you came home!", "excited", 0.4)
+    ),
+    ShotSpec("testcard", 2.0),
+    ShotSpec("sad", 7.0, Line("I have to tell you something. Your old friend died last night.", "sad")),
+    ShotSpec("dark", 6.0, Line("I miss him. I feel so lost and alone.", "sad", 0.4)),
+    ShotSpec("fear", 4.5, Line("Run! Get out! The fire is coming, hurry!", "frightened", 0.5)),
+    ShotSpec("calm", 8.0, Line("Rest now. It is quiet and calm. Everything will be fine.", "calm", 0.5)),
 ]
 
 

@@ -25,6 +25,21 @@ PICTURES = {
     "bars": "smptebars",
     "testcard": "testsrc2",
     "zoom": "mandelbrot",
+    # The evaluation set's pictures, one for each corner of the valence/arousal plane (benchmarks/
+    # fidelity.py). A source, then the filters that follow it, after the first comma.
+    # Dark red, strobing irregularly, with grain churning in every frame.
+    "fear": "color=c=0x3a0c0c,eq=eval=frame:brightness='0.18*gt(sin(11*t)*sin(7*t),0.5)',"
+    "noise=alls=25:allf=t",
+    "sad": "color=c=0x1c2430",
+    "calm": "color=c=0xe0b070",
+    # Conway's life in yellow and orange, its dead cells lifted from black to a warm amber.
+    "joy": "life=mold=10:ratio=0.5:death_color=#ff6000:life_color=#ffff00,"
+    "colorlevels=romin=0.45:gomin=0.3:bomin=0.08",
+    "joy_scroll": "testsrc2,scroll=horizontal=0.02:vertical=0.01",
+    # Two neutral looks that cut against each other: middling brightness, low saturation (the neutral
+    # point of the picture features), warm and plain, cool with a grid.
+    "neutral_warm": "color=c=0x7a6e5f",
+    "neutral_cool": "color=c=0x5f6e7a,drawgrid=w=40:h=40:t=2:c=0x505d68",
 }
 
 
@@ -52,6 +67,7 @@ class Line:
     text: str
     voice: str = "neutral"  # a key of VOICES
     at_s: float = 0.3  # when the line starts, from the start of its shot
+    recording: Path | None = None  # a recording of the line (a WAV) to use instead of espeak-ng
 
 
 @dataclass(frozen=True)
@@ -95,9 +111,10 @@ def make_film(
     chains: list[str] = []
     with tempfile.TemporaryDirectory(prefix="filmscore-synth-") as tmp:
         for i, shot in enumerate(shots):
-            src = PICTURES[shot.picture]
+            src, _, filters = PICTURES[shot.picture].partition(",")
             joiner = ":" if "=" in src else "="
-            inputs += ["-f", "lavfi", "-i", f"{src}{joiner}size={width}x{height}:rate={fps}"]
+            source = f"{src}{joiner}size={width}x{height}:rate={fps}" + (f",{filters}" if filters else "")
+            inputs += ["-f", "lavfi", "-i", source]
             chains.append(
                 f"[{_input_count(inputs) - 1}:v]trim=duration={shot.duration_s},setpts=PTS-STARTPTS,"
                 f"format=yuv420p,setsar=1[v{i}]"
@@ -108,7 +125,7 @@ def make_film(
                 inputs += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"]
                 chains.append(f"[{_input_count(inputs) - 1}:a]atrim=duration={shot.duration_s}[a{i}]")
             else:
-                wav = speak(shot.line, Path(tmp) / f"line{i}.wav")
+                wav = shot.line.recording or speak(shot.line, Path(tmp) / f"line{i}.wav")
                 inputs += ["-i", str(wav)]
                 delay = round(shot.line.at_s * 1000)
                 chains.append(
