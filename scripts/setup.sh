@@ -9,6 +9,7 @@ SYSTEM_PACKAGES=(
   espeak-ng              # speech for the synthetic test and demo films
   pocketsphinx-testdata  # real recorded speech with transcripts, for the word-error-rate test
   fluidsynth fluid-soundfont-gm  # General MIDI rendering of the score
+  musescore-general-soundfont-lossless  # the default orchestra: MuseScore General (MIT), 330 MB download
   sox
   libgl1 libglib2.0-0    # OpenCV's runtime libraries
   chromium chromium-driver  # a real browser for the report.html tests

@@ -53,10 +53,11 @@ def make_report(fps: float, shots: int = 6, with_cues: bool = True) -> dict:
         half = bounds[shots // 2]
         report["cues"] = [
             {"id": 0, "start_s": 0.0, "end_s": half, "key": "D major", "mode": "major", "tempo_bpm": 96.0,
-             "valence": 0.3, "arousal": -0.2, "mood": "calm", "instruments": ["string ensemble", "harp"]},
+             "valence": 0.3, "arousal": -0.2, "mood": "calm", "style": "orchestral",
+             "instruments": ["strings", "harp"]},
             {"id": 1, "start_s": half, "end_s": duration, "key": "D minor", "mode": "minor",
              "tempo_bpm": 120.0, "valence": -0.4, "arousal": 0.5, "mood": "tense",
-             "instruments": ["tremolo strings"]},
+             "style": "orchestral", "instruments": ["tremolo strings"]},
         ]  # fmt: skip
         for shot in report["shots"]:
             shot["cue_id"] = 0 if shot["start_s"] < half else 1
@@ -146,6 +147,7 @@ def test_the_cue_sheet_flags_non_commercial_licences():
     assert [r["cue"] for r in rows] == ["1", "2"]
     assert rows[1]["in_tc"] == timecode(report["cues"][1]["start_s"], 24.0)
     assert all(r["non_commercial"] == "yes" and r["seed"] == "3" for r in rows)
+    assert [r["style"] for r in rows] == ["orchestral", "orchestral"]  # the cue sheet names the style
 
 
 def test_an_analysis_report_gives_no_cue_sheet():

@@ -72,7 +72,8 @@ def test_the_mix_meets_the_loudness_target_and_the_true_peak_ceiling():
 def test_the_stem_is_the_music_exactly_as_it_sits_in_the_mix():
     bed = tone(8.0, 150.0, 0.2)
     music = AudioClip(tone(8.0, 660.0, 0.2), RATE)
-    result = mix_under_dialogue(AudioClip(bed, RATE), music, ((2.0, 4.0),), MixOptions())
+    # No speech-band cut here: the scale alone turns the music into the stem (the cut has its own test).
+    result = mix_under_dialogue(AudioClip(bed, RATE), music, ((2.0, 4.0),), MixOptions(speech_cut_db=0.0))
     original_part = result.mix.samples - result.stem.samples
     # What is left after removing the stem is the original soundtrack at one gain: no music in it.
     gain = float(np.sum(original_part * bed) / np.sum(bed * bed))
@@ -82,6 +83,33 @@ def test_the_stem_is_the_music_exactly_as_it_sits_in_the_mix():
     assert rms_db(result.stem.samples[int(2.5 * RATE) : int(3.5 * RATE)]) <= (
         rms_db(result.stem.samples[int(6.0 * RATE) : int(7.0 * RATE)]) - 9.5
     )
+
+
+@pytest.mark.parametrize("cut_db", [0.0, 6.0])
+def test_under_speech_the_music_is_cut_in_the_speech_band_and_barely_below_it(cut_db):
+    # Two tones in the music, one under the speech band (300 Hz) and one at its centre (2 kHz).
+    music = AudioClip(tone(8.0, 300.0, 0.1) + tone(8.0, 2000.0, 0.1), RATE)
+    opts = MixOptions(duck_db=10.0, speech_cut_db=cut_db)
+    stem = mix_under_dialogue(AudioClip(tone(8.0, 150.0, 0.2), RATE), music, ((3.0, 5.0),), opts).stem.samples
+    clear, spoken = stem[int(6.5 * RATE) : int(7.5 * RATE), 0], stem[int(3.5 * RATE) : int(4.5 * RATE), 0]
+
+    def drop_db(freq: float) -> float:
+        spectrum = [np.abs(np.fft.rfft(part * np.hanning(len(part)))) for part in (clear, spoken)]
+        bin_ = round(freq * len(clear) / RATE)
+        return float(20 * np.log10(spectrum[0][bin_] / spectrum[1][bin_]))
+
+    assert drop_db(2000.0) == pytest.approx(10.0 + cut_db, abs=0.3)  # the ducking and the full cut
+    assert drop_db(300.0) < 10.0 + 0.25 * cut_db + 0.3  # low instruments keep most of their level
+
+
+def test_stems_cut_like_the_music_sum_to_the_music_in_the_mix():
+    from filmscore.delivery.mix import cut_like_the_music
+
+    low, high = tone(6.0, 200.0, 0.1), tone(6.0, 2500.0, 0.1)
+    result = mix_under_dialogue(None, AudioClip(low + high, RATE), ((2.0, 4.0),), MixOptions())
+    parts = [cut_like_the_music(AudioClip(p, RATE), result, None, "part").samples for p in (low, high)]
+    summed = (parts[0] + parts[1]) * result.music_scale.samples[:, None]
+    assert np.abs(summed - result.stem.samples).max() < 1e-5
 
 
 def test_a_silent_film_gets_the_music_alone_at_the_target():

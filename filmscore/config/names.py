@@ -17,3 +17,7 @@ ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the m
 def default_report_dir(film: Path) -> Path:
     """A film's report folder: beside it, named after it."""
     return film.parent / f"{film.stem}{REPORT_DIR_SUFFIX}"
+
+
+# The symbolic composer's styles (music/styles.py defines each); the first is the default.
+STYLE_NAMES = ("orchestral", "piano", "strings", "ambient", "pulse", "trailer")

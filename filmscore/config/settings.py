@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.config import backends
+from filmscore.config.names import STYLE_NAMES
 from filmscore.core.errors import FilmscoreError, InputError, UsageError
 from filmscore.core.registry import Registry
 
@@ -108,8 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
             choices=_names(backends.GENERATORS, AUTO)),
     Setting("music.generator_model", str, None, "the music generator's model: a path or a name",
             "--generator-model", run_only=True, metavar="PATH_OR_ID", default_text="the backend's own"),
-    Setting("music.genre", str, "orchestral", "the style MusicGen is asked for in each cue's prompt "
-            "(orchestral, ambient electronic, jazz, ...)", "--genre", run_only=True, metavar="STYLE"),
+    Setting("music.style", str, STYLE_NAMES[0], "the score's orchestra and room: "
+            f"{', '.join(STYLE_NAMES)}", "--style", run_only=True, choices=lambda: list(STYLE_NAMES),
+            metavar="STYLE"),
+    Setting("music.genre", str, None, "the genre MusicGen is asked for in each cue's prompt "
+            "(orchestral, ambient electronic, jazz, ...)", "--genre", run_only=True, metavar="GENRE",
+            default_text="the style's"),
     Setting("music.precision", str, "int8", "MusicGen on a CPU: int8 (decoder quantised, about 3x faster) or "
             "float32 (as trained); a GPU always runs float32", "--precision", run_only=True,
             choices=lambda: ["int8", "float32"], metavar="P"),
@@ -128,6 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="TARGET"),
     Setting("mix.duck_db", float, 10.0, "how much quieter the music is under dialogue, in dB", "--duck-db",
             low=0, high=40, run_only=True, metavar="DB"),
+    Setting("mix.speech_cut_db", float, 5.0, "how far the music dips at 2 kHz under dialogue (a broad cut "
+            "of the speech band, 1 to 4 kHz), in dB; 0 for none", "--speech-cut-db", low=0, high=24,
+            run_only=True, metavar="DB"),
 )  # fmt: skip
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 

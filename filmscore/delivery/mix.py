@@ -1,6 +1,10 @@
 """The mix: the music under the film's own soundtrack, ducked under dialogue, normalised to a loudness
 target (ITU-R BS.1770 integrated loudness, measured with pyloudnorm) with a true-peak ceiling.
 
+Under dialogue the music is also cut gently in the speech band (a broad dip centred on 2 kHz, -3 dB of
+it at 1 and 4 kHz, where a voice's consonants and formants carry its words), following the ducking's
+shape: the music can stay fuller without masking the words.
+
 The music stem is returned exactly as it sits in the mix (after its level, the ducking, the loudness gain
 and the limiter), so an editor can rebalance it against the original soundtrack.
 """
@@ -33,17 +37,20 @@ class MixOptions:
     attack_s: float = 0.3  # the music starts to dip this long before a line, so the first word is clear
     release_s: float = 0.8  # and comes back over this long after it
     music_level_lu: float = -3.0  # the music's loudness relative to the original soundtrack, before ducking
+    speech_cut_db: float = default("mix.speech_cut_db")  # the dip at 2 kHz in the music under dialogue
 
 
 @dataclass(frozen=True)
 class MixResult:
     mix: Audio  # what goes into the film (stereo)
     stem: Audio  # the music exactly as it sits in `mix`
-    music_scale: Audio  # mono: per frame, what the music was multiplied by to become `stem` (for stems)
+    # mono: per frame, what the music (after its speech-band cut) was multiplied by to become `stem`
+    music_scale: Audio
     target_lufs: float  # what the mix was brought to; run.py measures the written file itself
     ducking_db: float
     music_gain_db: float  # level given to the music against the original soundtrack
     limiter_reduction_db: float  # the deepest gain reduction the limiter applied (0 when it was idle)
+    speech_cut: np.ndarray | None = None  # the speech-band cut's depth at CONTROL_RATE (see cut_speech_band)
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,9 @@ def mix_under_dialogue(
     if bed_lufs > SILENCE_LUFS and music_lufs > SILENCE_LUFS:
         music_gain_db = bed_lufs + opts.music_level_lu - music_lufs
     envelope = duck_control(speech, music.frames, rate, opts) * _db(music_gain_db)
+    cut = speech_cut_control(speech, music.frames, rate, opts)
+    if cut is not None:
+        music = cut_speech_band(music, cut, workdir, "music-cut")
     plain = _Mix(original, music, envelope, _unity)
     gain = _loudness_gain(plain, opts, workdir)
     final = replace(plain, gain=gain.curve)
@@ -125,6 +135,7 @@ def mix_under_dialogue(
         ducking_db=opts.duck_db,
         music_gain_db=music_gain_db,
         limiter_reduction_db=max(0.0, -20 * math.log10(max(gain.deepest, 1e-6))),
+        speech_cut=cut,
     )
 
 
@@ -218,8 +229,53 @@ def _db(value_db: float) -> float:
 def duck_control(
     speech: tuple[tuple[float, float], ...], frames: int, rate: int, opts: MixOptions
 ) -> np.ndarray:
-    """The music's gain over time at CONTROL_RATE: 1 in the clear, -duck_db under speech, with
-    raised-cosine ramps that start `attack_s` before each line and recover over `release_s` after it."""
+    """The music's gain over time at CONTROL_RATE: 1 in the clear, -duck_db under speech."""
+    return 10 ** (-opts.duck_db * speech_depth(speech, frames, rate, opts) / 20)
+
+
+def speech_cut_control(
+    speech: tuple[tuple[float, float], ...], frames: int, rate: int, opts: MixOptions
+) -> np.ndarray | None:
+    """How much of the speech band to take out of the music over time at CONTROL_RATE (0 in the clear,
+    1 - 10^(-speech_cut_db / 20) under speech); None when there is nothing to cut."""
+    if not speech or opts.speech_cut_db <= 0:
+        return None
+    return 1 - 10 ** (-opts.speech_cut_db * speech_depth(speech, frames, rate, opts) / 20)
+
+
+SPEECH_BAND_HZ = (1000.0, 4000.0)
+
+
+def cut_speech_band(audio: Audio, cut: np.ndarray, workdir: Path | None, name: str) -> Audio:
+    """`audio` minus `cut` (at CONTROL_RATE) times its speech band, a block at a time in order (the filter
+    carries its state from block to block). The band is a first-order Butterworth band-pass, so taking it
+    out whole would leave a notch at 2 kHz: taking out a share k of it leaves a dip of 1 - k there."""
+    from scipy.signal import butter, sosfilt
+
+    rate = audio.sample_rate
+    sos = butter(1, SPEECH_BAND_HZ, btype="bandpass", output="sos", fs=rate)
+    state = np.zeros((len(sos), 2, audio.channels))  # silence before the film
+    out = AudioWriter(audio.frames, audio.channels, rate, workdir, name)
+    for first, last in blocks(audio.frames):
+        block = np.asarray(audio.read(first, last), dtype=np.float32)
+        block = block if block.ndim == 2 else block[:, None]
+        band, state = sosfilt(sos, block, axis=0, zi=state)
+        share = envelope_frames(cut, first, last, rate)[:, None]
+        out.write((block - share * band).astype(np.float32))
+    return out.finish()
+
+
+def cut_like_the_music(part: Audio, mixed: MixResult, workdir: Path | None, name: str) -> Audio:
+    """A part of the music (an instrument stem) with the speech-band cut the whole music had in the mix,
+    so that times `music_scale` it is exactly as it sits there."""
+    return part if mixed.speech_cut is None else cut_speech_band(part, mixed.speech_cut, workdir, name)
+
+
+def speech_depth(
+    speech: tuple[tuple[float, float], ...], frames: int, rate: int, opts: MixOptions
+) -> np.ndarray:
+    """0 in the clear, 1 under speech, at CONTROL_RATE: raised-cosine ramps that start `attack_s` before
+    each line and recover over `release_s` after it."""
     count = math.ceil(frames / rate * CONTROL_RATE) + 1
     depth = np.zeros(count)
     for start_s, end_s in speech:
@@ -232,7 +288,7 @@ def duck_control(
         fall = np.clip((end_s + opts.release_s - t) / max(opts.release_s, 1e-3), 0, 1)
         shape = 0.5 - 0.5 * np.cos(np.pi * np.minimum(rise, fall))
         depth[first:last] = np.maximum(depth[first:last], shape)
-    return 10 ** (-opts.duck_db * depth / 20)
+    return depth
 
 
 def envelope_frames(control: np.ndarray, first: int, last: int, rate: int) -> np.ndarray:

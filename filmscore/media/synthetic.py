@@ -153,3 +153,17 @@ def make_film(
 def _input_count(argv: list[str]) -> int:
     """How many inputs an ffmpeg argv has so far: the index the next one gets, plus one."""
     return argv.count("-i")
+
+
+# The issue-22 film: four 5 s shots, fear, calm, joy and sorrow, each line spoken over its own picture.
+FOUR_MOODS = (
+    ShotSpec("fear", 5.0, Line("Run! Get out! The fire is coming, hurry!", "frightened", 0.4)),
+    ShotSpec("calm", 5.0, Line("Rest now. It is quiet and calm.", "calm", 0.4)),
+    ShotSpec("joy", 5.0, Line("What a wonderful day! I am so happy!", "excited", 0.4)),
+    ShotSpec("sad", 5.0, Line("Your old friend died last night.", "sad", 0.4)),
+)
+
+
+def four_mood_film(target: Path) -> Path:
+    """A 20 s film whose four shots read afraid, calm, joyful and sad: a check that the score follows."""
+    return make_film(Path(target), list(FOUR_MOODS), size=(320, 180))

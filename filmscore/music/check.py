@@ -3,10 +3,10 @@ with the valence and arousal the cue plan asked for, and re-arrange the cues tha
 
 A cue misses when its reading lies further than the calibrated tolerance from its target on the
 valence/arousal plane (see filmscore/data/mer.json: the 90th percentile of the held-out error). The
-symbolic composer can then re-arrange a missed cue: denser, higher, louder and shorter notes for more
-arousal, the opposite for less; a higher register for brighter valence, a lower one for darker. Tempo
-and mode stay as planned, because the beat grid is fitted to the cuts and the mode is the plan's reading
-of the story.
+symbolic composer can then re-arrange a missed cue: denser, higher, louder and shorter notes and more
+energy (the pulse, brass and drums that come with it) for more arousal, the opposite for less; a higher
+register for brighter valence, a lower one for darker. Tempo and mode stay as planned, because the beat
+grid is fitted to the cuts and the mode is the plan's reading of the story.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from filmscore.music.mer import MER_RATE, MerBackend, calibration
 
 SETTLE_S = 1.5  # the previous cue's tail rings this long into a cue: measure after it
 MIN_CONFIDENCE = 0.3  # a reading less sure than this (very short, near silent, atonal) judges nothing
+ENERGY_STEP = (
+    0.15  # how far one re-arrangement moves a cue's energy (its textures' thresholds are ~0.15 apart)
+)
 NUDGE = 0.5  # a cue is re-arranged on an axis that misses by more than this share of the tolerance
 
 
@@ -109,17 +112,25 @@ def check_cue(audio: Audio, cue: Cue, mer: MerBackend) -> CueCheck:
     first = round((cue.start_s + settle) * audio.sample_rate)
     last = round(cue.end_s * audio.sample_rate)
     heard = mer.estimate(audio.read(first, last), audio.sample_rate)
+    target_arousal = played_arousal(cue)
     return CueCheck(
         cue_id=cue.id,
         target_valence=cue.valence,
-        target_arousal=cue.arousal,
+        target_arousal=target_arousal,
         valence=heard.valence,
         arousal=heard.arousal,
         confidence=heard.confidence,
         tempo_bpm=heard.features.tempo_bpm,
         mode=heard.features.mode,
-        error=math.hypot(heard.valence - cue.valence, heard.arousal - cue.arousal),
+        error=math.hypot(heard.valence - cue.valence, heard.arousal - target_arousal),
     )
+
+
+def played_arousal(cue: Cue) -> float:
+    """The arousal a cue is meant to be heard at: its style's energy, on the arousal scale. The plan's own
+    in the orchestral style; further out in the trailer style, which pushes both ends on purpose, so the
+    check does not pull a trailer's cues back to the middle."""
+    return 2 * cue.energy - 1
 
 
 def rearrange(plan: CuePlan, check: MusicCheck) -> CuePlan:
@@ -144,6 +155,9 @@ def rearranged_cue(cue: Cue, heard: CueCheck, tolerance: float) -> Cue:
         subdivision=density,
         register=int(np.clip(cue.register + (valence_step or arousal_step), -1, 1)),
         velocity=int(np.clip(cue.velocity + 12 * arousal_step, 40, 120)),
+        energy=float(
+            np.clip(cue.energy + ENERGY_STEP * arousal_step, 0.0, 1.0)
+        ),  # the pulse, brass and drums
         articulation=float(np.clip(cue.articulation - 0.15 * arousal_step, 0.45, 0.95)),
         dynamics=tuple((t, float(np.clip(level * gain, 0.05, 1.0))) for t, level in cue.dynamics),
     )

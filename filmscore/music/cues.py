@@ -9,6 +9,7 @@ tempo toward the next one, so there is no jump in pace at the join.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +17,14 @@ import numpy as np
 from filmscore.analysis.fusion import ShotEmotion, TimelinePoint, label_for
 from filmscore.config.settings import default
 from filmscore.core.affect import Mood, clip_unit
+from filmscore.music.styles import DEFAULT_STYLE, STYLES, Orchestration
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 NEUTRAL_TEMPO_BPM = 96.0  # the pace of a cue with arousal 0: a moderate walking tempo
 TEMPO_OCTAVES_PER_AROUSAL = 0.6  # arousal -1 .. 1 spans 63 .. 145 bpm
 DYNAMICS_STEP_S = 0.5  # spacing of the points of each cue's dynamic curve
+VELOCITY_SOFT, VELOCITY_LOUD = 58, 118  # main-beat velocity at energy 0 and 1 (about 13 dB in a GM synth)
+EXPRESSION_FLOOR = 0.68  # the dynamic curve's level at energy 0 (CC11; 1 at energy 1): about 7 dB more
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class CueOptions:
     mode_hysteresis: float = 0.1  # |valence| below this keeps the previous cue's mode
     strong: float = 0.55  # a shot this far from neutral is a strong emotion, which is not averaged away:
     strong_cue_s: float = 2.0  # one this long gets a cue of its own, however short; a shorter one a sting
+    style: str = DEFAULT_STYLE  # the orchestra and the room (music/styles.py)
 
 
 @dataclass(frozen=True)
@@ -49,54 +54,6 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class Instrumentation:
-    """General MIDI programs (0-based) for each part of the arrangement."""
-
-    pad: int
-    bass: int
-    accompaniment: int
-    melody: int
-    percussion: bool  # a light drum part under high arousal
-
-    def names(self) -> tuple[str, ...]:
-        parts = [self.pad, self.bass, self.accompaniment, self.melody]
-        names = tuple(dict.fromkeys(GM_NAMES[p] for p in parts))
-        return (*names, "percussion") if self.percussion else names
-
-
-# The General MIDI names of the programs the planner chooses from.
-GM_NAMES = {
-    0: "acoustic grand piano",
-    32: "acoustic bass",
-    42: "cello",
-    43: "contrabass",
-    44: "tremolo strings",
-    45: "pizzicato strings",
-    46: "orchestral harp",
-    47: "timpani",
-    48: "string ensemble",
-    49: "slow strings",
-    60: "french horn",
-    68: "oboe",
-    70: "bassoon",
-    71: "clarinet",
-    73: "flute",
-    89: "warm pad",
-}
-
-# Instruments by mood: warm winds and harp for calm, piano and cello for sorrow, tremolo strings and
-# pizzicato ostinato for tension, bright flute and pizzicato for joy.
-INSTRUMENTS = {
-    Mood.JOYFUL: Instrumentation(pad=48, bass=32, accompaniment=45, melody=73, percussion=True),
-    Mood.CALM: Instrumentation(pad=49, bass=43, accompaniment=46, melody=71, percussion=False),
-    Mood.NEUTRAL: Instrumentation(pad=48, bass=43, accompaniment=46, melody=68, percussion=False),
-    Mood.SAD: Instrumentation(pad=49, bass=43, accompaniment=0, melody=42, percussion=False),
-    Mood.TENSE: Instrumentation(pad=44, bass=43, accompaniment=45, melody=60, percussion=True),
-    Mood.AFRAID: Instrumentation(pad=44, bass=43, accompaniment=45, melody=60, percussion=True),
-}
-
-
-@dataclass(frozen=True)
 class Cue:
     id: int
     start_s: float
@@ -108,6 +65,7 @@ class Cue:
     tonic: int  # pitch class
     mode: str  # "major" or "minor"
     tension: float  # 0 .. 1: chromatic and diminished harmony for fear
+    energy: float  # 0 (a near-still pad) .. 1 (a driving cue): how busy, loud and bright, by the style
     tempo_bpm: float  # the cue's pace (before the glide into the next cue)
     meter: int  # beats per bar
     beat_times: tuple[float, ...]  # onset of every beat of the cue, from start_s, then end_s
@@ -115,7 +73,8 @@ class Cue:
     register: int  # octave shift of melody and accompaniment, -1 .. 1
     articulation: float  # fraction of each note's value that sounds: legato 0.95 .. staccato 0.45
     velocity: int  # MIDI velocity of the cue's main beats
-    instruments: Instrumentation
+    style: str  # the style's name (music/styles.py)
+    instruments: Orchestration
     dynamics: tuple[tuple[float, float], ...]  # (t_s, level 0 .. 1) following the film's arousal
 
     @property
@@ -265,6 +224,9 @@ def _make_cue(
     beat_times = fit_beats(start_s, end_s, tempo_bpm, next_tempo_bpm, meter)
     fitted_bpm = 60.0 / (beat_times[1] - beat_times[0]) if len(beat_times) > 1 else tempo_bpm
     excitement = (arousal + 1) / 2  # 0 .. 1
+    style = STYLES[opts.style]
+    energy = style.energy(arousal)
+    subdivision, register, articulation, velocity = arrangement_for(energy, valence)
     return Cue(
         id=index,
         start_s=start_s,
@@ -276,16 +238,29 @@ def _make_cue(
         tonic=tonic_for(mood, mode, opts.home_key),
         mode=mode,
         tension=clip_unit(-valence * excitement * 2, 0.0, 1.0) if valence < 0 else 0.0,
+        energy=round(energy, 3),
         tempo_bpm=round(fitted_bpm, 2),
         meter=meter,
         beat_times=beat_times,
-        subdivision=1 if arousal < -0.5 else 2 if arousal < 0.25 else 4,
-        register=-1 if arousal < -0.5 else 1 if arousal > 0.5 else 0,
-        articulation=round(0.95 - 0.5 * max(0.0, arousal), 3),
-        velocity=round(60 + 40 * excitement),
-        instruments=INSTRUMENTS[mood],
-        dynamics=dynamic_curve(points, start_s, end_s),
+        subdivision=subdivision,
+        register=register,
+        articulation=articulation,
+        velocity=velocity,
+        style=style.name,
+        instruments=style.orchestration(mood),
+        dynamics=dynamic_curve(points, start_s, end_s, style.energy),
     )
+
+
+def arrangement_for(energy: float, valence: float) -> tuple[int, int, float, int]:
+    """How busy, high, detached and loud a cue is, from its energy: from a near-still pad (whole notes,
+    legato, soft) to a driving cue (sixteenths, detached, loud). Low and dark only for sorrow: a calm
+    cue stays in the middle register, soft rather than dark."""
+    subdivision = 1 if energy < 0.3 else 2 if energy < 0.6 else 4  # notes a beat in the accompaniment
+    register = -1 if energy < 0.3 and valence < 0 else 1 if energy > 0.72 else 0
+    articulation = round(0.95 - 0.5 * max(0.0, 2 * energy - 1), 3)
+    velocity = round(VELOCITY_SOFT + (VELOCITY_LOUD - VELOCITY_SOFT) * energy)
+    return subdivision, register, articulation, velocity
 
 
 def fit_beats(
@@ -315,18 +290,16 @@ def fit_beats(
 
 
 def dynamic_curve(
-    points: tuple[TimelinePoint, ...], start_s: float, end_s: float
+    points: tuple[TimelinePoint, ...], start_s: float, end_s: float, energy: Callable[[float], float]
 ) -> tuple[tuple[float, float], ...]:
-    """The film's smoothed arousal over the cue, as a loudness level every DYNAMICS_STEP_S.
-
-    The range is narrow (about 9 dB through a GM synthesiser's expression curve): velocity, density and
-    instrumentation already carry the contrast, and a score that drops out of earshot is no use.
-    """
+    """The film's smoothed arousal over the cue, as the style hears its energy, as a loudness level every
+    DYNAMICS_STEP_S. Velocity, density and instrumentation carry most of the contrast; this adds the
+    swell within a cue, and keeps a still cue within earshot (EXPRESSION_FLOOR)."""
     times = np.arange(start_s, end_s, DYNAMICS_STEP_S)
     if not points:
         return tuple((round(float(t), 3), 0.8) for t in times)
     arousal = np.interp(times, [p.t_s for p in points], [p.arousal for p in points])
-    levels = 0.62 + 0.38 * (np.clip(arousal, -1, 1) + 1) / 2
+    levels = [EXPRESSION_FLOOR + (1 - EXPRESSION_FLOOR) * energy(float(a)) for a in arousal]
     return tuple((round(float(t), 3), round(float(v), 3)) for t, v in zip(times, levels, strict=True))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
@@ -170,7 +171,12 @@ def measure_features(samples: np.ndarray, sample_rate: int) -> MusicFeatures:
     harmonic, percussive = hpss(magnitude[:, ::HPSS_FRAME_STEP])
     levels = librosa.amplitude_to_db(librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0], ref=1.0)
     tempo, beat_strength, onset_rate = _rhythm(y, duration)
-    tonic, mode, mode_strength, clarity = _key(librosa.feature.chroma_stft(S=harmonic**2, sr=MER_RATE))
+    # Constant-Q chroma resolves the bass an STFT smears: on the composer's cues in every style it heard
+    # the planned mode in 99% of them, the harmonic part's STFT chroma in 83% (docs/listening.md).
+    with warnings.catch_warnings():  # a short cue's lowest octaves, decimated, are short: librosa says so
+        warnings.simplefilter("ignore", UserWarning)
+        chroma = librosa.feature.chroma_cqt(y=y, sr=MER_RATE, hop_length=HOP * HPSS_FRAME_STEP)
+    tonic, mode, mode_strength, clarity = _key(chroma)
     mfcc = librosa.feature.mfcc(
         S=librosa.power_to_db(librosa.feature.melspectrogram(S=magnitude**2)), n_mfcc=13
     )

@@ -207,6 +207,8 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
             "mood": cue.mood,
             "tension": _r(cue.tension),
             "density": cue.subdivision,
+            "energy": _r(cue.energy),
+            "style": cue.style,
             "instruments": list(cue.instruments.names()),
             "shots": list(cue.shot_indices),
         }

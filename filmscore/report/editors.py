@@ -202,7 +202,7 @@ def markers_timeline(report: Report) -> Any:
                 name=_cue_marker_name(cue),
                 marked_range=span(cue["start_s"], cue["end_s"]),
                 color=CUE_COLOUR,
-                comment=f"{cue['mood']}, {', '.join(cue['instruments'])}",
+                comment=f"{cue['mood']}, {cue.get('style', '')}: {', '.join(cue['instruments'])}",
                 metadata={"filmscore": {"kind": "cue", "id": cue["id"], "key": cue["key"]}},
             )
         )
@@ -238,7 +238,7 @@ def markers_edl(report: Report) -> str:
 
 CUE_SHEET_HEADER = [
     "cue", "title", "in_tc", "out_tc", "duration_tc", "duration_s",
-    "generator", "model", "seed", "licence", "non_commercial", "source",
+    "generator", "style", "model", "seed", "licence", "non_commercial", "source",
 ]  # fmt: skip
 
 
@@ -260,10 +260,15 @@ def cue_sheet_csv(report: Report) -> str:
         ]
         model = music.get("model", music.get("soundfont", music.get("library", "")))
         rows.append(
-            [cue["id"] + 1, title, *times, music["generator"], model, music["seed"], licence, non_commercial,
-             _sources(cue, fps)]
+            [cue["id"] + 1, title, *times, music["generator"], _style(cue, music), model, music["seed"],
+             licence, non_commercial, _sources(cue, fps)]
         )  # fmt: skip
     return _csv(rows)
+
+
+def _style(cue: dict[str, Any], music: dict[str, Any]) -> str:
+    """The style the score was written in; a library score plays recordings, which have none of ours."""
+    return "" if music["generator"] == "library" else cue.get("style", "")
 
 
 def _sources(cue: dict[str, Any], fps: float) -> str:

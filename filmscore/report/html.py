@@ -246,7 +246,7 @@ def _cues_table(report: Report) -> list[str]:
     rows = [
         "<h2>Cues</h2>",
         '<table id="cues"><thead><tr><th>cue</th><th>in</th><th>out</th><th>key</th><th>tempo</th>'
-        "<th>meter</th><th>mood</th><th>instruments</th><th>target v / a</th><th>heard v / a</th>"
+        "<th>meter</th><th>mood</th><th>style: instruments</th><th>target v / a</th><th>heard v / a</th>"
         f"{'<th>plays</th>' if plays else ''}</tr></thead><tbody>",
     ]
     for cue in report["cues"]:
@@ -257,7 +257,7 @@ def _cues_table(report: Report) -> list[str]:
             f'<td class="num">{timecode(cue["end_s"], fps)}</td>'
             f'<td>{_e(cue["key"])}</td><td class="num">{cue["tempo_bpm"]:.0f} bpm</td>'
             f"<td>{_e(cue.get('meter', ''))}</td><td>{_chip(cue.get('mood', 'neutral'))}</td>"
-            f"<td>{_e(', '.join(cue['instruments']))}</td>"
+            f"<td>{_e(cue.get('style', ''))}: {_e(', '.join(cue['instruments']))}</td>"
             f'<td class="num">{cue["valence"]:+.2f} / {cue["arousal"]:+.2f}</td>{_heard(cue)}'
             f"{f'<td>{_e(recordings)}</td>' if plays else ''}</tr>"
         )

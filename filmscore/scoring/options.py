@@ -18,6 +18,7 @@ from filmscore.core.registry import Registry
 from filmscore.delivery.mix import MixOptions
 from filmscore.media.decode import DecodeOptions
 from filmscore.music.cues import CueOptions
+from filmscore.music.styles import STYLES
 from filmscore.scoring.run import RunOptions
 
 Settings = Mapping[str, Any]  # every setting's value by key, and the preset's name under "pipeline"
@@ -95,12 +96,20 @@ def run_options(
     soundfont, library = settings["music.soundfont"], settings["music.library"]
     return RunOptions(
         analyze=analyze,
-        cues=CueOptions(min_cue_s=settings["cues.min_cue_s"], max_cue_s=settings["cues.max_cue_s"]),
-        mix=MixOptions(target_lufs=parse_loudness(settings["mix.loudness"]), duck_db=settings["mix.duck_db"]),
+        cues=CueOptions(
+            min_cue_s=settings["cues.min_cue_s"],
+            max_cue_s=settings["cues.max_cue_s"],
+            style=settings["music.style"],
+        ),
+        mix=MixOptions(
+            target_lufs=parse_loudness(settings["mix.loudness"]),
+            duck_db=settings["mix.duck_db"],
+            speech_cut_db=settings["mix.speech_cut_db"],
+        ),
         generator=generator.name,
         generator_model=settings["music.generator_model"],
         generator_note=generator.why,
-        genre=settings["music.genre"],
+        genre=settings["music.genre"] or STYLES[settings["music.style"]].description,
         precision=settings["music.precision"],
         device=settings["models.device"],
         soundfont=Path(soundfont) if soundfont else None,

@@ -12,11 +12,8 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-import soundfile
-
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
-from filmscore.config.names import MUSIC_STEM, ORIGINAL_STEM, REPORT_NAME, SCORE_MIDI, STEMS_FOLDER
+from filmscore.config.names import MUSIC_STEM, REPORT_NAME, SCORE_MIDI
 from filmscore.config.settings import default
 from filmscore.core.atomic import OutputSet, content_sha256, existing_folder
 from filmscore.core.errors import OutputError
@@ -30,10 +27,11 @@ from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearr
 from filmscore.music.cues import CueOptions, CuePlan, plan_cues
 from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest
 from filmscore.music.mer import MER_BACKENDS, MerBackend
+from filmscore.music.styles import DEFAULT_STYLE, STYLES
+from filmscore.scoring.stems import stage_stems, write_wav
 
-WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
-WORK_SIGNALS = 7  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
-STEM_SIGNALS = 6  # the instrument groups and their sum, kept for --stems
+WORK_SIGNALS = 8  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
+STEM_SIGNALS = 7  # the instrument groups, their sum and one group's speech-band cut, for --stems
 DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
 
 T = TypeVar("T")
@@ -49,7 +47,8 @@ class RunOptions:
     generator_model: str | None = default("music.generator_model")  # its model: a path or a manifest name
     generator_note: str | None = None  # why "auto" chose the generator, for the report
     device: str = default("models.device")  # where a model generator runs
-    genre: str = default("music.genre")  # the style a text-prompted generator is asked for
+    # the genre a text-prompted generator is asked for: the style's, unless the user names one
+    genre: str = STYLES[DEFAULT_STYLE].description
     precision: str = default("music.precision")  # MusicGen's decoder on a CPU: int8 (quantised) or float32
     soundfont: Path | None = None  # a user's General MIDI SoundFont for the symbolic generator
     seed: int = default("music.seed")  # the same seed gives the same music
@@ -125,11 +124,11 @@ def score_film(
                 }
                 target = outputs.stage(output)
                 mixed, delivery = _deliver(info, mixed, target, output.suffix, opts, work, helper)
-                _write_wav(outputs.stage(paths["music"]), mixed.stem)
+                write_wav(outputs.stage(paths["music"]), mixed.stem)
                 if music.midi:
                     outputs.write(paths["midi"], music.midi)
                 if opts.stems:
-                    paths.update(_stage_stems(music, mixed, report_dir, outputs, info.has_audio))
+                    paths.update(stage_stems(music, mixed, report_dir, outputs, info.has_audio, work))
                 scored = ScoredFilm(
                     analysis, plan, music, mixed, delivery, generator.name, seed, paths, check
                 )
@@ -269,63 +268,12 @@ def cached_analysis(
 
 
 def work_space_bytes(duration_s: float, stems: bool) -> int:
-    """About the most the work folder holds at once for a film this long: the music, the original
-    soundtrack, the limiter's curve and the finished mix, stem and gain while mixing, then a re-limited
-    copy and the delivered track decoded back while muxing; with --stems, one more signal per group."""
+    """About the most the work folder holds at once for a film this long: the music, its speech-band cut,
+    the original soundtrack, the limiter's curve and the finished mix, stem and gain while mixing, then a
+    re-limited copy and the delivered track decoded back while muxing; with --stems, one more signal per
+    group (and the cut of the one being written)."""
     signal = duration_s * MUSIC_SAMPLE_RATE * 2 * 4  # 48 kHz stereo float32
     return int(signal * (WORK_SIGNALS + (STEM_SIGNALS if stems else 0)))
-
-
-def _write_wav(target: Path, audio: Audio, subtype: str = "PCM_24") -> None:
-    """48 kHz WAV (24-bit PCM by default: what an editing system imports without asking), written a block
-    at a time; RF64 past WAV's 4 GiB limit. libsndfile reports a full disk as its own error, so both kinds
-    become an output error here."""
-    size = audio.frames * audio.channels * (3 if subtype == "PCM_24" else 4)
-    container = "WAV" if size < WAV_LIMIT_BYTES else "RF64"
-    try:
-        with soundfile.SoundFile(
-            target, "w", audio.sample_rate, audio.channels, subtype=subtype, format=container
-        ) as wav:
-            for first, last in blocks(audio.frames):
-                wav.write(audio.read(first, last))
-    except (OSError, soundfile.SoundFileError) as exc:
-        raise OutputError(
-            f"cannot write {target.name} in {target.parent}: {exc}. Check free space."
-        ) from None
-
-
-class _Scaled:
-    """A signal times a mono gain curve, or minus another signal, a block at a time (for the stems)."""
-
-    def __init__(self, audio: Audio, scale: Audio | None = None, minus: Audio | None = None) -> None:
-        self.audio, self.scale, self.minus = audio, scale, minus
-        self.frames, self.channels, self.sample_rate = audio.frames, audio.channels, audio.sample_rate
-
-    def read(self, first: int, last: int) -> np.ndarray:
-        block = self.audio.read(first, last)
-        if self.scale is not None:
-            block = block * self.scale.read(first, last)
-        if self.minus is not None:
-            block = block - self.minus.read(first, last)
-        return block
-
-
-def _stage_stems(
-    music: Music, mixed: MixResult, report_dir: Path, outputs: OutputSet, has_audio: bool
-) -> dict[str, Path]:
-    """stems/<group>.wav for each instrument group and stems/original.wav, each exactly as it sits in the
-    mix (the music's level, ducking, loudness gain and limiter applied), sample-aligned with the film's
-    start: together they sum to the scored track before encoding."""
-    written = {}
-    for name, clip in music.stems.items():
-        target = report_dir / STEMS_FOLDER / f"{name}.wav"
-        _write_wav(outputs.stage(target), _Scaled(clip, scale=mixed.music_scale))
-        written[f"{STEMS_FOLDER}/{name}.wav"] = target
-    if has_audio:
-        target = report_dir / STEMS_FOLDER / ORIGINAL_STEM
-        _write_wav(outputs.stage(target), _Scaled(mixed.mix, minus=mixed.stem))
-        written[f"{STEMS_FOLDER}/{ORIGINAL_STEM}"] = target
-    return written
 
 
 def _generator(opts: RunOptions) -> MusicGenerator:

@@ -134,6 +134,7 @@ class SymbolicGenerator(MusicGenerator):
             pieces = [midi_bytes(piece) for piece in split_notes(composition, RENDER_PIECES)]
             audio = render_midi(pieces, self.soundfont, duration, workdir)
         details = {
+            "style": request.plan.cues[0].style,
             "soundfont": str(self.soundfont.path),
             "soundfont_origin": self.soundfont.origin,
             "licence": f"composed by filmscore's symbolic generator (no model weights); samples: "

@@ -1,5 +1,7 @@
 """The embedded symbolic composer: turns a cue plan into notes (pad, bass, accompaniment, the motif's
-melody, percussion and timpani hits) with dynamics and crossfades, ready to write as MIDI.
+melody, the pulse and brass of lively cues, drums, and timpani hits) with dynamics and crossfades, ready
+to write as MIDI. The parts are written in parts.py, texture.py and percussion.py; the cue's style
+(music/styles.py) chooses their instruments and the room.
 
 Consecutive cues play on alternate banks of MIDI channels, so the outgoing cue's last chord can ring
 and fade over the start of the next cue: the crossfade happens in the arrangement, not by cutting audio.
@@ -8,13 +10,13 @@ and fade over the start of the next cue: the crossfade happens in the arrangemen
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
-
-from filmscore.core.affect import Mood
 from filmscore.music.cues import Cue, CuePlan, Hit
+from filmscore.music.styles import PROGRAM_TRIM_DB, STYLES
+from filmscore.music.symbolic import parts, percussion, texture
+from filmscore.music.symbolic.frame import Clock, Frame, Parts
+from filmscore.music.symbolic.percussion import STANDARD_KIT
 from filmscore.music.symbolic.score import (
     CC_CHORUS,
     CC_EXPRESSION,
@@ -29,57 +31,52 @@ from filmscore.music.symbolic.score import (
     Note,
     Program,
 )
-from filmscore.music.symbolic.theory import (
-    Chord,
-    Motif,
-    chord_notes,
-    chord_pitch_classes,
-    degree_of,
-    make_motif,
-    progression,
-    scale_pitch,
-    vary_motif,
-    voice_chord,
-)
+from filmscore.music.symbolic.theory import Chord, Motif, make_motif, progression
 
 TIMPANI = 47  # GM program
-# Mixing balance (CC7) and stereo placement (CC10) of each role, as an orchestra sits.
-ROLE_VOLUME = {"pad": 80, "bass": 92, "accompaniment": 82, "melody": 100, "timpani": 104}
-ROLE_PAN = {"pad": 64, "bass": 60, "accompaniment": 44, "melody": 80, "timpani": 70}
-# Centre of each melody instrument's singing range (MIDI pitch): flute, oboe, clarinet, horn, cello.
-MELODY_CENTRE = {73: 79, 68: 74, 71: 67, 60: 62, 42: 57}
-RINGING = {0, 46}  # piano and harp: let arpeggio notes ring over the next ones
-SPEECH_MARGIN_S = 0.2  # no melody this close to dialogue (the voice regions already carry 0.15 s padding)
+# Mixing balance (CC7, before each program's trim) of each role, and its place in the stereo field at
+# full width (pan offset).
+ROLE_VOLUME = {
+    "pad": 72,
+    "bass": 84,
+    "accompaniment": 76,
+    "melody": 92,
+    "timpani": 96,
+    "pulse": 84,
+    "brass": 84,
+}
+ROLE_PAN = {
+    "pad": 0,
+    "bass": -6,
+    "accompaniment": -36,
+    "melody": 26,
+    "timpani": 10,
+    "pulse": -18,
+    "brass": 34,
+}
 FAST_TEMPO_BPM = 140.0  # above this, each chord lasts two bars, so harmony keeps a human pace
-TENSE = 0.4  # tension above which the arrangement turns to pedal, ostinato and low strings
+VOICE_REGISTER = (55, 79)  # G3 .. G5: accompaniment notes here sit on a voice's formants
 
 
 @dataclass(frozen=True)
 class ComposeOptions:
     seed: int = 0  # chooses the motif and the progression variants; the same seed gives the same score
     crossfade_s: float = 1.5  # how long the outgoing cue rings over the next one
-    thin_under_speech: bool = True  # drop melody notes under dialogue
-
-
-@dataclass
-class _Parts:
-    notes: list[Note] = field(default_factory=list)
-    controls: list[Control] = field(default_factory=list)
-    programs: list[Program] = field(default_factory=list)
+    thin_under_speech: bool = True  # no melody or brass under dialogue, and no accompaniment on the voice
 
 
 def compose(plan: CuePlan, speech: tuple[tuple[float, float], ...], opts: ComposeOptions) -> Composition:
     motif = make_motif(opts.seed)
-    parts = _Parts()
+    written = Parts()
     for cue in plan.cues:
         following = plan.cues[cue.id + 1] if cue.id + 1 < len(plan.cues) else None
         hits = tuple(h for h in plan.hits if cue.start_s <= h.t_s < cue.end_s)
-        _compose_cue(cue, following, hits, motif, speech, opts, parts)
-    parts.controls.extend(_setup_drums())
+        _compose_cue(cue, following, hits, motif, speech, opts, written)
+    written.controls.extend(_setup_drums())
     return Composition(
-        notes=tuple(n for n in parts.notes if n.end_s > n.start_s and n.start_s < plan.duration_s),
-        controls=tuple(parts.controls),
-        programs=tuple(parts.programs),
+        notes=tuple(n for n in written.notes if n.end_s > n.start_s and n.start_s < plan.duration_s),
+        controls=tuple(written.controls),
+        programs=tuple(written.programs),
         beat_times=score_beats(plan),
         meters=tuple(m for cue in plan.cues for m in _meters(cue)),
         markers=tuple(
@@ -107,38 +104,6 @@ def _meters(cue: Cue) -> list[tuple[float, int]]:
     return meters
 
 
-class _Clock:
-    """Converts a cue's beat positions (fractional) to seconds along its fitted beat grid."""
-
-    def __init__(self, cue: Cue) -> None:
-        self.times = np.asarray(cue.beat_times)
-        self.beats = len(self.times) - 1
-
-    def at(self, beat: float) -> float:
-        return float(np.interp(beat, np.arange(self.beats + 1), self.times))
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """A cue's harmonic frame: its beat clock, and the chord over each span of beats."""
-
-    cue: Cue
-    clock: _Clock
-    spans: tuple[tuple[int, int], ...]  # (first beat, beat count) of each chord
-    chords: tuple[Chord, ...]
-
-    def harmony(self) -> Iterator[tuple[int, int, Chord]]:
-        """(first beat, beat count, chord) of each span."""
-        for (first, count), chord in zip(self.spans, self.chords, strict=True):
-            yield first, count, chord
-
-    def chord_at(self, beat: int) -> Chord:
-        for first, count, chord in self.harmony():
-            if first <= beat < first + count:
-                return chord
-        return self.chords[-1]
-
-
 def _compose_cue(
     cue: Cue,
     following: Cue | None,
@@ -146,22 +111,47 @@ def _compose_cue(
     motif: Motif,
     speech: tuple[tuple[float, float], ...],
     opts: ComposeOptions,
-    parts: _Parts,
+    written: Parts,
 ) -> None:
-    channels = dict(zip(ROLES, CHANNEL_BANKS[cue.id % 2], strict=True))
-    clock = _Clock(cue)
+    clock = Clock(cue)
     spans = _harmonic_spans(cue, clock.beats)
     chords = _chords(cue, following, len(spans), opts.seed)
     crossfade = min(opts.crossfade_s, following.duration_s / 2) if following else 0.0
-    _setup_channels(cue, channels, parts)
-    frame = _Frame(cue, clock, tuple(spans), tuple(chords))
-    _pad(frame, channels["pad"], crossfade, parts)
-    _bass(frame, channels["bass"], parts)
-    _accompaniment(frame, channels["accompaniment"], parts)
-    _melody(frame, motif, speech, channels["melody"], opts, parts)
-    _percussion(cue, clock, parts)
-    _hits(cue, hits, channels, parts)
-    _dynamics(cue, channels, crossfade, opts.crossfade_s if cue.id else 0.0, following is None, parts)
+    channels = dict(zip(ROLES, CHANNEL_BANKS[cue.id % 2], strict=True))
+    frame = Frame(cue, clock, tuple(spans), tuple(chords), channels)
+    _setup_channels(cue, channels, written)
+    voice = speech if opts.thin_under_speech else ()
+    notes = [
+        *parts.pad(frame, crossfade),
+        *parts.bass(frame),
+        *parts.accompaniment(frame),
+        *(parts.melody(frame, motif, voice) if cue.instruments.melody is not None else []),
+        *texture.pulse(frame),
+        *texture.brass(frame),
+        *percussion.drums(frame),
+    ]
+    written.notes.extend(_clear_the_voice(notes, voice, channels))
+    written.notes.extend(percussion.hits(frame, hits))
+    _dynamics(cue, channels, crossfade, opts.crossfade_s if cue.id else 0.0, following is None, written)
+
+
+def _clear_the_voice(
+    notes: list[Note], speech: tuple[tuple[float, float], ...], channels: dict[str, int]
+) -> list[Note]:
+    """Under dialogue, the parts that sit on the voice drop out: the brass, and accompaniment notes in
+    the voice's register (the pad, bass, pulse and drums carry the cue). The melody already rests."""
+    if not speech:
+        return notes
+    low, high = VOICE_REGISTER
+
+    def on_the_voice(note: Note) -> bool:
+        if note.channel == channels["brass"] or (
+            note.channel == channels["accompaniment"] and low <= note.pitch <= high
+        ):
+            return parts.under_speech(note, speech)
+        return False
+
+    return [n for n in notes if not on_the_voice(n)]
 
 
 def _harmonic_spans(cue: Cue, beats: int) -> list[tuple[int, int]]:
@@ -175,236 +165,48 @@ def _chords(cue: Cue, following: Cue | None, count: int, seed: int) -> list[Chor
     """Phrase after phrase of the mood's progression; the last chord leads into the next cue.
 
     Before another cue the last chord is the dominant seventh of the next cue's key (a pivot, so a key
-    or mode change sounds prepared); the film's last cue ends on its tonic.
+    or mode change sounds prepared), when the cue is long enough that a pivot does not colour it, and
+    never a pivot holding the major third of a minor cue's tonic. The film's last cue ends on its tonic.
     """
+    tonic: Chord = (0, "maj" if cue.mode == "major" else "min")
     chords = [progression(cue.mood, cue.mode, seed + i // 4)[i % 4] for i in range(count)]
     if count == 1:
-        return [(0, "maj" if cue.mode == "major" else "min")]
-    if following is not None:
-        chords[-1] = ((following.tonic + 7 - cue.tonic) % 12, "dom7")
-    else:
-        chords[-1] = (0, "maj" if cue.mode == "major" else "min")
+        return [tonic]
+    pivot: Chord | None = ((following.tonic + 7 - cue.tonic) % 12, "dom7") if following else None
+    if pivot is not None and cue.mode == "minor" and (pivot[0] + 4) % 12 in (0, 4):
+        pivot = (7, "dom7")  # a pivot on the tonic or its major third would sound major: our own dominant
+    chords[-1] = pivot if pivot is not None and count >= 3 else tonic
     return chords
 
 
-def _setup_channels(cue: Cue, channels: dict[str, int], parts: _Parts) -> None:
-    programs = {
-        "pad": cue.instruments.pad,
-        "bass": cue.instruments.bass,
-        "accompaniment": cue.instruments.accompaniment,
-        "melody": cue.instruments.melody,
-        "timpani": TIMPANI,
-    }
-    reverb = 72 if cue.arousal < 0 else 52  # slower, darker cues sit in a larger room
+def _setup_channels(cue: Cue, channels: dict[str, int], written: Parts) -> None:
+    """Each role's program, level, place and room, from the cue's style; and the drum kit."""
+    style = STYLES[cue.style]
+    kinds = cue.instruments
+    programs = {"pad": kinds.pad, "bass": kinds.bass, "accompaniment": kinds.accompaniment,
+                "melody": kinds.melody, "timpani": TIMPANI, "pulse": kinds.pulse,
+                "brass": kinds.brass}  # fmt: skip
+    reverb = min(127, style.reverb + (10 if cue.energy < 0.4 else 0))  # still cues sit in a larger room
     for role, channel in channels.items():
-        parts.programs.append(Program(channel, programs[role], cue.start_s))
-        for number, value in ((CC_VOLUME, ROLE_VOLUME[role]), (CC_PAN, ROLE_PAN[role]), (CC_REVERB, reverb),
-                              (CC_CHORUS, 20 if role == "pad" else 0)):  # fmt: skip
-            parts.controls.append(Control(channel, number, value, cue.start_s))
+        program = programs[role]
+        if program is None:
+            continue
+        written.programs.append(Program(channel, program, cue.start_s))
+        pan = round(64 + ROLE_PAN[role] * style.width * 1.4)
+        volume = min(
+            127, round(ROLE_VOLUME[role] * 10 ** (PROGRAM_TRIM_DB.get(program, 0) / 40))
+        )  # CC7: 40 log10
+        for number, value in ((CC_VOLUME, volume), (CC_PAN, pan), (CC_REVERB, reverb),
+                              (CC_CHORUS, style.chorus if role == "pad" else 0)):  # fmt: skip
+            written.controls.append(Control(channel, number, value, cue.start_s))
+    # Every cue sets the kit, so a cue without drums strikes its hits on a standard kit's cymbal.
+    written.programs.append(
+        Program(DRUM_CHANNEL, kinds.kit if kinds.kit is not None else STANDARD_KIT, cue.start_s)
+    )
 
 
 def _setup_drums() -> list[Control]:
     return [Control(DRUM_CHANNEL, CC_VOLUME, 84, 0.0), Control(DRUM_CHANNEL, CC_REVERB, 50, 0.0)]
-
-
-def _pad_range(cue: Cue) -> tuple[int, int]:
-    if cue.tension > TENSE:
-        return 48, 70  # dark, low strings for fear
-    return (55, 79) if cue.mode == "major" else (50, 74)
-
-
-def _pad(frame: _Frame, channel: int, crossfade_s: float, parts: _Parts) -> None:
-    """Sustained strings, voice-led from chord to chord; the last chord rings into the next cue."""
-    cue, clock = frame.cue, frame.clock
-    low, high = _pad_range(cue)
-    previous: tuple[int, ...] | None = None
-    for i, (first, count, chord) in enumerate(frame.harmony()):
-        voicing = voice_chord(chord_pitch_classes(cue.tonic, chord), previous, low, high)
-        start, end = clock.at(first), clock.at(first + count)
-        end = end + crossfade_s if i == len(frame.spans) - 1 else end + 0.05  # legato overlap
-        velocity = cue.velocity - 14
-        parts.notes.extend(Note(channel, p, velocity, start, end) for p in voicing)
-        previous = voicing
-
-
-def _bass(frame: _Frame, channel: int, parts: _Parts) -> None:
-    """Roots: held at low arousal, root and fifth at moderate, driving eighths at high arousal. Under
-    fear the bass stays on the tonic (a pedal) while the harmony above it grinds."""
-    cue, clock = frame.cue, frame.clock
-    for first, count, chord in frame.harmony():
-        root = chord_notes(cue.tonic, (0, "min") if cue.tension > TENSE else chord, 36)[0]
-        if cue.subdivision == 1:
-            hits = [(0.0, float(count), root)]
-        elif cue.subdivision == 2:
-            hits = [(float(b), 2.0, root if b % 4 == 0 else root + 7) for b in range(0, count, 2)]
-        else:
-            hits = [(b / 2, 0.5, root) for b in range(count * 2)]
-        for offset, length, pitch in hits:
-            start = clock.at(first + offset)
-            end = clock.at(min(first + count, first + offset + length * cue.articulation))
-            accent = 8 if offset == 0 else 0
-            parts.notes.append(Note(channel, pitch, min(127, cue.velocity - 4 + accent), start, end))
-
-
-def _accompaniment(frame: _Frame, channel: int, parts: _Parts) -> None:
-    """Arpeggios through the chord, `subdivision` notes a beat; fear gets a low ostinato that keeps
-    returning to the tonic and minor third between the chord's notes."""
-    cue, clock = frame.cue, frame.clock
-    low = (55 if cue.mode == "major" else 50) + 12 * cue.register
-    ring = 2.0 if cue.instruments.accompaniment in RINGING else cue.articulation
-    for first, count, chord in frame.harmony():
-        if cue.tension > TENSE:
-            tonic = chord_notes(cue.tonic, (0, "min"), 45)[0]
-            # Tonic and minor third keep coming back, so the mode stays clear under chromatic chords.
-            tones = (tonic, tonic + 3, *chord_notes(cue.tonic, chord, tonic + 4))
-            order = [0, 1, 0, 2, 0, 1, 0, 3]
-        else:
-            tones = chord_notes(cue.tonic, chord, low)
-            tones = tones + tuple(t + 12 for t in tones[:2])
-            order = list(range(len(tones))) + list(range(len(tones) - 2, 0, -1))
-        for step in range(count * cue.subdivision):
-            beat = first + step / cue.subdivision
-            start = clock.at(beat)
-            end = clock.at(min(first + count + 1, beat + ring / cue.subdivision))
-            accent = 10 if step % (cue.meter * cue.subdivision) == 0 else 0
-            pitch = tones[order[step % len(order)] % len(tones)]
-            parts.notes.append(Note(channel, pitch, min(127, cue.velocity - 16 + accent), start, end))
-
-
-def _melody(
-    frame: _Frame,
-    motif: Motif,
-    speech: tuple[tuple[float, float], ...],
-    channel: int,
-    opts: ComposeOptions,
-    parts: _Parts,
-) -> None:
-    """The motif, then its answer, in phrase-long slots. A slot with dialogue in it stays silent
-    as a whole: the theme is heard between lines, never as fragments under one. When the gaps are too
-    short for the cue's phrase length, the motif is played at half the length or in one bar (diminution)."""
-    arousal = frame.cue.arousal
-    preferred = 4 if arousal < -0.4 else 1 if arousal > 0.5 else 2
-    for bars in dict.fromkeys((preferred, max(1, preferred // 2), 1)):
-        notes = _phrases(frame, motif, speech if opts.thin_under_speech else (), channel, bars)
-        if notes:
-            parts.notes.extend(notes)
-            return
-
-
-def _phrases(
-    frame: _Frame, motif: Motif, speech: tuple[tuple[float, float], ...], channel: int, bars: int
-) -> list[Note]:
-    """Statement and answer alternate, each on the first beat where it fits between lines of dialogue;
-    after each pair the melody rests for a phrase unless the film is lively."""
-    cue, clock = frame.cue, frame.clock
-    phrase_beats = bars * cue.meter
-    centre = MELODY_CENTRE.get(cue.instruments.melody, 72)
-    notes: list[Note] = []
-    played, start_beat = 0, 0
-    while start_beat + phrase_beats <= clock.beats:
-        chord = frame.chord_at(start_beat)
-        root_degree = degree_of(cue.tonic, cue.mode, chord_pitch_classes(cue.tonic, chord)[0])
-        line = vary_motif(motif, cue.tension, answer=played % 2 == 1)
-        phrase = _realise(line, cue, chord, root_degree, start_beat, phrase_beats, clock, channel, centre)
-        if any(_under_speech(note, speech) for note in phrase):
-            start_beat += 1  # try the next beat: a phrase may start off the bar, like a pickup
-            continue
-        notes.extend(phrase)
-        played += 1
-        rest = played % 2 == 0 and cue.arousal <= 0.3
-        start_beat += phrase_beats * (2 if rest else 1)
-    return notes
-
-
-def _realise(
-    motif: Motif,
-    cue: Cue,
-    chord: Chord,
-    root_degree: int,
-    start_beat: int,
-    phrase_beats: int,
-    clock: _Clock,
-    channel: int,
-    centre: int,
-) -> list[Note]:
-    onsets = start_beat + np.round(np.concatenate([[0.0], np.cumsum(motif.durations)]) * phrase_beats * 2) / 2
-    notes = []
-    for i, degree in enumerate(motif.degrees):
-        if onsets[i + 1] <= onsets[i]:
-            continue
-        pitch = scale_pitch(cue.tonic, cue.mode, root_degree + degree, centre - 6)
-        if cue.mode == "minor" and chord[0] == 7 and (pitch - cue.tonic) % 12 == 10:
-            pitch += 1  # the raised leading tone over the dominant (harmonic minor)
-        last = i == len(motif.degrees) - 1
-        length = (onsets[i + 1] - onsets[i]) * (1.0 if last else max(cue.articulation, 0.6))
-        velocity = min(127, cue.velocity + 6 + (8 if i == 0 else 0))
-        notes.append(Note(channel, pitch, velocity, clock.at(onsets[i]), clock.at(onsets[i] + length)))
-    return notes
-
-
-def _under_speech(note: Note, speech: tuple[tuple[float, float], ...]) -> bool:
-    return any(note.start_s < b + SPEECH_MARGIN_S and note.end_s > a - SPEECH_MARGIN_S for a, b in speech)
-
-
-# GM percussion keys.
-KICK, BASS_DRUM, LOW_TOM, CLOSED_HAT, TAMBOURINE, CRASH = 36, 35, 45, 42, 54, 49
-
-
-def _percussion(cue: Cue, clock: _Clock, parts: _Parts) -> None:
-    """A light pulse under lively cues: kick and tambourine for joy, a heartbeat drum for fear."""
-    if not cue.instruments.percussion or cue.arousal <= 0.15:
-        return
-    if cue.mood in (Mood.TENSE, Mood.AFRAID):
-        pattern = [(0.0, BASS_DRUM, 84), (0.5, BASS_DRUM, 62), (2.0, LOW_TOM, 56)]
-    elif cue.mood == Mood.JOYFUL:
-        pattern = [(0.0, KICK, 66), (2.0, KICK, 58)] + [(b + 0.5, TAMBOURINE, 46) for b in range(cue.meter)]
-    else:
-        pattern = [(0.0, KICK, 60)] + [(b / 2, CLOSED_HAT, 38) for b in range(cue.meter * 2)]
-    for bar in range(0, clock.beats, cue.meter):
-        for offset, key, velocity in pattern:
-            beat = bar + offset
-            if beat < clock.beats:
-                start = clock.at(beat)
-                parts.notes.append(Note(DRUM_CHANNEL, key, velocity, start, start + 0.1))
-
-
-def _hits(cue: Cue, hits: tuple[Hit, ...], channels: dict[str, int], parts: _Parts) -> None:
-    """A timpani stroke on the cut (with a crescendo roll into strong ones) and a cymbal crash; a sting
-    also strikes its mood's chord on the strings (STINGS)."""
-    pitch = 41 + (cue.tonic - 41) % 12  # the tonic in the timpani's range (F2 .. E3)
-    for hit in hits:
-        if hit.strength >= 0.6:
-            roll_s, stroke_s = 0.8, 0.06
-            count = int(roll_s / stroke_s)
-            for k in range(count):
-                t = hit.t_s - roll_s + k * stroke_s
-                velocity = round(30 + 60 * k / count * hit.strength)
-                parts.notes.append(Note(channels["timpani"], pitch, velocity, t, t + stroke_s))
-        velocity = round(70 + 50 * hit.strength)
-        parts.notes.append(Note(channels["timpani"], pitch, velocity, hit.t_s, hit.t_s + 1.0))
-        if hit.strength >= 0.5:
-            parts.notes.append(
-                Note(DRUM_CHANNEL, CRASH, round(50 + 50 * hit.strength), hit.t_s, hit.t_s + 0.5)
-            )
-        if hit.sting is not None:
-            low, intervals, length_s, loudness = STINGS[hit.sting]
-            root = low + (cue.tonic - low) % 12
-            parts.notes.extend(
-                Note(channels["pad"], root + interval, loudness, hit.t_s, hit.t_s + length_s)
-                for interval in intervals
-            )
-
-
-# A sting's chord by mood: (lowest root, intervals above it, length, velocity). Fear and tension strike a
-# cluster with a tritone; joy a wide major chord; sorrow and calm a soft low triad.
-STINGS: dict[Mood, tuple[int, tuple[int, ...], float, int]] = {
-    Mood.AFRAID: (48, (0, 1, 6, 7, 13), 0.7, 120),
-    Mood.TENSE: (48, (0, 1, 6, 12), 0.7, 105),
-    Mood.JOYFUL: (55, (0, 7, 12, 16, 19, 24), 0.8, 110),
-    Mood.SAD: (43, (0, 7, 12, 15), 1.2, 70),
-    Mood.CALM: (48, (0, 7, 12, 16), 1.2, 60),
-    Mood.NEUTRAL: (48, (0, 7, 12), 0.8, 80),
-}
 
 
 def _dynamics(
@@ -413,7 +215,7 @@ def _dynamics(
     crossfade_out_s: float,
     crossfade_in_s: float,
     is_last: bool,
-    parts: _Parts,
+    written: Parts,
 ) -> None:
     """Expression (CC11) follows the film's arousal; it rises in from the previous cue, fades the tail out
     over the next one, and fades the film's last cue to silence."""
@@ -423,12 +225,12 @@ def _dynamics(
         if fade_out_s:
             gain *= _ramp(cue.end_s - t, fade_out_s, floor=0.0)
         value = round(127 * gain)
-        parts.controls.extend(Control(ch, CC_EXPRESSION, value, t) for ch in channels.values())
+        written.controls.extend(Control(ch, CC_EXPRESSION, value, t) for ch in channels.values())
     if crossfade_out_s > 0:
         last_level = cue.dynamics[-1][1] if cue.dynamics else 0.7
         for k in range(1, 9):
             value = round(127 * last_level * math.cos(k / 8 * math.pi / 2))
-            parts.controls.append(
+            written.controls.append(
                 Control(channels["pad"], CC_EXPRESSION, value, cue.end_s + k / 8 * crossfade_out_s)
             )
 

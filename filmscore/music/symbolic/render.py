@@ -1,7 +1,9 @@
 """Render MIDI to audio with FluidSynth and the best General MIDI SoundFont on the machine.
 
-The search prefers a user's own SoundFont, then Debian's FluidR3_GM (what the set-up installs), then the
-small TimGM6mb that ships inside pretty_midi, so there is always one.
+The search prefers a user's own SoundFont, then Debian's MuseScore General in its lossless .sf2 (what the
+set-up installs: far closer to real instruments), then FluidR3_GM, then MuseScore General's compressed
+.sf3 (the same samples, but decoding them takes FluidSynth seconds per process), then the small
+TimGM6mb that ships inside pretty_midi, so there is always one. See docs/performance.md for their speeds.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ RENDER_CHANNELS = 2  # FluidSynth renders stereo
 SYNTH_GAIN = 0.4  # FluidSynth master gain: headroom for a full orchestra, the mix sets the level later
 SOUNDFONT_ENV = "FILMSCORE_SOUNDFONT"
 SYSTEM_SOUNDFONTS = (
+    Path("/usr/share/sounds/sf2/MuseScore_General_Full.sf2"),
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
     Path("/usr/share/soundfonts/FluidR3_GM.sf2"),
+    Path("/usr/share/sounds/sf3/MuseScore_General_Full.sf3"),
     Path("/usr/share/sounds/sf3/MuseScore_General.sf3"),
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
 )
@@ -32,6 +36,9 @@ RENDER_TIMEOUT_FACTOR = 2.0  # a render may take this many times the music's len
 # Licences of the SoundFonts filmscore finds by itself (see models/manifest.toml). Rendering through a
 # SoundFont makes its samples part of the music, so a cue sheet names the licence.
 SOUNDFONT_LICENCES = {
+    "MuseScore_General_Full.sf2": "MIT (MuseScore General SoundFont, S. Christian Collins)",
+    "MuseScore_General_Full.sf3": "MIT (MuseScore General SoundFont, S. Christian Collins)",
+    "MuseScore_General.sf3": "MIT (MuseScore General SoundFont, S. Christian Collins)",
     "FluidR3_GM.sf2": "MIT (FluidR3_GM SoundFont)",
     "TimGM6mb.sf2": "GPL-2.0-or-later (TimGM6mb SoundFont)",
 }

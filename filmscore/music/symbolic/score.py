@@ -5,13 +5,13 @@ per instrument group). The composer writes it (compose.py) and midi.py turns it 
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-ROLES = ("pad", "bass", "accompaniment", "melody", "timpani")
-CHANNEL_BANKS = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 10))  # one channel per role; channel 9 is GM percussion
+ROLES = ("pad", "bass", "accompaniment", "melody", "timpani", "pulse", "brass")
+# One channel per role in each bank; channel 9 is GM percussion.
+CHANNEL_BANKS = ((0, 1, 2, 3, 4, 5, 6), (7, 8, 10, 11, 12, 13, 14))
 DRUM_CHANNEL = 9
 RELEASE_S = 0.5  # a typical GM release tail: a note keeps its voice this long after it ends
 CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_REVERB, CC_CHORUS = 7, 10, 11, 91, 93
@@ -67,32 +67,62 @@ def without_overlaps(notes: tuple[Note, ...]) -> list[Note]:
 
 
 def split_notes(composition: Composition, pieces: int) -> list[Composition]:
-    """The composition cut into `pieces` runs of consecutive notes (by start time) with about the same
-    sounding time each (what a synthesiser's work grows with), each keeping every control and program
-    change, so the pieces render separately and sum to the whole. Notes are made overlap-free first, as
-    the whole file would be, so a note cut short by its own key's next strike is cut short in its piece
-    too."""
-    notes = sorted(without_overlaps(composition.notes), key=lambda n: (n.start_s, n.channel, n.pitch))
-    work = np.cumsum([n.end_s - n.start_s + RELEASE_S for n in notes]) if notes else np.zeros(0)
-    cuts = np.searchsorted(work, np.linspace(0, work[-1] if len(work) else 0, pieces + 1)[1:-1])
-    bounds = [0, *cuts.tolist(), len(notes)]
-    return [replace(composition, notes=tuple(notes[a:b])) for a, b in itertools.pairwise(bounds)]
+    """The composition cut into `pieces` by channel, with about the same sounding time each (what a
+    synthesiser's work grows with), so the pieces render separately and sum to the whole.
+
+    A channel goes whole to one piece: a note can cut another one short on its channel (FluidSynth ends a
+    key's release when the key is struck again, and some of MuseScore General's instruments are
+    monophonic, by exclusive class), which a piece without the second note would not do. A piece keeps
+    only its own channels' programs and controls, so its synthesiser loads only the instruments it plays
+    (MuseScore General's samples take FluidSynth about 0.9 s per process to load for a whole score).
+    Notes are made overlap-free first, as the whole file would be."""
+    notes = without_overlaps(composition.notes)
+    work: dict[int, float] = {}
+    for note in notes:
+        work[note.channel] = work.get(note.channel, 0.0) + note.end_s - note.start_s + RELEASE_S
+    # Busiest channels first, each to the piece with the least work so far (greedy balancing).
+    loads = [0.0] * pieces
+    piece_of: dict[int, int] = {}
+    for channel in sorted(work, key=lambda c: (-work[c], c)):
+        piece_of[channel] = int(np.argmin(loads))
+        loads[piece_of[channel]] += work[channel]
+    return [
+        only_channels(replace(composition, notes=tuple(notes)), {c for c, p in piece_of.items() if p == i})
+        for i in range(pieces)
+    ]
 
 
-# The stems a score splits into, by the roles' channels (both banks); timpani joins the drums.
-STEM_CHANNELS = {
-    "pad": (0, 5),
-    "bass": (1, 6),
-    "accompaniment": (2, 7),
-    "melody": (3, 8),
-    "percussion": (4, 10, DRUM_CHANNEL),
+def only_channels(composition: Composition, channels: set[int]) -> Composition:
+    """The composition with only these channels' notes, programs and controls."""
+    return replace(
+        composition,
+        notes=tuple(n for n in composition.notes if n.channel in channels),
+        programs=tuple(p for p in composition.programs if p.channel in channels),
+        controls=tuple(c for c in composition.controls if c.channel in channels),
+    )
+
+
+# The stems a score splits into, by role (both banks): the pulse joins the bass, the brass the
+# accompaniment, and timpani the drums.
+STEM_ROLES = {
+    "pad": ("pad",),
+    "bass": ("bass", "pulse"),
+    "accompaniment": ("accompaniment", "brass"),
+    "melody": ("melody",),
+    "percussion": ("timpani",),
 }
 
 
+def role_channels(*roles: str) -> tuple[int, ...]:
+    """The channels of these roles in both banks."""
+    return tuple(bank[ROLES.index(role)] for bank in CHANNEL_BANKS for role in roles)
+
+
+STEM_CHANNELS = {stem: role_channels(*roles) for stem, roles in STEM_ROLES.items()}
+STEM_CHANNELS["percussion"] += (DRUM_CHANNEL,)
+
+
 def split_roles(composition: Composition) -> dict[str, Composition]:
-    """One composition per stem, each with every control and program change and only its own notes."""
-    notes = without_overlaps(composition.notes)
-    return {
-        stem: replace(composition, notes=tuple(n for n in notes if n.channel in channels))
-        for stem, channels in STEM_CHANNELS.items()
-    }
+    """One composition per stem, each with only its own channels' notes, programs and controls."""
+    whole = replace(composition, notes=tuple(without_overlaps(composition.notes)))
+    return {stem: only_channels(whole, set(channels)) for stem, channels in STEM_CHANNELS.items()}

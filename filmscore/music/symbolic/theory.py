@@ -32,15 +32,16 @@ CHORD_INTERVALS: dict[str, tuple[int, ...]] = {
 Chord = tuple[int, str]  # (root in semitones above the tonic, quality)
 
 # Four-bar progressions by (mood, mode). Positive moods get major harmony with bright added tones; sorrow
-# gets minor with the harmonic-minor dominant; fear gets the Phrygian flat two and diminished sevenths.
+# gets minor centred on i, iv and the harmonic-minor dominant; fear returns to the tonic between
+# diminished sevenths and the Phrygian flat two, so the mode is heard through the chromatic colour.
 PROGRESSIONS: dict[tuple[Mood, str], tuple[tuple[Chord, ...], ...]] = {
     (Mood.JOYFUL, "major"): (
         ((0, "add9"), (7, "maj"), (9, "min"), (5, "maj")),
         ((0, "maj"), (5, "add9"), (0, "maj"), (7, "dom7")),
     ),
     (Mood.CALM, "major"): (
-        ((0, "add9"), (5, "maj7"), (0, "maj"), (7, "sus4")),
-        ((0, "maj"), (5, "add9"), (9, "min7"), (7, "dom7")),
+        ((0, "maj"), (5, "add9"), (0, "maj"), (7, "sus4")),
+        ((0, "add9"), (5, "maj"), (2, "min7"), (7, "dom7")),
     ),
     (Mood.NEUTRAL, "major"): (
         ((0, "maj"), (9, "min"), (5, "maj"), (7, "sus4")),
@@ -51,12 +52,12 @@ PROGRESSIONS: dict[tuple[Mood, str], tuple[tuple[Chord, ...], ...]] = {
         ((0, "min"), (8, "maj"), (5, "min"), (7, "dom7")),
     ),
     (Mood.SAD, "minor"): (
-        ((0, "min"), (8, "maj"), (5, "min"), (7, "maj")),
-        ((0, "madd9"), (5, "min7"), (0, "min"), (7, "dom7")),
+        ((0, "min"), (5, "min"), (0, "min"), (7, "maj")),
+        ((0, "madd9"), (8, "maj"), (5, "min7"), (7, "dom7")),
     ),
     (Mood.TENSE, "minor"): (
+        ((0, "min"), (11, "dim7"), (0, "min"), (1, "maj")),
         ((0, "min"), (8, "maj"), (0, "min"), (11, "dim7")),
-        ((0, "min"), (1, "maj"), (5, "min"), (7, "dom7")),
     ),
 }
 
@@ -156,8 +157,9 @@ def make_motif(seed: int) -> Motif:
     for _ in range(len(rhythm) - 2):
         step = int(rng.choice(_STEPS, p=_STEP_WEIGHTS))
         degrees.append(int(np.clip(degrees[-1] + step, -3, 7)))
-    # End on a chord tone of the opening harmony (root, third or fifth), approached by step or small leap.
-    degrees.append(min((0, 2, 4, 7), key=lambda d: abs(d - degrees[-1]) or 99))
+    # End on the root or fifth of the opening harmony (a held third would outweigh the tonic for a listener
+    # judging the key), approached by step or small leap.
+    degrees.append(min((0, 4, 7), key=lambda d: abs(d - degrees[-1]) or 99))
     total = sum(rhythm)
     return Motif(tuple(degrees), tuple(r / total for r in rhythm))
 

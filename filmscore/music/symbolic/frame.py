@@ -1,0 +1,65 @@
+"""What every part of the symbolic composer writes against: a cue's beat clock, its chords, the channel of
+each role, and the notes and controls written so far."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from filmscore.music.cues import Cue
+from filmscore.music.symbolic.score import Control, Note, Program
+from filmscore.music.symbolic.theory import Chord
+
+TENSE = 0.4  # tension above which the arrangement turns to pedal, ostinato and low strings
+
+
+@dataclass
+class Parts:
+    """The score as it is written, cue after cue."""
+
+    notes: list[Note] = field(default_factory=list)
+    controls: list[Control] = field(default_factory=list)
+    programs: list[Program] = field(default_factory=list)
+
+
+class Clock:
+    """Converts a cue's beat positions (fractional) to seconds along its fitted beat grid."""
+
+    def __init__(self, cue: Cue) -> None:
+        self.times = np.asarray(cue.beat_times)
+        self.beats = len(self.times) - 1
+
+    def at(self, beat: float) -> float:
+        return float(np.interp(beat, np.arange(self.beats + 1), self.times))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A cue's harmonic frame: its beat clock, the chord over each span of beats, and its channels."""
+
+    cue: Cue
+    clock: Clock
+    spans: tuple[tuple[int, int], ...]  # (first beat, beat count) of each chord
+    chords: tuple[Chord, ...]
+    channels: dict[str, int]  # the MIDI channel of each role
+
+    def harmony(self) -> Iterator[tuple[int, int, Chord]]:
+        """(first beat, beat count, chord) of each span."""
+        for (first, count), chord in zip(self.spans, self.chords, strict=True):
+            yield first, count, chord
+
+    def chord_at(self, beat: int) -> Chord:
+        for first, count, chord in self.harmony():
+            if first <= beat < first + count:
+                return chord
+        return self.chords[-1]
+
+    @property
+    def fearful(self) -> bool:
+        return self.cue.tension > TENSE
+
+    def note(self, role: str, pitch: int, velocity: float, start_s: float, end_s: float) -> Note:
+        """A note of a role, its velocity clamped to MIDI's range."""
+        return Note(self.channels[role], pitch, int(np.clip(round(velocity), 1, 127)), start_s, end_s)

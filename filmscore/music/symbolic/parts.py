@@ -1,0 +1,201 @@
+"""The harmonic parts of a cue: the sustained pad, the bass, the arpeggiated accompaniment and the
+melody. Their density, register and attack follow the cue's energy; minor cues keep the tonic and the
+minor third in the bass and the ostinato, so the mode is heard under chromatic harmony."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from filmscore.music.cues import Cue
+from filmscore.music.symbolic.frame import TENSE, Frame
+from filmscore.music.symbolic.score import Note
+from filmscore.music.symbolic.theory import (
+    Chord,
+    Motif,
+    chord_notes,
+    chord_pitch_classes,
+    degree_of,
+    scale_pitch,
+    vary_motif,
+    voice_chord,
+)
+
+# Centre of each melody instrument's singing range (MIDI pitch).
+MELODY_CENTRE = {
+    0: 72,
+    40: 76,
+    42: 57,
+    53: 67,
+    57: 58,
+    60: 62,
+    61: 64,
+    62: 67,
+    68: 74,
+    71: 67,
+    73: 79,
+    75: 79,
+}
+RINGING = {0, 4, 8, 11, 46}  # piano, keys, bells and harp: let arpeggio notes ring over the next ones
+SPEECH_MARGIN_S = 0.2  # no melody this close to dialogue (the voice regions already carry 0.15 s padding)
+SPARSE = 0.2  # below this energy the accompaniment plays only on the strong beats
+
+
+def pad(frame: Frame, crossfade_s: float) -> list[Note]:
+    """Sustained chords, voice-led from chord to chord; the last chord rings into the next cue. They sit
+    low and dark for fear, in the middle for sorrow, and rise with energy."""
+    cue, clock = frame.cue, frame.clock
+    low, high = _pad_range(cue)
+    velocity = cue.velocity - 10 - 20 * max(0.0, cue.energy - 0.5)  # held chords step back when rhythm drives
+    notes: list[Note] = []
+    previous: tuple[int, ...] | None = None
+    for i, (first, count, chord) in enumerate(frame.harmony()):
+        voicing = voice_chord(chord_pitch_classes(cue.tonic, chord), previous, low, high)
+        previous = voicing
+        if cue.mode == "minor" and chord[0] == 0:
+            voicing = (*voicing, _above(voicing[-1], cue.tonic + 3))  # the minor third on top, heard clearly
+        start, end = clock.at(first), clock.at(first + count)
+        end = end + crossfade_s if i == len(frame.spans) - 1 else end + 0.05  # legato overlap
+        notes.extend(frame.note("pad", p, velocity, start, end) for p in voicing)
+    return notes
+
+
+def _above(pitch: int, pitch_class: int) -> int:
+    """The nearest pitch of a pitch class above `pitch`."""
+    return pitch + 1 + (pitch_class - pitch - 1) % 12
+
+
+def _pad_range(cue: Cue) -> tuple[int, int]:
+    if cue.tension > TENSE:
+        return 48, 70  # dark, low strings for fear
+    lift = 5 if cue.energy > 0.72 else 0
+    return (55 + lift, 79 + lift) if cue.mode == "major" else (50 + lift, 74 + lift)
+
+
+def bass(frame: Frame) -> list[Note]:
+    """Roots: held when still, root and fifth at moderate energy, driving eighths at high energy. A minor
+    cue keeps the tonic underneath (a pedal) except on its dominant, so the key is never in doubt."""
+    cue, clock = frame.cue, frame.clock
+    notes = []
+    for first, count, chord in frame.harmony():
+        root = chord_notes(cue.tonic, _bass_chord(cue, chord), 36)[0]
+        if cue.subdivision == 1:
+            hits = [(0.0, float(count), root)]
+        elif cue.subdivision == 2:
+            # Root and fifth; in minor, root and minor third on the tonic chord, so the mode is in the bass.
+            other = root + (3 if cue.mode == "minor" and chord[0] == 0 else 7)
+            hits = [(float(b), 2.0, root if b % 4 == 0 else other) for b in range(0, count, 2)]
+        else:
+            hits = [(b / 2, 0.5, root) for b in range(count * 2)]
+        for offset, length, pitch in hits:
+            start = clock.at(first + offset)
+            end = clock.at(min(first + count, first + offset + length * cue.articulation))
+            accent = 8 if offset == 0 else 0
+            notes.append(frame.note("bass", pitch, cue.velocity - 8 + accent, start, end))
+    return notes
+
+
+def _bass_chord(cue: Cue, chord: Chord) -> Chord:
+    if cue.tension > TENSE or (cue.mode == "minor" and chord[0] != 7):
+        return (0, "min" if cue.mode == "minor" else "maj")
+    return chord
+
+
+def accompaniment(frame: Frame) -> list[Note]:
+    """Arpeggios through the chord, `subdivision` notes a beat (only the strong beats when the cue is
+    nearly still); fear gets a low ostinato that keeps returning to the tonic and the minor third."""
+    cue, clock = frame.cue, frame.clock
+    low = (55 if cue.mode == "major" else 50) + 7 * cue.register
+    ring = 2.0 if cue.instruments.accompaniment in RINGING else cue.articulation
+    step_of_bar = cue.meter * cue.subdivision
+    strong = (0, step_of_bar // 2 + step_of_bar % 2)
+    notes = []
+    for first, count, chord in frame.harmony():
+        tones, order = _arpeggio(frame, chord, low)
+        steps = [
+            s for s in range(count * cue.subdivision) if cue.energy >= SPARSE or s % step_of_bar in strong
+        ]
+        for k, step in enumerate(steps):  # k, not step, walks the arpeggio: a sparse one still sounds it all
+            beat = first + step / cue.subdivision
+            start = clock.at(beat)
+            end = clock.at(min(first + count + 1, beat + ring / cue.subdivision))
+            accent = 10 if step % step_of_bar == 0 else 0
+            pitch = tones[order[k % len(order)] % len(tones)]
+            notes.append(frame.note("accompaniment", pitch, cue.velocity - 16 + accent, start, end))
+    return notes
+
+
+def _arpeggio(frame: Frame, chord: Chord, low: int) -> tuple[tuple[int, ...], list[int]]:
+    """The notes an arpeggio runs through, and the order it plays them in."""
+    cue = frame.cue
+    if frame.fearful:
+        tonic = chord_notes(cue.tonic, (0, "min"), 45)[0]
+        # Tonic and minor third keep coming back, so the mode stays clear under chromatic chords.
+        return (tonic, tonic + 3, *chord_notes(cue.tonic, chord, tonic + 4)), [0, 1, 0, 2, 0, 1, 0, 3]
+    tones = chord_notes(cue.tonic, chord, low)
+    tones = tones + tuple(t + 12 for t in tones[:2])
+    return tones, list(range(len(tones))) + list(range(len(tones) - 2, 0, -1))
+
+
+def melody(frame: Frame, motif: Motif, speech: tuple[tuple[float, float], ...]) -> list[Note]:
+    """The motif, then its answer, in phrase-long slots. A slot with dialogue in it stays silent
+    as a whole: the theme is heard between lines, never as fragments under one. When the gaps are too
+    short for the cue's phrase length, the motif is played at half the length or in one bar (diminution)."""
+    energy = frame.cue.energy
+    preferred = 4 if energy < 0.3 else 1 if energy > 0.75 else 2
+    for bars in dict.fromkeys((preferred, max(1, preferred // 2), 1)):
+        notes = _phrases(frame, motif, speech, bars)
+        if notes:
+            return notes
+    return []
+
+
+def _phrases(frame: Frame, motif: Motif, speech: tuple[tuple[float, float], ...], bars: int) -> list[Note]:
+    """Statement and answer alternate, each on the first beat where it fits between lines of dialogue;
+    after each pair the melody rests for a phrase unless the cue is lively."""
+    cue, clock = frame.cue, frame.clock
+    phrase_beats = bars * cue.meter
+    centre = MELODY_CENTRE.get(cue.instruments.melody or 0, 72) + 5 * cue.register
+    notes: list[Note] = []
+    played, start_beat = 0, 0
+    while start_beat + phrase_beats <= clock.beats:
+        chord = frame.chord_at(start_beat)
+        root_degree = degree_of(cue.tonic, cue.mode, chord_pitch_classes(cue.tonic, chord)[0])
+        line = vary_motif(motif, cue.tension, answer=played % 2 == 1)
+        phrase = _realise(frame, line, chord, root_degree, start_beat, phrase_beats, centre)
+        if any(under_speech(note, speech) for note in phrase):
+            start_beat += 1  # try the next beat: a phrase may start off the bar, like a pickup
+            continue
+        notes.extend(phrase)
+        played += 1
+        rest = played % 2 == 0 and cue.energy <= 0.65
+        start_beat += phrase_beats * (2 if rest else 1)
+    return notes
+
+
+def _realise(
+    frame: Frame,
+    motif: Motif,
+    chord: Chord,
+    root_degree: int,
+    start_beat: int,
+    phrase_beats: int,
+    centre: int,
+) -> list[Note]:
+    cue, clock = frame.cue, frame.clock
+    onsets = start_beat + np.round(np.concatenate([[0.0], np.cumsum(motif.durations)]) * phrase_beats * 2) / 2
+    notes = []
+    for i, degree in enumerate(motif.degrees):
+        if onsets[i + 1] <= onsets[i]:
+            continue
+        pitch = scale_pitch(cue.tonic, cue.mode, root_degree + degree, centre - 6)
+        if cue.mode == "minor" and chord[0] == 7 and (pitch - cue.tonic) % 12 == 10:
+            pitch += 1  # the raised leading tone over the dominant (harmonic minor)
+        last = i == len(motif.degrees) - 1
+        length = (onsets[i + 1] - onsets[i]) * (1.0 if last else max(cue.articulation, 0.6))
+        velocity = cue.velocity + 6 + (8 if i == 0 else 0)
+        notes.append(frame.note("melody", pitch, velocity, clock.at(onsets[i]), clock.at(onsets[i] + length)))
+    return notes
+
+
+def under_speech(note: Note, speech: tuple[tuple[float, float], ...]) -> bool:
+    return any(note.start_s < b + SPEECH_MARGIN_S and note.end_s > a - SPEECH_MARGIN_S for a, b in speech)
