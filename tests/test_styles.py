@@ -45,6 +45,17 @@ def test_every_style_orchestrates_every_mood_with_named_balanced_instruments(nam
         assert orchestra.kit is None or orchestra.kit in KIT_NAMES
         assert orchestra.names()
     assert style.energy(-1.0) < style.energy(0.0) < style.energy(1.0)
+    assert style.hit in GM_NAMES and style.hit in PROGRAM_TRIM_DB  # the instrument struck on the cuts
+
+
+def test_a_solo_piano_strikes_its_cuts_on_the_piano_without_a_cymbal():
+    shots = emotions([(6, 0.0, -0.6), (6, -0.2, 0.7)])  # a rise in arousal: a strong hit on the cut
+    plan = plan_cues(shots, flat_timeline(shots), 12.0, CueOptions(style="piano"))
+    composition = compose(plan, (), ComposeOptions())
+    hit_channels = set(role_channels("timpani"))
+    assert {p.program for p in composition.programs if p.channel in hit_channels} == {0}
+    assert any(n.channel in hit_channels for n in composition.notes)
+    assert not any(n.channel == 9 for n in composition.notes)  # no drums and no cymbal in a piano piece
 
 
 def test_the_trailer_pushes_energy_further_than_the_orchestra():

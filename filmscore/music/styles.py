@@ -45,6 +45,8 @@ class Style:
     width: float  # 0 .. 1: how far the parts spread from the centre
     energy_span: float = 1.0  # scales a cue's distance from middle energy (a trailer pushes both ends)
     energy_lift: float = 0.0  # added to every cue's energy
+    hit: int = 47  # the program struck on the cuts that matter (timpani; a low piano stroke, a taiko ...)
+    cymbal: bool = True  # a cymbal on strong hits too
 
     def orchestration(self, mood: Mood) -> Orchestration:
         return self.orchestrations[mood]
@@ -89,13 +91,16 @@ GM_NAMES = {
     94: "halo pad",
     95: "sweep pad",
     99: "atmosphere pad",
+    116: "taiko drum",
+    118: "synth drum",
 }
 # How much louder (dB) each program must play to match the others: measured in MuseScore General, the
 # default SoundFont, by benchmarks/instrument_levels.py (a note at velocity 100 against REFERENCE_DB).
 REFERENCE_DB = -38
 PROGRAM_TRIM_DB = {0: 3, 4: -2, 8: 3, 11: 1, 38: -2, 39: -3, 40: 1, 42: -3, 43: 0, 44: 5, 45: 9, 46: -1,
                    47: 3, 48: 0, 49: 3, 50: 4, 52: 6, 53: -1, 56: -2, 57: -6, 60: -2, 61: 1, 62: 0, 68: -1,
-                   71: -1, 73: -3, 75: -2, 81: -2, 88: -1, 89: 8, 94: 0, 95: 3, 99: 1}  # fmt: skip
+                   71: -1, 73: -3, 75: -2, 81: -2, 88: -1, 89: 8, 94: 0, 95: 3, 99: 1, 116: 2,
+                   118: -4}  # fmt: skip
 KIT_NAMES = {16: "power kit", 24: "electronic kit", 25: "TR-808", 48: "orchestral"}
 
 
@@ -130,6 +135,7 @@ STYLES: dict[str, Style] = {
         "piano", "solo piano",
         _moods(*(Orch(pad=0, bass=0, accompaniment=0, melody=0, pulse=0) for _ in range(5))),
         reverb=48, chorus=0, width=0.45, energy_span=0.85,  # a piano's velocity already spans a lot
+        hit=0, cymbal=False,  # a low piano stroke: nothing but the piano
     ),
     # A string orchestra: pizzicato and spiccato ostinati carry the energy, tremolo the fear.
     "strings": Style(
@@ -141,7 +147,7 @@ STYLES: dict[str, Style] = {
             afraid=Orch(pad=44, bass=43, accompaniment=45, melody=42, pulse=42),
             neutral=Orch(pad=48, bass=43, accompaniment=45, melody=40, pulse=42),
         ),
-        reverb=70, chorus=8, width=0.75,
+        reverb=70, chorus=8, width=0.75, cymbal=False,
     ),
     # Pads and bells in a large room, with no theme; a synth pulse is its energy.
     "ambient": Style(
@@ -154,6 +160,7 @@ STYLES: dict[str, Style] = {
             neutral=Orch(pad=89, bass=38, accompaniment=11, melody=None, pulse=38),
         ),
         reverb=100, chorus=40, width=0.9, energy_span=1.15,  # pads even out: push the ends
+        hit=116, cymbal=False,  # a taiko's boom
     ),
     # A modern hybrid score: synth bass ostinato, saw arpeggios, synth brass and electronic drums.
     "pulse": Style(
@@ -165,7 +172,7 @@ STYLES: dict[str, Style] = {
             afraid=Orch(pad=95, bass=38, accompaniment=81, melody=62, pulse=39, brass=62, kit=25),
             neutral=Orch(pad=50, bass=38, accompaniment=81, melody=62, pulse=39, kit=24),
         ),
-        reverb=56, chorus=30, width=0.8,
+        reverb=56, chorus=30, width=0.8, hit=118,  # a synth drum
     ),
     # The orchestra pushed to both ends: choir and brass, low-string ostinati and a power kit.
     "trailer": Style(
@@ -177,7 +184,7 @@ STYLES: dict[str, Style] = {
             afraid=Orch(pad=44, bass=43, accompaniment=48, melody=57, pulse=42, brass=57, kit=16),
             neutral=Orch(pad=48, bass=43, accompaniment=48, melody=60, pulse=48, kit=48),
         ),
-        reverb=80, chorus=10, width=0.85, energy_span=1.35,
+        reverb=80, chorus=10, width=0.85, energy_span=1.35, hit=116,  # taiko hits, the trailer's signature
     ),
 }  # fmt: skip
 del Orch

@@ -33,7 +33,6 @@ from filmscore.music.symbolic.score import (
 )
 from filmscore.music.symbolic.theory import Chord, Motif, make_motif, progression
 
-TIMPANI = 47  # GM program
 # Mixing balance (CC7, before each program's trim) of each role, and its place in the stereo field at
 # full width (pan offset).
 ROLE_VOLUME = {
@@ -184,7 +183,7 @@ def _setup_channels(cue: Cue, channels: dict[str, int], written: Parts) -> None:
     style = STYLES[cue.style]
     kinds = cue.instruments
     programs = {"pad": kinds.pad, "bass": kinds.bass, "accompaniment": kinds.accompaniment,
-                "melody": kinds.melody, "timpani": TIMPANI, "pulse": kinds.pulse,
+                "melody": kinds.melody, "timpani": style.hit, "pulse": kinds.pulse,
                 "brass": kinds.brass}  # fmt: skip
     reverb = min(127, style.reverb + (10 if cue.energy < 0.4 else 0))  # still cues sit in a larger room
     for role, channel in channels.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from filmscore.core.affect import Mood
 from filmscore.music.cues import Cue, Hit
+from filmscore.music.styles import STYLES
 from filmscore.music.symbolic.frame import Frame
 from filmscore.music.symbolic.score import DRUM_CHANNEL, Note
 
@@ -72,8 +73,9 @@ def _pattern(cue: Cue, level: int) -> list[tuple[float, str, int]]:
 
 
 def hits(frame: Frame, cue_hits: tuple[Hit, ...]) -> list[Note]:
-    """A timpani stroke on the cut (with a crescendo roll into strong ones) and a cymbal crash; a sting
-    also strikes its mood's chord on the strings (STINGS)."""
+    """A stroke on the cut, on the style's hit instrument (timpani in the orchestra), with a crescendo
+    roll into strong ones, and a cymbal crash where the style has cymbals; a sting also strikes its
+    mood's chord on the pad (STINGS)."""
     cue = frame.cue
     pitch = 41 + (cue.tonic - 41) % 12  # the tonic in the timpani's range (F2 .. E3)
     notes = []
@@ -87,7 +89,7 @@ def hits(frame: Frame, cue_hits: tuple[Hit, ...]) -> list[Note]:
                     frame.note("timpani", pitch, 30 + 60 * k / count * hit.strength, t, t + stroke_s)
                 )
         notes.append(frame.note("timpani", pitch, 70 + 50 * hit.strength, hit.t_s, hit.t_s + 1.0))
-        if hit.strength >= 0.5:
+        if hit.strength >= 0.5 and STYLES[cue.style].cymbal:
             crash = kit_keys(cue.instruments.kit, cue.tonic)["crash"]
             notes.append(Note(DRUM_CHANNEL, crash, round(50 + 50 * hit.strength), hit.t_s, hit.t_s + 0.5))
         if hit.sting is not None:
