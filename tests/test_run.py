@@ -106,6 +106,11 @@ def test_the_report_folder_holds_a_valid_report_the_stem_and_the_score(scored, t
     assert not [p for p in folder.parent.rglob("*.part")]
 
 
+def test_the_report_says_how_the_music_made_room_for_the_voice(scored, talking_film):
+    report = json.loads((scored(talking_film) / "film.scored.filmscore" / "report.json").read_text())
+    assert report["mix"]["ducking_db"] == 10.0 and report["mix"]["speech_cut_db"] == 5.0
+
+
 def test_every_cue_is_checked_by_ear_and_lands_within_the_tolerance(scored, talking_film):
     report = json.loads((scored(talking_film) / "film.scored.filmscore" / "report.json").read_text())
     check = report["music_check"]

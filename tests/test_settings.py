@@ -107,7 +107,9 @@ def test_a_run_with_a_preset_follows_it_and_records_it(tmp_path, cuts_film):
     jsonschema.validate(report, report_schema())
     assert report["pipeline"] == "trailer"
     assert report["mix"]["target_lufs"] == -14.0 and report["mix"]["ducking_db"] == 6.0
-    assert report["music"]["seed"] == 3
+    assert report["mix"]["speech_cut_db"] == 0.0  # a silent film: no dialogue to make room for
+    assert report["music"]["seed"] == 3 and report["music"]["style"] == "trailer"
+    assert {c["style"] for c in report["cues"]} == {"trailer"}
     assert all(c["end_s"] - c["start_s"] <= 30.0 + 1e-6 for c in report["cues"])
 
 

@@ -51,6 +51,7 @@ class MixResult:
     music_gain_db: float  # level given to the music against the original soundtrack
     limiter_reduction_db: float  # the deepest gain reduction the limiter applied (0 when it was idle)
     speech_cut: np.ndarray | None = None  # the speech-band cut's depth at CONTROL_RATE (see cut_speech_band)
+    speech_cut_db: float = 0.0  # its dip at 2 kHz under dialogue (0: no cut, or no dialogue)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def mix_under_dialogue(
         music_gain_db=music_gain_db,
         limiter_reduction_db=max(0.0, -20 * math.log10(max(gain.deepest, 1e-6))),
         speech_cut=cut,
+        speech_cut_db=opts.speech_cut_db if cut is not None else 0.0,
     )
 
 

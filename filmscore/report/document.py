@@ -232,6 +232,7 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
         "integrated_lufs": _finite(scored.delivery.integrated_lufs),
         "true_peak_dbtp": _finite(scored.delivery.true_peak_dbtp),
         "ducking_db": _r(scored.mix.ducking_db),
+        "speech_cut_db": _r(scored.mix.speech_cut_db),
         "music_gain_db": _r(scored.mix.music_gain_db),
         "limiter_reduction_db": _r(scored.mix.limiter_reduction_db),
     }

@@ -285,7 +285,8 @@ def _mix(report: Report) -> list[str]:
         f"target {mix['target_lufs']:.1f} LUFS",
         f"measured {loudness}",
         f"true peak {peak}",
-        f"music ducked {mix['ducking_db']:.0f} dB under dialogue",
+        f"music ducked {mix['ducking_db']:.0f} dB under dialogue"
+        + (f", {mix['speech_cut_db']:.0f} dB more at 2 kHz" if mix.get("speech_cut_db") else ""),
     ]
     return [
         "<h2>Mix</h2>",
