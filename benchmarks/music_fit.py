@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +74,7 @@ def measure(part: np.ndarray, rate: int, onsets: int, mood: str, planned_mode: s
 def render_style(style: str, seed: int) -> list[Heard]:
     shots = emotions([(CUE_S, v, a) for _, v, a in QUADRANTS])
     duration = CUE_S * len(QUADRANTS)
-    plan = plan_cues(shots, flat_timeline(shots), duration, replace(CueOptions(), style=style))
+    plan = plan_cues(shots, flat_timeline(shots), duration, CueOptions(style=style))
     music = SymbolicGenerator().generate(MusicRequest(plan, (), seed))
     samples, rate = music.audio.samples, music.audio.sample_rate  # type: ignore[union-attr]
     onsets = onset_times(samples, rate)

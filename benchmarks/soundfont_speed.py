@@ -13,7 +13,6 @@ import argparse
 import statistics
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,7 +32,7 @@ def main() -> None:
     parser.add_argument("--style", default="orchestral")
     args = parser.parse_args()
     shots = emotions([(5.0, *MOODS[i % len(MOODS)]) for i in range(12)])
-    plan = plan_cues(shots, flat_timeline(shots), SECONDS, replace(CueOptions(), style=args.style))
+    plan = plan_cues(shots, flat_timeline(shots), SECONDS, CueOptions(style=args.style))
     fonts = [path for path in dict.fromkeys(p.resolve() for p in SYSTEM_SOUNDFONTS if p.is_file())]
     times: dict[Path, list[float]] = {font: [] for font in fonts}
     for _ in range(args.rounds):

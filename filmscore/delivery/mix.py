@@ -120,8 +120,9 @@ def mix_under_dialogue(
     music_gain_db = 0.0
     if bed_lufs > SILENCE_LUFS and music_lufs > SILENCE_LUFS:
         music_gain_db = bed_lufs + opts.music_level_lu - music_lufs
-    envelope = duck_control(speech, music.frames, rate, opts) * _db(music_gain_db)
-    cut = speech_cut_control(speech, music.frames, rate, opts)
+    depth = speech_depth(speech, music.frames, rate, opts)  # one dip shape for the ducking and the cut
+    envelope = _dip(depth, opts.duck_db) * _db(music_gain_db)
+    cut = 1 - _dip(depth, opts.speech_cut_db) if speech and opts.speech_cut_db > 0 else None
     if cut is not None:
         music = cut_speech_band(music, cut, workdir, "music-cut")
     plain = _Mix(original, music, envelope, _unity)
@@ -232,17 +233,13 @@ def duck_control(
     speech: tuple[tuple[float, float], ...], frames: int, rate: int, opts: MixOptions
 ) -> np.ndarray:
     """The music's gain over time at CONTROL_RATE: 1 in the clear, -duck_db under speech."""
-    return 10 ** (-opts.duck_db * speech_depth(speech, frames, rate, opts) / 20)
+    return _dip(speech_depth(speech, frames, rate, opts), opts.duck_db)
 
 
-def speech_cut_control(
-    speech: tuple[tuple[float, float], ...], frames: int, rate: int, opts: MixOptions
-) -> np.ndarray | None:
-    """How much of the speech band to take out of the music over time at CONTROL_RATE (0 in the clear,
-    1 - 10^(-speech_cut_db / 20) under speech); None when there is nothing to cut."""
-    if not speech or opts.speech_cut_db <= 0:
-        return None
-    return 1 - 10 ** (-opts.speech_cut_db * speech_depth(speech, frames, rate, opts) / 20)
+def _dip(depth: np.ndarray, db: float) -> np.ndarray:
+    """A gain `db` deep where `depth` is 1, unity where it is 0. The speech-band cut takes out 1 minus
+    this share of the band."""
+    return 10 ** (-db * depth / 20)
 
 
 SPEECH_BAND_HZ = (1000.0, 4000.0)

@@ -25,9 +25,9 @@ from filmscore.music.mer import MER_RATE, MerBackend, calibration
 
 SETTLE_S = 1.5  # the previous cue's tail rings this long into a cue: measure after it
 MIN_CONFIDENCE = 0.3  # a reading less sure than this (very short, near silent, atonal) judges nothing
-ENERGY_STEP = (
-    0.15  # how far one re-arrangement moves a cue's energy (its textures' thresholds are ~0.15 apart)
-)
+# How far one re-arrangement moves a cue's energy (which brings or takes away pulse, brass and drums:
+# their thresholds are about 0.15 apart).
+ENERGY_STEP = 0.15
 NUDGE = 0.5  # a cue is re-arranged on an axis that misses by more than this share of the tolerance
 
 
@@ -155,9 +155,7 @@ def rearranged_cue(cue: Cue, heard: CueCheck, tolerance: float) -> Cue:
         subdivision=density,
         register=int(np.clip(cue.register + (valence_step or arousal_step), -1, 1)),
         velocity=int(np.clip(cue.velocity + 12 * arousal_step, 40, 120)),
-        energy=float(
-            np.clip(cue.energy + ENERGY_STEP * arousal_step, 0.0, 1.0)
-        ),  # the pulse, brass and drums
+        energy=float(np.clip(cue.energy + ENERGY_STEP * arousal_step, 0.0, 1.0)),
         articulation=float(np.clip(cue.articulation - 0.15 * arousal_step, 0.45, 0.95)),
         dynamics=tuple((t, float(np.clip(level * gain, 0.05, 1.0))) for t, level in cue.dynamics),
     )

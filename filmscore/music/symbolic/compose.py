@@ -31,7 +31,7 @@ from filmscore.music.symbolic.score import (
     Note,
     Program,
 )
-from filmscore.music.symbolic.theory import Chord, Motif, make_motif, progression
+from filmscore.music.symbolic.theory import Chord, Motif, chord_pitch_classes, make_motif, progression
 
 # Mixing balance (CC7, before each program's trim) of each role, and its place in the stereo field at
 # full width (pan offset).
@@ -172,8 +172,9 @@ def _chords(cue: Cue, following: Cue | None, count: int, seed: int) -> list[Chor
     if count == 1:
         return [tonic]
     pivot: Chord | None = ((following.tonic + 7 - cue.tonic) % 12, "dom7") if following else None
-    if pivot is not None and cue.mode == "minor" and (pivot[0] + 4) % 12 in (0, 4):
-        pivot = (7, "dom7")  # a pivot on the tonic or its major third would sound major: our own dominant
+    major_third = (cue.tonic + 4) % 12
+    if pivot is not None and cue.mode == "minor" and major_third in chord_pitch_classes(cue.tonic, pivot):
+        pivot = (7, "dom7")  # a pivot holding the tonic's major third would sound major: our own dominant
     chords[-1] = pivot if pivot is not None and count >= 3 else tonic
     return chords
 
@@ -192,9 +193,8 @@ def _setup_channels(cue: Cue, channels: dict[str, int], written: Parts) -> None:
             continue
         written.programs.append(Program(channel, program, cue.start_s))
         pan = round(64 + ROLE_PAN[role] * style.width * 1.4)
-        volume = min(
-            127, round(ROLE_VOLUME[role] * 10 ** (PROGRAM_TRIM_DB.get(program, 0) / 40))
-        )  # CC7: 40 log10
+        trim = 10 ** (PROGRAM_TRIM_DB.get(program, 0) / 40)  # CC7 attenuates by 40 log10(value / 127)
+        volume = min(127, round(ROLE_VOLUME[role] * trim))
         for number, value in ((CC_VOLUME, volume), (CC_PAN, pan), (CC_REVERB, reverb),
                               (CC_CHORUS, style.chorus if role == "pad" else 0)):  # fmt: skip
             written.controls.append(Control(channel, number, value, cue.start_s))

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from filmscore.music.cues import Cue
-from filmscore.music.symbolic.frame import TENSE, Frame
+from filmscore.music.symbolic.frame import Frame
 from filmscore.music.symbolic.score import Note
 from filmscore.music.symbolic.theory import (
     Chord,
@@ -44,7 +43,7 @@ def pad(frame: Frame, crossfade_s: float) -> list[Note]:
     """Sustained chords, voice-led from chord to chord; the last chord rings into the next cue. They sit
     low and dark for fear, in the middle for sorrow, and rise with energy."""
     cue, clock = frame.cue, frame.clock
-    low, high = _pad_range(cue)
+    low, high = _pad_range(frame)
     velocity = cue.velocity - 10 - 20 * max(0.0, cue.energy - 0.5)  # held chords step back when rhythm drives
     notes: list[Note] = []
     previous: tuple[int, ...] | None = None
@@ -64,8 +63,9 @@ def _above(pitch: int, pitch_class: int) -> int:
     return pitch + 1 + (pitch_class - pitch - 1) % 12
 
 
-def _pad_range(cue: Cue) -> tuple[int, int]:
-    if cue.tension > TENSE:
+def _pad_range(frame: Frame) -> tuple[int, int]:
+    cue = frame.cue
+    if frame.fearful:
         return 48, 70  # dark, low strings for fear
     lift = 5 if cue.energy > 0.72 else 0
     return (55 + lift, 79 + lift) if cue.mode == "major" else (50 + lift, 74 + lift)
@@ -77,7 +77,7 @@ def bass(frame: Frame) -> list[Note]:
     cue, clock = frame.cue, frame.clock
     notes = []
     for first, count, chord in frame.harmony():
-        root = chord_notes(cue.tonic, _bass_chord(cue, chord), 36)[0]
+        root = chord_notes(cue.tonic, _bass_chord(frame, chord), 36)[0]
         if cue.subdivision == 1:
             hits = [(0.0, float(count), root)]
         elif cue.subdivision == 2:
@@ -94,8 +94,9 @@ def bass(frame: Frame) -> list[Note]:
     return notes
 
 
-def _bass_chord(cue: Cue, chord: Chord) -> Chord:
-    if cue.tension > TENSE or (cue.mode == "minor" and chord[0] != 7):
+def _bass_chord(frame: Frame, chord: Chord) -> Chord:
+    cue = frame.cue
+    if frame.fearful or (cue.mode == "minor" and chord[0] != 7):
         return (0, "min" if cue.mode == "minor" else "maj")
     return chord
 
