@@ -87,7 +87,7 @@ def test_a_batch_scores_the_good_films_records_the_bad_and_resumes(rushes, tmp_p
     other = _batch(str(rushes / "day1"), "-o", str(out), "--seed", "5", "--json")
     assert other.returncode == 0, other.stderr
     assert {item["status"] for item in json.loads(other.stdout)["items"]} == {"done"}
-    assert len(list((out / ".filmscore-cache").glob("analysis-*.pickle"))) == 3
+    assert len(list((out / ".filmscore-cache").glob("analysis-*.npz"))) == 3
 
 
 def test_a_killed_batch_leaves_valid_outputs_and_the_next_run_finishes(rushes, tmp_path):
@@ -132,3 +132,21 @@ def test_a_ray_batch_in_local_mode(rushes, tmp_path):
     items = json.loads(result.stdout)["items"]
     assert [i["status"] for i in items] == ["done", "done"]
     assert all(_probe_ok(out / i["outputs"]["video"]) for i in items)
+
+
+def test_an_output_folder_inside_the_input_folder_is_never_scored_itself(tmp_path):
+    """`filmscore batch rushes -o rushes/scored`, run twice: the second run finds the first's scored
+    films, report folders and cache beside the rushes, and scores none of them."""
+    rushes = tmp_path / "rushes"
+    rushes.mkdir()
+    make_film(rushes / "take1.mp4", [ShotSpec("warm", 1.5), ShotSpec("dark", 1.5)], audio=False)
+    out = rushes / "scored"
+    first = _batch(str(rushes), "-o", str(out), "-q", "--json")
+    assert first.returncode == 0, first.stderr
+    (rushes / "elsewhere.scored.mp4").write_bytes((rushes / "take1.mp4").read_bytes())  # by another run
+    assert [i.relative.as_posix() for i in collect_inputs([str(rushes)], out)] == ["rushes/take1"]
+    second = _batch(str(rushes), "-o", str(out), "-q", "--json")
+    assert second.returncode == 0, second.stderr
+    records = json.loads(second.stdout)["items"]
+    assert [(r["relative"], r["status"]) for r in records] == [("rushes/take1", "skipped")]
+    assert not list(out.rglob("*.scored.scored*"))

@@ -147,6 +147,10 @@ def test_a_user_soundfont_is_used_and_a_bad_one_is_refused(tmp_path: Path):
         SymbolicGenerator(soundfont=fake)
     with pytest.raises(InputError, match="no such SoundFont"):
         SymbolicGenerator(soundfont=tmp_path / "missing.sf2")
+    truncated = tmp_path / "truncated.sf2"  # a real font's header, but FluidSynth cannot load it
+    truncated.write_bytes(pretty.read_bytes()[:100_000])
+    with pytest.raises(InputError, match="FluidSynth cannot load this SoundFont"):
+        SymbolicGenerator(soundfont=truncated)
 
 
 @pytest.fixture(scope="module")

@@ -305,7 +305,7 @@ def test_a_full_disk_gives_exit_5_and_leaves_nothing(tmp_path, cuts_film):
         if mounted.returncode == 0:  # a real 1 MB file system: the scored film cannot fit
             started = time.monotonic()
             refused = _filmscore("run", str(cuts_film), "-q", "-o", str(disk / "scored.mp4"))
-            assert refused.returncode == 5 and "GB free beside the output" in refused.stderr
+            assert refused.returncode == 5 and "MB free beside the output" in refused.stderr
             assert time.monotonic() - started < 5  # refused before any analysis
             # Past that check, the disk fills for real in the middle of the run.
             code = (
@@ -357,3 +357,96 @@ def test_keeping_pcm_audio_in_mp4_is_refused_before_any_work(tmp_path):
     assert time.monotonic() - started < 5
     kept = _filmscore("run", str(film), "-q", "--keep-original-audio", "-o", str(tmp_path / "kept.mov"))
     assert kept.returncode == 0, kept.stderr
+
+
+def _group(pgid: int) -> set[int]:
+    """The live processes of a process group, from /proc."""
+    members = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.add(int(entry.name))
+    return members
+
+
+# Stages to stop a run in, by the progress line that ends the one before: the picture pass (speech workers
+# and the helper busy), the cue plan (workers idle, waiting for tasks: where Pool.terminate hung), the
+# composer and the mix.
+STOP_POINTS = ("probe:", "soundtrack:", "cues:", "compose:", "mix:")
+
+
+@pytest.mark.parametrize("after", STOP_POINTS)
+def test_sigterm_to_the_whole_process_group_ends_the_run_within_seconds(tmp_path, long_talk, after):
+    """What `timeout`, systemd and `kill -- -PGID` do: every process of the run gets SIGTERM at once."""
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "filmscore", "run", str(long_talk), "-o", str(out / "scored.mp4")]
+    process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    if not _read_until(process, after):
+        pytest.fail(f"the run ended before {after}")
+    os.killpg(process.pid, signal.SIGTERM)
+    started = time.monotonic()
+    try:
+        _, stderr = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"a process-group SIGTERM after {after} hung the run")
+    assert time.monotonic() - started < 10
+    assert process.returncode in (143, 0), stderr  # 0 only if it had published already
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 5
+    while _group(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _group(process.pid), "processes of the run outlived it"
+    if process.returncode == 143:
+        assert not list(out.iterdir())
+
+
+def test_the_next_run_removes_what_a_killed_run_left(tmp_path, long_talk):
+    """SIGKILL gives a run no chance to clean up: its helpers end with it, and the next run in the same
+    folder removes its work folder and staged files (but not another live run's)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "filmscore", "run", str(long_talk), "-o", str(out / "scored.mp4"), "-q"]
+    process = subprocess.Popen([*cmd[:-1]], stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert _read_until(process, "soundtrack:")
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 5
+    while _group(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _group(process.pid), "the helpers outlived a killed run"
+    left = [p.name for p in out.iterdir()]
+    assert any(name.startswith(".filmscore-work-") for name in left)
+    live = out / f".other.mp4.{_owner_tag()}-x1.part"  # this test's own process: alive
+    live.write_bytes(b"live")
+    assert "Traceback" not in process.stderr.read()  # type: ignore[union-attr]
+    done = subprocess.run([*cmd, "-q"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(["scored.mp4", "scored.filmscore", live.name])
+
+
+def _owner_tag() -> str:
+    from filmscore.core.atomic import owner_tag
+
+    return owner_tag()
+
+
+def test_a_second_run_on_the_same_output_and_a_file_that_appears_meanwhile(tmp_path, long_talk):
+    """Two runs on one output: the second is refused at once. A file put at the output path while the
+    first works is kept, and the first fails rather than replace it."""
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "filmscore", "run", str(long_talk), "-o", str(out / "scored.mp4")]
+    first = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    assert _read_until(first, "pictures and shots:")
+    second = subprocess.run([*cmd, "-q", "--overwrite"], capture_output=True, text=True, timeout=60)
+    assert second.returncode == 5 and "another filmscore run is writing" in second.stderr
+    (out / "scored.mp4").write_bytes(b"the editor's own file")
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 5 and "appeared while filmscore worked" in stderr
+    assert (out / "scored.mp4").read_bytes() == b"the editor's own file"
+    assert sorted(p.name for p in out.iterdir()) == ["scored.mp4"]

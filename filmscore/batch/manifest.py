@@ -13,7 +13,9 @@ from typing import Any
 
 from filmscore import __version__
 from filmscore.core.atomic import OutputSet
+from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError
+from filmscore.core.wording import MAX_VALUE, one_line
 
 MANIFEST_NAME = "batch.json"
 
@@ -33,6 +35,14 @@ class ItemRecord:
     finished: float | None = None
     seconds: float | None = None
     outputs: dict[str, str] = field(default_factory=dict)  # "video", "report_dir", relative to out_dir
+
+
+def _check_outputs(record: ItemRecord) -> None:
+    """A record's outputs lie inside the output folder: the batch checks they exist and its summary page
+    reads their reports, so a manifest naming paths elsewhere is not one a batch wrote."""
+    for place in (record.relative, *record.outputs.values()):
+        if Path(place).is_absolute() or ".." in Path(place).parts:
+            raise DataError(f"{place[:MAX_VALUE]!r} lies outside the output folder")
 
 
 def settings_sha256(run_args: tuple[str, ...]) -> str:
@@ -55,12 +65,15 @@ class Manifest:
             return cls(out_dir, {})
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            records = {r["relative"]: ItemRecord(**r) for r in data["items"]}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            items = from_plain(tuple[ItemRecord, ...], data.get("items") if isinstance(data, dict) else None)
+            for record in items:
+                _check_outputs(record)
+        except (OSError, ValueError, RecursionError) as exc:  # DataError and JSON's errors are ValueErrors
             raise InputError(
-                f"{path} is not a batch manifest ({exc}). Move it away, or choose another -o."
+                f"{path} is not a batch manifest ({one_line(str(exc), MAX_VALUE)}). Move it away, or choose "
+                "another -o."
             ) from None
-        return cls(out_dir, records)
+        return cls(out_dir, {record.relative: record for record in items})
 
     def update(self, record: ItemRecord) -> None:
         with self._lock:

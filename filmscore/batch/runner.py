@@ -10,6 +10,7 @@ up where it stopped. Films run on a pool of local processes, or as Ray tasks on 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -30,6 +31,8 @@ from filmscore.core.workers import DIE_WITH_PARENT_ENV, usable_cores
 CACHE_FOLDER = ".filmscore-cache"  # analyses by content hash, shared by every run of the batch
 CORES_PER_JOB = 2  # a run keeps two cores busy: the picture pass and the speech workers
 MEMORY_PER_JOB = 1.5e9  # bytes a 720p or 1080p run peaks at, with room to spare
+FILM_STOP_S = 5.0  # a stopped film's process has this long to clean up before it is killed
+_films: set[subprocess.Popen[str]] = set()  # the films' processes running now, for stop_films
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
@@ -74,10 +77,14 @@ def default_jobs() -> int:
 
 
 def run_batch(
-    items: list[BatchItem], opts: BatchOptions, on_change: Callable[[ItemRecord], None] = lambda r: None
+    items: list[BatchItem],
+    opts: BatchOptions,
+    on_change: Callable[[ItemRecord], None] = lambda r: None,
+    on_start: Callable[[ItemRecord], None] = lambda r: None,
 ) -> Manifest:
     """Score every film not already done; each finished film is written to the manifest at once. The
-    manifest keeps the films of earlier batches into the same folder too."""
+    manifest keeps the films of earlier batches into the same folder too. `on_start` hears of each film
+    as its scoring starts (on this machine; Ray's tasks as they are sent)."""
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest.load(opts.out_dir)
     settings = settings_sha256(opts.run_args)
@@ -89,7 +96,7 @@ def run_batch(
         if record.status != "skipped":
             todo.append(record)
     executor = _ray_map if opts.executor == "ray" else _local_map
-    for record in executor(todo, opts):
+    for record in executor(todo, opts, on_start):
         manifest.update(record)
         on_change(record)
     return manifest
@@ -122,10 +129,17 @@ def _failed(record: ItemRecord, code: int, message: str) -> ItemRecord:
     return record
 
 
-def _local_map(records: list[ItemRecord], opts: BatchOptions) -> Iterator[ItemRecord]:
+def _local_map(
+    records: list[ItemRecord], opts: BatchOptions, on_start: Callable[[ItemRecord], None]
+) -> Iterator[ItemRecord]:
     """Each film in its own process, `jobs` at a time; records come back as films finish."""
+
+    def started_and_scored(record: ItemRecord) -> ItemRecord:
+        on_start(record)
+        return score_item(record, opts)
+
     with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        pending: set[Future[ItemRecord]] = {pool.submit(score_item, r, opts) for r in records}
+        pending: set[Future[ItemRecord]] = {pool.submit(started_and_scored, r) for r in records}
         try:
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -134,9 +148,12 @@ def _local_map(records: list[ItemRecord], opts: BatchOptions) -> Iterator[ItemRe
         finally:
             for future in pending:
                 future.cancel()
+            stop_films()  # none left when the batch ended normally
 
 
-def _ray_map(records: list[ItemRecord], opts: BatchOptions) -> Iterator[ItemRecord]:
+def _ray_map(
+    records: list[ItemRecord], opts: BatchOptions, on_start: Callable[[ItemRecord], None]
+) -> Iterator[ItemRecord]:
     """Each film as a Ray task asking for the cores a run uses. On a cluster, the inputs and the output
     folder must be on storage every node sees at the same path."""
     try:
@@ -151,6 +168,8 @@ def _ray_map(records: list[ItemRecord], opts: BatchOptions) -> Iterator[ItemReco
                  configure_logging=False)  # fmt: skip
     try:
         task = ray.remote(num_cpus=min(CORES_PER_JOB, usable_cores()))(score_item)
+        for record in records:
+            on_start(record)
         pending = [task.remote(r, opts) for r in records]
         while pending:
             finished, pending = ray.wait(pending, num_returns=1)
@@ -162,7 +181,7 @@ def _ray_map(records: list[ItemRecord], opts: BatchOptions) -> Iterator[ItemReco
 
 def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
     """Run `filmscore run` on one film in a child process, and record how it ended."""
-    from filmscore.delivery.mux import MP4_VIDEO
+    from filmscore.delivery.mux import scored_suffix
     from filmscore.media.probe import probe
 
     record.started = time.time()
@@ -171,7 +190,7 @@ def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
     except InputError as exc:
         return _failed(record, exc.exit_code, str(exc))
     relative = Path(record.relative)
-    suffix = ".mp4" if info.video_codec in MP4_VIDEO else ".mkv"
+    suffix = scored_suffix(info)
     scored = f"{relative.name}{SCORED_SUFFIX}"
     video = _inside(opts.out_dir, relative.parent / f"{scored}{suffix}")
     report_dir = _inside(opts.out_dir, relative.parent / f"{scored}{REPORT_DIR_SUFFIX}")
@@ -181,7 +200,7 @@ def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
         "-o", str(video), "--report-dir", str(report_dir),
         *(["--cache-dir", str(opts.cache_dir)] if opts.cache_dir else []), *opts.run_args,
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, env=_item_env(opts.jobs), check=False)
+    result = _film_process(command, _item_env(opts.jobs))
     record.finished = time.time()
     record.seconds = round(record.finished - record.started, 3)
     record.exit_code = result.returncode
@@ -192,6 +211,35 @@ def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
     record.outputs = {"video": video.relative_to(opts.out_dir).as_posix(),
                       "report_dir": report_dir.relative_to(opts.out_dir).as_posix()}  # fmt: skip
     return record
+
+
+def _film_process(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run one film's process to its end, known to `stop_films` meanwhile."""
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        _films.add(process)
+        try:
+            stdout, stderr = process.communicate()
+        finally:
+            _films.discard(process)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def stop_films() -> None:
+    """Ask every running film's process to stop (each removes its own temp files on SIGTERM), and kill
+    those still running after FILM_STOP_S. Called when the batch is interrupted: waiting for them to finish
+    would keep a stopped batch running for as long as its longest film."""
+    running = list(_films)
+    for process in running:
+        with contextlib.suppress(OSError):
+            process.terminate()
+    deadline = time.monotonic() + FILM_STOP_S
+    for process in running:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _inside(out_dir: Path, relative: Path) -> Path:

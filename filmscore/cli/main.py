@@ -20,6 +20,7 @@ from filmscore.core.errors import (
     EXIT_USAGE,
     FilmscoreError,
 )
+from filmscore.core.wording import one_line
 from filmscore.core.workers import die_with_parent
 
 COMMANDS = ("analyze", "run", "report", "batch", "library", "models")  # modules in cli/commands/
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FilmscoreError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"filmscore: error: {exc}", file=sys.stderr)
+        print(f"filmscore: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through _terminate
         print("filmscore: interrupted; nothing half-written was kept.", file=sys.stderr)
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(
-            f"filmscore: internal error: {type(exc).__name__}: {exc}. "
+            f"filmscore: internal error: {type(exc).__name__}: {one_line(str(exc))}. "
             "Run again with --debug and report it as a bug.",
             file=sys.stderr,
         )

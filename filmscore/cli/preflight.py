@@ -13,6 +13,7 @@ from typing import Any
 from filmscore.config.names import REPORT_NAME
 from filmscore.core.atomic import existing_folder
 from filmscore.core.errors import OutputError, UsageError
+from filmscore.core.wording import number, size
 
 
 def chosen_settings(args: argparse.Namespace, run_only: bool) -> dict[str, Any]:
@@ -43,6 +44,20 @@ def check_report_dir(report_dir: Path, input_path: Path, overwrite: bool = False
     return report_dir
 
 
+def sweep_leftovers(report_dir: Path, *folders: Path | None) -> None:
+    """Remove what runs killed without a chance to clean up (SIGKILL, a power cut) left where this run
+    writes: work folders and staged outputs (see atomic.sweep_dead_runs) in `folders` and in the report
+    folder with its subfolders (thumbnails, stems)."""
+    from filmscore.core.atomic import sweep_dead_runs
+
+    inside = [sub for sub in report_dir.iterdir() if _plain_dir(sub)] if _plain_dir(report_dir) else []
+    sweep_dead_runs([*(folder for folder in folders if folder is not None), report_dir, *inside])
+
+
+def _plain_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
 def check_writable(folder: Path, flag: str) -> None:
     """Create and drop an unnamed file in the nearest existing folder: the honest test of writability
     (permissions, read-only mounts and pseudo file systems all answer it)."""
@@ -59,13 +74,13 @@ def check_free_space(folder: Path, needed: int) -> None:
     free = shutil.disk_usage(existing_folder(folder)).free
     if free < needed:
         raise OutputError(
-            f"scoring this film needs about {needed / 1e9:.1f} GB free beside the output for its work "
-            f"files and outputs, and {folder} has {free / 1e9:.1f} GB. Free some space, or choose -o on "
+            f"scoring this film needs about {size(needed)} free beside the output for its work "
+            f"files and outputs, and {folder} has {size(free)}. Free some space, or choose -o on "
             "another disk."
         )
 
 
 def positive(value: float | None, flag: str) -> float | None:
     if value is not None and not value > 0:
-        raise UsageError(f"{flag} {value:g} must be a positive number of seconds")
+        raise UsageError(f"{flag} {number(value)} must be a positive number of seconds")
     return value

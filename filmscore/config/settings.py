@@ -26,6 +26,7 @@ from filmscore.config import backends
 from filmscore.config.names import STYLE_NAMES
 from filmscore.core.errors import FilmscoreError, InputError, UsageError
 from filmscore.core.registry import Registry
+from filmscore.core.wording import MAX_VALUE, number, one_line, quoted
 
 # Bundled presets live beside the package in the repository; FILMSCORE_PIPELINES adds a studio's own folder.
 BUNDLED_PRESETS = Path(__file__).resolve().parent / "presets"
@@ -69,11 +70,15 @@ def parse_loudness(text: str) -> float:
         value = float(key.removesuffix("lufs").removesuffix("lkfs").strip())
     except ValueError:
         raise UsageError(
-            f"--loudness {text!r} is neither a preset ({', '.join(LOUDNESS_TARGETS)}) nor a number like -23"
+            f"--loudness {quoted(text)} is neither a preset ({', '.join(LOUDNESS_TARGETS)}) "
+            "nor a number like -23"
         ) from None
     low, high = LOUDNESS_RANGE
     if not (low <= value <= high) or math.isnan(value):
-        raise UsageError(f"--loudness {value:g} LUFS is out of range; give a target from {low:g} to {high:g}")
+        raise UsageError(
+            f"--loudness {number(value)} LUFS is out of range; "
+            f"give a target from {number(low)} to {number(high)}"
+        )
     return value
 
 
@@ -161,10 +166,10 @@ def validate(setting: Setting, value: Any, label: str | None = None) -> Any:
     label = label or setting.key
     value = _typed(setting, value, label)
     if setting.choices is not None and value not in (names := setting.choices()):
-        raise UsageError(f"{label} {value!r} is not known; choose one of {', '.join(names)}")
+        raise UsageError(f"{label} {quoted(value)} is not known; choose one of {', '.join(names)}")
     low, high = setting.low, setting.high
     if low is not None and high is not None and not low <= value <= high:
-        raise UsageError(f"{label} {value:g} is out of range; give {low:g} to {high:g}")
+        raise UsageError(f"{label} {number(value)} is out of range; give {number(low)} to {number(high)}")
     if setting.check is not None:
         setting.check(value)
     return value
@@ -212,7 +217,7 @@ def find_preset(name_or_file: str) -> Path:
         if candidate.is_file():
             return candidate
     raise UsageError(
-        f"unknown pipeline {name_or_file!r}; choose one of {', '.join(preset_names())}, or a .toml file"
+        f"unknown pipeline {quoted(name_or_file)}; choose one of {', '.join(preset_names())}, or a .toml file"
     )
 
 
@@ -236,7 +241,9 @@ def parse_preset(data: bytes, name: str) -> Preset:
         try:
             document = tomllib.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"it is not valid UTF-8 TOML ({exc})") from None
+            raise UsageError(f"it is not valid UTF-8 TOML ({one_line(str(exc), MAX_VALUE)})") from None
+        except RecursionError:  # tomllib recurses once per nested table or array
+            raise UsageError("it nests tables or arrays deeper than any preset does") from None
         description = document.pop("description", "")
         if not isinstance(description, str):
             raise UsageError("description must be a string")
@@ -253,12 +260,16 @@ def _preset_values(document: dict[str, Any]) -> dict[str, Any]:
     values = {}
     for section, table in document.items():
         if section not in SECTIONS or not isinstance(table, dict):
-            raise UsageError(f"[{section}] is not a section; the sections are {', '.join(SECTIONS)}")
+            raise UsageError(
+                f"[{one_line(section, MAX_VALUE)}] is not a section; the sections are {', '.join(SECTIONS)}"
+            )
         for name, value in table.items():
             key = f"{section}.{name}"
             if key not in BY_KEY:
                 known = [k.partition(".")[2] for k in BY_KEY if k.startswith(f"{section}.")]
-                raise UsageError(f"{key} is not a setting; [{section}] takes {', '.join(known)}")
+                raise UsageError(
+                    f"{one_line(key, MAX_VALUE)} is not a setting; [{section}] takes {', '.join(known)}"
+                )
             values[key] = validate(BY_KEY[key], value)
     return values
 
@@ -267,7 +278,7 @@ def _check_together(values: Mapping[str, Any]) -> None:
     """Rules between settings."""
     shortest, longest = values["cues.min_cue_s"], values["cues.max_cue_s"]
     if shortest > longest:
-        raise UsageError(f"cues.min_cue_s {shortest:g} is longer than cues.max_cue_s {longest:g}")
+        raise UsageError(f"cues.min_cue_s {number(shortest)} is longer than cues.max_cue_s {number(longest)}")
 
 
 def resolve(preset: Preset, flags: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,15 +12,18 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from multiprocessing import resource_tracker
-from typing import IO
+from typing import IO, Any
 
 # The audio helper's import and soundtrack measures start while the picture pass and the speech workers
 # keep both cores busy. At normal priority it slowed them more than it saved (benchmarks/ab_run.py); at a
 # lower one it takes what they leave (the probe, pipe waits). 10 rather than 19, so that in a batch of
 # films, where other films' stages fill every core, it is slowed rather than starved.
 HELPER_NICENESS = 10
+TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
+STOP_GRACE_S = 2.0  # how long a stopped worker may take to unwind before it is killed
 DIE_WITH_PARENT_ENV = "FILMSCORE_DIE_WITH_PARENT"  # set for a batch's film processes: stop if the batch dies
 
 Stream = int | IO[bytes] | None
@@ -47,16 +50,79 @@ def worker_pool(
     of being left to exit on their own (a process that imported librosa and scipy takes 0.3 s to tear
     them down)."""
     in_main_thread = threading.current_thread() is threading.main_thread()
-    with contextlib.ExitStack() as running:  # leaving terminates the workers, on an error too
-        with _signals_held() if in_main_thread else contextlib.nullcontext():
-            context = multiprocessing.get_context("spawn")
-            start = functools.partial(_start_worker, warm_up)
-            pool = running.enter_context(context.Pool(count, initializer=start))
+    with _signals_held() if in_main_thread else contextlib.nullcontext():
+        context = multiprocessing.get_context("spawn")
+        pool = context.Pool(count, initializer=functools.partial(_start_worker, warm_up))
+    try:
         yield pool
         if wait_for_exit:
             # Done: let them exit on their own, so what they set up (torch's semaphores) is released cleanly.
             pool.close()
             pool.join()
+    finally:
+        stop_workers(pool)
+
+
+def stop_workers(pool: multiprocessing.pool.Pool) -> None:
+    """End a pool's workers within STOP_GRACE_S, whatever they are doing, and the pool with them.
+    Pool.terminate alone can hang for ever: it first takes the lock of the pool's task queue, which an idle
+    worker holds while it waits for a task, so a worker killed there (SIGTERM sent to the whole process
+    group by `timeout`, systemd or `kill -- -PGID`) takes the lock to its grave. Workers here turn SIGTERM
+    into SystemExit, which unwinds and releases that lock; one that cannot unwind in time (deep in a native
+    call) is killed, and the lock, which no live process can hold then, is freed before the pool ends."""
+    with _signals_ignored():
+        _stop_replacing_workers(pool)
+        workers = [p for p in getattr(pool, "_pool", []) if p.exitcode is None]
+        for worker in workers:
+            with contextlib.suppress(OSError):
+                worker.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        for worker in workers:
+            if worker.exitcode is None:
+                worker.kill()
+                worker.join()
+        _free(getattr(getattr(pool, "_inqueue", None), "_rlock", None))
+        _free(getattr(getattr(pool, "_outqueue", None), "_wlock", None))
+        pool.terminate()
+
+
+def _stop_replacing_workers(pool: multiprocessing.pool.Pool) -> None:
+    """Stop the pool's thread that replaces workers that exit, as Pool.terminate does first: otherwise a
+    worker stopped here is replaced by a new one, still importing, that nothing ends."""
+    handler = getattr(pool, "_worker_handler", None)
+    if handler is None or not handler.is_alive():
+        return
+    handler._state = multiprocessing.pool.TERMINATE
+    pool._change_notifier.put(None)  # type: ignore[attr-defined]  # wakes the handler to see the state
+    handler.join(STOP_GRACE_S)
+
+
+def _free(lock: Any) -> None:
+    """Release `lock` if a dead process left it held (any process may release a multiprocessing lock)."""
+    if lock is None:
+        return
+    if lock.acquire(False):
+        lock.release()
+    else:
+        with contextlib.suppress(ValueError):
+            lock.release()
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait while the workers are being stopped: a second one arriving half-way would
+    leave them running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {held: signal.signal(held, signal.SIG_IGN) for held in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
 
 
 @contextlib.contextmanager
@@ -66,6 +132,10 @@ def _signals_held() -> Iterator[None]:
     then died with a traceback of their own. SIGINT is also blocked in this thread, so each worker begins
     with it blocked (the mask survives fork and exec) until it ignores it itself; SIGTERM is not, because
     the pool ends its workers with it."""
+    # The tracker removes the semaphores of a run killed with SIGKILL; it need not warn on the user's
+    # terminal that it did (its warnings filter comes from this process's -W options).
+    if TRACKER_QUIET not in sys.warnoptions:
+        sys.warnoptions.append(TRACKER_QUIET)
     resource_tracker.ensure_running()  # starting it inside Pool() would unblock SIGINT half-way
     pressed: list[int] = []
 
@@ -94,6 +164,8 @@ def _start_worker(warm_up: Callable[[], None] | None) -> None:
     back to the main process with its results."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGTERM, _unwind)
+    _end_with_parent()
     sys.unraisablehook = _unreported
     if warm_up is not None:
         warm_up()
@@ -125,10 +197,26 @@ def _start_helper(warm_up: Callable[[], None] | None) -> None:
 
 def _end_with_programs(signum: int, frame: object) -> None:
     """SIGTERM in the audio helper: end its programs (the mux's encoder, which would go on writing the
-    film after the run is over), then the helper itself, at once, as SIGTERM's default would."""
+    film after the run is over), then the helper itself."""
     for process in list(_programs):
         process.kill()
-    os._exit(128 + signum)
+    _unwind(signum, frame)
+
+
+def _unwind(signum: int, frame: object) -> None:
+    """SIGTERM in a worker: exit by unwinding, so the locks it holds (the pool's task queue) are released
+    on the way out; exiting on the spot would leave them held (see stop_workers)."""
+    raise SystemExit(128 + signum)
+
+
+def _end_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM when the process that started it dies, a `kill -9` included,
+    so no worker runs on, unseen, after its run is gone."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from filmscore.core.errors import OutputError, UsageError
 from filmscore.core.workers import program
 from filmscore.delivery.loudness import Measurement, measure_audio
 from filmscore.media.audio import SAMPLE_BYTES, AudioFile
-from filmscore.media.probe import MediaInfo, require_program
+from filmscore.media.probe import START_TOLERANCE_S, MediaInfo, Stream, require_program
 
 AUDIO_BITRATE = "256k"  # AAC at 256 kb/s stereo: transparent for a film mix
 # No "-movflags +faststart": it rewrites the whole file a second time (minutes for a feature film), and
@@ -42,25 +42,70 @@ class Container:
     track_muxer: str = "adts"
     track_demuxer: str = "aac"
     track_priming_frames: int = AAC_PRIMING_FRAMES
+    # what else it holds, copied as it is (None: anything ffmpeg can copy into it)
+    audio_codecs: frozenset[str] | None = None
+    subtitle_codecs: frozenset[str] = frozenset()
+    attachments: bool = False
+
+    def holds(self, stream: Stream) -> bool:
+        """Whether a further stream of the film can be copied into this container as it is."""
+        allowed = {
+            "video": self.video_codecs,
+            "audio": self.audio_codecs,
+            "subtitle": self.subtitle_codecs,
+        }.get(stream.kind, frozenset())
+        if stream.kind == "attachment":
+            return self.attachments
+        return allowed is None or stream.codec in allowed
 
 
 MP4_VIDEO = frozenset({"h264", "hevc", "mpeg4", "av1", "vp9", "mpeg2video", "mpeg1video", "mjpeg"})
 # Audio codecs ffmpeg's MP4 muxer takes as they are (PCM, for one, it refuses).
 MP4_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "alac", "flac", "opus", "mp2"})
+MOV_TEXT = frozenset({"mov_text"})
+MATROSKA_SUBTITLES = frozenset(
+    {"subrip", "ass", "ssa", "webvtt", "text", "hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle"}
+)
 CONTAINERS = {
-    ".mp4": Container("mp4", "aac", MP4_VIDEO),
-    ".m4v": Container("mp4", "aac", MP4_VIDEO),
-    ".mov": Container("mov", "aac", None),
-    ".mkv": Container("matroska", "aac", None),
+    ".mp4": Container("mp4", "aac", MP4_VIDEO, audio_codecs=MP4_AUDIO, subtitle_codecs=MOV_TEXT),
+    ".m4v": Container("mp4", "aac", MP4_VIDEO, audio_codecs=MP4_AUDIO, subtitle_codecs=MOV_TEXT),
+    ".mov": Container("mov", "aac", None, subtitle_codecs=MOV_TEXT),
+    ".mkv": Container("matroska", "aac", None, subtitle_codecs=MATROSKA_SUBTITLES, attachments=True),
     # Ogg carries Opus's pre-skip, so its decoder drops the priming itself.
-    ".webm": Container("webm", "libopus", frozenset({"vp8", "vp9", "av1"}), "ogg", "ogg", 0),
-}
+    ".webm": Container(
+        "webm", "libopus", frozenset({"vp8", "vp9", "av1"}), "ogg", "ogg", 0,
+        audio_codecs=frozenset({"opus", "vorbis"}), subtitle_codecs=frozenset({"webvtt"}),
+    ),
+}  # fmt: skip
 
 
 def default_output(info: MediaInfo) -> Path:
-    """`<input stem>.scored.mp4` beside the input, or .mkv when MP4 cannot hold the video codec."""
-    suffix = ".mp4" if info.video_codec in MP4_VIDEO else ".mkv"
-    return info.path.with_name(f"{info.path.stem}{SCORED_SUFFIX}{suffix}")
+    """`<input stem>.scored.mp4` beside the input, or .mkv when MP4 cannot hold its streams as they are."""
+    return info.path.with_name(f"{info.path.stem}{SCORED_SUFFIX}{scored_suffix(info)}")
+
+
+def scored_suffix(info: MediaInfo) -> str:
+    """.mp4 where it holds the picture and every further stream, else .mkv (which holds nearly all)."""
+    mp4 = CONTAINERS[".mp4"]
+    fits = info.video_codec in MP4_VIDEO and all(mp4.holds(stream) for stream in info.others)
+    return ".mp4" if fits else ".mkv"
+
+
+def left_out(info: MediaInfo, suffix: str) -> tuple[Stream, ...]:
+    """The film's further streams that a `suffix` file cannot hold, so the scored film goes without."""
+    container = CONTAINERS[suffix.lower()]
+    return tuple(stream for stream in info.others if not container.holds(stream))
+
+
+def left_out_note(info: MediaInfo, output: Path) -> str | None:
+    """One line naming the streams the scored film cannot keep, and what would keep them."""
+    dropped = left_out(info, output.suffix)
+    if not dropped:
+        return None
+    names = ", ".join(stream.describe() for stream in dropped)
+    return (
+        f"a {output.suffix} file cannot hold {names}: the scored film goes without. -o with .mkv keeps them."
+    )
 
 
 def check_output(
@@ -114,11 +159,14 @@ def mux(
     # Either output failing fails the whole (tee's default is to go on with the other when one cannot open).
     film = f"[f={container.ffmpeg_format}:onfail=abort]{_tee_name(f'file:{target}')}"
     track = f"[f={container.track_muxer}:select=1:onfail=abort]pipe:1"  # output stream 1: the scored track
-    try:
-        tee = _encode_command(info, mix, keep, container, ["-f", "tee", f"{film}|{track}"])
-        return _measured(tee, mix, container)
-    except _SourceFailed:
-        pass
+    # The tee muxer rounds the picture's timestamps to its frame rate, which moves a picture that does not
+    # start at 0 (by 17 ms in a test film): such films are written directly.
+    if info.video_start_s <= START_TOLERANCE_S:
+        try:
+            tee = _encode_command(info, mix, keep, container, ["-f", "tee", f"{film}|{track}"])
+            return _measured(tee, mix, container)
+        except _SourceFailed:
+            pass
     direct = _encode_command(info, mix, keep, container, ["-f", container.ffmpeg_format, f"file:{target}"])
     with tempfile.TemporaryFile() as log, program(direct, subprocess.DEVNULL, None, log) as writer:
         if writer.wait() != 0:
@@ -136,16 +184,22 @@ def mux(
 def _encode_command(
     info: MediaInfo, mix: AudioFile, keep: bool, container: Container, output: list[str]
 ) -> list[str]:
+    others = [stream for stream in info.others if container.holds(stream)]
+    # The scored track starts with the picture (the film's other streams keep their own start times).
+    offset = ["-itsoffset", f"{info.video_start_s:.6f}"] if info.video_start_s > START_TOLERANCE_S else []
+    later_audio = sum(stream.kind == "audio" for stream in others) + keep  # audio tracks after the score
     return [
         require_program("ffmpeg"), "-nostdin", "-v", "error", "-y",
         "-i", str(info.path),
-        "-f", "f32le", "-ar", str(mix.sample_rate), "-ac", str(mix.channels), "-i", str(mix.path),
-        "-map", "0:v:0", "-map", "1:a:0", *(["-map", "0:a:0"] if keep else []),
-        "-c:v", "copy", "-c:a:0", container.audio_codec, "-b:a:0", AUDIO_BITRATE,
-        *(["-c:a:1", "copy"] if keep else []),
-        "-map_metadata", "0",
+        *offset, "-f", "f32le", "-ar", str(mix.sample_rate), "-ac", str(mix.channels), "-i", str(mix.path),
+        "-map", f"0:{info.video_index}", "-map", "1:a:0", *(["-map", "0:a:0"] if keep else []),
+        *(arg for stream in others for arg in ("-map", f"0:{stream.index}")),
+        "-c", "copy", "-c:a:0", container.audio_codec, "-b:a:0", AUDIO_BITRATE,
+        "-map_metadata", "0",  # and each stream's own, which a stream -map_metadata would switch off
+        *(["-metadata:s:a:0", f"language={info.audio_language}"] if info.audio_language else []),
         "-metadata:s:a:0", "title=Scored mix (filmscore)", "-disposition:a:0", "default",
-        *(["-metadata:s:a:1", "title=Original soundtrack", "-disposition:a:1", "0"] if keep else []),
+        *(["-metadata:s:a:1", "title=Original soundtrack"] if keep else []),
+        *(arg for n in range(1, later_audio + 1) for arg in (f"-disposition:a:{n}", "-default")),
         *output,
     ]  # fmt: skip
 

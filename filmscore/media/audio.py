@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from filmscore.core.atomic import work_folder
 from filmscore.core.errors import InputError, OutputError
 from filmscore.media.probe import SPEECH_SAMPLE_RATE, AudioClip, MediaInfo
 
@@ -121,7 +121,7 @@ def speech_track(info: MediaInfo, folder: Path | None = None) -> Iterator[AudioF
     """The film's soundtrack as 16 kHz mono, exactly the film's length, in a raw file in a temporary folder
     inside `folder` (else the system's), removed on leaving. Analysis reads it a block or a passage at a
     time: a feature's is 230 MB an hour. A film without audio gives silence (a sparse file)."""
-    with tempfile.TemporaryDirectory(prefix=".filmscore-speech-", dir=folder) as work:
+    with work_folder(folder) as work:
         path = Path(work) / "speech.f32"
         if info.has_audio:
             yield extract_audio_file(info, SPEECH_SAMPLE_RATE, 1, path)

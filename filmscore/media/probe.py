@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import numpy as np
 from filmscore.core.errors import DependencyError, InputError
 
 SPEECH_SAMPLE_RATE = 16000  # what pocketsphinx, Whisper and the VAD expect
+# Streams that start within this of each other start together (ffmpeg's own timestamps jitter by less).
+START_TOLERANCE_S = 0.0005
 MUSIC_SAMPLE_RATE = 48000  # the film-sound rate: every generator delivers it, the mix and the stems use it
 
 
@@ -40,6 +43,28 @@ class MediaInfo:
     audio_channels: int | None
     audio_codec: str | None  # ffprobe's codec name of the first audio stream
     frame_count: int | None  # from the stream header when the container states it
+    video_index: int = 0  # the picture's stream index in the file
+    # where the picture starts after the file's first timestamp: the scored track is placed there, and the
+    # soundtrack is read from there, so both line up with the picture whatever the streams' start times
+    # and edit lists
+    video_start_s: float = 0.0
+    audio_start_s: float = 0.0  # the same for the first audio stream
+    audio_language: str | None = None  # its language tag, given to the scored track that replaces it
+    others: tuple[Stream, ...] = ()  # every further stream (pictures, soundtracks, subtitles, attachments)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A stream of the film besides the picture and the soundtrack filmscore reads: kept in the scored
+    film, copied as it is."""
+
+    index: int  # in the file
+    kind: str  # ffprobe's codec_type: video, audio, subtitle, attachment or data
+    codec: str
+    language: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.kind} stream {self.index} ({self.codec or 'unknown codec'})"
 
 
 @dataclass(frozen=True)
@@ -127,6 +152,7 @@ def probe(path: Path) -> MediaInfo:
     if duration <= 0:
         raise InputError(f"{path}: the video has no duration; the file may be truncated or corrupt.")
     frames = video.get("nb_frames")
+    file_start = _seconds(data.get("format", {}).get("start_time"))
     return MediaInfo(
         path=resolved,
         duration_s=duration,
@@ -142,7 +168,35 @@ def probe(path: Path) -> MediaInfo:
         audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
         audio_codec=str(audio.get("codec_name", "")) if audio else None,
         frame_count=int(frames) if frames and str(frames).isdigit() else None,
+        video_index=int(video.get("index", 0)),
+        video_start_s=_start_of(video, file_start),
+        audio_start_s=_start_of(audio, file_start) if audio else 0.0,
+        audio_language=_stream(audio).language if audio else None,
+        others=tuple(_stream(s) for s in streams if s is not video and s is not audio),
     )
+
+
+def _stream(stream: dict) -> Stream:
+    language = stream.get("tags", {}).get("language")
+    return Stream(
+        int(stream.get("index", 0)),
+        str(stream.get("codec_type", "data")),
+        str(stream.get("codec_name", "")),
+        str(language) if language else None,
+    )
+
+
+def _start_of(stream: dict, file_start: float) -> float:
+    """A stream's start after the file's first timestamp, to the microsecond."""
+    return round(max(0.0, _seconds(stream.get("start_time")) - file_start), 6)
+
+
+def _seconds(value: object) -> float:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if math.isfinite(seconds) else 0.0
 
 
 def _run_ffprobe(path: Path) -> dict:
@@ -200,14 +254,15 @@ def _rate(text: str | None) -> float:
 
 
 def _duration_of(data: dict, video: dict) -> float:
-    for source in (data.get("format", {}), video):
-        try:
-            value = float(source.get("duration", 0) or 0)
-        except ValueError:
-            continue
-        if value > 0:
-            return value
-    return 0.0
+    """The picture's duration: the film ends with it. The video stream's own duration first: a file's
+    duration also counts the time before its streams start (an MP4 whose streams start at 10 s says 18 s
+    for 8 s of film), and any soundtrack that runs on past the picture."""
+    own = _seconds(video.get("duration"))
+    if own > 0:
+        return own
+    container = data.get("format", {})
+    late_start = _seconds(video.get("start_time")) - _seconds(container.get("start_time"))
+    return max(0.0, _seconds(container.get("duration")) - max(0.0, late_start))
 
 
 def last_line(text: str) -> str:
@@ -216,8 +271,15 @@ def last_line(text: str) -> str:
 
 
 def audio_decode_command(info: MediaInfo, sample_rate: int, channels: int, target: str) -> list[str]:
-    """ffmpeg decoding the first audio stream to raw float32 (`target` "-" for stdout, or a file)."""
-    return track_decode_command(info.path, sample_rate, channels, target)
+    """ffmpeg decoding the film's first audio stream to raw float32 (`target` "-" for stdout, or a file),
+    from the picture's first frame: a soundtrack that starts later is padded with silence, one that starts
+    earlier is cut, so a sample's time is its time in the picture."""
+    command = track_decode_command(info.path, sample_rate, channels, target)
+    if abs(info.audio_start_s - info.video_start_s) > START_TOLERANCE_S:
+        first = round(info.video_start_s * sample_rate)
+        align = ["-af", f"aresample=async=1:min_hard_comp={START_TOLERANCE_S}:first_pts={first}"]
+        command[command.index("-f") : command.index("-f")] = align
+    return command
 
 
 def track_decode_command(

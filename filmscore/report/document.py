@@ -15,6 +15,7 @@ from filmscore.config.names import HTML_NAME, REPORT_NAME
 from filmscore.core.affect import Affect
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import InputError
+from filmscore.core.wording import MAX_VALUE, one_line
 from filmscore.report.editors import build_deliverables
 
 if TYPE_CHECKING:
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 THUMBNAIL_FOLDER = "thumbnails"
+MAX_THUMBNAIL_BYTES = 4 << 20  # ours are a few KB; anything this big was not written by filmscore
+JPEG_MAGIC = b"\xff\xd8\xff"
+MAX_REPORT_BYTES = 512 << 20  # a feature film's report is a few MB
 
 
 def _source(reading: Affect | None) -> dict[str, float] | None:
@@ -106,9 +110,10 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def write_report(analysis: Analysis, report_dir: Path) -> Path:
-    """report.json, the thumbnails and the editor deliverables, published together."""
-    with OutputSet() as outputs:
+def write_report(analysis: Analysis, report_dir: Path, overwrite: bool = True) -> Path:
+    """report.json, the thumbnails and the editor deliverables, published together (without `overwrite`,
+    not over files that appeared meanwhile)."""
+    with OutputSet(overwrite) as outputs:
         stage_report_folder(report_dict(analysis), report_dir, outputs, thumbnail_files(analysis))
     return report_dir / REPORT_NAME
 
@@ -148,11 +153,25 @@ def rebuild_report_folder(report_dir: Path) -> list[Path]:
     report = read_report(report_dir)
     images = {}
     for shot in report["shots"]:
-        if "thumbnail" in shot and (report_dir / shot["thumbnail"]).is_file():
-            images[shot["thumbnail"]] = (report_dir / shot["thumbnail"]).read_bytes()
+        if "thumbnail" in shot and (image := _own_thumbnail(report_dir, shot["thumbnail"])) is not None:
+            images[shot["thumbnail"]] = image
     with OutputSet() as outputs:
         pages = _pages(report, images, report_dir)
         return [outputs.write(report_dir / name, text.encode("utf-8")) for name, text in pages.items()]
+
+
+def _own_thumbnail(report_dir: Path, name: str) -> bytes | None:
+    """A thumbnail the report folder itself holds, or None. A link (to the file or its folder) is not
+    followed: the page embeds what it reads, so a planted link would publish whatever it points at."""
+    path = report_dir / name
+    folder = report_dir.resolve()
+    try:
+        if path.resolve() != folder / name or not path.is_file() or path.stat().st_size > MAX_THUMBNAIL_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if data.startswith(JPEG_MAGIC) else None
 
 
 def read_report(report_dir: Path) -> dict[str, Any]:
@@ -165,13 +184,21 @@ def read_report(report_dir: Path) -> dict[str, Any]:
             f"{report_dir} has no {REPORT_NAME}. Give a folder made by filmscore analyze or run."
         )
     try:
+        if path.stat().st_size > MAX_REPORT_BYTES:
+            raise ValueError(f"it is over {MAX_REPORT_BYTES >> 20} MB")
         report = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_non_finite)
         jsonschema.validate(report, report_schema())
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path} is not valid JSON ({exc}). Run filmscore analyze or run again.") from None
+    except (ValueError, RecursionError, OSError) as exc:  # JSON's and UTF-8's errors are ValueErrors
+        what = "valid JSON" if isinstance(exc, json.JSONDecodeError) else "a report filmscore wrote"
+        raise InputError(
+            f"{path} is not {what} ({one_line(str(exc) or type(exc).__name__, MAX_VALUE)}). "
+            "Run filmscore analyze or run again."
+        ) from None
     except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "top level"
-        raise InputError(f"{path} does not match the report schema at {where}: {exc.message}.") from None
+        where = one_line("/".join(str(p) for p in exc.absolute_path), MAX_VALUE) or "top level"
+        raise InputError(
+            f"{path} does not match the report schema at {where}: {one_line(exc.message, MAX_VALUE * 2)}."
+        ) from None
     return report
 
 

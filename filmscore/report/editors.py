@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.core.affect import Mood
+from filmscore.core.wording import one_line
 
 Report = dict[str, Any]
 
@@ -222,17 +223,18 @@ def markers_edl(report: Report) -> str:
     fps = report["input"]["fps"]
     duration = report["input"]["duration_s"]
     start, end = timecode(0.0, fps), timecode(duration, fps)
+    # An EDL is read a line at a time: a name with a line break in it would start a bogus event.
     lines = [
-        f"TITLE: {Path(_film_name(report)).stem} filmscore markers",
+        f"TITLE: {one_line(Path(_film_name(report)).stem)} filmscore markers",
         "FCM: NON-DROP FRAME",
         "",
         f"001  AX       V     C        {start} {end} {start} {end}",
-        f"* FROM CLIP NAME: {_film_name(report)}",
+        f"* FROM CLIP NAME: {one_line(_film_name(report))}",
     ]
     locators = [(s["start_s"], LABEL_COLOURS[s["label"]], _shot_marker_name(s)) for s in report["shots"]]
     locators += [(c["start_s"], CUE_COLOUR, _cue_marker_name(c)) for c in report.get("cues", [])]
     for at_s, colour, name in sorted(locators, key=lambda item: item[0]):
-        lines.append(f"* LOC: {timecode(at_s, fps)} {colour:<7} {name}")
+        lines.append(f"* LOC: {timecode(at_s, fps)} {colour:<7} {one_line(name)}")
     return "\n".join(lines) + "\n"
 
 

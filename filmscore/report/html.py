@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import os
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -115,9 +117,13 @@ def _player(report: Report, images: Mapping[str, bytes], folder: Path) -> str:
     source = os.path.relpath(target, folder.resolve()) if os.path.isabs(target) else target
     first = images.get(report["shots"][0].get("thumbnail", ""))
     poster = f' poster="data:image/jpeg;base64,{base64.b64encode(first).decode("ascii")}"' if first else ""
-    return (
-        f'<video id="player" controls preload="metadata"{poster} src="{_e(Path(source).as_posix())}"></video>'
-    )
+    return f'<video id="player" controls preload="metadata"{poster} src="{_e(_url(Path(source)))}"></video>'
+
+
+def _url(path: Path) -> str:
+    """A relative path as a URL: `#`, `%`, `?` and spaces in a file name would otherwise end or change it
+    (a film named "take #2.mp4" played "take ")."""
+    return urllib.parse.quote(path.as_posix(), safe="/")
 
 
 def _x(t: float, duration: float) -> float:
@@ -182,8 +188,9 @@ TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800)
 
 
 def _time_ticks(duration: float) -> list[str]:
-    """About eight labelled ticks along the bottom, at a round step (1 s up to 30 min)."""
-    step = next((s for s in TICK_STEPS_S if duration / s <= 10), TICK_STEPS_S[-1])
+    """At most ten labelled ticks along the bottom, at a round step (1 s up to 30 min, then hours)."""
+    # Past the table, whole hours: a step found from the duration, so no duration makes many ticks.
+    step = next((s for s in TICK_STEPS_S if duration / s <= 10), 3600 * math.ceil(duration / 36000))
     ticks = []
     for k in range(1, int(duration // step) + 1):
         x = _x(k * step, duration)

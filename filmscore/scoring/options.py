@@ -91,6 +91,7 @@ def run_options(
     keep_original_audio: bool = False,
     stems: bool = False,
     cache_dir: Path | None = None,
+    overwrite: bool = True,
 ) -> RunOptions:
     """The options of `filmscore run`: the analysis's, and the score's from the settings."""
     soundfont, library = settings["music.soundfont"], settings["music.library"]
@@ -120,6 +121,7 @@ def run_options(
         keep_original_audio=keep_original_audio,
         stems=stems,
         cache_dir=cache_dir,
+        overwrite=overwrite,
     )
 
 

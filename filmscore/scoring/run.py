@@ -4,7 +4,6 @@ mux, and publish the scored film with its report folder, all at once or not at a
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -12,11 +11,11 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import TypeVar
 
-from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.analysis.cache import cached_analysis
+from filmscore.analysis.pipeline import Analysis, AnalyzeOptions
 from filmscore.config.names import MUSIC_STEM, REPORT_NAME, SCORE_MIDI
 from filmscore.config.settings import default
-from filmscore.core.atomic import OutputSet, content_sha256, existing_folder
-from filmscore.core.errors import OutputError
+from filmscore.core.atomic import OutputSet, work_folder
 from filmscore.core.progress import Progress
 from filmscore.core.workers import audio_helper
 from filmscore.delivery.mix import MixOptions, MixResult, mix_under_dialogue, relimit
@@ -59,6 +58,9 @@ class RunOptions:
     library: Path | None = None  # the indexed music folder of the library generator
     # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
     candidates: int = default("music.candidates")
+    # replace outputs found at their paths when publishing; the CLI gives --overwrite, so a file that
+    # appears there while a run works is kept unless the user asked to replace it
+    overwrite: bool = True
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def score_film(
     # Film-length audio (the speech track, the render, the original soundtrack, the mix) lives in raw files
     # in a work folder beside the output, streamed a block at a time: a feature's would not fit in memory.
     # The folder goes on every exit path.
-    with tempfile.TemporaryDirectory(prefix=".filmscore-work-", dir=existing_folder(output.parent)) as folder:
+    with work_folder(output.parent) as folder:
         work = Path(folder)
         # The helper measures the soundtrack, listens to the music, mixes it, and encodes and measures the
         # scored track.
@@ -115,7 +117,7 @@ def score_film(
                 music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
             with progress.stage("mix"):
                 mixed = _mix(info, music, speech, opts.mix, work, helper)
-            with progress.stage("mux"), OutputSet() as outputs:
+            with progress.stage("mux"), OutputSet(opts.overwrite) as outputs:
                 paths = {
                     "video": output,
                     "music": report_dir / MUSIC_STEM,
@@ -232,39 +234,6 @@ def _discard(music: Music) -> None:
     for audio in (music.audio, *music.stems.values()):
         if isinstance(audio, AudioFile):
             audio.path.unlink(missing_ok=True)
-
-
-def cached_analysis(
-    input_path: Path,
-    opts: AnalyzeOptions,
-    progress: Progress,
-    cache_dir: Path | None,
-    workdir: Path | None = None,
-    helper: Pool | None = None,
-) -> Analysis:
-    """The analysis, from the cache when this film (by content and path) was analysed before with the
-    same settings and filmscore version; a batch re-run with only a new generator setting skips it.
-    The cache holds pickles: point --cache-dir only at a folder you trust."""
-    import hashlib
-    import pickle
-
-    from filmscore import __version__
-
-    if cache_dir is None:
-        return analyze(input_path, opts, progress, workdir, helper)
-    key = f"{__version__}|{input_path.resolve()}|{opts!r}|{content_sha256(input_path)}"
-    path = cache_dir / f"analysis-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
-    try:
-        return pickle.loads(path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-        pass  # none yet, or unreadable: analyse again
-    analysis = analyze(input_path, opts, progress, workdir, helper)
-    try:
-        with OutputSet() as outputs:
-            outputs.write(path, pickle.dumps(analysis))
-    except OutputError:
-        pass  # a cache that cannot be written costs time, never the run
-    return analysis
 
 
 def work_space_bytes(duration_s: float, stems: bool) -> int:

@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 import time
+from typing import Any
 
 from filmscore.batch.manifest import ItemRecord, Manifest
-from filmscore.cli.preflight import check_writable, chosen_settings
+from filmscore.cli.preflight import check_writable, chosen_settings, sweep_leftovers
 from filmscore.core.errors import EXIT_BATCH_PARTIAL, EXIT_OK, UsageError
+from filmscore.core.wording import one_line
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     chosen_settings(args, run_only=True)  # a bad option fails once, before any film
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more")
-    items = collect_inputs(args.inputs)
+    items = collect_inputs(args.inputs, args.output_dir)
     if not items:
         raise UsageError("no video files found in the inputs given")
     check_writable(args.output_dir, "-o folder")
@@ -35,8 +37,9 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=(args.cache_dir or args.output_dir / CACHE_FOLDER).resolve(),
         rescore=args.overwrite,
     )
-    log = BatchLog(len(items), quiet=args.quiet)
-    manifest = run_batch(items, opts, log.record)
+    sweep_leftovers(opts.out_dir, opts.cache_dir)
+    with BatchLog(len(items), quiet=args.quiet, live=sys.stderr.isatty()) as log:
+        manifest = run_batch(items, opts, log.record, log.started)
     write_summary_html(manifest, opts.out_dir)
     ours = [item.relative.as_posix() for item in items]
     log.close(manifest, ours)
@@ -47,12 +50,45 @@ def run(args: argparse.Namespace) -> int:
 
 
 class BatchLog:
-    """A line on stderr per film as it ends, with the failures so far and an estimate of the time left;
-    a table at the close."""
+    """A line on stderr per film as it ends, with the failures so far and an estimate of the time left; a
+    table at the close. On a terminal, live bars above those lines: the batch's (films done, elapsed time,
+    ETA) and one per film being scored, with its time so far."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total, self.quiet, self.started = total, quiet, time.monotonic()
+    def __init__(self, total: int, quiet: bool, live: bool = False) -> None:
+        self.total, self.quiet, self.started_at = total, quiet, time.monotonic()
         self.ended = self.failures = self.scored = 0
+        self._bars: Any = None
+        self._films: dict[str, Any] = {}
+        if live and not quiet:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bars = Progress(
+                TextColumn("{task.description:<30}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+            )  # fmt: skip
+            self._overall = self._bars.add_task("batch", total=total)
+
+    def __enter__(self) -> BatchLog:
+        if self._bars is not None:
+            self._bars.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._bars is not None:
+            self._bars.stop()
+
+    def started(self, record: ItemRecord) -> None:
+        """A film's scoring starts (called from the batch's worker threads)."""
+        if self._bars is not None:
+            self._films[record.relative] = self._bars.add_task(one_line(record.relative, 30), total=None)
 
     def record(self, record: ItemRecord) -> None:
         status = record.status
@@ -62,12 +98,20 @@ class BatchLog:
         self.failures += status == "failed"
         self.scored += status != "skipped"
         left = self.total - self.ended
-        elapsed = time.monotonic() - self.started
+        elapsed = time.monotonic() - self.started_at
         eta = f", about {elapsed / self.scored * left:.0f} s left" if self.scored and left else ""
-        if not self.quiet:
-            note = f": {record.error}" if status == "failed" else ""
-            print(f"[{self.ended}/{self.total}] {status} {record.relative}{note} "
-                  f"({self.failures} failed so far{eta})", file=sys.stderr, flush=True)  # fmt: skip
+        if self.quiet:
+            return
+        note = f": {record.error}" if status == "failed" else ""
+        line = one_line(f"[{self.ended}/{self.total}] {status} {record.relative}{note} "
+                        f"({self.failures} failed so far{eta})")  # fmt: skip
+        if self._bars is None:
+            print(line, file=sys.stderr, flush=True)
+            return
+        if (task := self._films.pop(record.relative, None)) is not None:
+            self._bars.remove_task(task)
+        self._bars.advance(self._overall)
+        self._bars.console.print(line, markup=False, highlight=False)
 
     def close(self, manifest: Manifest, ours: list[str]) -> None:
         if self.quiet:
@@ -76,7 +120,8 @@ class BatchLog:
         width = max(len(r.relative) for r in records)
         for r in records:
             took = f"{r.seconds:7.1f} s" if r.seconds is not None else " " * 9
-            print(f"  {r.relative:<{width}}  {r.status:<7}  {took}  {r.error or ''}", file=sys.stderr)
+            name, error = one_line(r.relative), one_line(r.error or "")
+            print(f"  {name:<{width}}  {r.status:<7}  {took}  {error}", file=sys.stderr)
         counts = manifest.as_dict(ours)["summary"]
         print(f"batch: {counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed "
               f"-> {manifest.path}", file=sys.stderr)  # fmt: skip

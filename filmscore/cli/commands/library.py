@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from filmscore.core.errors import EXIT_OK, UsageError
+from filmscore.core.wording import one_line
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
 
     def show(i: int, count: int, name: str) -> None:
         if not args.quiet:
-            print(f"[{i + 1}/{count}] {name}", file=sys.stderr)
+            print(one_line(f"[{i + 1}/{count}] {name}"), file=sys.stderr)
 
     index = index_library(args.folder, MER_BACKENDS.create("features"), show)
     if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from multiprocessing.pool import Pool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmscore.cli.preflight import (
     check_free_space,
@@ -14,9 +14,13 @@ from filmscore.cli.preflight import (
     chosen_settings,
     positive,
     say_choices,
+    sweep_leftovers,
 )
 from filmscore.config.names import default_report_dir
 from filmscore.core.errors import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from filmscore.media.probe import MediaInfo
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,8 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> int:
-    from filmscore.core.progress import Progress, TerminalProgress
-    from filmscore.delivery.mux import check_output, default_output
+    from filmscore.core.atomic import output_lock
+    from filmscore.core.progress import RUN_STAGES, progress_for
+    from filmscore.core.wording import one_line
+    from filmscore.delivery.mux import check_output, default_output, left_out_note
     from filmscore.media.probe import probe
     from filmscore.report.document import stage_scored_report
     from filmscore.scoring import options
@@ -43,28 +49,40 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
     check_writable(output.parent, "-o folder")
     check_free_space(output.parent, work_space_bytes(info.duration_s, args.stems) + info.path.stat().st_size)
     if args.output is None and output.suffix != ".mp4" and not args.quiet:
-        note = f"MP4 cannot hold {info.video_codec} video without re-encoding it, so the scored film is"
-        print(f"filmscore: {note} {output.name}; the video stream is copied as it is.", file=sys.stderr)
+        note = f"MP4 cannot hold {_what_mp4_cannot_hold(info)} as it is, so the scored film is"
+        print(f"filmscore: {note} {output.name}; every stream is copied as it is.", file=sys.stderr)
+    if (dropped := left_out_note(info, output)) is not None:
+        print(f"filmscore: note: {one_line(dropped)}", file=sys.stderr)  # said even with -q: it loses data
     report_dir = check_report_dir(args.report_dir or default_report_dir(output), info.path, args.overwrite)
     if report_dir.resolve() == output.resolve():
         raise UsageError(
             "the report folder and the output film are the same path. Choose another --report-dir"
         )
+    sweep_leftovers(report_dir, output.parent, args.cache_dir)
     generator = options.generator_choice(settings)
     choices = options.analysis_choices(settings)
     say_choices({"generator": generator, **choices}, args.quiet)
     analysis = options.analyze_options(settings, choices, positive(args.max_duration, "--max-duration"))
     opts = options.run_options(
-        settings, analysis, generator, args.keep_original_audio, args.stems, args.cache_dir
+        settings, analysis, generator, args.keep_original_audio, args.stems, args.cache_dir, args.overwrite
     )
     options.check_models(opts.analyze, (opts.generator, opts.generator_model))
-    progress = Progress() if args.quiet else TerminalProgress()
-    scored = score_film(info.path, output, report_dir, opts, progress, helper, stage_scored_report)
+    title = f"scoring {one_line(info.path.name, 40)}"
+    with output_lock(output, report_dir), progress_for(args.quiet, RUN_STAGES, title) as progress:
+        scored = score_film(info.path, output, report_dir, opts, progress, helper, stage_scored_report)
     if not args.quiet:
         delivery = scored.delivery
         print(
             f"{len(scored.plan.cues)} cues over {len(scored.analysis.shots)} shots; "
-            f"{delivery.integrated_lufs:.1f} LUFS, true peak {delivery.true_peak_dbtp:.1f} dBTP -> {output}\n"
-            f"report, music stem and score -> {report_dir}"
+            f"{delivery.integrated_lufs:.1f} LUFS, true peak {delivery.true_peak_dbtp:.1f} dBTP "
+            f"-> {one_line(str(output))}\nreport, music stem and score -> {one_line(str(report_dir))}"
         )
     return EXIT_OK
+
+
+def _what_mp4_cannot_hold(info: MediaInfo) -> str:
+    from filmscore.delivery.mux import MP4_VIDEO, left_out
+
+    if info.video_codec not in MP4_VIDEO:
+        return f"{info.video_codec} video"
+    return ", ".join(stream.describe() for stream in left_out(info, ".mp4"))

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from filmscore.core.atomic import OutputSet
+from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError, UsageError
+from filmscore.core.wording import MAX_VALUE, one_line
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, decode_audio
 from filmscore.music.cues import Cue, CuePlan
 from filmscore.music.generators import (
@@ -190,15 +192,19 @@ def load_index(folder: Path) -> LibraryIndex:
     if not folder.is_dir():
         raise InputError(f"--library {folder} is not a folder. Give the folder that holds your music.")
     try:
-        data = json.loads(path.read_text())
-        if data.get("version") != INDEX_VERSION:
-            raise ValueError("another version")
-        tracks = tuple(_track_of(entry) for entry in data["tracks"])
-        skipped = tuple(Skipped(**entry) for entry in data.get("skipped", ()))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
+            raise DataError("not a version 1 index")
+        tracks = from_plain(tuple[Track, ...], data.get("tracks"))
+        skipped = from_plain(tuple[Skipped, ...], data.get("skipped", []))
+        for track in tracks:
+            _check_track(track, folder)
     except FileNotFoundError:
         raise InputError(f"{folder} has no library index yet. {hint}") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path} is not a filmscore library index ({exc}). {hint}") from None
+    except (OSError, ValueError, RecursionError) as exc:  # DataError and JSON's errors are ValueErrors
+        raise InputError(
+            f"{path} is not a filmscore library index ({one_line(str(exc), MAX_VALUE * 2)}). {hint}"
+        ) from None
     if not tracks:
         raise InputError(f"the library index of {folder} lists no usable tracks. {hint}")
     return LibraryIndex(folder, tracks, skipped)
@@ -212,10 +218,21 @@ def _earlier_index(folder: Path) -> _Earlier | None:
     return _Earlier({t.path: t for t in index.tracks}, {s.path: s for s in index.skipped})
 
 
-def _track_of(entry: dict) -> Track:
-    return Track(
-        **{**entry, "beats": tuple(entry["beats"]), "windows": tuple(Window(**w) for w in entry["windows"])}
-    )
+def _check_track(track: Track, folder: Path) -> None:
+    """Refuse an entry no index we write holds: a path that leaves the library folder (an index is data
+    anyone may hand over, and its tracks are mixed into the film), or measures out of their range."""
+    inside = folder.resolve()
+    where = f"track {track.path[:80]!r}"
+    if Path(track.path).is_absolute() or ".." in Path(track.path).parts:
+        raise DataError(f"{where} lies outside the library folder")
+    if not (inside / track.path).resolve().is_relative_to(inside):
+        raise DataError(f"{where} links outside the library folder")
+    if not track.windows or track.duration_s <= 0 or track.tempo_bpm <= 0:
+        raise DataError(f"{where} has no emotion windows, duration or tempo")
+    if not 0 <= track.tonic < 12 or track.mode not in ("major", "minor"):
+        raise DataError(f"{where} has no key")
+    if any(not -1 <= v <= 1 for w in track.windows for v in (w.valence, w.arousal)):
+        raise DataError(f"{where} has a valence or arousal outside -1 .. 1")
 
 
 def _index_dict(index: LibraryIndex) -> dict:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filmscore.core.errors import DependencyError, InputError
+from filmscore.core.wording import one_line
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, load
-from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, require_program
+from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, last_line, require_program
 
 RENDER_CHANNELS = 2  # FluidSynth renders stereo
 SYNTH_GAIN = 0.4  # FluidSynth master gain: headroom for a full orchestra, the mix sets the level later
@@ -94,7 +95,43 @@ def check_soundfont(path: Path) -> Path:
         header = handle.read(12)
     if header[:4] != b"RIFF" or header[8:12] != b"sfbk":
         raise InputError(f"{path} is not a SoundFont (.sf2/.sf3). Give a General MIDI SoundFont.")
+    _check_it_loads(path)
     return path.resolve()
+
+
+def _check_it_loads(path: Path) -> None:
+    """FluidSynth renders one short note with the font. A font it cannot load (truncated, corrupt) it
+    skips with only a line on stderr and renders silence, so the report would name a font never heard."""
+    import mido
+
+    note = mido.MidiFile()
+    note.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=69, velocity=64, time=0),
+        mido.Message("note_off", note=69, velocity=0, time=48),
+    ]))  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="filmscore-font-") as folder:
+        midi = Path(folder) / "note.mid"
+        note.save(midi)
+        command = [
+            require_fluidsynth(), "-ni", "-q", "-o", "synth.dynamic-sample-loading=1",
+            "-F", str(Path(folder) / "note.f32"), "-T", "raw", "-O", "float", str(path), str(midi),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    failure = _load_failure(result.stderr)
+    if result.returncode != 0 or failure is not None:
+        reason = failure or last_line(result.stderr) or f"exit {result.returncode}"
+        raise InputError(
+            f"{path}: FluidSynth cannot load this SoundFont ({one_line(reason, 120)}). Give a complete "
+            ".sf2 or .sf3 file."
+        )
+
+
+def _load_failure(stderr: str) -> str | None:
+    """FluidSynth's first error line when it could not load a SoundFont, else None."""
+    if "Failed to load" not in stderr:
+        return None
+    errors = [line.partition("error: ")[2] for line in stderr.splitlines() if "error: " in line]
+    return errors[0] if errors else "Failed to load the SoundFont"
 
 
 def render_midi(
@@ -178,10 +215,10 @@ def _finish_render(
     except BaseException:  # Ctrl-C: leave no synthesiser running
         _stop_all(jobs)
         raise
-    if process.returncode != 0 or not wav_path.exists():
+    if process.returncode != 0 or not wav_path.exists() or _load_failure(stderr):
         _stop_all(jobs)
-        reason = stderr.strip().splitlines()[-1:] or ["no output"]
-        raise DependencyError(f"FluidSynth failed to render the score ({reason[0]}).")
+        reason = _load_failure(stderr) or last_line(stderr) or "no output"
+        raise DependencyError(f"FluidSynth failed to render the score ({one_line(reason, 120)}).")
 
 
 def _stop_all(jobs: list[tuple[subprocess.Popen, Path]]) -> None:
