@@ -11,6 +11,7 @@ HTML_NAME = "report.html"
 MUSIC_STEM = "music.wav"
 SCORE_MIDI = "score.mid"
 STEMS_FOLDER = "stems"
+CUES_FOLDER = "cues"  # each cue as mixed, cue-01.wav and on, for the editing timeline
 ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
 
 

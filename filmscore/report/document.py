@@ -16,7 +16,8 @@ from filmscore.core.affect import Affect
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import InputError
 from filmscore.core.wording import MAX_VALUE, one_line
-from filmscore.report.editors import build_deliverables
+from filmscore.report.editors import build_deliverables, has_cue_files
+from filmscore.report.timeline import TIMELINE_NAMES, build_timelines
 
 if TYPE_CHECKING:
     from filmscore.music.check import MusicCheck
@@ -145,7 +146,11 @@ def stage_report_folder(
 def _pages(report: dict[str, Any], images: dict[str, bytes], report_dir: Path) -> dict[str, str]:
     from filmscore.report.html import report_html
 
-    return {**build_deliverables(report), HTML_NAME: report_html(report, images, report_dir)}
+    return {
+        **build_deliverables(report),
+        **build_timelines(report),
+        HTML_NAME: report_html(report, images, report_dir),
+    }
 
 
 def rebuild_report_folder(report_dir: Path) -> list[Path]:
@@ -297,6 +302,6 @@ def _finite(value: float) -> float | None:
 def stage_scored_report(scored: ScoredFilm, report_dir: Path, outputs: OutputSet) -> list[Path]:
     """Stage the run's report.json and deliverables with the run's other outputs."""
     report = scored_report_dict(scored)
-    names = [*build_deliverables(report), HTML_NAME]
+    names = [*build_deliverables(report), *TIMELINE_NAMES * has_cue_files(report), HTML_NAME]
     report["outputs"].update({name: str(report_dir / name) for name in names})
     return stage_report_folder(report, report_dir, outputs, thumbnail_files(scored.analysis))

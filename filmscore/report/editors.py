@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from filmscore.config.names import CUES_FOLDER
 from filmscore.core.affect import Mood
 from filmscore.core.wording import one_line
 
@@ -290,6 +291,17 @@ DELIVERABLES: tuple[tuple[str, Callable[[Report], str], Callable[[Report], bool]
     ("markers.edl", markers_edl, lambda r: True),
     ("cues.csv", cue_sheet_csv, lambda r: "cues" in r),
 )
+
+
+def cue_file(cue_id: int) -> str:
+    """A cue's audio file, as mixed, in the report folder."""
+    return f"{CUES_FOLDER}/cue-{cue_id + 1:02d}.wav"
+
+
+def has_cue_files(report: Report) -> bool:
+    """Whether the run wrote every cue's own file (reports from before they were written have none)."""
+    outputs = report.get("outputs", {})
+    return bool(report.get("cues")) and all(cue_file(c["id"]) in outputs for c in report["cues"])
 
 
 def build_deliverables(report: Report) -> dict[str, str]:

@@ -27,7 +27,7 @@ from filmscore.music.cues import CueOptions, CuePlan, plan_cues
 from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest
 from filmscore.music.mer import MER_BACKENDS, MerBackend
 from filmscore.music.styles import DEFAULT_STYLE, STYLES
-from filmscore.scoring.stems import stage_stems, write_wav
+from filmscore.scoring.stems import stage_cue_files, stage_stems, write_wav
 
 WORK_SIGNALS = 8  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
 STEM_SIGNALS = 7  # the instrument groups, their sum and one group's speech-band cut, for --stems
@@ -129,6 +129,7 @@ def score_film(
                 write_wav(outputs.stage(paths["music"]), mixed.stem)
                 if music.midi:
                     outputs.write(paths["midi"], music.midi)
+                paths.update(stage_cue_files(plan, mixed, report_dir, outputs))
                 if opts.stems:
                     paths.update(stage_stems(music, mixed, report_dir, outputs, info.has_audio, work))
                 scored = ScoredFilm(

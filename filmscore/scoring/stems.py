@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from filmscore.config.names import ORIGINAL_STEM, STEMS_FOLDER
+from filmscore.config.names import CUES_FOLDER, ORIGINAL_STEM, STEMS_FOLDER
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import OutputError
 from filmscore.delivery.mix import MixResult, cut_like_the_music
 from filmscore.media.audio import Audio, AudioFile, blocks
+from filmscore.music.cues import CuePlan
 from filmscore.music.generators import Music
 
 WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
@@ -50,6 +51,30 @@ class _Scaled:
         if self.minus is not None:
             block = block - self.minus.read(first, last)
         return block
+
+
+class _Window:
+    """Frames first..last of a signal, read as a signal of its own."""
+
+    def __init__(self, audio: Audio, first: int, last: int) -> None:
+        self.audio, self.first = audio, first
+        self.frames, self.channels, self.sample_rate = max(0, last - first), audio.channels, audio.sample_rate
+
+    def read(self, first: int, last: int) -> np.ndarray:
+        return self.audio.read(self.first + first, self.first + min(last, self.frames))
+
+
+def stage_cue_files(plan: CuePlan, mixed: MixResult, report_dir: Path, outputs: OutputSet) -> dict[str, Path]:
+    """cues/cue-NN.wav: each cue's stretch of the music as mixed (the music stem), for the editing
+    timeline's music track; placed at their cue's time, they make the music stem again."""
+    written = {}
+    rate = mixed.stem.sample_rate
+    for cue in plan.cues:
+        name = f"{CUES_FOLDER}/cue-{cue.id + 1:02d}.wav"
+        first, last = round(cue.start_s * rate), min(mixed.stem.frames, round(cue.end_s * rate))
+        write_wav(outputs.stage(report_dir / name), _Window(mixed.stem, first, last))
+        written[name] = report_dir / name
+    return written
 
 
 def stage_stems(

@@ -1,0 +1,145 @@
+"""The cue timeline an editing system imports: the scored film as a clip on the picture track, one clip per
+cue (`cues/cue-NN.wav`, as mixed) on a music track at its place, the stems as further tracks when they were
+written, and the shot and cue markers. Written as OpenTimelineIO (`timeline.otio`) and, through OTIO's
+adapters, as FCP 7 XML (`timeline.xml`, which Premiere and Resolve import) and FCPXML (`timeline.fcpxml`,
+Final Cut). Built from report.json alone, so `filmscore report` writes it again.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from filmscore.config.names import STEMS_FOLDER
+from filmscore.report.editors import (
+    Report,
+    cue_file,
+    frames_at,
+    has_cue_files,
+    markers_timeline,
+    timecode_rate,
+)
+
+# FCPXML knows NTSC rates by their rounded names only (its adapter looks up 23.98 and 29.97): a timeline
+# for it is built at the rounded rate, which moves a cue by under a frame in an hour.
+_FCPX_TIME = re.compile(r'(?P<name>offset|duration|start|tcStart)="(?P<num>\d+)(?:/(?P<den>\d+))?s"')
+TIMELINE_NAMES = ("timeline.otio", "timeline.xml", "timeline.fcpxml")
+FCPX_RATES = {24000 / 1001: 23.98, 30000 / 1001: 29.97, 60000 / 1001: 59.94}
+
+
+def build_timelines(report: Report) -> dict[str, str]:
+    """The timeline in each format, by file name; none for a report without cue files (analyze, or a run
+    from before they were written)."""
+    if not has_cue_files(report):
+        return {}
+    return {
+        "timeline.otio": timeline_otio(report),
+        "timeline.xml": timeline_fcp7(report),
+        "timeline.fcpxml": timeline_fcpx(report),
+    }
+
+
+def edit_timeline(report: Report, rate: float | None = None) -> Any:
+    """The timeline as an OTIO object, at the film's rate (or `rate`)."""
+    import opentimelineio as otio
+
+    rate = rate or timecode_rate(report["input"]["fps"])
+    film = report["input"]
+    outputs = report.get("outputs", {})
+    timeline = otio.schema.Timeline(name=f"{Path(film['path']).name} (filmscore)")
+    timeline.global_start_time = otio.opentime.RationalTime(0, rate)
+    picture = otio.schema.Track(name="Picture", kind=otio.schema.TrackKind.Video)
+    scored = _clip(Path(outputs.get("video", film["path"])).name, outputs.get("video", film["path"]),
+                   0.0, film["duration_s"], rate)  # fmt: skip
+    markers = markers_timeline(report).tracks[0][0].markers
+    scored.markers.extend(_rated_marker(marker, rate) for marker in markers)
+    picture.append(scored)
+    timeline.tracks.append(picture)
+    music = otio.schema.Track(name="Music (filmscore)", kind=otio.schema.TrackKind.Audio)
+    for cue in report["cues"]:
+        _place(music, _clip(f"Cue {cue['id'] + 1} ({cue['mood']})", outputs[cue_file(cue["id"])],
+                            cue["start_s"], cue["end_s"], rate), rate)  # fmt: skip
+    timeline.tracks.append(music)
+    for name, path in sorted(outputs.items()):
+        if name.startswith(f"{STEMS_FOLDER}/"):
+            stem = otio.schema.Track(name=f"Stem: {Path(name).stem}", kind=otio.schema.TrackKind.Audio)
+            stem.append(_clip(Path(name).stem, path, 0.0, film["duration_s"], rate))
+            timeline.tracks.append(stem)
+    return timeline
+
+
+def _clip(name: str, path: str, start_s: float, end_s: float, rate: float) -> Any:
+    """A clip of a whole media file, `end_s - start_s` long, to be placed at `start_s`."""
+    import opentimelineio as otio
+
+    length = otio.opentime.RationalTime(frames_at(end_s, rate) - frames_at(start_s, rate), rate)
+    whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), length)
+    reference = otio.schema.ExternalReference(target_url=Path(path).as_uri(), available_range=whole)
+    clip = otio.schema.Clip(name=name, media_reference=reference, source_range=whole)
+    clip.metadata["filmscore"] = {"start_frame": frames_at(start_s, rate)}
+    return clip
+
+
+def _place(track: Any, clip: Any, rate: float) -> None:
+    """Append `clip` at its frame, with a gap before it if the track ends earlier."""
+    import opentimelineio as otio
+
+    at = otio.opentime.RationalTime(clip.metadata["filmscore"]["start_frame"], rate)
+    if at > track.duration():
+        track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=at - track.duration())))
+    track.append(clip)
+
+
+def _rated_marker(marker: Any, rate: float) -> Any:
+    """A copy of a marker with its range at `rate` (the markers are made at the film's own rate)."""
+    import opentimelineio as otio
+
+    copy = marker.clone()
+    start, length = marker.marked_range.start_time, marker.marked_range.duration
+    copy.marked_range = otio.opentime.TimeRange(
+        start.rescaled_to(rate).round(), length.rescaled_to(rate).round()
+    )
+    return copy
+
+
+def timeline_otio(report: Report) -> str:
+    return str(edit_timeline(report).to_json_string()) + "\n"
+
+
+def timeline_fcp7(report: Report) -> str:
+    return _through_adapter(edit_timeline(report), "fcp_xml", ".xml")
+
+
+def timeline_fcpx(report: Report) -> str:
+    rate = timecode_rate(report["input"]["fps"])
+    text = _through_adapter(edit_timeline(report, FCPX_RATES.get(rate, rate)), "fcpx_xml", ".fcpxml")
+    return on_frames(text, Fraction(1) / Fraction(rate).limit_denominator(1001))
+
+
+def on_frames(fcpxml: str, frame: Fraction) -> str:
+    """Every time in an FCPXML moved to the nearest frame boundary, written as whole frames of `frame`
+    seconds: the adapter divides by the rounded NTSC rate (23.98), which puts times between frames, and
+    Final Cut wants every offset and duration on a frame."""
+
+    def snapped(match: re.Match[str]) -> str:
+        seconds = Fraction(match["num"]) / Fraction(match["den"] or 1)
+        frames = round(seconds / frame)
+        exact = frames * frame
+        return (
+            f'{match["name"]}="{exact.numerator}/{exact.denominator}s"' if frames else f'{match["name"]}="0s"'
+        )
+
+    return _FCPX_TIME.sub(snapped, fcpxml)
+
+
+def _through_adapter(timeline: Any, adapter: str, suffix: str) -> str:
+    """The timeline as an OTIO adapter writes it (the adapters write files, not strings)."""
+    import opentimelineio as otio
+
+    with tempfile.TemporaryDirectory(prefix="filmscore-timeline-") as folder:
+        path = Path(folder) / f"timeline{suffix}"
+        otio.adapters.write_to_file(timeline, str(path), adapter_name=adapter)
+        return path.read_text(encoding="utf-8")
