@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from filmscore import __version__
-from filmscore.core.atomic import OutputSet
+from filmscore.core.atomic import OutputSet, climbs_out
 from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError
-from filmscore.core.wording import MAX_VALUE, one_line
+from filmscore.core.wording import MAX_VALUE, one_line, quoted
 
 MANIFEST_NAME = "batch.json"
 
@@ -41,8 +41,8 @@ def _check_outputs(record: ItemRecord) -> None:
     """A record's outputs lie inside the output folder: the batch checks they exist and its summary page
     reads their reports, so a manifest naming paths elsewhere is not one a batch wrote."""
     for place in (record.relative, *record.outputs.values()):
-        if Path(place).is_absolute() or ".." in Path(place).parts:
-            raise DataError(f"{place[:MAX_VALUE]!r} lies outside the output folder")
+        if climbs_out(place):
+            raise DataError(f"{quoted(place)} lies outside the output folder")
 
 
 def settings_sha256(run_args: tuple[str, ...]) -> str:

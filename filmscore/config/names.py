@@ -15,6 +15,11 @@ CUES_FOLDER = "cues"  # each cue as mixed, cue-01.wav and on, for the editing ti
 ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the mix
 
 
+def cue_file(cue_id: int) -> str:
+    """A cue's audio file, as mixed, in the report folder: cues/cue-01.wav for the first."""
+    return f"{CUES_FOLDER}/cue-{cue_id + 1:02d}.wav"
+
+
 def default_report_dir(film: Path) -> Path:
     """A film's report folder: beside it, named after it."""
     return film.parent / f"{film.stem}{REPORT_DIR_SUFFIX}"

@@ -124,20 +124,30 @@ class OutputSet:
                     aside.unlink()
 
     def _make_folder(self, folder: Path) -> None:
-        missing = [p for p in (folder, *folder.parents) if not p.exists()]
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create {folder}: {exc.strerror}. Choose a writable folder.") from exc
-        self._created.extend(missing)  # deepest first, so they can be removed in this order
+        self._created.extend(make_folders(folder))
 
     def _discard(self) -> None:
         for tmp, _ in self._staged:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-        for folder in sorted(self._created, key=lambda f: len(f.parts), reverse=True):  # deepest first
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only if empty: never remove what someone else put there
+        remove_empty(self._created)
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and its missing parents; the ones created, for remove_empty to take back."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {folder}: {exc.strerror}. Choose a writable folder.") from exc
+    return missing
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders that are empty, deepest first: never what someone else put something in."""
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _moved_aside(target: Path) -> Path | None:
@@ -175,14 +185,12 @@ def output_lock(*targets: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _locked(target: Path) -> Iterator[None]:
-
-    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+    created = make_folders(target.parent)
     path = target.parent / f".{target.name}{LOCK_SUFFIX}"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd = _take_lock(path, target)
     except BaseException:
-        _remove_empty(created)
+        remove_empty(created)
         raise
     try:
         yield
@@ -191,7 +199,7 @@ def _locked(target: Path) -> Iterator[None]:
             if os.path.samestat(os.fstat(fd), os.stat(path)):
                 path.unlink()  # while still held, so no other run can be holding this file
         os.close(fd)
-        _remove_empty(created)
+        remove_empty(created)
 
 
 def _take_lock(path: Path, target: Path) -> int:
@@ -208,24 +216,22 @@ def _take_lock(path: Path, target: Path) -> int:
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputError(
+                f"another filmscore run is writing {target}. Wait for it to finish, or choose another output."
+            ) from None
+        with contextlib.suppress(FileNotFoundError):
             if os.path.samestat(os.fstat(fd), os.stat(path)):
                 return fd
-        except (BlockingIOError, FileNotFoundError) as exc:
-            os.close(fd)
-            if isinstance(exc, BlockingIOError):
-                raise OutputError(
-                    f"another filmscore run is writing {target}. Wait for it to finish, or choose another "
-                    "output."
-                ) from None
-            continue
         os.close(fd)
     raise OutputError(f"cannot lock {target}: other runs keep taking it. Try again.")
 
 
-def _remove_empty(folders: list[Path]) -> None:
-    for folder in folders:  # deepest first
-        with contextlib.suppress(OSError):
-            folder.rmdir()
+def climbs_out(relative: str) -> bool:
+    """Whether a path read from a file as relative to a folder is absolute or climbs out with `..`."""
+    path = Path(relative)
+    return path.is_absolute() or ".." in path.parts
 
 
 def existing_folder(folder: Path) -> Path:

@@ -70,10 +70,10 @@ class TerminalProgress(Progress):
         self._stream.flush()
 
 
-# Each stage's usual share of a run, for the overall bar and its ETA (measured on the sample film and
-# benchmarks/clips: the picture pass, the soundtrack and speech take most of an analysis, the composer,
-# the music check and the mux most of the rest). Stages run in another order or more than once (compose,
-# music check) still add up: the overall bar counts each stage's share once.
+# Each stage's usual share of a run, for the overall bar and its ETA: estimates, rounded from the sample
+# film's stage times (the picture pass, the soundtrack and speech take most of an analysis, the composer,
+# the music check and the mux most of the rest), with room for films that talk more. Stages run in another
+# order or more than once (compose, music check) still add up: the overall bar counts each share once.
 RUN_STAGES = {
     "probe": 0.03, "pictures and shots": 0.30, "soundtrack": 0.15, "dialogue": 0.12, "emotion": 0.02,
     "cues": 0.01, "compose": 0.15, "music check": 0.07, "mix": 0.05, "mux": 0.10,

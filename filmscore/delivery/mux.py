@@ -49,13 +49,10 @@ class Container:
 
     def holds(self, stream: Stream) -> bool:
         """Whether a further stream of the film can be copied into this container as it is."""
-        allowed = {
-            "video": self.video_codecs,
-            "audio": self.audio_codecs,
-            "subtitle": self.subtitle_codecs,
-        }.get(stream.kind, frozenset())
         if stream.kind == "attachment":
             return self.attachments
+        kinds = {"video": self.video_codecs, "audio": self.audio_codecs, "subtitle": self.subtitle_codecs}
+        allowed = kinds.get(stream.kind, frozenset())  # data streams: none
         return allowed is None or stream.codec in allowed
 
 
@@ -86,8 +83,7 @@ def default_output(info: MediaInfo) -> Path:
 
 def scored_suffix(info: MediaInfo) -> str:
     """.mp4 where it holds the picture and every further stream, else .mkv (which holds nearly all)."""
-    mp4 = CONTAINERS[".mp4"]
-    fits = info.video_codec in MP4_VIDEO and all(mp4.holds(stream) for stream in info.others)
+    fits = info.video_codec in MP4_VIDEO and not left_out(info, ".mp4")
     return ".mp4" if fits else ".mkv"
 
 

@@ -16,8 +16,8 @@ from filmscore.core.affect import Affect
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import InputError
 from filmscore.core.wording import MAX_VALUE, one_line
-from filmscore.report.editors import build_deliverables, has_cue_files
-from filmscore.report.timeline import TIMELINE_NAMES, build_timelines
+from filmscore.report.editors import build_deliverables, deliverable_names
+from filmscore.report.timeline import build_timelines, timeline_names
 
 if TYPE_CHECKING:
     from filmscore.music.check import MusicCheck
@@ -302,6 +302,6 @@ def _finite(value: float) -> float | None:
 def stage_scored_report(scored: ScoredFilm, report_dir: Path, outputs: OutputSet) -> list[Path]:
     """Stage the run's report.json and deliverables with the run's other outputs."""
     report = scored_report_dict(scored)
-    names = [*build_deliverables(report), *TIMELINE_NAMES * has_cue_files(report), HTML_NAME]
+    names = [*deliverable_names(report), *timeline_names(report), HTML_NAME]
     report["outputs"].update({name: str(report_dir / name) for name in names})
     return stage_report_folder(report, report_dir, outputs, thumbnail_files(scored.analysis))

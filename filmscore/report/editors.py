@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from filmscore.config.names import CUES_FOLDER
+from filmscore.config.names import cue_file
 from filmscore.core.affect import Mood
 from filmscore.core.wording import one_line
 
@@ -293,15 +293,15 @@ DELIVERABLES: tuple[tuple[str, Callable[[Report], str], Callable[[Report], bool]
 )
 
 
-def cue_file(cue_id: int) -> str:
-    """A cue's audio file, as mixed, in the report folder."""
-    return f"{CUES_FOLDER}/cue-{cue_id + 1:02d}.wav"
-
-
 def has_cue_files(report: Report) -> bool:
     """Whether the run wrote every cue's own file (reports from before they were written have none)."""
     outputs = report.get("outputs", {})
     return bool(report.get("cues")) and all(cue_file(c["id"]) in outputs for c in report["cues"])
+
+
+def deliverable_names(report: Report) -> list[str]:
+    """The names of the deliverables the report gives, without building them."""
+    return [name for name, _, applies in DELIVERABLES if applies(report)]
 
 
 def build_deliverables(report: Report) -> dict[str, str]:

@@ -13,10 +13,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from filmscore.config.names import STEMS_FOLDER
+from filmscore.config.names import STEMS_FOLDER, cue_file
 from filmscore.report.editors import (
     Report,
-    cue_file,
     frames_at,
     has_cue_files,
     markers_timeline,
@@ -30,16 +29,16 @@ TIMELINE_NAMES = ("timeline.otio", "timeline.xml", "timeline.fcpxml")
 FCPX_RATES = {24000 / 1001: 23.98, 30000 / 1001: 29.97, 60000 / 1001: 59.94}
 
 
+def timeline_names(report: Report) -> tuple[str, ...]:
+    """The timeline files the report gives: all three with its cue files, none without."""
+    return TIMELINE_NAMES if has_cue_files(report) else ()
+
+
 def build_timelines(report: Report) -> dict[str, str]:
     """The timeline in each format, by file name; none for a report without cue files (analyze, or a run
     from before they were written)."""
-    if not has_cue_files(report):
-        return {}
-    return {
-        "timeline.otio": timeline_otio(report),
-        "timeline.xml": timeline_fcp7(report),
-        "timeline.fcpxml": timeline_fcpx(report),
-    }
+    builders = (timeline_otio, timeline_fcp7, timeline_fcpx)
+    return {name: build(report) for name, build in zip(timeline_names(report), builders, strict=False)}
 
 
 def edit_timeline(report: Report, rate: float | None = None) -> Any:

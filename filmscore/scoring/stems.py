@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from filmscore.config.names import CUES_FOLDER, ORIGINAL_STEM, STEMS_FOLDER
+from filmscore.config.names import ORIGINAL_STEM, STEMS_FOLDER, cue_file
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import OutputError
 from filmscore.delivery.mix import MixResult, cut_like_the_music
@@ -70,7 +70,7 @@ def stage_cue_files(plan: CuePlan, mixed: MixResult, report_dir: Path, outputs: 
     written = {}
     rate = mixed.stem.sample_rate
     for cue in plan.cues:
-        name = f"{CUES_FOLDER}/cue-{cue.id + 1:02d}.wav"
+        name = cue_file(cue.id)
         first, last = round(cue.start_s * rate), min(mixed.stem.frames, round(cue.end_s * rate))
         write_wav(outputs.stage(report_dir / name), _Window(mixed.stem, first, last))
         written[name] = report_dir / name

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from filmscore.core.atomic import OutputSet
+from filmscore.core.atomic import OutputSet, climbs_out
 from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError, UsageError
-from filmscore.core.wording import MAX_VALUE, one_line
+from filmscore.core.wording import MAX_VALUE, one_line, quoted
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, decode_audio
 from filmscore.music.cues import Cue, CuePlan
 from filmscore.music.generators import (
@@ -222,8 +222,8 @@ def _check_track(track: Track, folder: Path) -> None:
     """Refuse an entry no index we write holds: a path that leaves the library folder (an index is data
     anyone may hand over, and its tracks are mixed into the film), or measures out of their range."""
     inside = folder.resolve()
-    where = f"track {track.path[:80]!r}"
-    if Path(track.path).is_absolute() or ".." in Path(track.path).parts:
+    where = f"track {quoted(track.path)}"
+    if climbs_out(track.path):
         raise DataError(f"{where} lies outside the library folder")
     if not (inside / track.path).resolve().is_relative_to(inside):
         raise DataError(f"{where} links outside the library folder")
