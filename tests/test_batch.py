@@ -150,3 +150,25 @@ def test_an_output_folder_inside_the_input_folder_is_never_scored_itself(tmp_pat
     records = json.loads(second.stdout)["items"]
     assert [(r["relative"], r["status"]) for r in records] == [("rushes/take1", "skipped")]
     assert not list(out.rglob("*.scored.scored*"))
+
+
+def test_a_spotting_folder_gives_each_film_its_own_and_a_changed_one_scores_it_again(rushes, tmp_path):
+    spotting = tmp_path / "spotting"
+    spotting.mkdir()
+    (spotting / "take1.csv").write_text("start,end,mood\n0,1.5,none\n1.5,3,afraid\n")
+    out = tmp_path / "out"
+    args = (str(rushes / "day1"), "-o", str(out), "--spotting", os.path.relpath(spotting), "--json")
+    first = _batch(*args)
+    assert first.returncode == 0, first.stderr
+    reports = {name: json.loads((out / "day1" / f"{name}.scored.filmscore/report.json").read_text())
+               for name in ("take1", "take2")}  # fmt: skip
+    assert [c["mood"] for c in reports["take1"]["cues"]] == ["afraid"]
+    assert reports["take1"]["silences"] == [{"start_s": 0.0, "end_s": 1.5}]
+    assert "spotting" not in reports["take2"]  # no file named after it: the reading places its cues
+
+    (spotting / "take1.csv").write_text("start,end,mood\n0,3,sad\n")
+    again = json.loads(_batch(*args).stdout)
+    statuses = {item["relative"]: item["status"] for item in again["items"]}
+    assert statuses == {"day1/take1": "done", "day1/take2": "skipped"}
+    report = json.loads((out / "day1/take1.scored.filmscore/report.json").read_text())
+    assert [c["mood"] for c in report["cues"]] == ["sad"]

@@ -14,8 +14,9 @@ import opentimelineio as otio
 import pytest
 
 from filmscore.cli.main import main
+from filmscore.core.timecode import timecode, timecode_rate
 from filmscore.report.document import report_schema
-from filmscore.report.editors import build_deliverables, timecode, timecode_rate
+from filmscore.report.editors import build_deliverables
 
 RATES = [23.976, 24.0, 25.0, 29.97]
 LABELS = ["calm", "sad", "tense", "joyful", "neutral"]

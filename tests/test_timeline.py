@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from filmscore.report.editors import cue_sheet_csv, timecode_rate
+from filmscore.core.timecode import timecode_rate
+from filmscore.report.editors import cue_sheet_csv
 from filmscore.report.timeline import edit_timeline, timeline_fcp7, timeline_fcpx, timeline_otio
 
 CUES = ((0.0, 7.5, "joyful"), (7.5, 20.52, "sad"), (20.52, 25.0, "afraid"), (25.0, 33.04, "calm"))

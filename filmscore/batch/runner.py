@@ -11,6 +11,7 @@ up where it stopped. Films run on a pool of local processes, or as Ray tasks on 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import subprocess
 import sys
@@ -47,6 +48,11 @@ class BatchOptions:
     rescore: bool = False  # score every film again, done or not (--overwrite)
 
 
+# Settings that name a file or folder: passed on as absolute paths, so a film's run (in another process, or
+# on another machine of a Ray cluster with the same mounts) finds them wherever it starts.
+PATH_SETTINGS = ("cues.spotting", "music.soundfont", "music.library")
+
+
 def run_args(
     pipeline: str, flags: Mapping[str, Any], max_duration: float | None, stems: bool, keep_original: bool
 ) -> tuple[str, ...]:
@@ -59,7 +65,10 @@ def run_args(
         passed += ["--pipeline", str(Path(pipeline).resolve()) if pipeline.endswith(".toml") else pipeline]
     for key, value in flags.items():
         if value is not None:
-            passed += [str(BY_KEY[key].flag), str(value)]
+            passed += [
+                str(BY_KEY[key].flag),
+                str(Path(value).resolve()) if key in PATH_SETTINGS else str(value),
+            ]
     if max_duration is not None:
         passed += ["--max-duration", str(max_duration)]
     passed += ["--stems"] * stems + ["--keep-original-audio"] * keep_original
@@ -90,7 +99,7 @@ def run_batch(
     settings = settings_sha256(opts.run_args)
     todo = []
     for item in items:
-        record = _resumed(manifest, item, settings, opts)
+        record = _resumed(manifest, item, _with_spotting(settings, opts.run_args, item.source), opts)
         manifest.update(record)
         on_change(record)
         if record.status != "skipped":
@@ -100,6 +109,20 @@ def run_batch(
         manifest.update(record)
         on_change(record)
     return manifest
+
+
+def _with_spotting(settings: str, run_args: tuple[str, ...], film: Path) -> str:
+    """The settings, with the content of the film's spotting file where it has one: a film whose spotting
+    changed is scored again."""
+    from filmscore.music.spotting_files import spotting_in_folder
+
+    if "--spotting" not in run_args:
+        return settings
+    given = Path(run_args[run_args.index("--spotting") + 1])
+    spotting = spotting_in_folder(given, film) if given.is_dir() else given
+    if spotting is None or not spotting.is_file():
+        return settings
+    return hashlib.sha256(f"{settings} {content_sha256(spotting)}".encode()).hexdigest()
 
 
 def _resumed(manifest: Manifest, item: BatchItem, settings: str, opts: BatchOptions) -> ItemRecord:

@@ -8,12 +8,16 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmscore.config.names import REPORT_NAME
 from filmscore.core.atomic import existing_folder
 from filmscore.core.errors import OutputError, UsageError
 from filmscore.core.wording import number, size
+
+if TYPE_CHECKING:
+    from filmscore.media.probe import MediaInfo
+    from filmscore.music.spotting import Spotting
 
 
 def chosen_settings(args: argparse.Namespace, run_only: bool) -> dict[str, Any]:
@@ -84,3 +88,29 @@ def positive(value: float | None, flag: str) -> float | None:
     if value is not None and not value > 0:
         raise UsageError(f"{flag} {number(value)} must be a positive number of seconds")
     return value
+
+
+def load_spotting(value: str | None, info: MediaInfo, quiet: bool) -> Spotting | None:
+    """The editor's spotting for this film, read and checked against it (exit 3 names the bad row): the
+    file given, or in a folder the file named after the film (film.csv, film.edl, ...); None without."""
+    from filmscore.core.wording import one_line
+    from filmscore.music.spotting_files import read_spotting, spotting_in_folder
+
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_dir():
+        found = spotting_in_folder(path, info.path)
+        if found is None:
+            if not quiet:
+                print(f"filmscore: no spotting for {one_line(info.path.name)} in {one_line(value)}; "
+                      "the reading places every cue.", file=sys.stderr)  # fmt: skip
+            return None
+        path = found
+    read = read_spotting(path, info.fps, info.duration_s)
+    if read.left_out and not quiet:
+        count = len(read.left_out)
+        names = ", ".join(read.left_out[:5]) + (f" and {count - 5} more" if count > 5 else "")
+        note = f"{count} markers name no mood and are left out: {names}"
+        print(f"filmscore: note: {one_line(note)}", file=sys.stderr)
+    return read.spotting

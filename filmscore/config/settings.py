@@ -110,6 +110,9 @@ SETTINGS: tuple[Setting, ...] = (
             "--analysis-fps", low=1, high=240, metavar="FPS"),
     Setting("cues.min_cue_s", float, 4.0, "shortest cue, in seconds", low=1, high=600, run_only=True),
     Setting("cues.max_cue_s", float, 75.0, "longest cue, in seconds", low=4, high=3600, run_only=True),
+    Setting("cues.spotting", str, None, "the editor's spotting: a CSV (start,end,mood), an EDL, OTIO or "
+            "FCP 7 XML file of markers, or a folder holding one per film, named after it", "--spotting",
+            metavar="FILE"),
     Setting("music.generator", str, "symbolic", "music generator backend", "--generator", run_only=True,
             choices=_names(backends.GENERATORS, AUTO)),
     Setting("music.generator_model", str, None, "the music generator's model: a path or a name",

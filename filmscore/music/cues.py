@@ -8,15 +8,17 @@ tempo toward the next one, so there is no jump in pace at the join.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from filmscore.analysis.fusion import ShotEmotion, TimelinePoint, label_for
 from filmscore.config.settings import default
 from filmscore.core.affect import Mood, clip_unit
+from filmscore.music.spotting import AUTO, Spot, Spotting
 from filmscore.music.styles import DEFAULT_STYLE, STYLES, Orchestration
 
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -25,6 +27,10 @@ TEMPO_OCTAVES_PER_AROUSAL = 0.6  # arousal -1 .. 1 spans 63 .. 145 bpm
 DYNAMICS_STEP_S = 0.5  # spacing of the points of each cue's dynamic curve
 VELOCITY_SOFT, VELOCITY_LOUD = 58, 118  # main-beat velocity at energy 0 and 1 (about 13 dB in a GM synth)
 EXPRESSION_FLOOR = 0.68  # the dynamic curve's level at energy 0 (CC11; 1 at energy 1): about 7 dB more
+SHORT_GAP_S = 1.0  # unspotted time shorter than this between spots joins the stretch before it
+# How a cue ends: the next cue enters on its last beat; silence follows (a spotted `none`), so it closes on
+# a held chord; or the film ends.
+JOIN, CLOSE, FILM_END = "join", "close", "film end"
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class Hit:
     strength: float  # 0 .. 1
     shot_index: int
     sting: Mood | None = None  # the mood of a sting; None for an accent
+    spotted: bool = False  # asked for by the spotting (a `hit`), struck on its frame
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,16 @@ class Cue:
     style: str  # the style's name (music/styles.py)
     instruments: Orchestration
     dynamics: tuple[tuple[float, float], ...]  # (t_s, level 0 .. 1) following the film's arousal
+    # The film's reading over the cue; valence and arousal differ from it where a spot set the mood.
+    read_valence: float = 0.0
+    read_arousal: float = 0.0
+    spot: Spot | None = None  # the spot that set the cue's place and mood, if any
+    ending: str = FILM_END  # JOIN, CLOSE or FILM_END
+
+    @property
+    def spotted_mood(self) -> bool:
+        """Whether the spotting, not the reading, chose the cue's mood."""
+        return self.spot is not None and self.spot.sets_mood
 
     @property
     def key(self) -> str:
@@ -90,8 +107,26 @@ class Cue:
 class CuePlan:
     cues: tuple[Cue, ...]
     hits: tuple[Hit, ...]
-    shot_cues: tuple[int, ...]  # the cue id of every shot
+    shot_cues: tuple[int | None, ...]  # the cue id of every shot (the cue holding most of it); None: silent
     duration_s: float
+    silences: tuple[tuple[float, float], ...] = ()  # the spotted `none` ranges: no music there
+    spotting: Spotting | None = None  # the editor's spotting followed, if any
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of film that becomes one cue: its shots, the feeling it is scored with, and the spotted
+    hits in it."""
+
+    start_s: float
+    end_s: float
+    shots: tuple[int, ...]  # indices into the emotions
+    valence: float
+    arousal: float
+    read_valence: float  # the reading's, where a spot set the feeling
+    read_arousal: float
+    spot: Spot | None = None
+    hits: tuple[float, ...] = ()  # times of the spotted hits in it
 
 
 def plan_cues(
@@ -99,26 +134,108 @@ def plan_cues(
     points: tuple[TimelinePoint, ...],
     duration_s: float,
     opts: CueOptions | None = None,
+    spotting: Spotting | None = None,
 ) -> CuePlan:
+    """The cues: where the music changes, and how each one sounds. A spotting places the cues it spots,
+    sets their moods and keeps its `none` ranges silent; the reading decides everywhere else."""
     opts = opts or CueOptions()
-    groups = group_shots(emotions, duration_s, opts)
-    moods = [_group_affect(emotions, group) for group in groups]
-    bounds = [(emotions[g[0]].start_s if i else 0.0, _group_end(emotions, groups, i, duration_s))
-              for i, g in enumerate(groups)]  # fmt: skip
-    tempos = [tempo_for(arousal) for _, arousal in moods]
+    sections = (
+        spotted_sections(emotions, duration_s, opts, spotting)
+        if spotting
+        else _read_sections(emotions, duration_s, opts)
+    )
+    tempos = [tempo_for(section.arousal) for section in sections]
     cues: list[Cue] = []
     previous_mode: str | None = None
-    for i, (group, (valence, arousal), (start_s, end_s)) in enumerate(
-        zip(groups, moods, bounds, strict=True)
-    ):
-        mode = mode_for(valence, previous_mode, opts.mode_hysteresis)
-        next_tempo = tempos[i + 1] if i + 1 < len(groups) else None
+    for i, section in enumerate(sections):
+        following = sections[i + 1] if i + 1 < len(sections) else None
+        joins = following is not None and abs(following.start_s - section.end_s) < 1e-6
+        ending = JOIN if joins else CLOSE if section.end_s < duration_s - 1e-6 else FILM_END
+        hysteresis = 0.0 if section.spot is not None and section.spot.sets_mood else opts.mode_hysteresis
+        mode = mode_for(section.valence, previous_mode, hysteresis)
         cues.append(
-            _make_cue(i, group, valence, arousal, mode, start_s, end_s, tempos[i], next_tempo, points, opts)
+            _make_cue(i, section, mode, tempos[i], tempos[i + 1] if joins else None, ending, points, opts)
         )
         previous_mode = mode
-    shot_cues = tuple(next(c.id for c in cues if e.shot.index in c.shot_indices) for e in emotions)
-    return CuePlan(tuple(cues), find_hits(emotions, cues, opts), shot_cues, duration_s)
+    silences = spotting.silences(duration_s) if spotting else ()
+    hits = find_hits(emotions, cues, opts, spotting)
+    return CuePlan(tuple(cues), hits, _shot_cues(emotions, cues), duration_s, silences, spotting)
+
+
+def _read_sections(emotions: tuple[ShotEmotion, ...], duration_s: float, opts: CueOptions) -> list[Section]:
+    """The film's cues as its reading groups them, from 0 to `duration_s`."""
+    return _grouped(emotions, tuple(range(len(emotions))), 0.0, duration_s, opts)
+
+
+def _grouped(
+    emotions: tuple[ShotEmotion, ...], shots: tuple[int, ...], start_s: float, end_s: float, opts: CueOptions
+) -> list[Section]:
+    """`shots` (consecutive, cut to [start_s, end_s]) grouped into cues as the reading decides."""
+    local = tuple(_clipped(emotions[i], start_s, end_s) for i in shots)
+    groups = group_shots(local, end_s - start_s, opts)
+    sections = []
+    for k, group in enumerate(groups):
+        first = start_s if k == 0 else local[group[0]].start_s
+        last = local[groups[k + 1][0]].start_s if k + 1 < len(groups) else end_s
+        valence, arousal = _group_affect(local, group)
+        sections.append(
+            Section(first, last, tuple(shots[j] for j in group), valence, arousal, valence, arousal)
+        )
+    return sections
+
+
+def spotted_sections(
+    emotions: tuple[ShotEmotion, ...], duration_s: float, opts: CueOptions, spotting: Spotting
+) -> list[Section]:
+    """The cues of a spotted film: one per spot that sets a mood, none in `none` spots, and the reading's
+    grouping in `auto` spots and between spots. Unspotted time shorter than SHORT_GAP_S (markers that
+    do not quite meet) joins the stretch before it, so it never becomes a cue of its own."""
+    stretches = spotting.sections(duration_s)
+    merged: list[tuple[float, float, Spot | None]] = []
+    for start, end, spot in stretches:
+        if spot is None and end - start < SHORT_GAP_S and merged:
+            merged[-1] = (merged[-1][0], end, merged[-1][2])
+        else:
+            merged.append((start, end, spot))
+    sections: list[Section] = []
+    hit_times = [hit.t_s for hit in spotting.hits]
+    for start, end, spot in merged:
+        shots = tuple(i for i, e in enumerate(emotions) if e.end_s > start and e.start_s < end)
+        if (spot is not None and spot.is_silent) or not shots:
+            continue
+        if spot is None or spot.mood == AUTO:
+            for section in _grouped(emotions, shots, start, end, opts):
+                inside = tuple(t for t in hit_times if section.start_s < t < section.end_s)
+                sections.append(replace(section, spot=spot, hits=inside))
+            continue
+        read_valence, read_arousal = _group_affect(
+            tuple(_clipped(emotions[i], start, end) for i in shots), tuple(range(len(shots)))
+        )
+        valence, arousal = spot.affect()
+        inside = tuple(t for t in hit_times if start < t < end)
+        sections.append(
+            Section(start, end, shots, valence, arousal, read_valence, read_arousal, spot, inside)
+        )
+    return sections
+
+
+def _clipped(emotion: ShotEmotion, start_s: float, end_s: float) -> ShotEmotion:
+    """The shot's reading over the part of it within [start_s, end_s]."""
+    shot = replace(emotion.shot, start_s=max(emotion.start_s, start_s), end_s=min(emotion.end_s, end_s))
+    return replace(emotion, shot=shot)
+
+
+def _shot_cues(emotions: tuple[ShotEmotion, ...], cues: list[Cue]) -> tuple[int | None, ...]:
+    """Each shot's cue: the one that covers most of it; None for a shot in silence."""
+
+    def overlap(emotion: ShotEmotion, cue: Cue) -> float:
+        return min(emotion.end_s, cue.end_s) - max(emotion.start_s, cue.start_s)
+
+    result: list[int | None] = []
+    for emotion in emotions:
+        best = max(cues, key=lambda cue: overlap(emotion, cue), default=None)
+        result.append(best.id if best is not None and overlap(emotion, best) > 0 else None)
+    return tuple(result)
 
 
 def group_shots(
@@ -183,12 +300,6 @@ def _group_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> 
     return valence, arousal
 
 
-def _group_end(
-    emotions: tuple[ShotEmotion, ...], groups: list[tuple[int, ...]], i: int, duration_s: float
-) -> float:
-    return emotions[groups[i + 1][0]].start_s if i + 1 < len(groups) else duration_s
-
-
 def mode_for(valence: float, previous: str | None, hysteresis: float) -> str:
     """Major for positive valence, minor for negative; a near-neutral cue keeps the previous mode."""
     if previous is not None and abs(valence) < hysteresis:
@@ -208,30 +319,31 @@ def tonic_for(mood: str, mode: str, home_key: int) -> int:
 
 def _make_cue(
     index: int,
-    group: tuple[int, ...],
-    valence: float,
-    arousal: float,
+    section: Section,
     mode: str,
-    start_s: float,
-    end_s: float,
     tempo_bpm: float,
     next_tempo_bpm: float | None,
+    ending: str,
     points: tuple[TimelinePoint, ...],
     opts: CueOptions,
 ) -> Cue:
-    mood = label_for(valence, arousal)
+    valence, arousal, spot = section.valence, section.arousal, section.spot
+    spotted_mood = spot is not None and spot.sets_mood
+    mood = Mood(spot.mood) if spot is not None and spotted_mood else label_for(valence, arousal)
     meter = 3 if mood == Mood.CALM and arousal < -0.35 else 4
-    beat_times = fit_beats(start_s, end_s, tempo_bpm, next_tempo_bpm, meter)
+    beat_times = beats_through(section, tempo_bpm, next_tempo_bpm, meter)
     fitted_bpm = 60.0 / (beat_times[1] - beat_times[0]) if len(beat_times) > 1 else tempo_bpm
     excitement = (arousal + 1) / 2  # 0 .. 1
-    style = STYLES[opts.style]
+    style = STYLES[spot.style if spot is not None and spot.style else opts.style]
     energy = style.energy(arousal)
     subdivision, register, articulation, velocity = arrangement_for(energy, valence)
+    # A spotted mood keeps the film's swells, moved to the mood's arousal.
+    shift = arousal - section.read_arousal if spotted_mood else 0.0
     return Cue(
         id=index,
-        start_s=start_s,
-        end_s=end_s,
-        shot_indices=group,
+        start_s=section.start_s,
+        end_s=section.end_s,
+        shot_indices=section.shots,
         valence=valence,
         arousal=arousal,
         mood=mood,
@@ -248,7 +360,11 @@ def _make_cue(
         velocity=velocity,
         style=style.name,
         instruments=style.orchestration(mood),
-        dynamics=dynamic_curve(points, start_s, end_s, style.energy),
+        dynamics=dynamic_curve(points, section.start_s, section.end_s, style.energy, shift),
+        read_valence=section.read_valence,
+        read_arousal=section.read_arousal,
+        spot=spot,
+        ending=ending,
     )
 
 
@@ -261,6 +377,25 @@ def arrangement_for(energy: float, valence: float) -> tuple[int, int, float, int
     articulation = round(0.95 - 0.5 * max(0.0, 2 * energy - 1), 3)
     velocity = round(VELOCITY_SOFT + (VELOCITY_LOUD - VELOCITY_SOFT) * energy)
     return subdivision, register, articulation, velocity
+
+
+def beats_through(
+    section: Section, tempo_bpm: float, next_tempo_bpm: float | None, meter: int
+) -> tuple[float, ...]:
+    """The cue's beats, with a beat on every spotted hit at least two beats from the cue's ends and from
+    the hit before (as a composer's click track has hit points): each stretch between them holds a whole
+    number of beats near the tempo, so the music's accent and the hit's stroke coincide."""
+    beat = 60.0 / tempo_bpm
+    points = [section.start_s]
+    for t in section.hits:
+        if t - points[-1] >= 2 * beat and section.end_s - t >= 2 * beat:
+            points.append(t)
+    points.append(section.end_s)
+    beats: list[float] = []
+    for k, (first, last) in enumerate(itertools.pairwise(points)):
+        final = k == len(points) - 2
+        beats.extend(fit_beats(first, last, tempo_bpm, next_tempo_bpm if final else None, meter)[:-1])
+    return (*beats, section.end_s)
 
 
 def fit_beats(
@@ -290,39 +425,67 @@ def fit_beats(
 
 
 def dynamic_curve(
-    points: tuple[TimelinePoint, ...], start_s: float, end_s: float, energy: Callable[[float], float]
+    points: tuple[TimelinePoint, ...],
+    start_s: float,
+    end_s: float,
+    energy: Callable[[float], float],
+    arousal_shift: float = 0.0,
 ) -> tuple[tuple[float, float], ...]:
-    """The film's smoothed arousal over the cue, as the style hears its energy, as a loudness level every
-    DYNAMICS_STEP_S. Velocity, density and instrumentation carry most of the contrast; this adds the
-    swell within a cue, and keeps a still cue within earshot (EXPRESSION_FLOOR)."""
+    """The film's smoothed arousal over the cue (moved by `arousal_shift`), as the style hears its energy,
+    as a loudness level every DYNAMICS_STEP_S. Velocity, density and instrumentation carry most of the
+    contrast; this adds the swell within a cue, and keeps a still cue within earshot (EXPRESSION_FLOOR)."""
     times = np.arange(start_s, end_s, DYNAMICS_STEP_S)
     if not points:
         return tuple((round(float(t), 3), 0.8) for t in times)
-    arousal = np.interp(times, [p.t_s for p in points], [p.arousal for p in points])
-    levels = [EXPRESSION_FLOOR + (1 - EXPRESSION_FLOOR) * energy(float(a)) for a in arousal]
+    arousal = np.interp(times, [p.t_s for p in points], [p.arousal for p in points]) + arousal_shift
+    levels = [EXPRESSION_FLOOR + (1 - EXPRESSION_FLOOR) * energy(clip_unit(float(a))) for a in arousal]
     return tuple((round(float(t), 3), round(float(v), 3)) for t, v in zip(times, levels, strict=True))
 
 
-def find_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue], opts: CueOptions) -> tuple[Hit, ...]:
+def find_hits(
+    emotions: tuple[ShotEmotion, ...], cues: list[Cue], opts: CueOptions, spotting: Spotting | None = None
+) -> tuple[Hit, ...]:
+    """The reading's accents and stings (read_hits) in the cues whose mood the reading chose, and every
+    spotted hit, struck at full strength on its frame with its cue's mood chord (an accent the reading
+    put within a beat of one gives way to it)."""
+    spotted = [
+        Hit(round(hit.t_s, 6), 1.0, _shot_at(emotions, hit.t_s), cue.mood, spotted=True)
+        for hit in (spotting.hits if spotting else ())
+        for cue in cues
+        if cue.start_s <= hit.t_s < cue.end_s
+    ]
+    read = [
+        hit for hit in read_hits(emotions, cues, opts)
+        if not any(c.spotted_mood for c in cues if c.start_s <= hit.t_s < c.end_s)
+        and not any(abs(hit.t_s - s.t_s) < 0.25 for s in spotted)
+    ]  # fmt: skip
+    return tuple(sorted([*read, *spotted], key=lambda hit: hit.t_s))
+
+
+def _shot_at(emotions: tuple[ShotEmotion, ...], t_s: float) -> int:
+    return next((e.shot.index for e in emotions if e.start_s <= t_s < e.end_s), emotions[-1].shot.index)
+
+
+def read_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue], opts: CueOptions) -> list[Hit]:
     """Accents on cuts where arousal jumps up, softer ones where a livelier cue begins, and a sting on each
-    strong shot too short for a cue of its own whose mood its cue does not share."""
-    cue_starts = {c.shot_indices[0]: c for c in cues if c.id > 0}
-    cue_of = {i: cue for cue in cues for i in cue.shot_indices}
+    strong shot too short for a cue of its own whose mood its cue does not share. None in silence."""
     hits = []
     for i in range(1, len(emotions)):
-        rise = emotions[i].arousal - emotions[i - 1].arousal
+        emotion = emotions[i]
+        cue = next((c for c in cues if c.start_s <= emotion.start_s < c.end_s), None)
+        if cue is None:
+            continue
+        rise = emotion.arousal - emotions[i - 1].arousal
         strength = 0.0
         if rise >= opts.hit_threshold:
             strength = min(1.0, rise / (2 * opts.hit_threshold))
-        cue = cue_starts.get(i)
-        if cue is not None and cue.arousal > -0.2:
+        if cue.id > 0 and abs(cue.start_s - emotion.start_s) < 1e-6 and cue.arousal > -0.2:
             strength = max(strength, 0.35)
-        emotion = emotions[i]
         mood = label_for(emotion.valence, emotion.arousal)
         sting = None
         brief = _is_strong(emotion, opts) and emotion.shot.duration_s < opts.strong_cue_s
-        if brief and mood != cue_of[i].mood:
+        if brief and mood != cue.mood:
             sting, strength = mood, 1.0
         if strength > 0:
             hits.append(Hit(round(emotion.start_s, 6), round(strength, 3), emotion.shot.index, sting))
-    return tuple(hits)
+    return hits

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from filmscore import __version__
 from filmscore.analysis.dialogue import lines_by_shot
+from filmscore.analysis.fusion import label_for
 from filmscore.analysis.pipeline import Analysis
 from filmscore.config.names import HTML_NAME, REPORT_NAME
 from filmscore.core.affect import Affect
@@ -21,6 +22,7 @@ from filmscore.report.timeline import build_timelines, timeline_names
 
 if TYPE_CHECKING:
     from filmscore.music.check import MusicCheck
+    from filmscore.music.spotting import Spot, Spotting
     from filmscore.scoring.run import ScoredFilm
 
 SCHEMA_VERSION = 1
@@ -111,12 +113,32 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def write_report(analysis: Analysis, report_dir: Path, overwrite: bool = True) -> Path:
+def write_report(
+    analysis: Analysis, report_dir: Path, overwrite: bool = True, spotting: Spotting | None = None
+) -> Path:
     """report.json, the thumbnails and the editor deliverables, published together (without `overwrite`,
-    not over files that appeared meanwhile)."""
+    not over files that appeared meanwhile). A spotting given is recorded with the reading."""
+    report = report_dict(analysis)
+    if spotting is not None:
+        report["spotting"] = spotting_dict(spotting)
     with OutputSet(overwrite) as outputs:
-        stage_report_folder(report_dict(analysis), report_dir, outputs, thumbnail_files(analysis))
+        stage_report_folder(report, report_dir, outputs, thumbnail_files(analysis))
     return report_dir / REPORT_NAME
+
+
+def spotting_dict(spotting: Spotting) -> dict[str, Any]:
+    """The editor's spotting as read: every spot and hit, with the row it came from."""
+    return {
+        "source": spotting.source,
+        "spots": [_spot_dict(spot) | {"start_s": _r(spot.start_s), "end_s": _r(spot.end_s)}
+                  for spot in spotting.spots],
+        "hits": [{"t_s": _r(hit.t_s), "row": hit.row} for hit in spotting.hits],
+    }  # fmt: skip
+
+
+def _spot_dict(spot: Spot) -> dict[str, Any]:
+    return {"mood": spot.mood, "row": spot.row, "note": spot.note, "style": spot.style,
+            "intensity": spot.intensity}  # fmt: skip
 
 
 def thumbnail_path(index: int) -> str:
@@ -223,7 +245,8 @@ def report_schema() -> dict[str, Any]:
 def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
     """The analysis report plus what `filmscore run` made: cues, hits, the mix and the files written."""
     report = report_dict(scored.analysis)
-    for shot, cue_id in zip(report["shots"], scored.plan.shot_cues, strict=True):
+    plan = scored.plan
+    for shot, cue_id in zip(report["shots"], plan.shot_cues, strict=True):
         shot["cue_id"] = cue_id
     report["cues"] = [
         {
@@ -243,8 +266,11 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
             "style": cue.style,
             "instruments": list(cue.instruments.names()),
             "shots": list(cue.shot_indices),
+            "reading": _reading(cue.read_valence, cue.read_arousal),
+            "spot": _spot_dict(cue.spot) if cue.spot is not None else None,
+            "ending": cue.ending,
         }
-        for cue in scored.plan.cues
+        for cue in plan.cues
     ]
     for cue in report["cues"]:
         cue["excerpts"] = [
@@ -255,9 +281,13 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
     if scored.check is not None:
         _add_music_check(report, scored.check)
     report["hits"] = [
-        {"t_s": _r(h.t_s), "strength": _r(h.strength), "shot_index": h.shot_index, "sting": h.sting}
-        for h in scored.plan.hits
-    ]
+        {"t_s": _r(h.t_s), "strength": _r(h.strength), "shot_index": h.shot_index, "sting": h.sting,
+         "spotted": h.spotted}
+        for h in plan.hits
+    ]  # fmt: skip
+    report["silences"] = [{"start_s": _r(start), "end_s": _r(end)} for start, end in plan.silences]
+    if plan.spotting is not None:
+        report["spotting"] = spotting_dict(plan.spotting)
     report["music"] = {"generator": scored.generator, "seed": scored.seed, **scored.music.details}
     report["mix"] = {
         "target_lufs": _r(scored.mix.target_lufs),
@@ -270,6 +300,10 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
     }
     report["outputs"] = {name: str(path) for name, path in scored.outputs.items()}
     return report
+
+
+def _reading(valence: float, arousal: float) -> dict[str, Any]:
+    return {"valence": _r(valence), "arousal": _r(arousal), "mood": label_for(valence, arousal)}
 
 
 def _add_music_check(report: dict[str, Any], check: MusicCheck) -> None:

@@ -16,11 +16,11 @@ from typing import Any
 
 from filmscore.config.names import cue_file
 from filmscore.core.affect import Mood
+from filmscore.core.timecode import frames_at, timecode, timecode_rate
 from filmscore.core.wording import one_line
 
 Report = dict[str, Any]
 
-NTSC_RATES = (24000 / 1001, 30000 / 1001, 60000 / 1001)
 SUBTITLE_MAX_CHARS = 84  # two lines of 42, the usual broadcast limit
 SUBTITLE_LINE_CHARS = 42
 SUBTITLE_MAX_S = 6.0
@@ -30,29 +30,6 @@ LABEL_COLOURS: dict[str, str] = {  # by mood, as NLEs name marker colours
     Mood.NEUTRAL: "WHITE",
 }  # fmt: skip
 CUE_COLOUR = "PURPLE"
-
-
-def timecode_rate(fps: float) -> float:
-    """The exact rate behind a rounded one: 23.976 is 24000/1001."""
-    for rate in NTSC_RATES:
-        if abs(fps - rate) < 0.005:
-            return rate
-    return fps
-
-
-def frames_at(seconds: float, rate: float) -> int:
-    return round(seconds * rate)
-
-
-def timecode(seconds: float, fps: float) -> str:
-    """HH:MM:SS:FF, non-drop-frame: frames are counted at the nominal (integer) rate."""
-    rate = timecode_rate(fps)
-    nominal = max(1, round(rate))  # below 1 fps (a slide show), count whole seconds
-    frames = frames_at(seconds, max(rate, 1.0))
-    total_seconds, frame = divmod(frames, nominal)
-    hours, rest = divmod(total_seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}:{frame:02d}"
 
 
 def _csv(rows: list[list[Any]]) -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.core.affect import Mood
-from filmscore.report.editors import Report, timecode
+from filmscore.core.timecode import timecode
+from filmscore.report.editors import Report
 
 PLOT_WIDTH, PLOT_HEIGHT = 1000, 240
 PLOT_TOP = 22  # the cue strip sits above the curves
@@ -43,6 +44,7 @@ th,td{border-bottom:1px solid #e4e4e4;padding:4px 6px;text-align:left;vertical-a
 th{background:#f0f0f0;position:sticky;top:0}
 tr.shot{cursor:pointer}tr.shot:hover{background:#f4f0ff}tr.playing{background:#ffe9c7}
 .chip{display:inline-block;padding:1px 8px;border-radius:9px;color:#fff;font-size:12px}
+.spotted{font-size:12px;color:#555}
 .num{font-variant-numeric:tabular-nums;white-space:nowrap}
 .src{font-size:12px;color:#555;white-space:nowrap}
 img{width:120px;display:block;border-radius:3px}
@@ -160,6 +162,13 @@ def _plot(report: Report) -> str:
             f'<text x="{x0 + 4}" y="{PLOT_TOP - 9}" font-size="11" fill="#fff">Cue {cue["id"] + 1}: '
             f"{_e(cue['key'])}</text>"
         )
+    for silence in report.get("silences", []):
+        x0, x1 = _x(silence["start_s"], duration), _x(silence["end_s"], duration)
+        elements.append(
+            f'<rect class="silence" x="{x0}" y="2" width="{max(x1 - x0 - 1, 0.5)}" height="{PLOT_TOP - 6}" '
+            'fill="#ccc"><title>no music (spotted)</title></rect>'
+            f'<text x="{x0 + 4}" y="{PLOT_TOP - 9}" font-size="11" fill="#555">no music</text>'
+        )
     elements.append(
         f'<line x1="0" x2="{PLOT_WIDTH}" y1="{_y(0)}" y2="{_y(0)}" stroke="#bbb" stroke-dasharray="4 4"/>'
     )
@@ -263,13 +272,23 @@ def _cues_table(report: Report) -> list[str]:
             f'<td class="num">{timecode(cue["start_s"], fps)}</td>'
             f'<td class="num">{timecode(cue["end_s"], fps)}</td>'
             f'<td>{_e(cue["key"])}</td><td class="num">{cue["tempo_bpm"]:.0f} bpm</td>'
-            f"<td>{_e(cue.get('meter', ''))}</td><td>{_chip(cue.get('mood', 'neutral'))}</td>"
+            f"<td>{_e(cue.get('meter', ''))}</td><td>{_cue_mood(cue)}</td>"
             f"<td>{_e(cue.get('style', ''))}: {_e(', '.join(cue['instruments']))}</td>"
             f'<td class="num">{cue["valence"]:+.2f} / {cue["arousal"]:+.2f}</td>{_heard(cue)}'
             f"{f'<td>{_e(recordings)}</td>' if plays else ''}</tr>"
         )
     rows.append("</tbody></table>")
     return rows
+
+
+def _cue_mood(cue: dict[str, Any]) -> str:
+    """The cue's mood; where the spotting set it, marked so, with the film's own reading beside it."""
+    chip = _chip(cue.get("mood", "neutral"))
+    spot, reading = cue.get("spot"), cue.get("reading")
+    if spot is None or spot["mood"] == "auto" or reading is None:
+        return chip
+    note = f' title="{_e(spot["note"])}"' if spot.get("note") else ""
+    return f'{chip} <span class="spotted"{note}>spotted; read as</span> {_chip(reading["mood"])}'
 
 
 def _heard(cue: dict[str, Any]) -> str:

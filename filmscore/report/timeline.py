@@ -14,13 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.config.names import STEMS_FOLDER, cue_file
-from filmscore.report.editors import (
-    Report,
-    frames_at,
-    has_cue_files,
-    markers_timeline,
-    timecode_rate,
-)
+from filmscore.core.timecode import frames_at, timecode_rate
+from filmscore.report.editors import Report, has_cue_files, markers_timeline
 
 # FCPXML knows NTSC rates by their rounded names only (its adapter looks up 23.98 and 29.97): a timeline
 # for it is built at the rounded rate, which moves a cue by under a frame in an hour.

@@ -24,8 +24,9 @@ from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, MediaInfo
 from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearrange
 from filmscore.music.cues import CueOptions, CuePlan, plan_cues
-from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest
+from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest, silenced
 from filmscore.music.mer import MER_BACKENDS, MerBackend
+from filmscore.music.spotting import Spotting
 from filmscore.music.styles import DEFAULT_STYLE, STYLES
 from filmscore.scoring.stems import stage_cue_files, stage_stems, write_wav
 
@@ -58,6 +59,7 @@ class RunOptions:
     library: Path | None = None  # the indexed music folder of the library generator
     # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
     candidates: int = default("music.candidates")
+    spotting: Spotting | None = None  # the editor's spots, read and checked against the film
     # replace outputs found at their paths when publishing; the CLI gives --overwrite, so a file that
     # appears there while a run works is kept unless the user asked to replace it
     overwrite: bool = True
@@ -110,9 +112,12 @@ def score_film(
             info = analysis.info
             speech = analysis.transcript.speech_regions
             with progress.stage("cues"):
-                plan = plan_cues(analysis.emotions, analysis.timeline, info.duration_s, opts.cues)
+                plan = plan_cues(
+                    analysis.emotions, analysis.timeline, info.duration_s, opts.cues, opts.spotting
+                )
             request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
             music, plan, check, seed = compose_checked(generator, request, opts, progress, helper)
+            music = silenced(music, plan.silences)
             if opts.generator_note:
                 music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
             with progress.stage("mix"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from multiprocessing.pool import Pool
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from filmscore.cli.preflight import (
     check_report_dir,
     check_writable,
     chosen_settings,
+    load_spotting,
     positive,
     say_choices,
     sweep_leftovers,
@@ -59,6 +61,7 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
             "the report folder and the output film are the same path. Choose another --report-dir"
         )
     sweep_leftovers(report_dir, output.parent, args.cache_dir)
+    spotting = load_spotting(settings["cues.spotting"], info, args.quiet)
     generator = options.generator_choice(settings)
     choices = options.analysis_choices(settings)
     say_choices({"generator": generator, **choices}, args.quiet)
@@ -66,6 +69,7 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
     opts = options.run_options(
         settings, analysis, generator, args.keep_original_audio, args.stems, args.cache_dir, args.overwrite
     )
+    opts = replace(opts, spotting=spotting)
     options.check_models(opts.analyze, (opts.generator, opts.generator_model))
     title = f"scoring {one_line(info.path.name, 40)}"
     with output_lock(output, report_dir), progress_for(args.quiet, RUN_STAGES, title) as progress:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
@@ -80,6 +80,38 @@ def film_buffer(
     path = workdir / f"{name}.f32"
     buffer = np.memmap(path, dtype="<f4", mode="w+", shape=(max(frames, 1), 2))
     return buffer, lambda a: AudioFile(path, frames, 2, MUSIC_SAMPLE_RATE)
+
+
+SILENCE_FADE_S = 0.05  # the music fades this fast into a silent range (what rings on from the cue before)
+
+
+def silenced(music: Music, spans: tuple[tuple[float, float], ...]) -> Music:
+    """The music with nothing in `spans` (the spotting's `none` ranges), the stems too, faded out over
+    SILENCE_FADE_S before each: whatever a generator lets ring past a cue's end is cut there. A raw file
+    is changed in place (it is the run's own work file); a signal in memory is copied."""
+    if not spans:
+        return music
+    stems = {name: _silenced(stem, spans) for name, stem in music.stems.items()}
+    return replace(music, audio=_silenced(music.audio, spans), stems=stems)
+
+
+def _silenced(signal: AudioClip | AudioFile, spans: tuple[tuple[float, float], ...]) -> AudioClip | AudioFile:
+    if isinstance(signal, AudioClip):
+        samples = signal.samples.copy()
+    elif signal.frames:
+        samples = np.memmap(signal.path, dtype="<f4", mode="r+", shape=(signal.frames, signal.channels))
+    else:
+        return signal
+    for start_s, end_s in spans:
+        first, last = round(start_s * signal.sample_rate), round(end_s * signal.sample_rate)
+        fade = min(first, round(SILENCE_FADE_S * signal.sample_rate))
+        ramp = equal_power_ramp(fade)[::-1]
+        samples[first - fade : first] *= ramp[:, None] if samples.ndim > 1 else ramp
+        samples[first:last] = 0.0
+    if isinstance(samples, np.memmap):
+        samples.flush()
+        return signal
+    return AudioClip(samples, signal.sample_rate)
 
 
 def equal_power_ramp(samples: int) -> np.ndarray:

@@ -10,9 +10,9 @@ and fade over the start of the next cue: the crossfade happens in the arrangemen
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from filmscore.music.cues import Cue, CuePlan, Hit
+from filmscore.music.cues import CLOSE, FILM_END, JOIN, Cue, CuePlan, Hit
 from filmscore.music.styles import PROGRAM_TRIM_DB, STYLES
 from filmscore.music.symbolic import parts, percussion, texture
 from filmscore.music.symbolic.frame import Clock, Frame, Parts
@@ -55,6 +55,10 @@ ROLE_PAN = {
 }
 FAST_TEMPO_BPM = 140.0  # above this, each chord lasts two bars, so harmony keeps a human pace
 VOICE_REGISTER = (55, 79)  # G3 .. G5: accompaniment notes here sit on a voice's formants
+# A cue that closes before silence holds its last chord over its last bar; the chord is released this
+# long before the silence, so its release and the room's tail die away in the cue's own time.
+CLOSE_TAIL_S = 0.6
+HELD_ROLES = ("pad", "bass")  # the parts that hold the closing chord; the others stop at the last bar
 
 
 @dataclass(frozen=True)
@@ -68,16 +72,24 @@ def compose(plan: CuePlan, speech: tuple[tuple[float, float], ...], opts: Compos
     motif = make_motif(opts.seed)
     written = Parts()
     for cue in plan.cues:
-        following = plan.cues[cue.id + 1] if cue.id + 1 < len(plan.cues) else None
+        following = plan.cues[cue.id + 1] if cue.ending == JOIN else None
+        entered = cue.id > 0 and plan.cues[cue.id - 1].ending == JOIN  # from the cue before, not silence
         hits = tuple(h for h in plan.hits if cue.start_s <= h.t_s < cue.end_s)
-        _compose_cue(cue, following, hits, motif, speech, opts, written)
+        _compose_cue(cue, following, entered, hits, motif, speech, opts, written)
     written.controls.extend(_setup_drums())
     return Composition(
         notes=tuple(n for n in written.notes if n.end_s > n.start_s and n.start_s < plan.duration_s),
         controls=tuple(written.controls),
         programs=tuple(written.programs),
         beat_times=score_beats(plan),
-        meters=tuple(m for cue in plan.cues for m in _meters(cue)),
+        meters=tuple(
+            sorted(
+                [
+                    *(m for cue in plan.cues for m in _meters(cue)),
+                    *((start, 4) for start, _, _ in _silences_before(plan)),
+                ]
+            )
+        ),
         markers=tuple(
             (c.start_s, f"Cue {c.id + 1}: {c.key}, {c.mood}, {c.tempo_bpm:.0f} bpm") for c in plan.cues
         ),
@@ -86,12 +98,31 @@ def compose(plan: CuePlan, speech: tuple[tuple[float, float], ...], opts: Compos
 
 
 def score_beats(plan: CuePlan) -> tuple[float, ...]:
-    """All cues' beats in one increasing list, extended past the end at the last tempo for the tails."""
-    beats = [t for cue in plan.cues for t in cue.beat_times[:-1]]
+    """All cues' beats in one increasing list from the film's start, extended past the end at the last
+    tempo for the tails. Silence before a cue (spotted `none`) holds a whole number of beats at the cue's
+    tempo, so the cue's downbeat falls on a beat of the map."""
+    beats: list[float] = []
+    for start_s, end_s, cue in _silences_before(plan):
+        step = cue.beat_times[1] - cue.beat_times[0]
+        count = max(1, round((end_s - start_s) / step))
+        beats.extend(start_s + (end_s - start_s) * k / count for k in range(count))
+    beats = sorted([*beats, *(t for cue in plan.cues for t in cue.beat_times[:-1])])
     last = plan.cues[-1].beat_times
     step = last[-1] - last[-2]
     beats.extend(last[-1] + step * k for k in range(64))
     return tuple(beats)
+
+
+def _silences_before(plan: CuePlan) -> list[tuple[float, float, Cue]]:
+    """(start, end, the cue after it) of each silence before a cue: the film's start before the first
+    cue, and the gaps between cues."""
+    gaps = []
+    at = 0.0
+    for cue in plan.cues:
+        if cue.start_s > at + 1e-6:
+            gaps.append((at, cue.start_s, cue))
+        at = cue.end_s
+    return gaps
 
 
 def _meters(cue: Cue) -> list[tuple[float, int]]:
@@ -106,6 +137,7 @@ def _meters(cue: Cue) -> list[tuple[float, int]]:
 def _compose_cue(
     cue: Cue,
     following: Cue | None,
+    entered: bool,
     hits: tuple[Hit, ...],
     motif: Motif,
     speech: tuple[tuple[float, float], ...],
@@ -129,9 +161,27 @@ def _compose_cue(
         *texture.brass(frame),
         *percussion.drums(frame),
     ]
-    written.notes.extend(_clear_the_voice(notes, voice, channels))
+    notes = _clear_the_voice(notes, voice, channels)
+    written.notes.extend(_closed(notes, frame) if cue.ending == CLOSE else notes)
     written.notes.extend(percussion.hits(frame, hits))
-    _dynamics(cue, channels, crossfade, opts.crossfade_s if cue.id else 0.0, following is None, written)
+    _dynamics(cue, channels, crossfade, opts.crossfade_s if entered else 0.0, written)
+
+
+def _closed(notes: list[Note], frame: Frame) -> list[Note]:
+    """A musical ending before silence: the parts that move stop at the last bar, where the pad and the
+    bass hold the closing chord (the cue's last chord is its tonic) until CLOSE_TAIL_S before the end."""
+    cue, clock = frame.cue, frame.clock
+    last_bar = clock.at(((clock.beats - 1) // cue.meter) * cue.meter)
+    release = max(last_bar + 0.1, cue.end_s - CLOSE_TAIL_S)
+    held = {frame.channels[role] for role in HELD_ROLES}
+    closed = []
+    for note in notes:
+        holds = note.channel in held and note.start_s <= last_bar + 1e-6
+        if note.start_s >= last_bar - 1e-6 and not holds:
+            continue  # a moving part's note in the last bar, or a held part's after its downbeat
+        end = max(note.end_s, release) if holds and note.end_s >= last_bar - 1e-6 else note.end_s
+        closed.append(replace(note, end_s=min(end, release)))
+    return closed
 
 
 def _clear_the_voice(
@@ -213,12 +263,12 @@ def _dynamics(
     channels: dict[str, int],
     crossfade_out_s: float,
     crossfade_in_s: float,
-    is_last: bool,
     written: Parts,
 ) -> None:
-    """Expression (CC11) follows the film's arousal; it rises in from the previous cue, fades the tail out
-    over the next one, and fades the film's last cue to silence."""
-    fade_out_s = min(3.0, cue.duration_s / 3) if is_last else 0.0
+    """Expression (CC11) follows the film's arousal; it rises in from the previous cue (a cue after
+    silence enters at once, on its downbeat), fades the tail out over the next one, and fades the film's
+    last cue to silence."""
+    fade_out_s = min(3.0, cue.duration_s / 3) if cue.ending == FILM_END else 0.0
     for t, level in cue.dynamics:
         gain = level * _ramp(t - cue.start_s, crossfade_in_s, floor=0.55)
         if fade_out_s:

@@ -1,0 +1,295 @@
+"""Reading a spotting (spotting.py) from the files editors have: a CSV of rows, or the markers of a CMX3600
+EDL, an OpenTimelineIO file or FCP 7 XML (Premiere and Resolve export it), read through OpenTimelineIO's
+adapters.
+
+A CSV has a header, `start,end,mood[,style][,intensity][,note]`. Times are seconds or time codes
+(HH:MM:SS:FF, or HH:MM:SS;FF drop-frame) at the film's rate. A `hit` row needs only a start.
+
+A marker's name, else its comment, carries the mood: its first word that is a mood, `auto`, `none` or
+`hit`. Markers that carry none (an editor's other notes) are left out and named. A ranged marker spans its
+range; a marker on one frame spans to the next marker, or to the film's end. A hit is always one frame.
+Marker times are on the editor's timeline, which is taken to start where the film starts. In a
+markers.otio filmscore wrote after a run, the cue markers are the spotting and the shot markers are left
+out (they are the reading the cues came from).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filmscore.config.names import STYLE_NAMES
+from filmscore.core.errors import InputError
+from filmscore.core.timecode import timecode_rate
+from filmscore.core.wording import MAX_VALUE, one_line, quoted, size
+from filmscore.music.spotting import (
+    HIT,
+    MOOD_WORDS,
+    Spot,
+    SpotHit,
+    Spotting,
+    checked_spotting,
+    mood_word,
+    unknown_mood,
+)
+
+MAX_SPOTTING_BYTES = 16 << 20  # a feature's spotting is a few hundred rows; anything this large is not one
+MAX_ROWS = 100_000
+CSV_COLUMNS = ("start", "end", "mood", "style", "intensity", "note")
+MARKER_ADAPTERS = {".edl": "cmx_3600", ".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml"}
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A marker on the editor's timeline, in seconds from the film's start."""
+
+    start_s: float
+    duration_s: float
+    name: str
+    comment: str
+    filmscore_kind: str | None  # "shot" or "cue" in markers filmscore wrote
+
+
+@dataclass(frozen=True)
+class SpottingRead:
+    spotting: Spotting
+    left_out: tuple[str, ...]  # markers that name no mood, for a note to the user
+
+
+def read_spotting(path: Path, fps: float, duration_s: float) -> SpottingRead:
+    """The spotting in `path`, checked against the film (its rate and length): or an InputError (exit 3)
+    naming the file and the row."""
+    where = one_line(str(path), MAX_VALUE)
+    if not path.is_file():
+        raise InputError(f"{where}: no such spotting file. Give a .csv, .edl, .otio, .xml or .fcpxml file.")
+    if path.stat().st_size > MAX_SPOTTING_BYTES:
+        raise InputError(f"{where} is {size(path.stat().st_size)}, too large for a spotting file.")
+    rate = timecode_rate(fps)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        spots, hits = _csv_rows(_text(path, where), rate, where)
+        left_out: tuple[str, ...] = ()
+    elif suffix in MARKER_ADAPTERS:
+        markers = timeline_markers(path, rate, where)
+        spots, hits, left_out = spots_from_markers(markers, duration_s, 1 / rate)
+    else:
+        raise InputError(
+            f"{where}: filmscore reads spotting from .csv, .edl, .otio, .xml (FCP 7) or .fcpxml files, "
+            f"not {quoted(path.suffix or 'a file without an extension')}."
+        )
+    return SpottingRead(checked_spotting(spots, hits, str(path), duration_s, 1 / rate), left_out)
+
+
+def spotting_in_folder(folder: Path, film: Path) -> Path | None:
+    """The spotting file named after the film in a folder of them (film.csv for film.mp4), if any."""
+    for suffix in (".csv", *MARKER_ADAPTERS):
+        candidate = folder / f"{film.stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _text(path: Path, where: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV often starts with a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where} cannot be read as UTF-8 text ({one_line(str(exc), MAX_VALUE)}).") from None
+
+
+# -- CSV ---------------------------------------------------------------------------------------------
+
+
+def _csv_rows(text: str, rate: float, where: str) -> tuple[list[Spot], list[SpotHit]]:
+    rows = _csv_lines(text, where)
+    header_line, header = next(rows, (1, []))
+    columns = [name.strip().lower() for name in header]
+    missing = [name for name in CSV_COLUMNS[:3] if name not in columns]
+    unknown = [name for name in columns if name not in CSV_COLUMNS]
+    if missing or unknown:
+        problem = f"lacks {', '.join(missing)}" if missing else f"has unknown columns {quoted(unknown)}"
+        raise InputError(
+            f"{where}: the header (row {header_line}) {problem}. "
+            f"Start the file with {','.join(CSV_COLUMNS[:3])}[,style][,intensity][,note]."
+        )
+    spots: list[Spot] = []
+    hits: list[SpotHit] = []
+    for line, values in rows:
+        if len(spots) + len(hits) >= MAX_ROWS:
+            raise InputError(f"{where} has more than {MAX_ROWS} rows, too many for a spotting file.")
+        if len(values) > len(columns):
+            raise InputError(f"{where}: row {line} has more values than the header has columns.")
+        cells = dict(zip(columns, (v.strip() for v in values), strict=False))
+        _csv_row(cells, f"row {line}", rate, where, spots, hits)
+    return spots, hits
+
+
+def _csv_lines(text: str, where: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, values) of each row that is not blank or a # comment. Semicolons separate the values
+    where the header has no comma: what a spreadsheet writes where the comma is the decimal point."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if ";" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        for values in reader:
+            if values and values[0].strip() and not values[0].lstrip().startswith("#"):
+                yield reader.line_num, values
+    except csv.Error as exc:
+        raise InputError(
+            f"{where}: row {reader.line_num} is not CSV ({one_line(str(exc), MAX_VALUE)})."
+        ) from None
+
+
+def _csv_row(
+    cells: dict[str, str], row: str, rate: float, where: str, spots: list[Spot], hits: list[SpotHit]
+) -> None:
+    mood_text = cells.get("mood", "")
+    mood = MOOD_WORDS.get(mood_text.lower())
+    if mood is None:
+        raise unknown_mood(mood_text, row, where)
+    start = seconds(cells.get("start", ""), rate, row, where)
+    if mood == HIT:
+        hits.append(SpotHit(start, row))
+        return
+    end = seconds(cells.get("end", ""), rate, row, where)
+    style = cells.get("style") or None
+    if style is not None and style.lower() not in STYLE_NAMES:
+        raise InputError(
+            f"{where}: {row} has the style {quoted(style)}. "
+            f"Use one of {', '.join(STYLE_NAMES)}, or leave it empty."
+        )
+    spots.append(
+        Spot(
+            start,
+            end,
+            mood,
+            row,
+            style and style.lower(),
+            _intensity(cells, row, where),
+            cells.get("note", ""),
+        )
+    )
+
+
+def _intensity(cells: dict[str, str], row: str, where: str) -> float | None:
+    text = cells.get("intensity", "")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise InputError(f"{where}: {row} has the intensity {quoted(text)}. Give a number from 0 to 1.")
+    return value
+
+
+def seconds(text: str, rate: float, row: str, where: str) -> float:
+    """A time written as seconds (12.5) or as a time code at the film's rate (00:00:12:12; drop-frame
+    with a semicolon), in seconds."""
+    import opentimelineio as otio
+
+    if not text:
+        raise InputError(f"{where}: {row} has no time where one is needed. Give seconds or HH:MM:SS:FF.")
+    try:
+        if ":" in text or ";" in text:
+            frames = _timecode_frames(text, rate)
+            return float(otio.opentime.RationalTime(frames, rate).to_seconds())
+        value = float(text)
+        if value == value and abs(value) < 1e9:  # not NaN, and within reason
+            return value
+    except ValueError:
+        pass
+    raise InputError(
+        f"{where}: {row} has the time {quoted(text)}. Give seconds (12.5) or a time code at the film's "
+        f"rate (00:00:12:12)."
+    )
+
+
+def _timecode_frames(text: str, rate: float) -> float:
+    """A time code's frame count at `rate`, read by OpenTimelineIO (which knows drop-frame counting); a
+    frame number past the rate is refused, as no editing system writes one."""
+    import opentimelineio as otio
+
+    parts = text.replace(";", ":").split(":")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts) or int(parts[3]) >= round(rate):
+        raise ValueError(text)
+    try:
+        return float(otio.opentime.from_timecode(text, rate).value)
+    except Exception as exc:  # OTIO raises its own error types for bad codes
+        raise ValueError(text) from exc
+
+
+# -- markers -----------------------------------------------------------------------------------------
+
+
+def timeline_markers(path: Path, rate: float, where: str) -> list[Marker]:
+    """Every marker in an EDL, OTIO or FCP XML file, on the timeline's time: markers of the whole
+    timeline, of each track, and of each clip (whose own are in the clip's media time)."""
+    import opentimelineio as otio
+
+    adapter = MARKER_ADAPTERS[path.suffix.lower()]
+    extra = {"rate": rate} if adapter == "cmx_3600" else {}
+    try:
+        timeline = otio.adapters.read_from_file(str(path), adapter_name=adapter, **extra)
+        if not isinstance(timeline, otio.schema.Timeline):
+            timeline = next(iter(timeline.find_children(descended_from_type=otio.schema.Timeline)))
+        return _markers_of(timeline, otio)
+    except InputError:
+        raise
+    except Exception as exc:  # the adapters raise whatever their parsers do on a bad file
+        kind = {"cmx_3600": "a CMX3600 EDL", "otio_json": "an OpenTimelineIO file",
+                "fcp_xml": "FCP 7 XML", "fcpx_xml": "FCPXML"}[adapter]  # fmt: skip
+        detail = one_line(str(exc) or type(exc).__name__, MAX_VALUE)
+        raise InputError(f"{where} cannot be read as {kind} ({detail}). Export it again.") from None
+
+
+def _markers_of(timeline: Any, otio: Any) -> list[Marker]:
+    stack = timeline.tracks
+    found = [_marker(m, m.marked_range) for m in stack.markers]
+    for item in stack.find_children():
+        for marker in getattr(item, "markers", []):
+            found.append(_marker(marker, item.transformed_time_range(marker.marked_range, stack)))
+    return sorted(found, key=lambda m: m.start_s)
+
+
+def _marker(marker: Any, marked: Any) -> Marker:
+    ours = marker.metadata.get("filmscore") if isinstance(marker.metadata, Mapping) else None
+    kind = ours.get("kind") if isinstance(ours, Mapping) else None
+    return Marker(
+        start_s=float(marked.start_time.to_seconds()),
+        duration_s=float(marked.duration.to_seconds()),
+        name=str(marker.name or ""),
+        comment=str(getattr(marker, "comment", "") or ""),
+        filmscore_kind=kind if isinstance(kind, str) else None,
+    )
+
+
+def spots_from_markers(
+    markers: list[Marker], duration_s: float, frame_s: float
+) -> tuple[list[Spot], list[SpotHit], tuple[str, ...]]:
+    """Spots and hits from markers, and the names of those that carry no mood word. A marker a frame
+    long or less is a point (some editing systems give point markers one frame)."""
+    if any(m.filmscore_kind == "cue" for m in markers):
+        markers = [m for m in markers if m.filmscore_kind != "shot"]
+    worded = [(m, mood_word(m.name) or mood_word(m.comment)) for m in markers]
+    left_out = tuple(one_line(m.name or "(unnamed)", MAX_VALUE) for m, word in worded if word is None)
+    moods = [(m, word) for m, word in worded if word is not None]
+    spots: list[Spot] = []
+    hits: list[SpotHit] = []
+    for i, (marker, word) in enumerate(moods):
+        row = f"marker {quoted(marker.name)} at {marker.start_s:.3f} s"
+        if word == HIT:
+            hits.append(SpotHit(marker.start_s, row))
+            continue
+        end = marker.start_s + marker.duration_s
+        if (
+            marker.duration_s <= frame_s * 1.01
+        ):  # a point: to the next mood marker that starts later, or the end
+            later = [m.start_s for m, w in moods[i + 1 :] if w != HIT and m.start_s > marker.start_s]
+            end = later[0] if later else duration_s
+        spots.append(Spot(marker.start_s, end, word, row, note=one_line(marker.comment, MAX_VALUE)))
+    return spots, hits, left_out

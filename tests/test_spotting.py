@@ -1,0 +1,292 @@
+"""Spotting in: the editor's spots and hits read from a CSV, an EDL, an OTIO file or FCP 7 XML, checked
+against the film, and followed by the cue plan. The run end to end is in test_spotting_run.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from filmscore.core.errors import InputError
+from filmscore.core.timecode import timecode_rate
+from filmscore.music.cues import CLOSE, FILM_END, JOIN, plan_cues
+from filmscore.music.spotting import Spotting
+from filmscore.music.spotting_files import read_spotting, spotting_in_folder
+from tests.measure import emotions, flat_timeline
+
+FPS = 25.0
+DURATION = 20.0
+RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
+
+
+def _csv(tmp_path: Path, text: str, name: str = "spot.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _read(path: Path, fps: float = FPS, duration: float = DURATION) -> Spotting:
+    return read_spotting(path, fps, duration).spotting
+
+
+def test_a_csv_spotting_is_read_with_seconds_time_codes_styles_intensities_and_notes(tmp_path):
+    path = _csv(tmp_path, "start,end,mood,style,intensity,note\n"
+                          "00:00:04:00,00:00:09:12,Tense,strings,0.8,\"the calm, before\"\n"
+                          "0,4,none,,,cold open\n"
+                          "10,15,auto\n"
+                          "00:00:12:05,,hit\n")  # fmt: skip
+    spotting = _read(path)
+    assert [(s.start_s, s.end_s, s.mood) for s in spotting.spots] == [
+        (0.0, 4.0, "none"), (4.0, 9.48, "tense"), (10.0, 15.0, "auto")
+    ]  # fmt: skip
+    tense = spotting.spots[1]
+    assert (tense.style, tense.intensity, tense.note, tense.row) == (
+        "strings",
+        0.8,
+        "the calm, before",
+        "row 2",
+    )
+    assert [(h.t_s, h.row) for h in spotting.hits] == [(12.2, "row 5")]
+
+
+@pytest.mark.parametrize("fps", [23.976, 24.0, 25.0, 29.97])
+def test_time_codes_count_frames_at_the_films_exact_rate(tmp_path, fps):
+    rate = timecode_rate(fps)
+    nominal = round(rate)
+    spotting = _read(_csv(tmp_path, "start,end,mood\n00:00:01:05,00:00:10:12,sad\n"), fps)
+    spot = spotting.spots[0]
+    assert spot.start_s == pytest.approx((nominal + 5) / rate, abs=1e-9)
+    assert spot.end_s == pytest.approx((10 * nominal + 12) / rate, abs=1e-9)
+
+
+def test_drop_frame_time_codes_are_read_as_drop_frame(tmp_path):
+    # At 29.97 drop-frame, 00:01:00;02 is frame 1800 (frames 0 and 1 of the minute are skipped).
+    spotting = _read(_csv(tmp_path, "start,end,mood\n00:01:00;02,00:01:10;00,calm\n"), 29.97, 80.0)
+    assert spotting.spots[0].start_s == pytest.approx(1800 / (30000 / 1001), abs=1e-9)
+
+
+def test_a_spreadsheets_csv_with_a_bom_semicolons_comments_and_blank_lines_is_read(tmp_path):
+    path = tmp_path / "spot.csv"
+    path.write_bytes("\ufeffStart;End;Mood\n# the opening\n\n0;5;joyful\n5;20;Sad\n".encode())
+    assert [s.mood for s in _read(path).spots] == ["joyful", "sad"]
+
+
+def test_touching_spots_of_one_mood_join_into_one(tmp_path):
+    spotting = _read(_csv(tmp_path, "start,end,mood\n0,3,tense\n3,7,tense\n7,9,calm\n"))
+    assert [(s.start_s, s.end_s, s.mood) for s in spotting.spots] == [(0, 7, "tense"), (7, 9, "calm")]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("start,end,mood\n0,4,angry\n", ["row 2", "'angry'", "afraid, auto, calm"]),
+        ("start,end,mood\n0,5,sad\n4,8,calm\n", ["row 3", "overlaps row 2"]),
+        ("start,end,mood\n0,25,sad\n", ["row 2", "past the film's end"]),
+        ("start,end,mood\n5,4,sad\n", ["row 2", "end after the start"]),
+        ("start,end,mood\n0,5,none\n2,,hit\n", ["row 3", "row 2, which has no music"]),
+        ("start,end,mood\n30,,hit\n", ["row 2", "outside the film"]),
+        ("start,end,mood\n0,abc,sad\n", ["row 2", "'abc'"]),
+        ("start,end,mood\n00:00:01:30,00:00:02:00,sad\n", ["row 2", "'00:00:01:30'"]),
+        ("start,end,mood,style,intensity\n0,4,sad,,1.5\n", ["row 2", "intensity '1.5'"]),
+        ("start,end,mood,style\n0,4,sad,jazz\n", ["row 2", "style 'jazz'", "orchestral"]),
+        ("start,mood\n0,sad\n", ["row 1", "lacks end"]),
+        ("start,end,mood,colour\n0,4,sad,red\n", ["row 1", "unknown columns"]),
+        ("start,end,mood\n0,4,sad,extra\n", ["row 2", "more values"]),
+        ("start,end,mood\n0,20,none\n", ["whole film silent"]),
+        ("start,end,mood\n", ["no spots or hits"]),
+        ("start,end,mood\n0,nan,sad\n", ["row 2", "'nan'"]),
+    ],
+)
+def test_a_bad_row_is_exit_3_with_one_line_naming_it(tmp_path, text, words):
+    with pytest.raises(InputError) as caught:
+        _read(_csv(tmp_path, text))
+    message = str(caught.value)
+    assert caught.value.exit_code == 3
+    assert "\n" not in message and len(message) <= 600
+    for word in words:
+        assert word in message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("spot.txt", b"start,end,mood\n", [".txt", "not"]),
+        ("missing.csv", None, ["no such spotting file"]),
+        ("spot.csv", b"\xff\xfe\x00\xd8 not text", ["UTF-8"]),
+        ("spot.edl", b"\x00\x01 this is no EDL at all {{{", ["EDL", "Export it again"]),
+        ("spot.otio", b'{"OTIO_SCHEMA": "Timeline.1", "tracks": 12}', ["OpenTimelineIO"]),
+        ("spot.xml", b"<xmeml><sequence><broken>", ["FCP 7 XML"]),
+    ],
+)
+def test_an_unreadable_spotting_file_is_exit_3_with_one_line(tmp_path, name, content, words):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        _read(path)
+    assert "\n" not in str(caught.value)
+    for word in words:
+        assert word in str(caught.value)
+
+
+def _editors_timeline(markers: list[tuple[str, float, float]], offset_s: float = 0.0) -> otio.schema.Timeline:
+    """A cut as an editing system writes it: the film as one clip whose media starts at 01:00:00:00, after
+    `offset_s` of gap, with markers (name, start, duration) in the clip's media time."""
+    rate = FPS
+    media_start = 3600 * rate
+    timeline = otio.schema.Timeline(name="reel 1")
+    track = otio.schema.Track(name="V1")
+    timeline.tracks.append(track)
+    if offset_s:
+        track.append(otio.schema.Gap(source_range=TR(RT(0, rate), RT(offset_s * rate, rate))))
+    media = TR(RT(media_start, rate), RT(DURATION * rate, rate))
+    clip = otio.schema.Clip(
+        name="film.mp4",
+        media_reference=otio.schema.ExternalReference(target_url="file:///film.mp4", available_range=media),
+        source_range=media,
+    )
+    for name, start, length in markers:
+        at = TR(RT(media_start + start * rate, rate), RT(length * rate, rate))
+        clip.markers.append(otio.schema.Marker(name=name, marked_range=at, color="RED"))
+    track.append(clip)
+    return timeline
+
+
+def test_edl_locators_from_an_editing_system_are_spots_to_the_next_locator(tmp_path):
+    markers = [("fear", 2, 0), ("fix grade", 3, 0), ("hit", 5, 0), ("calm - the morning after", 8, 0)]
+    path = tmp_path / "reel.edl"
+    path.write_text(otio.adapters.write_to_string(_editors_timeline(markers), "cmx_3600", rate=FPS))
+    read = read_spotting(path, FPS, DURATION)
+    spots = read.spotting.spots
+    assert [(s.start_s, s.end_s, s.mood) for s in spots] == [(2, 8, "afraid"), (8, DURATION, "calm")]
+    assert [h.t_s for h in read.spotting.hits] == [5]
+    assert read.left_out == ("FIX GRADE",)
+
+
+@pytest.mark.parametrize(("suffix", "adapter"), [(".otio", "otio_json"), (".xml", "fcp_xml")])
+def test_otio_and_fcp7_markers_are_spots_on_the_timeline_time(tmp_path, suffix, adapter):
+    # The clip starts 1 s into the timeline: its markers move with it.
+    timeline = _editors_timeline([("Tense", 3, 4), ("sad", 9, 0), ("HIT!", 10, 0)], offset_s=1.0)
+    path = tmp_path / f"reel{suffix}"
+    path.write_text(otio.adapters.write_to_string(timeline, adapter))
+    spotting = _read(path)
+    assert [(s.start_s, s.end_s, s.mood) for s in spotting.spots] == [(4, 8, "tense"), (10, DURATION, "sad")]
+    assert [h.t_s for h in spotting.hits] == [11]
+
+
+def test_a_marker_with_its_mood_in_the_comment_is_a_spot(tmp_path):
+    timeline = _editors_timeline([])
+    timeline.tracks.markers.append(
+        otio.schema.Marker(name="M1", marked_range=TR(RT(50, FPS), RT(100, FPS)), comment="sorrow here")
+    )
+    path = tmp_path / "reel.otio"
+    path.write_text(otio.adapters.write_to_string(timeline, "otio_json"))
+    assert [(s.start_s, s.end_s, s.mood) for s in _read(path).spots] == [(2, 6, "sad")]
+
+
+def test_a_folder_of_spotting_files_gives_each_film_its_own(tmp_path):
+    (tmp_path / "reel1.csv").write_text("start,end,mood\n0,4,sad\n")
+    (tmp_path / "reel2.edl").write_text("")
+    assert spotting_in_folder(tmp_path, Path("/films/reel1.mov")) == tmp_path / "reel1.csv"
+    assert spotting_in_folder(tmp_path, Path("/films/reel2.mp4")) == tmp_path / "reel2.edl"
+    assert spotting_in_folder(tmp_path, Path("/films/reel3.mp4")) is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.text(max_size=12), max_size=7), max_size=6))
+def test_any_csv_is_read_or_refused_with_an_input_error(tmp_path, rows):
+    text = "start,end,mood,style,intensity,note\n" + "\n".join(",".join(row) for row in rows)
+    path = tmp_path / "fuzz.csv"
+    path.write_text(text, encoding="utf-8", errors="replace")
+    try:
+        spotting = _read(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) <= 600
+    else:
+        for before, after in zip(spotting.spots, spotting.spots[1:], strict=False):
+            assert before.end_s <= after.start_s + 1 / FPS
+        assert all(0 <= s.start_s < s.end_s <= DURATION + 1 / FPS for s in spotting.spots)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".edl", ".otio", ".xml"]))
+def test_any_marker_file_is_read_or_refused_with_an_input_error(tmp_path, data, suffix):
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(data)
+    try:
+        _read(path)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+
+
+# -- the plan follows the spotting ----------------------------------------------------------------------
+
+
+def _plan(spec, csv_text: str, tmp_path: Path):
+    shots = emotions(spec)
+    duration = shots[-1].end_s
+    spotting = _read(_csv(tmp_path, csv_text), FPS, duration)
+    return plan_cues(shots, flat_timeline(shots), duration, None, spotting)
+
+
+CALM_FILM = [(5, 0.45, -0.45), (5, 0.5, -0.5), (5, 0.45, -0.4), (5, 0.4, -0.5)]
+
+
+def test_a_spotted_mood_turns_a_calm_reading_into_a_tense_cue(tmp_path):
+    read = _plan(CALM_FILM, "start,end,mood\n0,20,auto\n", tmp_path).cues
+    spotted = _plan(CALM_FILM, "start,end,mood\n0,20,tense\n", tmp_path).cues
+    assert {c.mood for c in read} == {"calm"}
+    (tense,) = spotted
+    assert (tense.mood, tense.mode) == ("tense", "minor") and tense.tension > 0
+    assert tense.tempo_bpm > max(c.tempo_bpm for c in read) and tense.energy > max(c.energy for c in read)
+    assert tense.read_valence > 0.3 and tense.read_arousal < -0.3  # the reading is kept for the report
+
+
+def test_cues_start_and_stop_where_spotted_and_silence_has_no_cue(tmp_path):
+    plan = _plan(CALM_FILM, "start,end,mood\n0,3.5,none\n3.5,9.2,sad\n12,20,joyful\n", tmp_path)
+    cues = plan.cues
+    assert (cues[0].start_s, cues[0].end_s) == (3.5, 9.2)
+    assert cues[0].beat_times[0] == 3.5 and cues[0].beat_times[-1] == 9.2
+    assert cues[-1].start_s == 12 and cues[-1].end_s == 20 and cues[-1].mood == "joyful"
+    # 9.2 .. 12 is unspotted: the reading scores it, and it joins the joyful cue on its downbeat.
+    assert cues[1].start_s == 9.2 and cues[1].spot is None and cues[1].end_s == 12
+    assert [c.ending for c in cues] == [JOIN, JOIN, FILM_END]
+    assert plan.silences == ((0.0, 3.5),)
+    assert plan.shot_cues[0] == 0  # shot 0 (0..5 s) is mostly in the sad cue
+
+
+def test_a_cue_before_silence_closes_and_a_shot_in_silence_has_no_cue(tmp_path):
+    plan = _plan(CALM_FILM, "start,end,mood\n0,5,afraid\n5,10,none\n10,20,auto\n", tmp_path)
+    assert [c.ending for c in plan.cues][:1] == [CLOSE]
+    assert plan.shot_cues[1] is None
+    assert all(not (c.start_s < 10 and c.end_s > 5) for c in plan.cues)
+
+
+def test_unspotted_time_under_a_second_between_spots_joins_the_spot_before(tmp_path):
+    plan = _plan(CALM_FILM, "start,end,mood\n0,8,sad\n8.6,20,joyful\n", tmp_path)
+    assert [(c.start_s, c.end_s, c.mood) for c in plan.cues] == [(0, 8.6, "sad"), (8.6, 20, "joyful")]
+
+
+def test_a_spotted_hit_falls_on_a_beat_and_the_readings_accents_give_way(tmp_path):
+    film = [(5, 0.45, -0.45), (5, -0.6, 0.8), (5, 0.45, -0.4), (5, 0.4, -0.5)]
+    plan = _plan(film, "start,end,mood\n0,20,tense\n13.37,,hit\n", tmp_path)
+    (cue,) = plan.cues
+    assert min(abs(t - 13.37) for t in cue.beat_times) < 1e-6
+    assert [(h.t_s, h.spotted, h.strength, h.sting) for h in plan.hits] == [(13.37, True, 1.0, "tense")]
+
+
+def test_intensity_moves_a_spotted_cue_from_a_hint_of_its_mood_to_its_extreme(tmp_path):
+    spec = [(10, 0.0, 0.0)]
+    gentle = _plan(spec, "start,end,mood,style,intensity\n0,10,afraid,,0\n", tmp_path).cues[0]
+    extreme = _plan(spec, "start,end,mood,style,intensity\n0,10,afraid,,1\n", tmp_path).cues[0]
+    assert gentle.mood == extreme.mood == "afraid"
+    assert gentle.energy < extreme.energy and gentle.tempo_bpm < extreme.tempo_bpm
+    assert gentle.tension < extreme.tension
+
+
+def test_a_spots_style_orchestrates_its_cue_alone(tmp_path):
+    plan = _plan(CALM_FILM, "start,end,mood,style\n0,10,sad,piano\n10,20,sad\n", tmp_path)
+    assert [c.style for c in plan.cues] == ["piano", "orchestral"]
