@@ -106,3 +106,80 @@ def test_clicking_a_shot_seeks_the_player_to_it(browser, scored_folder):
         )
     )
     assert position, browser.execute_script("return document.getElementById('player').currentTime")
+
+
+@pytest.fixture
+def downloading_browser(tmp_path):
+    """A headless Chromium whose downloads land in tmp_path/downloads."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in BROWSER_ARGUMENTS:
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(folder), "download.prompt_for_download": False}
+    )
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+    yield driver, folder
+    driver.quit()
+
+
+def test_an_editor_sets_two_moods_downloads_the_spotting_and_the_run_follows_it(
+    downloading_browser, tmp_path
+):
+    """In the analysis page of the four-mood film (afraid, calm, joyful, sad; 5 s shots at 25 fps): the
+    calm shot is set tense from its row, 15 s to 00:00:17:12 is marked no music, the CSV downloaded, and
+    `run --spotting` with it follows both."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from filmscore.media.synthetic import four_mood_film
+
+    browser, downloads = downloading_browser
+    film = four_mood_film(tmp_path / "four.mp4")
+    report_dir = tmp_path / "four.filmscore"
+    assert main(["analyze", str(film), "-q", "--report-dir", str(report_dir)]) == 0
+    shots = json.loads((report_dir / "report.json").read_text())["shots"]
+    assert [s["start_s"] for s in shots] == [0, 5, 10, 15]
+    browser.get((report_dir / "report.html").as_uri())
+    assert _wait_for(lambda: browser.execute_script("return document.readyState") == "complete")
+
+    selects = browser.find_elements(By.CSS_SELECTOR, "select.shot-mood")
+    assert len(selects) == len(shots)
+    browser.execute_script("arguments[0].scrollIntoView()", selects[1])
+    Select(selects[1]).select_by_value("tense")
+    browser.find_element(By.ID, "spot-in").send_keys("15")
+    browser.find_element(By.ID, "spot-out").send_keys("00:00:17:12")
+    Select(browser.find_element(By.ID, "spot-mood")).select_by_value("none")
+    browser.find_element(By.ID, "spot-add").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#spots tbody tr")) == 2
+    link = browser.find_element(By.ID, "spot-download")
+    browser.execute_script("arguments[0].scrollIntoView()", link)
+    link.click()
+    downloaded = _wait_for(lambda: next(iter(downloads.glob("four*.csv")), None))
+    assert downloaded is not None, list(downloads.iterdir())
+    assert downloaded.read_text().splitlines() == [
+        "start,end,mood,style,intensity,note",
+        "5.0000,10.0000,tense,,,",
+        "15.0000,17.4800,none,,,",
+    ]
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+    out = tmp_path / "four.scored.mp4"
+    assert main(["run", str(film), "-q", "-o", str(out), "--spotting", str(downloaded)]) == 0
+    report = json.loads((tmp_path / "four.scored.filmscore" / "report.json").read_text())
+    spotted = next(c for c in report["cues"] if c["start_s"] == 5.0)
+    assert (spotted["end_s"], spotted["mood"], spotted["mode"]) == (10.0, "tense", "minor")
+    assert report["silences"] == [{"start_s": 15.0, "end_s": 17.48}]
+
+    # The run's page starts from the spotting it followed: the calm shot's row says tense.
+    browser.get((tmp_path / "four.scored.filmscore" / "report.html").as_uri())
+    assert _wait_for(lambda: browser.execute_script("return document.readyState") == "complete")
+    values = [s.get_attribute("value") for s in browser.find_elements(By.CSS_SELECTOR, "select.shot-mood")]
+    assert values == ["", "tense", "", ""]

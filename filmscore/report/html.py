@@ -1,7 +1,8 @@
 """report.html: one self-contained page (inline CSS, JavaScript, SVG and images; nothing fetched) that
 shows an editor the film's emotion: the valence/arousal plot with shots and cues, a row per shot with its
-thumbnail and sources, the cue list, the mix figures, and a player that seeks to a shot when its row or
-band is clicked. Built from report.json and the thumbnails alone.
+thumbnail and sources, the cue list, the mix figures, a player that seeks to a shot when its row or
+band is clicked, and the spotting editor (spotting_editor.py). Built from report.json and the thumbnails
+alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from filmscore.core.affect import Mood
 from filmscore.core.timecode import timecode
 from filmscore.report.editors import Report
+from filmscore.report.spotting_editor import SPOTTING_SCRIPT, shot_mood_cell, spotting_section
 
 PLOT_WIDTH, PLOT_HEIGHT = 1000, 240
 PLOT_TOP = 22  # the cue strip sits above the curves
@@ -45,6 +47,7 @@ th{background:#f0f0f0;position:sticky;top:0}
 tr.shot{cursor:pointer}tr.shot:hover{background:#f4f0ff}tr.playing{background:#ffe9c7}
 .chip{display:inline-block;padding:1px 8px;border-radius:9px;color:#fff;font-size:12px}
 .spotted{font-size:12px;color:#555}
+#spot-form{margin:6px 0}#spot-form input,#spot-form select{margin:0 4px}#spot-error{color:#b01818}
 .num{font-variant-numeric:tabular-nums;white-space:nowrap}
 .src{font-size:12px;color:#555;white-space:nowrap}
 img{width:120px;display:block;border-radius:3px}
@@ -88,9 +91,10 @@ def report_html(report: Report, images: Mapping[str, bytes], folder: Path) -> st
         _legend(),
         *(_cues_table(report) if report.get("cues") else []),
         *(_mix(report) if report.get("mix") else []),
+        spotting_section(report, _e),
         "<h2>Shots</h2>",
         _shots_table(report, images),
-        f"</main><script>{SCRIPT}</script></body></html>",
+        f"</main><script>{SCRIPT}{SPOTTING_SCRIPT}</script></body></html>",
     ]
     return "\n".join(parts) + "\n"
 
@@ -241,7 +245,8 @@ def _shots_table(report: Report, images: Mapping[str, bytes]) -> str:
     fps = report["input"]["fps"]
     rows = [
         '<table id="shots"><thead><tr><th></th><th>#</th><th>time code</th><th>label</th><th>valence</th>'
-        "<th>arousal</th><th>confidence</th><th>sources</th><th>dialogue</th></tr></thead><tbody>"
+        "<th>arousal</th><th>confidence</th><th>sources</th><th>dialogue</th><th>score it</th></tr></thead>"
+        "<tbody>"
     ]
     for shot in report["shots"]:
         rows.append(
@@ -250,7 +255,7 @@ def _shots_table(report: Report, images: Mapping[str, bytes]) -> str:
             f'<td class="num">{timecode(shot["start_s"], fps)}<br>{timecode(shot["end_s"], fps)}</td>'
             f'<td>{_chip(shot["label"])}</td><td class="num">{shot["valence"]:+.2f}</td>'
             f'<td class="num">{shot["arousal"]:+.2f}</td><td class="num">{shot["confidence"]:.2f}</td>'
-            f"<td>{_sources(shot)}</td><td>{_e(shot.get('dialogue', ''))}</td></tr>"
+            f"<td>{_sources(shot)}</td><td>{_e(shot.get('dialogue', ''))}</td>{shot_mood_cell(shot)}</tr>"
         )
     rows.append("</tbody></table>")
     return "\n".join(rows)
