@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,9 @@ def ebur128(path: Path) -> tuple[float, float]:
     integrated = float(re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1))  # type: ignore[union-attr]
     peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
     return integrated, peak
+
+
+def filmscore_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m filmscore ARGS` in a child process, as a user runs it: its exit code and its stderr."""
+    return subprocess.run([sys.executable, "-m", "filmscore", *args], capture_output=True, text=True,
+                          check=False)  # fmt: skip

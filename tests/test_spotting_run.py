@@ -4,8 +4,6 @@ each, 25 fps), measured in the music stem, the score and the report."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import librosa
@@ -19,6 +17,7 @@ from filmscore.config.names import HTML_NAME, MUSIC_STEM, REPORT_NAME, SCORE_MID
 from filmscore.media.synthetic import four_mood_film
 from filmscore.music.spotting_files import read_spotting
 from filmscore.music.symbolic.compose import CLOSE_TAIL_S, HELD_ROLES
+from tests.measure import filmscore_cli
 
 pytestmark = pytest.mark.slow
 
@@ -136,16 +135,11 @@ def test_the_runs_own_markers_read_back_as_its_cues(spotted_run):
     assert np.allclose([(a, b) for a, b, _ in spots], [(a, b) for a, b, _ in cues], atol=FRAME_S)
 
 
-def _filmscore(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "filmscore", *args], capture_output=True, text=True,
-                          check=False)  # fmt: skip
-
-
 def test_a_bad_spotting_file_fails_at_once_with_exit_3_naming_the_row_and_leaves_nothing(tmp_path, cuts_film):
     film = tmp_path / "film.mp4"
     film.write_bytes(cuts_film.read_bytes())
     (tmp_path / "spot.csv").write_text("start,end,mood\n0,2,tense\n1,3,calm\n")
-    result = _filmscore("run", str(film), "--spotting", str(tmp_path / "spot.csv"))
+    result = filmscore_cli("run", str(film), "--spotting", str(tmp_path / "spot.csv"))
     assert result.returncode == 3
     assert "row 3" in result.stderr and "overlaps row 2" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -24,6 +24,8 @@ FRAME = 1024  # 64 ms: long enough for a 60 Hz voice in YIN
 CHUNK_FRAMES = 1024  # frames measured at once (16 s at 16 kHz): YIN needs about 20 MB for them
 QUIET_DBFS, LOUD_DBFS = -50.0, -12.0  # the loudness range mapped onto calm .. excited
 LOUDNESS_REACH = 0.6  # loudness alone moves arousal this far at most: silence is quiet, not serene
+ENVELOPE_PARTS = 16
+ENVELOPE_FLOOR_DB = -90.0  # quieter is silence, whatever the encoder made of it
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class ShotSound:
     pitch_hz: float | None  # median voiced pitch while speaking
     pitch_spread_st: float | None  # standard deviation of pitch, in semitones
     words_per_s: float | None  # over the shot's voice-active time
+    # The level over ENVELOPE_PARTS equal parts of the shot: the shot's sound as a re-cut recognises it
+    envelope_db: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,9 +122,19 @@ def shot_sounds(track: SoundTrack, transcript: Transcript, shots: tuple[Shot, ..
                 pitch_hz=float(np.median(voiced)) if semitones is not None else None,
                 pitch_spread_st=float(np.std(semitones)) if semitones is not None else None,
                 words_per_s=words / speech_s if speech_s >= 0.5 and words else None,
+                envelope_db=level_envelope(track.rms_db[in_shot]),
             )
         )
     return tuple(sounds)
+
+
+def level_envelope(rms_db: np.ndarray) -> tuple[float, ...]:
+    """A shot's level over ENVELOPE_PARTS equal parts, in dB rounded to 0.1: a fingerprint of its sound
+    that a re-encode keeps (a codec moves levels by a fraction of a dB) and a trim changes."""
+    if len(rms_db) < ENVELOPE_PARTS:
+        return ()
+    parts = np.array_split(np.maximum(rms_db, ENVELOPE_FLOOR_DB), ENVELOPE_PARTS)
+    return tuple(round(float(np.mean(part)), 1) for part in parts)
 
 
 def _scale(value: float, low: float, high: float) -> float:

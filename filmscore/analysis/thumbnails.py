@@ -56,3 +56,20 @@ def nearest_indices(ascending: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return np.zeros(len(targets), dtype=np.intp)
     closer_before = targets - ascending[before] <= ascending[after] - targets
     return np.where(closer_before, before, after)
+
+
+HASH_SIDE = 8  # a 64-bit difference hash
+
+
+def picture_hash(jpeg: bytes) -> int | None:
+    """A perceptual hash of a thumbnail (a difference hash: whether each of 8x8 points of the grey picture
+    is brighter than its right-hand neighbour), so the same shot is recognised after a re-encode or a
+    rescale; None for a thumbnail that does not decode."""
+    import cv2
+
+    grey = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE) if jpeg else None
+    if grey is None:
+        return None
+    small = cv2.resize(grey, (HASH_SIDE + 1, HASH_SIDE), interpolation=cv2.INTER_AREA).astype(np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int(sum(1 << i for i, bit in enumerate(bits) if bit))

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the scored film (default: INPUT_STEM.scored.mp4 beside the input)")  # fmt: skip
     run.add_argument("--report-dir", type=Path, metavar="DIR",
                      help="report folder (default: OUTPUT_STEM.filmscore/ beside the output)")  # fmt: skip
+    run.add_argument("--previous", type=Path, metavar="DIR",
+                     help="the report folder of an earlier cut of this film: its cues whose shots all came "
+                     "back, in order and at their lengths, are kept note for note")  # fmt: skip
     _run_arguments(run)
     batch = commands.add_parser(
         "batch",

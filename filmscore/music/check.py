@@ -134,12 +134,15 @@ def played_arousal(cue: Cue) -> float:
 
 
 def rearrange(plan: CuePlan, check: MusicCheck) -> CuePlan:
-    """The plan with every missed cue's arrangement pushed toward its target."""
+    """The plan with every missed cue's arrangement pushed toward its target, but for kept cues."""
     by_id = {c.cue_id: c for c in check.cues}
     missed = set(check.missed)
     cues = tuple(
-        rearranged_cue(cue, by_id[cue.id], check.tolerance) if cue.id in missed else cue for cue in plan.cues
-    )
+        rearranged_cue(cue, by_id[cue.id], check.tolerance)
+        if cue.id in missed and cue.kept_from is None
+        else cue
+        for cue in plan.cues
+    )  # a cue kept from an earlier cut stays as it was approved
     return replace(plan, cues=cues)
 
 

@@ -88,6 +88,7 @@ class Cue:
     read_arousal: float = 0.0
     spot: Spot | None = None  # the spot that set the cue's place and mood, if any
     ending: str = FILM_END  # JOIN, CLOSE or FILM_END
+    kept_from: KeptCue | None = None  # in a re-cut, the earlier cut's cue this one keeps
 
     @property
     def spotted_mood(self) -> bool:
@@ -101,6 +102,25 @@ class Cue:
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class KeptCue:
+    """A cue of an earlier cut that a re-cut keeps note for note: its shots all came back, in order and at
+    their lengths, so it moves with them."""
+
+    cue: Cue  # as the earlier cut planned it
+    hits: tuple[Hit, ...]  # the earlier cut's hits in it
+    shots: tuple[int, ...]  # its shots in this cut
+    shift_s: float  # where it starts now, less where it started
+
+    @property
+    def start_s(self) -> float:
+        return self.cue.start_s + self.shift_s
+
+    @property
+    def end_s(self) -> float:
+        return self.cue.end_s + self.shift_s
 
 
 @dataclass(frozen=True)
@@ -127,6 +147,7 @@ class Section:
     read_arousal: float
     spot: Spot | None = None
     hits: tuple[float, ...] = ()  # times of the spotted hits in it
+    kept: KeptCue | None = None  # the earlier cut's cue it keeps, in a re-cut
 
 
 def plan_cues(
@@ -135,31 +156,90 @@ def plan_cues(
     duration_s: float,
     opts: CueOptions | None = None,
     spotting: Spotting | None = None,
+    keep: tuple[KeptCue, ...] = (),
 ) -> CuePlan:
     """The cues: where the music changes, and how each one sounds. A spotting places the cues it spots,
-    sets their moods and keeps its `none` ranges silent; the reading decides everywhere else."""
+    sets their moods and keeps its `none` ranges silent; in a re-cut, the earlier cut's cues in `keep`
+    stay as they were, moved to their shots' new times; the reading decides everywhere else."""
     opts = opts or CueOptions()
-    sections = (
-        spotted_sections(emotions, duration_s, opts, spotting)
-        if spotting
-        else _read_sections(emotions, duration_s, opts)
-    )
-    tempos = [tempo_for(section.arousal) for section in sections]
+    sections = _sections(emotions, duration_s, opts, spotting, keep)
+    tempos = [
+        section.kept.cue.tempo_bpm if section.kept else tempo_for(section.arousal) for section in sections
+    ]
     cues: list[Cue] = []
     previous_mode: str | None = None
     for i, section in enumerate(sections):
         following = sections[i + 1] if i + 1 < len(sections) else None
         joins = following is not None and abs(following.start_s - section.end_s) < 1e-6
         ending = JOIN if joins else CLOSE if section.end_s < duration_s - 1e-6 else FILM_END
-        hysteresis = 0.0 if section.spot is not None and section.spot.sets_mood else opts.mode_hysteresis
-        mode = mode_for(section.valence, previous_mode, hysteresis)
-        cues.append(
-            _make_cue(i, section, mode, tempos[i], tempos[i + 1] if joins else None, ending, points, opts)
-        )
-        previous_mode = mode
+        if section.kept is not None:
+            cues.append(_kept_cue(i, section.kept, ending))
+        else:
+            spotted = section.spot is not None and section.spot.sets_mood
+            mode = mode_for(section.valence, previous_mode, 0.0 if spotted else opts.mode_hysteresis)
+            next_tempo = tempos[i + 1] if joins else None
+            cues.append(_make_cue(i, section, mode, tempos[i], next_tempo, ending, points, opts))
+        previous_mode = cues[-1].mode
     silences = spotting.silences(duration_s) if spotting else ()
     hits = find_hits(emotions, cues, opts, spotting)
     return CuePlan(tuple(cues), hits, _shot_cues(emotions, cues), duration_s, silences, spotting)
+
+
+def _sections(
+    emotions: tuple[ShotEmotion, ...],
+    duration_s: float,
+    opts: CueOptions,
+    spotting: Spotting | None,
+    keep: tuple[KeptCue, ...],
+) -> list[Section]:
+    """The film's stretches that become cues: the kept cues where they now are, and between them the
+    spotting's or the reading's."""
+    sections: list[Section] = []
+    at = 0.0
+    for kept in sorted(keep, key=lambda k: k.start_s):
+        if kept.start_s > at + 1e-6:
+            sections += _sections_within(emotions, at, kept.start_s, duration_s, opts, spotting)
+        cue = kept.cue
+        sections.append(Section(kept.start_s, kept.end_s, kept.shots, cue.valence, cue.arousal,
+                                cue.read_valence, cue.read_arousal, cue.spot, kept=kept))  # fmt: skip
+        at = kept.end_s
+    if at < duration_s - 1e-6:
+        sections += _sections_within(emotions, at, duration_s, duration_s, opts, spotting)
+    return sections
+
+
+def _sections_within(
+    emotions: tuple[ShotEmotion, ...],
+    start_s: float,
+    end_s: float,
+    duration_s: float,
+    opts: CueOptions,
+    spotting: Spotting | None,
+) -> list[Section]:
+    if spotting is not None:
+        return spotted_sections(emotions, duration_s, opts, spotting, (start_s, end_s))
+    shots = tuple(i for i, e in enumerate(emotions) if e.end_s > start_s and e.start_s < end_s)
+    return _grouped(emotions, shots, start_s, end_s, opts) if shots else []
+
+
+def _kept_cue(index: int, kept: KeptCue, ending: str) -> Cue:
+    """The earlier cut's cue, moved to its shots' new place: the same beats, dynamics and arrangement."""
+
+    def moved(t: float) -> float:
+        return round(t + kept.shift_s, 6)
+
+    cue = kept.cue
+    return replace(
+        cue,
+        id=index,
+        start_s=moved(cue.start_s),
+        end_s=moved(cue.end_s),
+        shot_indices=kept.shots,
+        beat_times=tuple(moved(t) for t in cue.beat_times),
+        dynamics=tuple((moved(t), level) for t, level in cue.dynamics),
+        ending=ending,
+        kept_from=kept,
+    )
 
 
 def _read_sections(emotions: tuple[ShotEmotion, ...], duration_s: float, opts: CueOptions) -> list[Section]:
@@ -185,12 +265,19 @@ def _grouped(
 
 
 def spotted_sections(
-    emotions: tuple[ShotEmotion, ...], duration_s: float, opts: CueOptions, spotting: Spotting
+    emotions: tuple[ShotEmotion, ...],
+    duration_s: float,
+    opts: CueOptions,
+    spotting: Spotting,
+    window: tuple[float, float] | None = None,
 ) -> list[Section]:
-    """The cues of a spotted film: one per spot that sets a mood, none in `none` spots, and the reading's
-    grouping in `auto` spots and between spots. Unspotted time shorter than SHORT_GAP_S (markers that
-    do not quite meet) joins the stretch before it, so it never becomes a cue of its own."""
-    stretches = spotting.sections(duration_s)
+    """The cues of a spotted film (within `window`, the whole film by default): one per spot that sets a
+    mood, none in `none` spots, and the reading's grouping in `auto` spots and between spots. Unspotted
+    time shorter than SHORT_GAP_S (markers that do not quite meet) joins the stretch before it, so it
+    never becomes a cue of its own."""
+    low, high = window or (0.0, duration_s)
+    stretches = [(max(a, low), min(b, high), spot) for a, b, spot in spotting.sections(duration_s)
+                 if b > low + 1e-6 and a < high - 1e-6]  # fmt: skip
     merged: list[tuple[float, float, Spot | None]] = []
     for start, end, spot in stretches:
         if spot is None and end - start < SHORT_GAP_S and merged:
@@ -452,14 +539,27 @@ def find_hits(
         Hit(round(hit.t_s, 6), 1.0, _shot_at(emotions, hit.t_s), cue.mood, spotted=True)
         for hit in (spotting.hits if spotting else ())
         for cue in cues
-        if cue.start_s <= hit.t_s < cue.end_s
+        if cue.start_s <= hit.t_s < cue.end_s and cue.kept_from is None
     ]
+    kept_cues = {c.id for c in cues if c.kept_from is not None}
     read = [
         hit for hit in read_hits(emotions, cues, opts)
-        if not any(c.spotted_mood for c in cues if c.start_s <= hit.t_s < c.end_s)
+        if not any(c.spotted_mood or c.id in kept_cues for c in cues if c.start_s <= hit.t_s < c.end_s)
         and not any(abs(hit.t_s - s.t_s) < 0.25 for s in spotted)
     ]  # fmt: skip
-    return tuple(sorted([*read, *spotted], key=lambda hit: hit.t_s))
+    return tuple(sorted([*read, *spotted, *_kept_hits(emotions, cues)], key=lambda hit: hit.t_s))
+
+
+def _kept_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue]) -> list[Hit]:
+    """The earlier cut's hits in each kept cue, moved with it."""
+    moved = []
+    for cue in cues:
+        if cue.kept_from is None:
+            continue
+        for hit in cue.kept_from.hits:
+            t_s = round(hit.t_s + cue.kept_from.shift_s, 6)
+            moved.append(replace(hit, t_s=t_s, shot_index=_shot_at(emotions, t_s)))
+    return moved
 
 
 def _shot_at(emotions: tuple[ShotEmotion, ...], t_s: float) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,17 +13,21 @@ from filmscore import __version__
 from filmscore.analysis.dialogue import lines_by_shot
 from filmscore.analysis.fusion import label_for
 from filmscore.analysis.pipeline import Analysis
+from filmscore.analysis.thumbnails import picture_hash
 from filmscore.config.names import HTML_NAME, REPORT_NAME
 from filmscore.core.affect import Affect
 from filmscore.core.atomic import OutputSet
+from filmscore.core.codec import to_plain
 from filmscore.core.errors import InputError
 from filmscore.core.wording import MAX_VALUE, one_line
 from filmscore.report.editors import build_deliverables, deliverable_names
 from filmscore.report.timeline import build_timelines, timeline_names
+from filmscore.scoring.recut import FATES
 
 if TYPE_CHECKING:
     from filmscore.music.check import MusicCheck
     from filmscore.music.spotting import Spot, Spotting
+    from filmscore.scoring.recut import Recut
     from filmscore.scoring.run import ScoredFilm
 
 SCHEMA_VERSION = 1
@@ -80,6 +85,7 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
                     "speech_s": _r(sound.speech_s),
                     "pitch_hz": None if sound.pitch_hz is None else _r(sound.pitch_hz),
                     "words_per_s": None if sound.words_per_s is None else _r(sound.words_per_s),
+                    "envelope_db": list(sound.envelope_db),
                 },
                 "picture": picture,
                 **_thumbnail_entry(analysis, e.shot.index),
@@ -146,8 +152,17 @@ def thumbnail_path(index: int) -> str:
 
 
 def _thumbnail_entry(analysis: Analysis, index: int) -> dict[str, str]:
-    has_one = index < len(analysis.thumbnails) and analysis.thumbnails[index]
-    return {"thumbnail": thumbnail_path(index)} if has_one else {}
+    """The shot's thumbnail file and its picture hash (hex), which a re-cut matches shots by."""
+    jpeg = analysis.thumbnails[index] if index < len(analysis.thumbnails) else b""
+    hashed = picture_hash(jpeg) if jpeg else None
+    return (
+        {
+            "thumbnail": thumbnail_path(index),
+            **({"picture_hash": f"{hashed:016x}"} if hashed is not None else {}),
+        }
+        if jpeg
+        else {}
+    )
 
 
 def thumbnail_files(analysis: Analysis) -> dict[str, bytes]:
@@ -286,6 +301,9 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
         for h in plan.hits
     ]  # fmt: skip
     report["silences"] = [{"start_s": _r(start), "end_s": _r(end)} for start, end in plan.silences]
+    report["score_plan"] = score_plan(scored)
+    if scored.recut is not None:
+        _add_recut(report, scored.recut)
     if plan.spotting is not None:
         report["spotting"] = spotting_dict(plan.spotting)
     report["music"] = {"generator": scored.generator, "seed": scored.seed, **scored.music.details}
@@ -300,6 +318,32 @@ def scored_report_dict(scored: ScoredFilm) -> dict[str, Any]:
     }
     report["outputs"] = {name: str(path) for name, path in scored.outputs.items()}
     return report
+
+
+def score_plan(scored: ScoredFilm) -> dict[str, Any]:
+    """The plan the music was written from, whole, with the seed and the dialogue it was written around:
+    what `run --previous` needs to write a kept cue again note for note (core/codec.py reads it back,
+    every field checked)."""
+    plan = scored.plan
+    plain_plan = replace(plan, cues=tuple(replace(cue, kept_from=None) for cue in plan.cues))
+    return {
+        "seed": scored.seed,
+        "speech": [list(span) for span in scored.analysis.transcript.speech_regions],
+        "plan": to_plain(plain_plan, []),
+    }
+
+
+def _add_recut(report: dict[str, Any], recut: Recut) -> None:
+    """What a re-cut kept: each shot's earlier shot, and what became of each cue."""
+    for shot, earlier in zip(report["shots"], recut.shot_matches, strict=True):
+        shot["earlier_shot"] = earlier
+    for cue, fate, earlier in zip(report["cues"], recut.fates, recut.earlier_cues, strict=True):
+        cue["recut"] = {"fate": fate, "earlier_cue": earlier}
+    report["recut"] = {
+        "earlier": recut.earlier,
+        "shots_matched": sum(match is not None for match in recut.shot_matches),
+        **{fate: recut.fates.count(fate) for fate in FATES},
+    }
 
 
 def _reading(valence: float, arousal: float) -> dict[str, Any]:

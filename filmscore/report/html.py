@@ -264,11 +264,13 @@ def _shots_table(report: Report, images: Mapping[str, bytes]) -> str:
 def _cues_table(report: Report) -> list[str]:
     fps = report["input"]["fps"]
     plays = any(cue.get("excerpts") for cue in report["cues"])  # recordings, with the library generator
+    recut = report.get("recut")
     rows = [
         "<h2>Cues</h2>",
+        *([_recut_facts(recut)] if recut else []),
         '<table id="cues"><thead><tr><th>cue</th><th>in</th><th>out</th><th>key</th><th>tempo</th>'
         "<th>meter</th><th>mood</th><th>style: instruments</th><th>target v / a</th><th>heard v / a</th>"
-        f"{'<th>plays</th>' if plays else ''}</tr></thead><tbody>",
+        f"{'<th>plays</th>' if plays else ''}{'<th>re-cut</th>' if recut else ''}</tr></thead><tbody>",
     ]
     for cue in report["cues"]:
         recordings = "; ".join(e["track"] for e in cue.get("excerpts", []))
@@ -280,10 +282,25 @@ def _cues_table(report: Report) -> list[str]:
             f"<td>{_e(cue.get('meter', ''))}</td><td>{_cue_mood(cue)}</td>"
             f"<td>{_e(cue.get('style', ''))}: {_e(', '.join(cue['instruments']))}</td>"
             f'<td class="num">{cue["valence"]:+.2f} / {cue["arousal"]:+.2f}</td>{_heard(cue)}'
-            f"{f'<td>{_e(recordings)}</td>' if plays else ''}</tr>"
+            f"{f'<td>{_e(recordings)}</td>' if plays else ''}{_fate(cue) if recut else ''}</tr>"
         )
     rows.append("</tbody></table>")
     return rows
+
+
+def _recut_facts(recut: dict[str, Any]) -> str:
+    counts = ", ".join(f"{recut[fate]} {fate}" for fate in ("kept", "moved", "changed", "new"))
+    return (
+        f'<p class="facts" id="recut">A re-cut of {_e(recut["earlier"])}: {recut["shots_matched"]} shots '
+        f"matched; cues {_e(counts)}. Kept and moved cues play the earlier cut's music note for note.</p>"
+    )
+
+
+def _fate(cue: dict[str, Any]) -> str:
+    recut = cue.get("recut") or {}
+    earlier = recut.get("earlier_cue")
+    where = f" (earlier cue {earlier + 1})" if earlier is not None else ""
+    return f'<td class="fate">{_e(recut.get("fate", ""))}{_e(where)}</td>'
 
 
 def _cue_mood(cue: dict[str, Any]) -> str:

@@ -23,11 +23,12 @@ from filmscore.delivery.mux import mux
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, MediaInfo
 from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearrange
-from filmscore.music.cues import CueOptions, CuePlan, plan_cues
+from filmscore.music.cues import CueOptions, CuePlan, KeptCue, plan_cues
 from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest, silenced
 from filmscore.music.mer import MER_BACKENDS, MerBackend
 from filmscore.music.spotting import Spotting
 from filmscore.music.styles import DEFAULT_STYLE, STYLES
+from filmscore.scoring.recut import EarlierCut, Recut, kept_cues, match_shots, recut_of, with_earlier_readings
 from filmscore.scoring.stems import stage_cue_files, stage_stems, write_wav
 
 WORK_SIGNALS = 8  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
@@ -60,6 +61,7 @@ class RunOptions:
     # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
     candidates: int = default("music.candidates")
     spotting: Spotting | None = None  # the editor's spots, read and checked against the film
+    previous: EarlierCut | None = None  # an earlier cut whose approved cues a re-cut keeps
     # replace outputs found at their paths when publishing; the CLI gives --overwrite, so a file that
     # appears there while a run works is kept unless the user asked to replace it
     overwrite: bool = True
@@ -84,6 +86,7 @@ class ScoredFilm:
     seed: int  # the seed of the score kept
     outputs: dict[str, Path]  # what was written: "video", "music", "midi", "report"
     check: MusicCheck | None = None  # each cue as heard by music emotion recognition, against its target
+    recut: Recut | None = None  # with --previous: what was kept, moved, changed and new
 
 
 def score_film(
@@ -112,10 +115,12 @@ def score_film(
             info = analysis.info
             speech = analysis.transcript.speech_regions
             with progress.stage("cues"):
+                analysis, keep, matches = _earlier_cut(analysis, opts)
                 plan = plan_cues(
-                    analysis.emotions, analysis.timeline, info.duration_s, opts.cues, opts.spotting
+                    analysis.emotions, analysis.timeline, info.duration_s, opts.cues, opts.spotting, keep
                 )
-            request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work)
+            earlier = opts.previous.score if opts.previous else None
+            request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work, earlier=earlier)
             music, plan, check, seed = compose_checked(generator, request, opts, progress, helper)
             music = silenced(music, plan.silences)
             if opts.generator_note:
@@ -137,12 +142,25 @@ def score_film(
                 paths.update(stage_cue_files(plan, mixed, report_dir, outputs))
                 if opts.stems:
                     paths.update(stage_stems(music, mixed, report_dir, outputs, info.has_audio, work))
+                recut = recut_of(plan, opts.previous, matches, 1 / info.fps) if opts.previous else None
                 scored = ScoredFilm(
-                    analysis, plan, music, mixed, delivery, generator.name, seed, paths, check
+                    analysis, plan, music, mixed, delivery, generator.name, seed, paths, check, recut
                 )
                 if stage_report is not None:
                     stage_report(scored, report_dir, outputs)
     return scored
+
+
+def _earlier_cut(
+    analysis: Analysis, opts: RunOptions
+) -> tuple[Analysis, tuple[KeptCue, ...], tuple[int | None, ...]]:
+    """In a re-cut: the analysis with the matched shots' earlier readings, the earlier cues to keep, and
+    each shot's earlier shot. Otherwise the analysis as it is."""
+    if opts.previous is None:
+        return analysis, (), ()
+    matches = match_shots(analysis, opts.previous)
+    analysis = with_earlier_readings(analysis, opts.previous, matches, opts.analyze.fusion)
+    return analysis, kept_cues(analysis, opts.previous, matches, opts.spotting), matches
 
 
 def _mix(

@@ -22,7 +22,10 @@ from filmscore.config.names import default_report_dir
 from filmscore.core.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from filmscore.media.probe import MediaInfo
+    from filmscore.scoring.recut import EarlierCut
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +72,7 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
     opts = options.run_options(
         settings, analysis, generator, args.keep_original_audio, args.stems, args.cache_dir, args.overwrite
     )
-    opts = replace(opts, spotting=spotting)
+    opts = replace(opts, spotting=spotting, previous=_previous(args.previous))
     options.check_models(opts.analyze, (opts.generator, opts.generator_model))
     title = f"scoring {one_line(info.path.name, 40)}"
     with output_lock(output, report_dir), progress_for(args.quiet, RUN_STAGES, title) as progress:
@@ -82,6 +85,13 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
             f"-> {one_line(str(output))}\nreport, music stem and score -> {one_line(str(report_dir))}"
         )
     return EXIT_OK
+
+
+def _previous(folder: Path | None) -> EarlierCut | None:
+    """The earlier cut whose cues a re-cut keeps (--previous), read and checked before any work."""
+    from filmscore.report.recut import earlier_cut
+
+    return earlier_cut(folder) if folder is not None else None
 
 
 def _what_mp4_cannot_hold(info: MediaInfo) -> str:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -18,7 +18,20 @@ from filmscore.config import backends
 from filmscore.core.registry import Registry
 from filmscore.media.audio import AudioFile
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip
-from filmscore.music.cues import CuePlan
+
+if TYPE_CHECKING:
+    from filmscore.music.symbolic.score import Composition
+from filmscore.music.cues import Cue, CuePlan
+
+
+@dataclass(frozen=True)
+class EarlierScore:
+    """An earlier cut's score, for a re-cut: its plan, the dialogue it was written around and its seed,
+    from which its kept cues are written and rendered again exactly as they were."""
+
+    plan: CuePlan
+    speech: tuple[tuple[float, float], ...]
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,7 @@ class MusicRequest:
     seed: int  # the same seed gives the same music
     stems: bool = False  # also return the music split by instrument group, where the generator can
     workdir: Path | None = None  # where to keep film-length audio as raw files; in memory when None
+    earlier: EarlierScore | None = None  # in a re-cut, the score whose kept cues (plan.cues' kept_from) stay
 
 
 @dataclass(frozen=True)
@@ -95,13 +109,17 @@ def silenced(music: Music, spans: tuple[tuple[float, float], ...]) -> Music:
     return replace(music, audio=_silenced(music.audio, spans), stems=stems)
 
 
-def _silenced(signal: AudioClip | AudioFile, spans: tuple[tuple[float, float], ...]) -> AudioClip | AudioFile:
+def _writable(signal: AudioClip | AudioFile) -> np.ndarray:
+    """A signal's samples to change: a copy of one in memory, or its raw file mapped (changed in place)."""
     if isinstance(signal, AudioClip):
-        samples = signal.samples.copy()
-    elif signal.frames:
-        samples = np.memmap(signal.path, dtype="<f4", mode="r+", shape=(signal.frames, signal.channels))
-    else:
+        return signal.samples.copy()
+    return np.memmap(signal.path, dtype="<f4", mode="r+", shape=(signal.frames, signal.channels))
+
+
+def _silenced(signal: AudioClip | AudioFile, spans: tuple[tuple[float, float], ...]) -> AudioClip | AudioFile:
+    if signal.frames == 0:
         return signal
+    samples = _writable(signal)
     for start_s, end_s in spans:
         first, last = round(start_s * signal.sample_rate), round(end_s * signal.sample_rate)
         fade = min(first, round(SILENCE_FADE_S * signal.sample_rate))
@@ -147,24 +165,39 @@ class SymbolicGenerator(MusicGenerator):
     def generate(self, request: MusicRequest) -> Music:
         from filmscore.music.symbolic.compose import ComposeOptions, compose
         from filmscore.music.symbolic.midi import midi_bytes
+        from filmscore.music.symbolic.recut import kept_cues, spliced, without_cue
         from filmscore.music.symbolic.render import render_midi, render_separately, sum_clips
         from filmscore.music.symbolic.score import split_notes, split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
+        kept = kept_cues(request.plan) if request.earlier is not None else []
+        sounding = composition
+        if kept:
+            earlier = request.earlier
+            assert earlier is not None
+            earlier_score = compose(
+                earlier.plan, earlier.speech, ComposeOptions(earlier.seed, self.crossfade_s)
+            )
+            for cue in kept:
+                sounding = without_cue(sounding, cue)
+            composition = spliced(composition, earlier_score, request.plan, earlier.plan)
         score = midi_bytes(composition)
         duration = request.plan.duration_s
         stems: dict[str, AudioClip | AudioFile] = {}
         workdir = request.workdir
         if request.stems:
-            # One render per instrument group; by linearity they sum to the whole score.
+            # One render per instrument group; by linearity they sum to the whole score. Kept cues play
+            # their earlier notes here, rendered afresh.
             roles = split_roles(composition)
             parts = [midi_bytes(part) for part in roles.values()]
             clips = render_separately(parts, self.soundfont, duration, workdir)
             stems = dict(zip(roles, clips, strict=True))
             audio = sum_clips(list(clips), workdir, "music")
         else:
-            pieces = [midi_bytes(piece) for piece in split_notes(composition, RENDER_PIECES)]
+            pieces = [midi_bytes(piece) for piece in split_notes(sounding, RENDER_PIECES)]
             audio = render_midi(pieces, self.soundfont, duration, workdir)
+            if kept:
+                audio = self._with_kept_sound(audio, kept, earlier_score, request.earlier, duration, workdir)  # type: ignore[arg-type]
         details = {
             "style": request.plan.cues[0].style,
             "soundfont": str(self.soundfont.path),
@@ -172,4 +205,34 @@ class SymbolicGenerator(MusicGenerator):
             "licence": f"composed by filmscore's symbolic generator (no model weights); samples: "
             f"{self.soundfont.licence}",
         }
+        if kept:
+            details["kept_cues"] = str(len(kept))
         return Music(audio, score, details, stems)
+
+    def _with_kept_sound(
+        self,
+        audio: AudioClip | AudioFile,
+        kept: list[Cue],
+        earlier_score: Composition,
+        earlier: EarlierScore,
+        duration_s: float,
+        workdir: Path | None,
+    ) -> AudioClip | AudioFile:
+        """The render with each kept cue's sound added at its new time: its earlier part rendered alone at
+        its earlier time, so it sounds sample for sample as the earlier cut rendered it."""
+        from filmscore.music.symbolic.midi import midi_bytes
+        from filmscore.music.symbolic.recut import cue_part, kept_stretch, place
+        from filmscore.music.symbolic.render import render_separately
+
+        parts = [midi_bytes(cue_part(earlier_score, cue.kept_from.cue, earlier.plan)) for cue in kept]  # type: ignore[union-attr]
+        sounds = render_separately(parts, self.soundfont, earlier.plan.duration_s, workdir)
+        out = _writable(audio)
+        for cue, sound in zip(kept, sounds, strict=True):
+            first, at, length = kept_stretch(cue, earlier.plan.duration_s, duration_s, sound.sample_rate)
+            place(out, sound.read(first, first + length), at)
+            if isinstance(sound, AudioFile):
+                sound.path.unlink(missing_ok=True)
+        if isinstance(out, np.memmap):
+            out.flush()
+            return audio
+        return AudioClip(out, audio.sample_rate)

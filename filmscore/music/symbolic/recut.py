@@ -1,0 +1,125 @@
+"""Kept cues in a re-cut: the earlier cut's notes for each kept cue, moved to its new time, in place of
+what the new plan would write there; and its sound, rendered again exactly as the earlier cut rendered it.
+
+A cue's part of a score is the notes that start within it on its bank of channels (its last chord rings
+on past its end), its controls until its tail has faded, its programs, and the drum notes and kit changes
+that start within it. The earlier part is rendered alone at its earlier time, with the earlier tempo
+map, so every event falls on the same sample as it did; then its stretch is placed at the new time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from filmscore.music.cues import Cue, CuePlan
+from filmscore.music.symbolic.score import CHANNEL_BANKS, DRUM_CHANNEL, RELEASE_S, Composition, Note
+
+TAIL_S = 3.0  # what a kept cue's sound is taken for past its end: its ringing chord, the release, the room
+
+
+def bank(cue: Cue) -> tuple[int, ...]:
+    """The channels a cue's parts play on (compose.py alternates banks cue by cue)."""
+    return CHANNEL_BANKS[cue.id % 2]
+
+
+def _owns_note(note: Note, cue: Cue) -> bool:
+    channels = (*bank(cue), DRUM_CHANNEL)
+    return note.channel in channels and cue.start_s - 1e-6 <= note.start_s < cue.end_s - 1e-6
+
+
+def _until(cue: Cue, plan: CuePlan) -> float:
+    """How long the cue's controls reach: its tail, or the next cue on its bank, whichever comes first."""
+    later = [c.start_s for c in plan.cues if c.id > cue.id and c.id % 2 == cue.id % 2]
+    return min([cue.end_s + TAIL_S, *later]) - 1e-6
+
+
+def cue_part(composition: Composition, cue: Cue, plan: CuePlan) -> Composition:
+    """The cue's own notes, controls and programs, with the whole score's tempo map."""
+    channels = bank(cue)
+    until = _until(cue, plan)
+
+    def inside(t: float, channel: int) -> bool:
+        if channel == DRUM_CHANNEL:
+            return cue.start_s - 1e-6 <= t < cue.end_s - 1e-6
+        return channel in channels and cue.start_s - 1e-6 <= t <= until
+
+    return replace(
+        composition,
+        notes=tuple(n for n in composition.notes if _owns_note(n, cue)),
+        controls=tuple(c for c in composition.controls if inside(c.t_s, c.channel)),
+        programs=tuple(p for p in composition.programs if inside(p.t_s, p.channel)),
+        markers=(),
+    )
+
+
+def without_cue(composition: Composition, cue: Cue) -> Composition:
+    """The score without the cue's notes (its programs and controls stay: they sound nothing alone)."""
+    return replace(composition, notes=tuple(n for n in composition.notes if not _owns_note(n, cue)))
+
+
+def moved_part(part: Composition, earlier: Cue, cue: Cue) -> Composition:
+    """An earlier cue's part moved to the kept cue's time and onto its bank of channels."""
+    shift = cue.start_s - earlier.start_s
+    channel = dict(zip(bank(earlier), bank(cue), strict=True))
+    channel[DRUM_CHANNEL] = DRUM_CHANNEL
+    return replace(
+        part,
+        notes=tuple(replace(n, channel=channel[n.channel], start_s=n.start_s + shift, end_s=n.end_s + shift)
+                    for n in part.notes),
+        controls=tuple(replace(c, channel=channel[c.channel], t_s=c.t_s + shift) for c in part.controls),
+        programs=tuple(replace(p, channel=channel[p.channel], t_s=p.t_s + shift) for p in part.programs),
+    )  # fmt: skip
+
+
+def spliced(
+    composition: Composition, earlier: Composition, plan: CuePlan, earlier_plan: CuePlan
+) -> Composition:
+    """The new score with each kept cue's notes replaced by the earlier cut's, moved: note for note."""
+    result = composition
+    moved: list[Composition] = []
+    for cue in kept_cues(plan):
+        old = cue.kept_from.cue  # type: ignore[union-attr]
+        result = without_cue(result, cue)
+        moved.append(moved_part(cue_part(earlier, old, earlier_plan), old, cue))
+    return replace(
+        result,
+        notes=tuple(sorted((*result.notes, *(n for m in moved for n in m.notes)), key=lambda n: n.start_s)),
+        controls=(*_without_kept_controls(result, plan), *(c for m in moved for c in m.controls)),
+        programs=(*result.programs, *(p for m in moved for p in m.programs)),
+    )
+
+
+def _without_kept_controls(composition: Composition, plan: CuePlan) -> tuple:
+    """The new score's controls, less those the kept cues' own replace (on their banks, in their span)."""
+    kept = kept_cues(plan)
+
+    def replaced(channel: int, t_s: float) -> bool:
+        return any(channel in bank(c) and c.start_s - 1e-6 <= t_s <= _until(c, plan) for c in kept)
+
+    return tuple(c for c in composition.controls if not replaced(c.channel, c.t_s))
+
+
+def kept_cues(plan: CuePlan) -> list[Cue]:
+    return [cue for cue in plan.cues if cue.kept_from is not None]
+
+
+def kept_stretch(cue: Cue, earlier_duration_s: float, duration_s: float, rate: int) -> tuple[int, int, int]:
+    """(first frame in the earlier render, first frame in the new film, frame count) of a kept cue's
+    sound: its span and its tail, as far as both films reach."""
+    earlier = cue.kept_from.cue  # type: ignore[union-attr]
+    first = round(earlier.start_s * rate)
+    length = round((earlier.end_s - earlier.start_s + TAIL_S + RELEASE_S) * rate)
+    at = round(cue.start_s * rate)
+    length = max(0, min(length, round(earlier_duration_s * rate) - first, round(duration_s * rate) - at))
+    return first, at, length
+
+
+def place(out: np.ndarray, sound: np.ndarray, at: int) -> None:
+    """Add `sound` into `out` at frame `at`, its last 50 ms faded (where its tail is cut)."""
+    fade = min(len(sound), 2400)
+    sound = sound.copy()
+    if fade:
+        sound[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    out[at : at + len(sound)] += sound

@@ -1,0 +1,100 @@
+"""An earlier cut's report folder, read for `run --previous`: its shots (times, picture hashes, sound
+envelopes and readings) and the score it was written from (report.json's score_plan), each value checked
+as it is read (core/codec.py), and the plan checked for sense before anything is written from it."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from filmscore.core.affect import Affect, Mood
+from filmscore.core.codec import DataError, from_plain
+from filmscore.core.errors import InputError
+from filmscore.core.wording import MAX_VALUE, one_line
+from filmscore.music.cues import Cue, CuePlan
+from filmscore.music.generators import EarlierScore
+from filmscore.music.styles import STYLES
+from filmscore.report.document import read_report
+from filmscore.scoring.recut import EarlierCut, EarlierShot
+
+MAX_METER = 12
+
+
+def earlier_cut(folder: Path) -> EarlierCut:
+    """The earlier cut in a report folder written by `filmscore run`, or an InputError (exit 3)."""
+    report = read_report(folder)
+    where = one_line(str(folder), MAX_VALUE)
+    data = report.get("score_plan")
+    if data is None:
+        raise InputError(
+            f"{where} holds no score: it was written by filmscore analyze, or before re-cuts kept music. "
+            "Give the report folder of a filmscore run."
+        )
+    try:
+        plan = from_plain(CuePlan, data["plan"])
+        check_plan(plan)
+        shots = tuple(_earlier_shot(shot) for shot in report["shots"])
+        if len(shots) != len(plan.shot_cues) or any(s.index != k for k, s in enumerate(shots)):
+            raise ValueError("its shots and its plan disagree")
+    except (DataError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"{where}: its score cannot be read back ({one_line(str(exc), MAX_VALUE)}). "
+            "Run the earlier cut again with filmscore run."
+        ) from None
+    speech = tuple((float(start), float(end)) for start, end in data["speech"])
+    return EarlierCut(folder, shots, EarlierScore(plan, speech, data["seed"]))
+
+
+def check_plan(plan: CuePlan) -> None:
+    """A plan the composer can write: every cue in order and in the film, with a beat grid inside it and
+    its musical values in range. Raises ValueError naming the first fault."""
+    if not plan.cues:
+        raise ValueError("it has no cues")
+    for position, cue in enumerate(plan.cues):
+        problem = _cue_problem(cue, plan.duration_s)
+        if cue.id != position:
+            problem = "cue ids are out of order"
+        if problem:
+            raise ValueError(f"cue {position + 1}: {problem}")
+
+
+def _cue_problem(cue: Cue, duration_s: float) -> str | None:
+    beats = cue.beat_times
+    if len(beats) < 2:
+        return "its beats make no sense"
+    instruments = [cue.instruments.pad, cue.instruments.bass, cue.instruments.accompaniment,
+                   cue.instruments.melody, cue.instruments.pulse, cue.instruments.brass]  # fmt: skip
+    checks = [
+        (0 <= cue.start_s < cue.end_s <= duration_s + 1e-3, "its span is outside the film"),
+        (all(b > a for a, b in itertools.pairwise(beats)), "its beats"),
+        (abs(beats[0] - cue.start_s) < 1e-3 and abs(beats[-1] - cue.end_s) < 1e-3, "its beats' span"),
+        (0 <= cue.tonic < 12 and cue.mode in ("major", "minor"), "its key"),
+        (1 <= cue.meter <= MAX_METER and cue.subdivision in (1, 2, 4), "its meter or density"),
+        (1 <= cue.velocity <= 127 and -1 <= cue.register <= 1, "its velocity or register"),
+        (0 < cue.articulation <= 1 and 0 <= cue.energy <= 1 and 0 <= cue.tension <= 1, "its values"),
+        (cue.style in STYLES, "its style"),
+        (all(p is None or 0 <= p <= 127 for p in instruments), "its instruments"),
+        (all(0 <= level <= 1 for _, level in cue.dynamics), "its dynamics"),
+    ]
+    return next((f"{what} make no sense" for ok, what in checks if not ok), None)
+
+
+def _earlier_shot(shot: dict[str, Any]) -> EarlierShot:
+    hashed = shot.get("picture_hash")
+    sources = {
+        name: None if value is None else Affect(value["valence"], value["arousal"], value["weight"])
+        for name, value in shot["sources"].items()
+    }
+    return EarlierShot(
+        index=shot["index"],
+        start_s=shot["start_s"],
+        end_s=shot["end_s"],
+        picture_hash=int(hashed, 16) if hashed else None,
+        envelope_db=tuple(float(v) for v in shot.get("sound", {}).get("envelope_db", [])),
+        valence=shot["valence"],
+        arousal=shot["arousal"],
+        confidence=shot["confidence"],
+        label=Mood(shot["label"]),
+        sources=sources,
+    )
