@@ -199,3 +199,45 @@ def test_a_hostile_earlier_score_is_refused_with_exit_3(tmp_path, cuts, path, va
     assert result.returncode == 3, result.stderr
     assert "cannot be read back" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_the_analysis_cache_gives_a_re_cuts_shots_the_readings_they_had(cuts, tmp_path):
+    """In a batch, films share an analysis cache: a re-cut analysed after its first cut gets, for each
+    shot that came back at its length, the reading that shot had, without --previous."""
+    from filmscore.analysis.cache import cached_analysis, read_shot_entries, shots_key, shots_path
+    from filmscore.analysis.pipeline import AnalyzeOptions, analyze
+    from filmscore.core.progress import Progress
+
+    folder = cuts["first"].parent
+    cache = tmp_path / "cache"
+    opts = AnalyzeOptions()
+    first = cached_analysis(folder / "cut1.mp4", opts, Progress(), cache)
+    assert len(read_shot_entries(shots_path(cache, shots_key(opts)), shots_key(opts))) == 4
+    recut = cached_analysis(folder / "cut2.mp4", opts, Progress(), cache)
+    fresh = analyze(folder / "cut2.mp4", opts)
+
+    def readings(analysis):
+        return [(e.valence, e.arousal, e.label) for e in analysis.emotions]
+
+    for index, earlier in ((0, 1), (1, 0), (3, 3)):  # calm, afraid and sad came back at their lengths
+        assert readings(recut)[index] == readings(first)[earlier]
+    assert [e.valence for e in fresh.emotions] != [e.valence for e in recut.emotions]  # the cache's doing
+    # The trimmed shot is read afresh, and remembered for the next film.
+    assert recut.emotions[2].valence == fresh.emotions[2].valence
+    assert len(read_shot_entries(shots_path(cache, shots_key(opts)), shots_key(opts))) == 5
+
+
+def test_a_planted_or_broken_shot_cache_is_ignored_and_replaced(tmp_path, cuts):
+    from filmscore.analysis.cache import cached_analysis, read_shot_entries, shots_key, shots_path
+    from filmscore.analysis.pipeline import AnalyzeOptions
+    from filmscore.core.progress import Progress
+
+    opts = AnalyzeOptions()
+    path = shots_path(tmp_path, shots_key(opts))
+    for planted in (b"\x80\x04cos\nsystem\n", b'{"format": "filmscore-shots/1", "key": 1, "shots": []}',
+                    json.dumps({"format": "filmscore-shots/1", "key": shots_key(opts),
+                                "shots": [{"print": {"picture_hash": "x"}}]}).encode()):  # fmt: skip
+        path.write_bytes(planted)
+        assert read_shot_entries(path, shots_key(opts)) == ()
+    cached_analysis(cuts["first"].parent / "cut1.mp4", opts, Progress(), tmp_path)
+    assert len(read_shot_entries(path, shots_key(opts))) == 4

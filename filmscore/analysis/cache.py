@@ -1,23 +1,39 @@
 """Analyses kept by content and settings, so a batch re-run with only a new music setting skips the
-analysis. The cache often sits on shared storage (a batch's OUTDIR, a Ray cluster's disk), where anyone
-who can write may plant a file, so an entry is data only: one `.npz`, read with allow_pickle=False, holding
-the analysis as JSON and the thumbnails as byte arrays. Each entry names the key it was stored under and
-is read only when that key matches; anything else (corrupt, foreign, stale, planted) is ignored and the
-film analysed again.
+analysis; and shots kept by content, so a film of a batch that brings back shots read before (a re-cut,
+a reused take) gives them the readings they had.
+
+The cache often sits on shared storage (a batch's OUTDIR, a Ray cluster's disk), where anyone who can
+write may plant a file, so an entry is data only: one `.npz`, read with allow_pickle=False, holding the
+analysis as JSON and the thumbnails as byte arrays. Each entry names the key it was stored under and is
+read only when that key matches; anything else (corrupt, foreign, stale, planted) is ignored and the film
+analysed again. The shots are one JSON file per analysis setting, read the same way (core/codec.py).
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from multiprocessing.pool import Pool
 from pathlib import Path
 
 import numpy as np
 
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.analysis.shot_match import (
+    ShotPrint,
+    ShotReading,
+    distance,
+    reading_of,
+    shot_prints,
+    with_readings,
+)
 from filmscore.core.atomic import OutputSet, content_sha256
 from filmscore.core.codec import DataError, from_plain, to_plain
 from filmscore.core.errors import OutputError
@@ -27,6 +43,9 @@ FORMAT = "filmscore-analysis/1"
 STRUCTURE = "analysis"  # the npz member holding the JSON
 MAX_ENTRY_BYTES = 256 << 20  # an analysis with thumbnails is a few MB even for a feature film
 MAX_MEMBERS = 100_000  # one per thumbnail, and a feature film has a few thousand shots
+SHOTS_FORMAT = "filmscore-shots/1"
+MAX_SHOT_ENTRIES = 200_000  # the newest are kept: a batch of a hundred features
+MAX_SHOTS_BYTES = 128 << 20
 
 
 def cached_analysis(
@@ -46,13 +65,96 @@ def cached_analysis(
     kept = read_entry(path, key)
     if kept is not None:
         return kept
-    analysis = analyze(input_path, opts, progress, workdir, helper)
+    analysis = remembered_shots(cache_dir, opts, analyze(input_path, opts, progress, workdir, helper))
     try:
         with OutputSet() as outputs:
             outputs.write(path, entry_bytes(analysis, key))
     except OutputError:
         pass  # a cache that cannot be written costs time, never the run
     return analysis
+
+
+@dataclass(frozen=True)
+class ShotEntry:
+    print: ShotPrint
+    reading: ShotReading
+
+
+def remembered_shots(cache_dir: Path, opts: AnalyzeOptions, analysis: Analysis) -> Analysis:
+    """The analysis with the readings this cache holds for its shots (the same picture and sound at the
+    same length, read with the same settings in another film); its other shots are remembered for the
+    next film. Films of a batch finishing at once take turns (a lock beside the file)."""
+    key = shots_key(opts)
+    path = shots_path(cache_dir, key)
+    try:
+        with _held(path):
+            entries = read_shot_entries(path, key)
+            prints = shot_prints(analysis)
+            readings = recalled(prints, entries, 1.0 / max(analysis.info.fps, 1.0))
+            analysis = with_readings(analysis, readings, opts.fusion)
+            pairs = enumerate(zip(prints, analysis.emotions, strict=True))
+            fresh = [ShotEntry(p, reading_of(e)) for j, (p, e) in pairs
+                     if j not in readings and p.picture_hash is not None]  # fmt: skip
+            if fresh:
+                document = {"format": SHOTS_FORMAT, "key": key,
+                            "shots": to_plain((*entries, *fresh)[-MAX_SHOT_ENTRIES:], [])}  # fmt: skip
+                with OutputSet() as outputs:
+                    outputs.write(path, json.dumps(document).encode())
+    except (OSError, OutputError):
+        pass  # a cache that cannot be read or written costs time, never the run
+    return analysis
+
+
+def shots_key(opts: AnalyzeOptions) -> str:
+    from filmscore import __version__
+
+    return f"{__version__}|{opts!r}"
+
+
+def shots_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"shots-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def read_shot_entries(path: Path, key: str) -> tuple[ShotEntry, ...]:
+    """The shots kept at `path` under `key`; none for a missing, foreign, stale or broken file."""
+    try:
+        if path.stat().st_size > MAX_SHOTS_BYTES:
+            return ()
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if (
+            not isinstance(document, dict)
+            or document.get("format") != SHOTS_FORMAT
+            or document.get("key") != key
+        ):
+            return ()
+        return from_plain(tuple[ShotEntry, ...], document["shots"])
+    except (DataError, ValueError, KeyError, OSError, RecursionError):
+        return ()
+
+
+def recalled(
+    prints: tuple[ShotPrint, ...], entries: tuple[ShotEntry, ...], frame_s: float
+) -> dict[int, ShotReading]:
+    """For each shot (by index) the reading of the closest kept shot of its length, where there is one."""
+    ordered = sorted(entries, key=lambda e: e.print.duration_s)
+    lengths = [e.print.duration_s for e in ordered]
+    readings = {}
+    for j, shot in enumerate(prints):
+        first = bisect.bisect_left(lengths, shot.duration_s - frame_s)
+        last = bisect.bisect_right(lengths, shot.duration_s + frame_s)
+        near = [(d, e) for e in ordered[first:last] if (d := distance(shot, e.print, frame_s)) is not None]
+        if near:
+            readings[j] = min(near, key=lambda pair: pair[0])[1].reading
+    return readings
+
+
+@contextlib.contextmanager
+def _held(path: Path) -> Iterator[None]:
+    """An exclusive lock beside `path`, waited for (films of a batch hold it for a moment each)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (path.parent / f".{path.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def cache_key(input_path: Path, opts: AnalyzeOptions) -> str:

@@ -8,6 +8,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from filmscore.analysis.shot_match import ShotPrint, ShotReading
 from filmscore.core.affect import Affect, Mood
 from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError
@@ -86,15 +87,13 @@ def _earlier_shot(shot: dict[str, Any]) -> EarlierShot:
         name: None if value is None else Affect(value["valence"], value["arousal"], value["weight"])
         for name, value in shot["sources"].items()
     }
+    envelope = tuple(float(v) for v in shot.get("sound", {}).get("envelope_db", []))
     return EarlierShot(
         index=shot["index"],
         start_s=shot["start_s"],
         end_s=shot["end_s"],
-        picture_hash=int(hashed, 16) if hashed else None,
-        envelope_db=tuple(float(v) for v in shot.get("sound", {}).get("envelope_db", [])),
-        valence=shot["valence"],
-        arousal=shot["arousal"],
-        confidence=shot["confidence"],
-        label=Mood(shot["label"]),
-        sources=sources,
+        print=ShotPrint(int(hashed, 16) if hashed else None, envelope, shot["end_s"] - shot["start_s"]),
+        reading=ShotReading(
+            shot["valence"], shot["arousal"], shot["confidence"], Mood(shot["label"]), sources
+        ),
     )

@@ -1,10 +1,10 @@
 """Re-cuts: the film is an earlier cut edited again, so what the editor approved then stays.
 
 Each shot is matched to the earlier cut's by content, never by time: its thumbnail's picture hash and
-its sound's level envelope (analysis/thumbnails.py, analysis/prosody.py), both of which a re-encode
-keeps. A matched shot keeps its earlier reading. An earlier cue whose shots all came back, in the same
-order and at the same lengths, is kept note for note at its new time (music/cues.KeptCue); everything
-else is scored anew around it.
+its sound's level envelope (analysis/shot_match.py), both of which a re-encode keeps. A matched shot
+keeps its earlier reading. An earlier cue whose shots all came back, in the same order and at the same
+lengths, is kept note for note at its new time (music/cues.KeptCue); everything else is scored anew
+around it.
 """
 
 from __future__ import annotations
@@ -13,19 +13,20 @@ import itertools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
-from filmscore.analysis.fusion import FusionOptions, ShotEmotion, timeline
+from filmscore.analysis.fusion import FusionOptions
 from filmscore.analysis.pipeline import Analysis
-from filmscore.analysis.thumbnails import picture_hash
-from filmscore.core.affect import Affect, Mood
+from filmscore.analysis.shot_match import (
+    ShotPrint,
+    ShotReading,
+    distance,
+    same_length,
+    shot_prints,
+    with_readings,
+)
 from filmscore.music.cues import Cue, CuePlan, KeptCue
 from filmscore.music.generators import EarlierScore
 from filmscore.music.spotting import Spotting
 
-MAX_HASH_BITS = 12  # of 64: a re-encode or a frame's difference moves a few, another picture about 32
-MAX_ENVELOPE_DB = 3.0  # mean level difference over the shot's parts: a codec moves levels by a fraction
-AUDIBLE_DB = -50.0  # a shot whose envelope passes this somewhere has sound enough to be told by it
 KEPT, MOVED, CHANGED, NEW = "kept", "moved", "changed", "new"
 FATES = (KEPT, MOVED, CHANGED, NEW)
 
@@ -35,17 +36,8 @@ class EarlierShot:
     index: int
     start_s: float
     end_s: float
-    picture_hash: int | None
-    envelope_db: tuple[float, ...]
-    valence: float
-    arousal: float
-    confidence: float
-    label: Mood
-    sources: dict[str, Affect | None]
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
+    print: ShotPrint  # what it is recognised by
+    reading: ShotReading
 
 
 @dataclass(frozen=True)
@@ -68,21 +60,19 @@ class Recut:
 
 
 def match_shots(analysis: Analysis, earlier: EarlierCut) -> tuple[int | None, ...]:
-    """Each shot's earlier shot, by picture and sound (_distance); one to one, the closest pairs first.
-    Where two pairs are as close (the same picture twice), the one nearer its earlier place wins."""
+    """Each shot's earlier shot, by picture and sound (analysis/shot_match.py); one to one, the closest
+    pairs first. Where two pairs are as close (the same picture twice), the one nearer its earlier place
+    in the film wins."""
     pairs = []
-    count, earlier_count = len(analysis.shots), len(earlier.shots)
+    prints = shot_prints(analysis)
+    count, earlier_count = len(prints), len(earlier.shots)
     frame_s = 1.0 / max(analysis.info.fps, 1.0)
-    for j, shot in enumerate(analysis.shots):
-        jpeg = analysis.thumbnails[j] if j < len(analysis.thumbnails) else b""
-        hashed = picture_hash(jpeg) if jpeg else None
-        envelope = analysis.sounds[j].envelope_db if j < len(analysis.sounds) else ()
+    for j, new in enumerate(prints):
         for old in earlier.shots:
-            trimmed = abs(shot.duration_s - old.duration_s) > frame_s
-            distance = _distance(hashed, envelope, old, trimmed)
-            if distance is not None:
+            apart = distance(new, old.print, frame_s)
+            if apart is not None:
                 place = abs(j / max(count, 1) - old.index / max(earlier_count, 1))
-                pairs.append((distance + 0.01 * place, j, old.index))
+                pairs.append((apart + 0.01 * place, j, old.index))
     matches: list[int | None] = [None] * count
     taken: set[int] = set()
     for _, j, i in sorted(pairs):
@@ -92,49 +82,19 @@ def match_shots(analysis: Analysis, earlier: EarlierCut) -> tuple[int | None, ..
     return tuple(matches)
 
 
-def _distance(
-    hashed: int | None, envelope: tuple[float, ...], shot: EarlierShot, trimmed: bool
-) -> float | None:
-    """How far a shot is from an earlier one (0: the same), or None when it is not that shot. The same
-    shot looks alike (its picture hash within MAX_HASH_BITS) and sounds alike (its level envelope within
-    MAX_ENVELOPE_DB), or, where the picture alone cannot tell (noise, flicker, a moving crowd), sounds the
-    same within a third of that with a voice or sound in it. A trimmed shot can only look alike: its
-    envelope is spread over another length."""
-    bits = (
-        bin(hashed ^ shot.picture_hash).count("1")
-        if hashed is not None and shot.picture_hash is not None
-        else 64
-    )
-    if trimmed:
-        return bits / 64 + 0.5 if bits <= MAX_HASH_BITS else None
-    if len(envelope) != len(shot.envelope_db):
-        return None
-    level = float(np.mean(np.abs(np.subtract(envelope, shot.envelope_db)))) if envelope else 0.0
-    heard = bool(envelope) and max(envelope) > AUDIBLE_DB
-    looks_alike = bits <= MAX_HASH_BITS and level <= MAX_ENVELOPE_DB
-    sounds_same = heard and level <= MAX_ENVELOPE_DB / 3
-    if not (looks_alike or sounds_same):
-        return None
-    return bits / 64 + level / 30
-
-
 def with_earlier_readings(
     analysis: Analysis, earlier: EarlierCut, matches: tuple[int | None, ...], fusion: FusionOptions
 ) -> Analysis:
     """The analysis with each matched shot's earlier reading (not a trimmed one's: its lines may be cut),
     and the timeline smoothed from them."""
     frame_s = 1.0 / max(analysis.info.fps, 1.0)
-
-    def reading(e: ShotEmotion, i: int | None) -> ShotEmotion:
-        if i is None or abs(e.shot.duration_s - earlier.shots[i].duration_s) > frame_s:
-            return e
-        old = earlier.shots[i]
-        return replace(e, valence=old.valence, arousal=old.arousal, confidence=old.confidence,
-                       label=old.label, sources=old.sources)  # fmt: skip
-
-    emotions = tuple(reading(e, i) for e, i in zip(analysis.emotions, matches, strict=True))
-    points = timeline(emotions, analysis.info.duration_s, fusion)
-    return replace(analysis, emotions=emotions, timeline=points)
+    prints = shot_prints(analysis)
+    readings = {
+        j: earlier.shots[i].reading
+        for j, i in enumerate(matches)
+        if i is not None and same_length(prints[j], earlier.shots[i].print, frame_s)
+    }
+    return with_readings(analysis, readings, fusion)
 
 
 def kept_cues(
@@ -170,7 +130,8 @@ def _same_run(
     old = [earlier.shots[i] for i in cue.shot_indices]
     consecutive = all(b == a + 1 for a, b in itertools.pairwise(new))
     lengths = all(
-        abs(analysis.shots[j].duration_s - o.duration_s) <= frame_s for j, o in zip(new, old, strict=True)
+        abs(analysis.shots[j].duration_s - (o.end_s - o.start_s)) <= frame_s
+        for j, o in zip(new, old, strict=True)
     )
     bounds = abs(cue.start_s - old[0].start_s) <= frame_s and abs(cue.end_s - old[-1].end_s) <= frame_s
     return consecutive and lengths and bounds

@@ -1,0 +1,98 @@
+"""Telling a shot again by its content, never by its time: its thumbnail's picture hash and its sound's
+level envelope, both of which a re-encode keeps. A re-cut (scoring/recut.py) matches its shots to the
+earlier cut's with it, and the analysis cache (cache.py) recognises shots it has read before in other
+films of a batch, so the same shot keeps the same reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from filmscore.analysis.fusion import FusionOptions, ShotEmotion, timeline
+from filmscore.analysis.pipeline import Analysis
+from filmscore.analysis.thumbnails import picture_hash
+from filmscore.core.affect import Affect, Mood
+
+MAX_HASH_BITS = 12  # of 64: a re-encode or a frame's difference moves a few, another picture about 32
+MAX_ENVELOPE_DB = 3.0  # mean level difference over the shot's parts: a codec moves levels by a fraction
+AUDIBLE_DB = -50.0  # a shot whose envelope passes this somewhere has sound enough to be told by it
+
+
+@dataclass(frozen=True)
+class ShotPrint:
+    """What a shot is recognised by."""
+
+    picture_hash: int | None
+    envelope_db: tuple[float, ...]
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class ShotReading:
+    """What was read of a shot, to give to the same shot elsewhere."""
+
+    valence: float
+    arousal: float
+    confidence: float
+    label: Mood
+    sources: dict[str, Affect | None]
+
+
+def shot_prints(analysis: Analysis) -> tuple[ShotPrint, ...]:
+    prints = []
+    for j, shot in enumerate(analysis.shots):
+        jpeg = analysis.thumbnails[j] if j < len(analysis.thumbnails) else b""
+        envelope = analysis.sounds[j].envelope_db if j < len(analysis.sounds) else ()
+        prints.append(ShotPrint(picture_hash(jpeg) if jpeg else None, envelope, shot.duration_s))
+    return tuple(prints)
+
+
+def reading_of(emotion: ShotEmotion) -> ShotReading:
+    return ShotReading(emotion.valence, emotion.arousal, emotion.confidence, emotion.label, emotion.sources)
+
+
+def distance(new: ShotPrint, old: ShotPrint, frame_s: float) -> float | None:
+    """How far a shot is from another (0: the same), or None when it is not that shot. The same shot
+    looks alike (its picture hash within MAX_HASH_BITS) and sounds alike (its envelope within
+    MAX_ENVELOPE_DB); where the picture alone cannot tell (noise, flicker, a moving crowd), sounding the
+    same within a third of that, with a voice or sound in it, is enough. A trimmed shot (lengths more than
+    a frame apart) can only look alike: its envelope is spread over another length."""
+    if new.picture_hash is not None and old.picture_hash is not None:
+        bits = bin(new.picture_hash ^ old.picture_hash).count("1")
+    else:
+        bits = 64
+    if abs(new.duration_s - old.duration_s) > frame_s:
+        return bits / 64 + 0.5 if bits <= MAX_HASH_BITS else None
+    if len(new.envelope_db) != len(old.envelope_db):
+        return None
+    level = float(np.mean(np.abs(np.subtract(new.envelope_db, old.envelope_db)))) if new.envelope_db else 0.0
+    heard = bool(new.envelope_db) and max(new.envelope_db) > AUDIBLE_DB
+    looks_alike = bits <= MAX_HASH_BITS and level <= MAX_ENVELOPE_DB
+    sounds_same = heard and level <= MAX_ENVELOPE_DB / 3
+    if not (looks_alike or sounds_same):
+        return None
+    return bits / 64 + level / 30
+
+
+def same_length(new: ShotPrint, old: ShotPrint, frame_s: float) -> bool:
+    return abs(new.duration_s - old.duration_s) <= frame_s
+
+
+def with_readings(analysis: Analysis, readings: Mapping[int, ShotReading], fusion: FusionOptions) -> Analysis:
+    """The analysis with these shots' readings (by shot index) in place of its own, and the timeline
+    smoothed again from them."""
+    if not readings:
+        return analysis
+
+    def read(index: int, emotion: ShotEmotion) -> ShotEmotion:
+        given = readings.get(index)
+        if given is None:
+            return emotion
+        return replace(emotion, valence=given.valence, arousal=given.arousal, confidence=given.confidence,
+                       label=given.label, sources=given.sources)  # fmt: skip
+
+    emotions = tuple(read(i, e) for i, e in enumerate(analysis.emotions))
+    return replace(analysis, emotions=emotions, timeline=timeline(emotions, analysis.info.duration_s, fusion))
