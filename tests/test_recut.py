@@ -241,3 +241,17 @@ def test_a_planted_or_broken_shot_cache_is_ignored_and_replaced(tmp_path, cuts):
         assert read_shot_entries(path, shots_key(opts)) == ()
     cached_analysis(cuts["first"].parent / "cut1.mp4", opts, Progress(), tmp_path)
     assert len(read_shot_entries(path, shots_key(opts))) == 4
+
+
+def test_the_same_cut_again_keeps_every_cue_and_the_same_sound(cuts, tmp_path):
+    """A run on the first cut itself with --previous: every shot matches, every cue is kept where it was,
+    and the stem is the first run's (each cue rendered alone, the drums' level and room included)."""
+    film = cuts["first"].parent / "cut1.mp4"
+    out = tmp_path / "again.mp4"
+    assert main(["run", str(film), "-q", "-o", str(out), "--previous", str(cuts["first"])]) == 0
+    report = _report(tmp_path / "again.filmscore")
+    assert report["recut"]["kept"] == len(report["cues"]) == len(_report(cuts["first"])["cues"])
+    before, _ = soundfile.read(cuts["first"] / MUSIC_STEM, dtype="float32")
+    after, _ = soundfile.read(tmp_path / "again.filmscore" / MUSIC_STEM, dtype="float32")
+    residual = 10 * np.log10(np.sum((before - after) ** 2) / np.sum(before**2))
+    assert residual < -45, residual

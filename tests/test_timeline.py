@@ -139,3 +139,22 @@ def test_a_run_writes_each_cue_as_mixed_and_the_timeline_with_it(tmp_path, cuts_
         [sys.executable, "-m", "filmscore", "report", str(folder)], capture_output=True, text=True
     )
     assert rebuilt_files.returncode == 0 and (folder / "timeline.xml").is_file()
+
+
+def test_relative_output_paths_give_a_timeline_of_absolute_links(tmp_path, cuts_film):
+    """`-o scored.mp4 --report-dir reports` from the working folder: the report names its outputs in
+    full, so the timeline's links (file URIs) hold wherever the folder is opened."""
+    import opentimelineio as otio
+
+    (tmp_path / "film.mp4").write_bytes(cuts_film.read_bytes())
+    command = ["run", "film.mp4", "-o", "scored.mp4", "--report-dir", "reports", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-m", "filmscore", *command], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert report["outputs"]["video"] == str(tmp_path / "scored.mp4")
+    timeline = otio.adapters.read_from_file(str(tmp_path / "reports" / "timeline.otio"))
+    urls = [clip.media_reference.target_url for clip in timeline.find_clips()]
+    assert urls and all(url.startswith("file:///") for url in urls)
+    assert (tmp_path / "scored.mp4").as_uri() in urls

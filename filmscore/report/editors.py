@@ -162,7 +162,7 @@ def markers_timeline(report: Report) -> Any:
     film = report["input"]
     clip = otio.schema.Clip(
         name=_film_name(report),
-        media_reference=otio.schema.ExternalReference(target_url=Path(film["path"]).as_uri()),
+        media_reference=otio.schema.ExternalReference(target_url=Path(film["path"]).absolute().as_uri()),
         source_range=span(0.0, film["duration_s"]),
     )
     for shot in report["shots"]:

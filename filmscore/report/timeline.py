@@ -71,7 +71,9 @@ def _clip(name: str, path: str, start_s: float, end_s: float, rate: float) -> An
 
     length = otio.opentime.RationalTime(frames_at(end_s, rate) - frames_at(start_s, rate), rate)
     whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), length)
-    reference = otio.schema.ExternalReference(target_url=Path(path).as_uri(), available_range=whole)
+    reference = otio.schema.ExternalReference(
+        target_url=Path(path).absolute().as_uri(), available_range=whole
+    )
     clip = otio.schema.Clip(name=name, media_reference=reference, source_range=whole)
     clip.metadata["filmscore"] = {"start_frame": frames_at(start_s, rate)}
     return clip

@@ -50,7 +50,9 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
     from filmscore.scoring.run import score_film, work_space_bytes
 
     info = probe(args.input)
-    output = check_output(args.output or default_output(info), info, args.overwrite, args.keep_original_audio)
+    # Absolute, so report.json names the outputs wherever it is read from (the timeline's links need it).
+    wanted = (args.output or default_output(info)).absolute()
+    output = check_output(wanted, info, args.overwrite, args.keep_original_audio)
     check_writable(output.parent, "-o folder")
     check_free_space(output.parent, work_space_bytes(info.duration_s, args.stems) + info.path.stat().st_size)
     if args.output is None and output.suffix != ".mp4" and not args.quiet:
@@ -58,7 +60,9 @@ def _score(args: argparse.Namespace, settings: dict[str, Any], helper: Pool) -> 
         print(f"filmscore: {note} {output.name}; every stream is copied as it is.", file=sys.stderr)
     if (dropped := left_out_note(info, output)) is not None:
         print(f"filmscore: note: {one_line(dropped)}", file=sys.stderr)  # said even with -q: it loses data
-    report_dir = check_report_dir(args.report_dir or default_report_dir(output), info.path, args.overwrite)
+    report_dir = check_report_dir(
+        (args.report_dir or default_report_dir(output)).absolute(), info.path, args.overwrite
+    )
     if report_dir.resolve() == output.resolve():
         raise UsageError(
             "the report folder and the output film are the same path. Choose another --report-dir"

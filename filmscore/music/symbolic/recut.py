@@ -2,9 +2,10 @@
 what the new plan would write there; and its sound, rendered again exactly as the earlier cut rendered it.
 
 A cue's part of a score is the notes that start within it on its bank of channels (its last chord rings
-on past its end), its controls until its tail has faded, its programs, and the drum notes and kit changes
-that start within it. The earlier part is rendered alone at its earlier time, with the earlier tempo
-map, so every event falls on the same sample as it did; then its stretch is placed at the new time.
+on past its end), its controls until its tail has faded, its programs, the drum notes and kit changes
+that start within it, and the drums' level and room, set once for the whole score. The earlier part is
+rendered alone at its earlier time, with the earlier tempo map, so every event falls on the same sample
+as it did; then its stretch is placed at the new time.
 """
 
 from __future__ import annotations
@@ -45,10 +46,12 @@ def cue_part(composition: Composition, cue: Cue, plan: CuePlan) -> Composition:
             return cue.start_s - 1e-6 <= t < cue.end_s - 1e-6
         return channel in channels and cue.start_s - 1e-6 <= t <= until
 
+    # The drum channel's level and room are set once, at the start of the score, for every cue.
+    drums = [c for c in composition.controls if c.channel == DRUM_CHANNEL and c.t_s < cue.start_s - 1e-6]
     return replace(
         composition,
         notes=tuple(n for n in composition.notes if _owns_note(n, cue)),
-        controls=tuple(c for c in composition.controls if inside(c.t_s, c.channel)),
+        controls=(*drums, *(c for c in composition.controls if inside(c.t_s, c.channel))),
         programs=tuple(p for p in composition.programs if inside(p.t_s, p.channel)),
         markers=(),
     )
