@@ -18,10 +18,10 @@ from filmscore.config import backends
 from filmscore.core.registry import Registry
 from filmscore.media.audio import AudioFile
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip
+from filmscore.music.cues import Cue, CuePlan
 
 if TYPE_CHECKING:
     from filmscore.music.symbolic.score import Composition
-from filmscore.music.cues import Cue, CuePlan
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ def film_buffer(
 
 
 SILENCE_FADE_S = 0.05  # the music fades this fast into a silent range (what rings on from the cue before)
+KEPT_TAIL_FADE_S = 0.05  # a kept cue's sound, cut where its tail has died away, ends with this fade
 
 
 def silenced(music: Music, spans: tuple[tuple[float, float], ...]) -> Music:
@@ -126,6 +127,11 @@ def _silenced(signal: AudioClip | AudioFile, spans: tuple[tuple[float, float], .
         ramp = equal_power_ramp(fade)[::-1]
         samples[first - fade : first] *= ramp[:, None] if samples.ndim > 1 else ramp
         samples[first:last] = 0.0
+    return _written(signal, samples)
+
+
+def _written(signal: AudioClip | AudioFile, samples: np.ndarray) -> AudioClip | AudioFile:
+    """The signal `_writable` gave `samples` for, with the changes: the file flushed, or a new clip."""
     if isinstance(samples, np.memmap):
         samples.flush()
         return signal
@@ -165,22 +171,15 @@ class SymbolicGenerator(MusicGenerator):
     def generate(self, request: MusicRequest) -> Music:
         from filmscore.music.symbolic.compose import ComposeOptions, compose
         from filmscore.music.symbolic.midi import midi_bytes
-        from filmscore.music.symbolic.recut import kept_cues, spliced, without_cue
+        from filmscore.music.symbolic.recut import spliced, without_kept
         from filmscore.music.symbolic.render import render_midi, render_separately, sum_clips
         from filmscore.music.symbolic.score import split_notes, split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
-        kept = kept_cues(request.plan) if request.earlier is not None else []
-        sounding = composition
+        kept, earlier, earlier_duration = self._kept_parts(request)
+        sounding = without_kept(composition, kept)
         if kept:
-            earlier = request.earlier
-            assert earlier is not None
-            earlier_score = compose(
-                earlier.plan, earlier.speech, ComposeOptions(earlier.seed, self.crossfade_s)
-            )
-            for cue in kept:
-                sounding = without_cue(sounding, cue)
-            composition = spliced(composition, earlier_score, request.plan, earlier.plan)
+            composition = spliced(sounding, request.plan, kept, earlier)
         score = midi_bytes(composition)
         duration = request.plan.duration_s
         stems: dict[str, AudioClip | AudioFile] = {}
@@ -197,7 +196,7 @@ class SymbolicGenerator(MusicGenerator):
             pieces = [midi_bytes(piece) for piece in split_notes(sounding, RENDER_PIECES)]
             audio = render_midi(pieces, self.soundfont, duration, workdir)
             if kept:
-                audio = self._with_kept_sound(audio, kept, earlier_score, request.earlier, duration, workdir)  # type: ignore[arg-type]
+                audio = self._with_kept_sound(audio, kept, earlier, earlier_duration, duration, workdir)
         details = {
             "style": request.plan.cues[0].style,
             "soundfont": str(self.soundfont.path),
@@ -209,30 +208,42 @@ class SymbolicGenerator(MusicGenerator):
             details["kept_cues"] = str(len(kept))
         return Music(audio, score, details, stems)
 
+    def _kept_parts(self, request: MusicRequest) -> tuple[list[tuple[Cue, Cue]], list[Composition], float]:
+        """In a re-cut: each kept cue with the cue it keeps, its part of the earlier score (written again
+        from the earlier plan, seed and dialogue, so exactly as it was), and the earlier film's length."""
+        from filmscore.music.symbolic.compose import ComposeOptions, compose
+        from filmscore.music.symbolic.recut import earlier_parts, kept_in
+
+        earlier = request.earlier
+        kept = kept_in(request.plan) if earlier is not None else []
+        if earlier is None or not kept:
+            return [], [], 0.0
+        score = compose(earlier.plan, earlier.speech, ComposeOptions(earlier.seed, self.crossfade_s))
+        return kept, earlier_parts(score, kept, earlier.plan), earlier.plan.duration_s
+
     def _with_kept_sound(
         self,
         audio: AudioClip | AudioFile,
-        kept: list[Cue],
-        earlier_score: Composition,
-        earlier: EarlierScore,
+        kept: list[tuple[Cue, Cue]],
+        parts: list[Composition],
+        earlier_duration_s: float,
         duration_s: float,
         workdir: Path | None,
     ) -> AudioClip | AudioFile:
         """The render with each kept cue's sound added at its new time: its earlier part rendered alone at
-        its earlier time, so it sounds sample for sample as the earlier cut rendered it."""
+        its earlier time, so it sounds sample for sample as the earlier cut rendered it; its tail, cut
+        TAIL_S after its end, fades over KEPT_TAIL_FADE_S."""
         from filmscore.music.symbolic.midi import midi_bytes
-        from filmscore.music.symbolic.recut import cue_part, kept_stretch, place
+        from filmscore.music.symbolic.recut import kept_stretch
         from filmscore.music.symbolic.render import render_separately
 
-        parts = [midi_bytes(cue_part(earlier_score, cue.kept_from.cue, earlier.plan)) for cue in kept]  # type: ignore[union-attr]
-        sounds = render_separately(parts, self.soundfont, earlier.plan.duration_s, workdir)
+        sounds = render_separately(
+            [midi_bytes(part) for part in parts], self.soundfont, earlier_duration_s, workdir
+        )
         out = _writable(audio)
-        for cue, sound in zip(kept, sounds, strict=True):
-            first, at, length = kept_stretch(cue, earlier.plan.duration_s, duration_s, sound.sample_rate)
-            place(out, sound.read(first, first + length), at)
+        for (cue, old), sound in zip(kept, sounds, strict=True):
+            first, at, length = kept_stretch(cue, old, earlier_duration_s, duration_s, sound.sample_rate)
+            add_faded(out, sound.read(first, first + length), at, 0.0, KEPT_TAIL_FADE_S)
             if isinstance(sound, AudioFile):
                 sound.path.unlink(missing_ok=True)
-        if isinstance(out, np.memmap):
-            out.flush()
-            return audio
-        return AudioClip(out, audio.sample_rate)
+        return _written(audio, out)

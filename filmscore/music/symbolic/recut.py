@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from filmscore.music.cues import Cue, CuePlan
 from filmscore.music.symbolic.score import CHANNEL_BANKS, DRUM_CHANNEL, RELEASE_S, Composition, Note
 
@@ -57,9 +55,25 @@ def cue_part(composition: Composition, cue: Cue, plan: CuePlan) -> Composition:
     )
 
 
-def without_cue(composition: Composition, cue: Cue) -> Composition:
-    """The score without the cue's notes (its programs and controls stay: they sound nothing alone)."""
-    return replace(composition, notes=tuple(n for n in composition.notes if not _owns_note(n, cue)))
+def kept_in(plan: CuePlan) -> list[tuple[Cue, Cue]]:
+    """Each kept cue of the plan, with the cue it keeps as the earlier plan had it."""
+    return [(cue, cue.kept_from.cue) for cue in plan.cues if cue.kept_from is not None]
+
+
+def earlier_parts(
+    earlier: Composition, kept: list[tuple[Cue, Cue]], earlier_plan: CuePlan
+) -> list[Composition]:
+    """Each kept cue's part of the earlier score, at its earlier time."""
+    return [cue_part(earlier, old, earlier_plan) for _, old in kept]
+
+
+def without_kept(composition: Composition, kept: list[tuple[Cue, Cue]]) -> Composition:
+    """The score without the kept cues' notes (their programs and controls stay: they sound nothing
+    alone): what is rendered around the kept cues' earlier sound."""
+    cues = [cue for cue, _ in kept]
+    return replace(
+        composition, notes=tuple(n for n in composition.notes if not any(_owns_note(n, c) for c in cues))
+    )
 
 
 def moved_part(part: Composition, earlier: Cue, cue: Cue) -> Composition:
@@ -77,52 +91,31 @@ def moved_part(part: Composition, earlier: Cue, cue: Cue) -> Composition:
 
 
 def spliced(
-    composition: Composition, earlier: Composition, plan: CuePlan, earlier_plan: CuePlan
+    sounding: Composition, plan: CuePlan, kept: list[tuple[Cue, Cue]], parts: list[Composition]
 ) -> Composition:
-    """The new score with each kept cue's notes replaced by the earlier cut's, moved: note for note."""
-    result = composition
-    moved: list[Composition] = []
-    for cue in kept_cues(plan):
-        old = cue.kept_from.cue  # type: ignore[union-attr]
-        result = without_cue(result, cue)
-        moved.append(moved_part(cue_part(earlier, old, earlier_plan), old, cue))
-    return replace(
-        result,
-        notes=tuple(sorted((*result.notes, *(n for m in moved for n in m.notes)), key=lambda n: n.start_s)),
-        controls=(*_without_kept_controls(result, plan), *(c for m in moved for c in m.controls)),
-        programs=(*result.programs, *(p for m in moved for p in m.programs)),
-    )
-
-
-def _without_kept_controls(composition: Composition, plan: CuePlan) -> tuple:
-    """The new score's controls, less those the kept cues' own replace (on their banks, in their span)."""
-    kept = kept_cues(plan)
+    """The score for score.mid: `sounding` (the new score without the kept cues' notes) with each kept
+    cue's earlier part moved in, its controls in place of those the new plan wrote there: note for note."""
+    moved = [moved_part(part, old, cue) for (cue, old), part in zip(kept, parts, strict=True)]
 
     def replaced(channel: int, t_s: float) -> bool:
-        return any(channel in bank(c) and c.start_s - 1e-6 <= t_s <= _until(c, plan) for c in kept)
+        return any(channel in bank(c) and c.start_s - 1e-6 <= t_s <= _until(c, plan) for c, _ in kept)
 
-    return tuple(c for c in composition.controls if not replaced(c.channel, c.t_s))
+    return replace(
+        sounding,
+        notes=tuple(sorted((*sounding.notes, *(n for m in moved for n in m.notes)), key=lambda n: n.start_s)),
+        controls=(*(c for c in sounding.controls if not replaced(c.channel, c.t_s)),
+                  *(c for m in moved for c in m.controls)),
+        programs=(*sounding.programs, *(p for m in moved for p in m.programs)),
+    )  # fmt: skip
 
 
-def kept_cues(plan: CuePlan) -> list[Cue]:
-    return [cue for cue in plan.cues if cue.kept_from is not None]
-
-
-def kept_stretch(cue: Cue, earlier_duration_s: float, duration_s: float, rate: int) -> tuple[int, int, int]:
+def kept_stretch(
+    cue: Cue, earlier: Cue, earlier_duration_s: float, duration_s: float, rate: int
+) -> tuple[int, int, int]:
     """(first frame in the earlier render, first frame in the new film, frame count) of a kept cue's
     sound: its span and its tail, as far as both films reach."""
-    earlier = cue.kept_from.cue  # type: ignore[union-attr]
     first = round(earlier.start_s * rate)
     length = round((earlier.end_s - earlier.start_s + TAIL_S + RELEASE_S) * rate)
     at = round(cue.start_s * rate)
     length = max(0, min(length, round(earlier_duration_s * rate) - first, round(duration_s * rate) - at))
     return first, at, length
-
-
-def place(out: np.ndarray, sound: np.ndarray, at: int) -> None:
-    """Add `sound` into `out` at frame `at`, its last 50 ms faded (where its tail is cut)."""
-    fade = min(len(sound), 2400)
-    sound = sound.copy()
-    if fade:
-        sound[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    out[at : at + len(sound)] += sound
