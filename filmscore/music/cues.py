@@ -149,6 +149,11 @@ class Section:
     hits: tuple[float, ...] = ()  # times of the spotted hits in it
     kept: KeptCue | None = None  # the earlier cut's cue it keeps, in a re-cut
 
+    @property
+    def spotted_mood(self) -> Mood | None:
+        """The mood a spot set for it, if one did."""
+        return Mood(self.spot.mood) if self.spot is not None and self.spot.sets_mood else None
+
 
 def plan_cues(
     emotions: tuple[ShotEmotion, ...],
@@ -175,8 +180,8 @@ def plan_cues(
         if section.kept is not None:
             cues.append(_kept_cue(i, section.kept, ending))
         else:
-            spotted = section.spot is not None and section.spot.sets_mood
-            mode = mode_for(section.valence, previous_mode, 0.0 if spotted else opts.mode_hysteresis)
+            hysteresis = 0.0 if section.spotted_mood else opts.mode_hysteresis
+            mode = mode_for(section.valence, previous_mode, hysteresis)
             next_tempo = tempos[i + 1] if joins else None
             cues.append(_make_cue(i, section, mode, tempos[i], next_tempo, ending, points, opts))
         previous_mode = cues[-1].mode
@@ -218,8 +223,13 @@ def _sections_within(
 ) -> list[Section]:
     if spotting is not None:
         return spotted_sections(emotions, duration_s, opts, spotting, (start_s, end_s))
-    shots = tuple(i for i, e in enumerate(emotions) if e.end_s > start_s and e.start_s < end_s)
+    shots = _shots_between(emotions, start_s, end_s)
     return _grouped(emotions, shots, start_s, end_s, opts) if shots else []
+
+
+def _shots_between(emotions: tuple[ShotEmotion, ...], start_s: float, end_s: float) -> tuple[int, ...]:
+    """The shots that show at least in part between the two times."""
+    return tuple(i for i, e in enumerate(emotions) if e.end_s > start_s and e.start_s < end_s)
 
 
 def _kept_cue(index: int, kept: KeptCue, ending: str) -> Cue:
@@ -240,11 +250,6 @@ def _kept_cue(index: int, kept: KeptCue, ending: str) -> Cue:
         ending=ending,
         kept_from=kept,
     )
-
-
-def _read_sections(emotions: tuple[ShotEmotion, ...], duration_s: float, opts: CueOptions) -> list[Section]:
-    """The film's cues as its reading groups them, from 0 to `duration_s`."""
-    return _grouped(emotions, tuple(range(len(emotions))), 0.0, duration_s, opts)
 
 
 def _grouped(
@@ -287,7 +292,7 @@ def spotted_sections(
     sections: list[Section] = []
     hit_times = [hit.t_s for hit in spotting.hits]
     for start, end, spot in merged:
-        shots = tuple(i for i, e in enumerate(emotions) if e.end_s > start and e.start_s < end)
+        shots = _shots_between(emotions, start, end)
         if (spot is not None and spot.is_silent) or not shots:
             continue
         if spot is None or spot.mood == AUTO:
@@ -415,8 +420,7 @@ def _make_cue(
     opts: CueOptions,
 ) -> Cue:
     valence, arousal, spot = section.valence, section.arousal, section.spot
-    spotted_mood = spot is not None and spot.sets_mood
-    mood = Mood(spot.mood) if spot is not None and spotted_mood else label_for(valence, arousal)
+    mood = section.spotted_mood or label_for(valence, arousal)
     meter = 3 if mood == Mood.CALM and arousal < -0.35 else 4
     beat_times = beats_through(section, tempo_bpm, next_tempo_bpm, meter)
     fitted_bpm = 60.0 / (beat_times[1] - beat_times[0]) if len(beat_times) > 1 else tempo_bpm
@@ -425,7 +429,7 @@ def _make_cue(
     energy = style.energy(arousal)
     subdivision, register, articulation, velocity = arrangement_for(energy, valence)
     # A spotted mood keeps the film's swells, moved to the mood's arousal.
-    shift = arousal - section.read_arousal if spotted_mood else 0.0
+    shift = arousal - section.read_arousal if section.spotted_mood else 0.0
     return Cue(
         id=index,
         start_s=section.start_s,
@@ -538,15 +542,16 @@ def find_hits(
     spotted = [
         Hit(round(hit.t_s, 6), 1.0, _shot_at(emotions, hit.t_s), cue.mood, spotted=True)
         for hit in (spotting.hits if spotting else ())
-        for cue in cues
-        if cue.start_s <= hit.t_s < cue.end_s and cue.kept_from is None
+        if (cue := _cue_at(cues, hit.t_s)) is not None and cue.kept_from is None
     ]
-    kept_cues = {c.id for c in cues if c.kept_from is not None}
-    read = [
-        hit for hit in read_hits(emotions, cues, opts)
-        if not any(c.spotted_mood or c.id in kept_cues for c in cues if c.start_s <= hit.t_s < c.end_s)
-        and not any(abs(hit.t_s - s.t_s) < 0.25 for s in spotted)
-    ]  # fmt: skip
+
+    def the_readings(hit: Hit) -> bool:
+        """Whether the reading chose the mood of the cue it falls in, and no spotted hit is near."""
+        cue = _cue_at(cues, hit.t_s)
+        chosen = cue is not None and not cue.spotted_mood and cue.kept_from is None
+        return chosen and not any(abs(hit.t_s - s.t_s) < 0.25 for s in spotted)
+
+    read = [hit for hit in read_hits(emotions, cues, opts) if the_readings(hit)]
     return tuple(sorted([*read, *spotted, *_kept_hits(emotions, cues)], key=lambda hit: hit.t_s))
 
 
@@ -562,6 +567,11 @@ def _kept_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue]) -> list[Hit]:
     return moved
 
 
+def _cue_at(cues: list[Cue], t_s: float) -> Cue | None:
+    """The cue playing at a time; None in silence."""
+    return next((cue for cue in cues if cue.start_s <= t_s < cue.end_s), None)
+
+
 def _shot_at(emotions: tuple[ShotEmotion, ...], t_s: float) -> int:
     return next((e.shot.index for e in emotions if e.start_s <= t_s < e.end_s), emotions[-1].shot.index)
 
@@ -572,7 +582,7 @@ def read_hits(emotions: tuple[ShotEmotion, ...], cues: list[Cue], opts: CueOptio
     hits = []
     for i in range(1, len(emotions)):
         emotion = emotions[i]
-        cue = next((c for c in cues if c.start_s <= emotion.start_s < c.end_s), None)
+        cue = _cue_at(cues, emotion.start_s)
         if cue is None:
             continue
         rise = emotion.arousal - emotions[i - 1].arousal
