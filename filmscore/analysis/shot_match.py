@@ -64,7 +64,7 @@ def distance(new: ShotPrint, old: ShotPrint, frame_s: float) -> float | None:
         bits = bin(new.picture_hash ^ old.picture_hash).count("1")
     else:
         bits = 64
-    if abs(new.duration_s - old.duration_s) > frame_s:
+    if not same_length(new.duration_s, old.duration_s, frame_s):
         return bits / 64 + 0.5 if bits <= MAX_HASH_BITS else None
     if len(new.envelope_db) != len(old.envelope_db):
         return None
@@ -77,8 +77,9 @@ def distance(new: ShotPrint, old: ShotPrint, frame_s: float) -> float | None:
     return bits / 64 + level / 30
 
 
-def same_length(new: ShotPrint, old: ShotPrint, frame_s: float) -> bool:
-    return abs(new.duration_s - old.duration_s) <= frame_s
+def same_length(duration_s: float, other_s: float, frame_s: float) -> bool:
+    """Whether two shots last as long, to a frame: a shot trimmed by a frame or more is another length."""
+    return abs(duration_s - other_s) <= frame_s
 
 
 def with_readings(analysis: Analysis, readings: Mapping[int, ShotReading], fusion: FusionOptions) -> Analysis:

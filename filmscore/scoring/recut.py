@@ -88,11 +88,11 @@ def with_earlier_readings(
     """The analysis with each matched shot's earlier reading (not a trimmed one's: its lines may be cut),
     and the timeline smoothed from them."""
     frame_s = 1.0 / max(analysis.info.fps, 1.0)
-    prints = shot_prints(analysis)
     readings = {
         j: earlier.shots[i].reading
         for j, i in enumerate(matches)
-        if i is not None and same_length(prints[j], earlier.shots[i].print, frame_s)
+        if i is not None
+        and same_length(analysis.shots[j].duration_s, earlier.shots[i].print.duration_s, frame_s)
     }
     return with_readings(analysis, readings, fusion)
 
@@ -130,7 +130,7 @@ def _same_run(
     old = [earlier.shots[i] for i in cue.shot_indices]
     consecutive = all(b == a + 1 for a, b in itertools.pairwise(new))
     lengths = all(
-        abs(analysis.shots[j].duration_s - (o.end_s - o.start_s)) <= frame_s
+        same_length(analysis.shots[j].duration_s, o.print.duration_s, frame_s)
         for j, o in zip(new, old, strict=True)
     )
     bounds = abs(cue.start_s - old[0].start_s) <= frame_s and abs(cue.end_s - old[-1].end_s) <= frame_s
