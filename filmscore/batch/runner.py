@@ -46,6 +46,7 @@ class BatchOptions:
     ray_address: str | None = None  # None: start or join a Ray cluster on this machine
     cache_dir: Path | None = None  # analyses shared by the films' runs (default OUTDIR/.filmscore-cache)
     rescore: bool = False  # score every film again, done or not (--overwrite)
+    spotting: Path | None = None  # the spotting setting (flag or preset): a file, or a folder of them
 
 
 # Settings that name a file or folder: passed on as absolute paths, so a film's run (in another process, or
@@ -99,7 +100,7 @@ def run_batch(
     settings = settings_sha256(opts.run_args)
     todo = []
     for item in items:
-        record = _resumed(manifest, item, _with_spotting(settings, opts.run_args, item.source), opts)
+        record = _resumed(manifest, item, _with_spotting(settings, opts.spotting, item.source), opts)
         manifest.update(record)
         on_change(record)
         if record.status != "skipped":
@@ -111,14 +112,13 @@ def run_batch(
     return manifest
 
 
-def _with_spotting(settings: str, run_args: tuple[str, ...], film: Path) -> str:
+def _with_spotting(settings: str, given: Path | None, film: Path) -> str:
     """The settings, with the content of the film's spotting file where it has one: a film whose spotting
     changed is scored again."""
     from filmscore.music.spotting_files import spotting_in_folder
 
-    if "--spotting" not in run_args:
+    if given is None:
         return settings
-    given = Path(run_args[run_args.index("--spotting") + 1])
     spotting = spotting_in_folder(given, film) if given.is_dir() else given
     if spotting is None or not spotting.is_file():
         return settings

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from filmscore.batch.manifest import ItemRecord, Manifest
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from filmscore.batch.summary import write_summary_html
     from filmscore.config.settings import SETTINGS
 
-    chosen_settings(args, run_only=True)  # a bad option fails once, before any film
+    settings = chosen_settings(args, run_only=True)  # a bad option fails once, before any film
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more")
     items = collect_inputs(args.inputs, args.output_dir)
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         cache_dir=(args.cache_dir or args.output_dir / CACHE_FOLDER).resolve(),
         rescore=args.overwrite,
+        spotting=Path(settings["cues.spotting"]).resolve() if settings["cues.spotting"] else None,
     )
     sweep_leftovers(opts.out_dir, opts.cache_dir)
     with BatchLog(len(items), quiet=args.quiet, live=sys.stderr.isatty()) as log:
