@@ -24,6 +24,7 @@ from typing import IO, Any
 HELPER_NICENESS = 10
 TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
 STOP_GRACE_S = 2.0  # how long a stopped worker may take to unwind before it is killed
+TASK_HANDLER_WAIT_S = 1.0  # how long the pool's task handler may take to send its sentinels once stopped
 DIE_WITH_PARENT_ENV = "FILMSCORE_DIE_WITH_PARENT"  # set for a batch's film processes: stop if the batch dies
 
 Stream = int | IO[bytes] | None
@@ -83,6 +84,7 @@ def stop_workers(pool: multiprocessing.pool.Pool) -> None:
             if worker.exitcode is None:
                 worker.kill()
                 worker.join()
+        _await_task_handler(pool)
         _free(getattr(getattr(pool, "_inqueue", None), "_rlock", None))
         _free(getattr(getattr(pool, "_outqueue", None), "_wlock", None))
         pool.terminate()
@@ -97,6 +99,17 @@ def _stop_replacing_workers(pool: multiprocessing.pool.Pool) -> None:
     handler._state = multiprocessing.pool.TERMINATE
     pool._change_notifier.put(None)  # type: ignore[attr-defined]  # wakes the handler to see the state
     handler.join(STOP_GRACE_S)
+
+
+def _await_task_handler(pool: multiprocessing.pool.Pool) -> None:
+    """Let the pool's task handler finish before the queue locks are freed. Once the worker handler has
+    stopped, the task handler sends its sentinels, taking the result queue's lock in this process: freed
+    under it, that lock is released twice and the thread dies with a traceback on the terminal (seen
+    once in CI, under load). It is still waiting after TASK_HANDLER_WAIT_S only when a killed worker holds
+    that lock, which is then what _free is for."""
+    handler = getattr(pool, "_task_handler", None)
+    if handler is not None and handler.is_alive():
+        handler.join(TASK_HANDLER_WAIT_S)
 
 
 def _free(lock: Any) -> None:
