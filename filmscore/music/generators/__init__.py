@@ -76,7 +76,7 @@ class MusicGenerator(ABC):
         """Music for the whole film, following the plan's cues."""
 
 
-# The score is rendered in this many pieces at once, one FluidSynth process each. Fixed, not the core
+# The score is rendered in this many pieces at once, one synthesiser each. Fixed, not the core
 # count, so the same seed gives the same samples on any machine.
 RENDER_PIECES = 2
 
@@ -162,17 +162,18 @@ class SymbolicGenerator(MusicGenerator):
     follows_arrangement = True
 
     def __init__(self, soundfont: Path | None = None, crossfade_s: float = 1.5) -> None:
-        from filmscore.music.symbolic.render import find_soundfont, require_fluidsynth
+        from filmscore.music.symbolic.render import find_soundfont, require_fluidsynth, warm
 
         require_fluidsynth()  # fail before the analysis, not after it
         self.soundfont = find_soundfont(soundfont)
         self.crossfade_s = crossfade_s
+        warm(self.soundfont)  # loads while the film is analysed
 
     def generate(self, request: MusicRequest) -> Music:
         from filmscore.music.symbolic.compose import ComposeOptions, compose
         from filmscore.music.symbolic.midi import midi_bytes
         from filmscore.music.symbolic.recut import spliced, without_kept
-        from filmscore.music.symbolic.render import render_midi, render_separately, sum_clips
+        from filmscore.music.symbolic.render import note_costs, render_midi, render_separately, sum_clips
         from filmscore.music.symbolic.score import split_notes, split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
@@ -193,7 +194,8 @@ class SymbolicGenerator(MusicGenerator):
             stems = dict(zip(roles, clips, strict=True))
             audio = sum_clips(list(clips), workdir, "music")
         else:
-            pieces = [midi_bytes(piece) for piece in split_notes(sounding, RENDER_PIECES)]
+            costs = note_costs(self.soundfont)
+            pieces = [midi_bytes(piece) for piece in split_notes(sounding, RENDER_PIECES, costs)]
             audio = render_midi(pieces, self.soundfont, duration, workdir)
             if kept:
                 audio = self._with_kept_sound(audio, kept, earlier, earlier_duration, duration, workdir)

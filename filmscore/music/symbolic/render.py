@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from filmscore.core.errors import DependencyError, InputError
 from filmscore.core.wording import one_line
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, load
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, last_line, require_program
+from filmscore.music.symbolic import fluid
+from filmscore.music.symbolic.score import RELEASE_S, Note
 
 RENDER_CHANNELS = 2  # FluidSynth renders stereo
 SYNTH_GAIN = 0.4  # FluidSynth master gain: headroom for a full orchestra, the mix sets the level later
@@ -32,6 +36,9 @@ SYSTEM_SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
 )
 RENDER_TIMEOUT_FACTOR = 2.0  # a render may take this many times the music's length (plus a minute)
+# "program" renders with the fluidsynth program, a process per piece, as before the library was used.
+SYNTH_ENV = "FILMSCORE_FLUIDSYNTH"
+SYNTH_SETTINGS = fluid.SynthSettings(float(MUSIC_SAMPLE_RATE), SYNTH_GAIN)
 
 
 # Licences of the SoundFonts filmscore finds by itself (see models/manifest.toml). Rendering through a
@@ -164,27 +171,100 @@ def sum_clips(
     return total.finish()
 
 
+def warm(soundfont: SoundFont) -> None:
+    """Start loading the SoundFont into this process in the background (see fluid.py), so that it is
+    ready when the score is rendered: a run calls this before it analyses the film."""
+    if _library_wanted():
+        fluid.warm(soundfont.path, SYNTH_SETTINGS)
+
+
+def note_costs(soundfont: SoundFont) -> Callable[[Note, int], float] | None:
+    """The synthesiser's work for a note of a program in this SoundFont, in voice-seconds; None where the
+    font is not loaded in this process."""
+    font = fluid.loaded(soundfont.path, SYNTH_SETTINGS) if _library_wanted() else None
+    if font is None:
+        return None
+
+    def voice_seconds(note: Note, program: int) -> float:
+        return font.voices(note.channel, program, note.pitch) * (note.end_s - note.start_s + RELEASE_S)
+
+    return voice_seconds
+
+
+def _library_wanted() -> bool:
+    return os.environ.get(SYNTH_ENV, "library") != "program"
+
+
 def render_separately(
     pieces: Sequence[bytes], soundfont: SoundFont, duration_s: float, workdir: Path | None = None
 ) -> list[AudioClip | AudioFile]:
-    """Render each MIDI file by its own FluidSynth process, all at once; one signal per file: a raw file
-    in `workdir`, or in memory when there is none."""
+    """Render the MIDI files all at once, each by a synthesiser of its own; one signal per file: a raw
+    file in `workdir`, or in memory when there is none. The synthesisers run on threads of this process
+    when libfluidsynth is here, else as fluidsynth processes; both give the same samples."""
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="filmscore-render-") as folder:
             return [AudioClip(load(audio), audio.sample_rate)
                     for audio in render_separately(pieces, soundfont, duration_s, Path(folder))]  # fmt: skip
-    fluidsynth = require_fluidsynth()
     length = round(duration_s * MUSIC_SAMPLE_RATE)
-    jobs = [
-        _start_render(fluidsynth, soundfont, piece, workdir / f"piece{i}-{os.getpid()}")
-        for i, piece in enumerate(pieces)
-    ]
     timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
-    rendered: list[AudioClip | AudioFile] = []
+    stems = [workdir / f"piece{i}-{os.getpid()}-{threading.get_ident()}" for i in range(len(pieces))]
+    font = fluid.loaded(soundfont.path, SYNTH_SETTINGS) if _library_wanted() else None
+    if font is not None:
+        raw_paths = _render_on_threads(font, pieces, stems, timeout)
+    else:
+        raw_paths = _render_by_processes(soundfont, pieces, stems, timeout)
+    return [AudioFile.fitted(path, length, RENDER_CHANNELS, MUSIC_SAMPLE_RATE) for path in raw_paths]
+
+
+def _render_on_threads(
+    font: fluid.LoadedFont, pieces: Sequence[bytes], stems: list[Path], timeout: float
+) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    stop = threading.Event()
+    errors: list[str] = []
+    raw_paths = [stem.with_suffix(".f32") for stem in stems]
+
+    def give_up() -> bool:
+        return stop.is_set() or time.monotonic() > deadline
+
+    def render(midi: bytes, raw_path: Path) -> None:
+        try:
+            font.render(midi, raw_path, give_up)
+        except Exception as error:  # on this thread: the caller raises it as ours, with the others stopped
+            errors.append(str(error) or type(error).__name__)
+            stop.set()
+
+    threads = [
+        threading.Thread(target=render, args=job, name="filmscore-render")
+        for job in zip(pieces, raw_paths, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C: stop every synthesiser before going
+        stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    if errors and time.monotonic() > deadline:
+        raise DependencyError(f"FluidSynth did not finish rendering within {timeout:.0f} s.")
+    if errors:
+        raise DependencyError(f"FluidSynth failed to render the score ({one_line(errors[0], 120)}).")
+    return raw_paths
+
+
+def _render_by_processes(
+    soundfont: SoundFont, pieces: Sequence[bytes], stems: list[Path], timeout: float
+) -> list[Path]:
+    fluidsynth = require_fluidsynth()
+    jobs = [
+        _start_render(fluidsynth, soundfont, piece, stem) for piece, stem in zip(pieces, stems, strict=True)
+    ]
     for process, raw_path in jobs:
         _finish_render(process, raw_path, timeout, jobs)
-        rendered.append(AudioFile.fitted(raw_path, length, RENDER_CHANNELS, MUSIC_SAMPLE_RATE))
-    return rendered
+    return [raw_path for _, raw_path in jobs]
 
 
 def _start_render(
@@ -193,11 +273,12 @@ def _start_render(
     midi_path, raw_path = stem.with_suffix(".mid"), stem.with_suffix(".f32")
     midi_path.write_bytes(midi)
     # Raw interleaved float32 rather than WAV: no 4 GB limit, and the mix reads it a block at a time.
-    # Dynamic sample loading reads only the samples the score plays, not the whole SoundFont: FluidR3_GM
-    # took 173 MB and 0.2 s a process, now 61 MB and 0.1 s, for the same render (to within 4e-8).
+    # The whole SoundFont is loaded, as the library does (fluid.py), so both give the same samples: loading
+    # only the samples the score plays moved MuseScore General's by up to 6e-5, and took longer (1.15 s
+    # against 0.88 s for two processes at once), though it saved FluidR3_GM 0.1 s a process.
     cmd = [
         fluidsynth, "-ni", "-q", "-g", str(SYNTH_GAIN), "-r", str(MUSIC_SAMPLE_RATE),
-        "-o", "synth.dynamic-sample-loading=1",
+        "-o", f"audio.period-size={fluid.PERIOD_FRAMES}",
         "-F", str(raw_path), "-T", "raw", "-O", "float", "-E", "little", str(soundfont.path), str(midi_path),
     ]  # fmt: skip
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

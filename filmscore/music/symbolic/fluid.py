@@ -1,0 +1,340 @@
+"""FluidSynth inside this process, through its C library (libfluidsynth, which the fluidsynth program is
+built on), so that a SoundFont is loaded once and not once per render.
+
+A fluidsynth process loads the samples of every preset it plays before it plays a note: for MuseScore
+General (490 MB) that took longer than synthesising a minute of music. In one process, FluidSynth's sample
+cache shares one loaded copy of a file among all its synthesisers. So a run loads the font once, in the
+background while the film is analysed (`warm`), and each piece of the score gets a fresh synthesiser that
+takes its samples from the cache in about 0.08 s. A fresh one, because a synthesiser that played before
+keeps state (the reverb's and chorus's modulation) that changes the next render.
+
+Each piece is rendered with the settings and the loop of `fluidsynth -F` (its fast render), so the samples
+are bit for bit what the program writes (tests/test_render.py checks it). Where the library cannot be
+loaded, render.py runs the program instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+FLUID_OK = 0
+FLUID_PLAYER_PLAYING = 1
+LOG_ERRORS = (0, 1)  # FluidSynth's log levels PANIC and ERR; warnings and chatter are dropped
+LOG_QUIET = (2, 3, 4)
+LIBRARY_NAMES = ("fluidsynth", "libfluidsynth.so.3")
+SCRATCH_FRAMES = 64  # one FluidSynth block
+# Frames a fast render writes at a time. FluidSynth's default, 64, made a 60 s piece 15% slower (1.36 s
+# against 1.15 s) for a difference of -84 dB RMS: notes still start on their own 64-frame block.
+PERIOD_FRAMES = 1024
+CHECK_EVERY_PERIODS = 256  # how often a render looks at its stop flag and deadline (5.5 s of music)
+
+_pointer = ctypes.c_void_p
+_text = ctypes.c_char_p
+_int = ctypes.c_int
+_LogFunction = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+# (name, result type, argument types) of every function used: a library without one is not used at all.
+_SIGNATURES: tuple[tuple[str, object, tuple[object, ...]], ...] = (
+    ("new_fluid_settings", _pointer, ()),
+    ("delete_fluid_settings", None, (_pointer,)),
+    ("fluid_settings_setnum", _int, (_pointer, _text, ctypes.c_double)),
+    ("fluid_settings_setint", _int, (_pointer, _text, _int)),
+    ("fluid_settings_setstr", _int, (_pointer, _text, _text)),
+    ("new_fluid_synth", _pointer, (_pointer,)),
+    ("delete_fluid_synth", None, (_pointer,)),
+    ("fluid_synth_sfload", _int, (_pointer, _text, _int)),
+    ("fluid_synth_program_change", _int, (_pointer, _int, _int)),
+    ("fluid_synth_noteon", _int, (_pointer, _int, _int, _int)),
+    ("fluid_synth_all_sounds_off", _int, (_pointer, _int)),
+    ("fluid_synth_get_active_voice_count", _int, (_pointer,)),
+    ("fluid_synth_system_reset", _int, (_pointer,)),
+    ("fluid_synth_write_float", _int, (_pointer, _int, _pointer, _int, _int, _pointer, _int, _int)),
+    ("new_fluid_player", _pointer, (_pointer,)),
+    ("delete_fluid_player", None, (_pointer,)),
+    ("fluid_player_add_mem", _int, (_pointer, ctypes.c_void_p, ctypes.c_size_t)),
+    ("fluid_player_play", _int, (_pointer,)),
+    ("fluid_player_stop", _int, (_pointer,)),
+    ("fluid_player_join", _int, (_pointer,)),
+    ("fluid_player_get_status", _int, (_pointer,)),
+    ("new_fluid_file_renderer", _pointer, (_pointer,)),
+    ("delete_fluid_file_renderer", None, (_pointer,)),
+    ("fluid_file_renderer_process_block", _int, (_pointer,)),
+    ("fluid_set_log_function", _pointer, (_int, _LogFunction, ctypes.c_void_p)),
+)
+
+
+class FluidError(Exception):
+    """FluidSynth refused: the message is its own error line, or what was asked of it."""
+
+
+@lru_cache(maxsize=1)
+def library() -> ctypes.CDLL | None:
+    """libfluidsynth with every function typed, its errors collected and its chatter silenced; None when
+    it is not installed or lacks a function used here."""
+    for name in LIBRARY_NAMES:
+        path = ctypes.util.find_library(name) if "." not in name else name
+        if path is None:
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+            for function, result, arguments in _SIGNATURES:
+                getattr(lib, function).restype = result
+                getattr(lib, function).argtypes = arguments
+        except (OSError, AttributeError):
+            continue
+        for level in LOG_ERRORS:
+            lib.fluid_set_log_function(level, _LOG_TO_ERRORS, None)
+        for level in LOG_QUIET:
+            lib.fluid_set_log_function(level, _LogFunction(), None)
+        return lib
+    return None
+
+
+_ERRORS: list[str] = []  # FluidSynth's error lines, from any thread: the latest ones
+_ERROR_COUNT = [0]  # how many it has logged in this process
+_ERRORS_LOCK = threading.Lock()
+
+
+def _collect_error(level: int, message: bytes | None, data: object) -> None:
+    with _ERRORS_LOCK:
+        _ERRORS[:] = [*_ERRORS[-9:], (message or b"").decode("utf-8", "replace")]
+        _ERROR_COUNT[0] += 1
+
+
+def errors_logged() -> int:
+    with _ERRORS_LOCK:
+        return _ERROR_COUNT[0]
+
+
+_LOG_TO_ERRORS = _LogFunction(_collect_error)  # kept referenced: FluidSynth calls it for the process's life
+
+
+def last_error(default: str) -> str:
+    with _ERRORS_LOCK:
+        return _ERRORS[-1] if _ERRORS else default
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """What `fluidsynth -ni -q -g GAIN -r RATE -o audio.period-size=PERIOD -F FILE -T raw -O float -E little`
+    sets, as settings."""
+
+    sample_rate: float
+    gain: float
+
+    def values(self) -> dict[str, float | int | str]:
+        return {
+            "synth.sample-rate": self.sample_rate,
+            "synth.gain": self.gain,
+            # The program's fast render sets these two itself: time by samples, no page locking.
+            "player.timing-source": "sample",
+            "synth.lock-memory": 0,
+            "audio.period-size": PERIOD_FRAMES,
+            "audio.file.type": "raw",
+            "audio.file.format": "float",
+            "audio.file.endian": "little",
+        }
+
+
+class Synthesiser:
+    """One FluidSynth synthesiser with a SoundFont loaded; `close` frees it."""
+
+    def __init__(
+        self, lib: ctypes.CDLL, soundfont: Path, settings: SynthSettings, file_name: Path | None = None
+    ):
+        self.lib = lib
+        self.settings = lib.new_fluid_settings()
+        values = settings.values()
+        if file_name is not None:
+            values["audio.file.name"] = str(file_name)
+        for name, value in values.items():
+            _set(lib, self.settings, name, value)
+        self.synth = lib.new_fluid_synth(self.settings)
+        if not self.synth:
+            lib.delete_fluid_settings(self.settings)
+            raise FluidError(last_error("FluidSynth could not create a synthesiser"))
+        if lib.fluid_synth_sfload(self.synth, str(soundfont).encode(), 1) < 0:
+            self.close()
+            raise FluidError(last_error(f"FluidSynth could not load {soundfont.name}"))
+
+    def close(self) -> None:
+        self.lib.delete_fluid_synth(self.synth)
+        self.lib.delete_fluid_settings(self.settings)
+
+
+def _set(lib: ctypes.CDLL, settings: int, name: str, value: float | int | str) -> None:
+    if isinstance(value, str):
+        done = lib.fluid_settings_setstr(settings, name.encode(), value.encode())
+    elif isinstance(value, int):
+        done = lib.fluid_settings_setint(settings, name.encode(), value)
+    else:
+        done = lib.fluid_settings_setnum(settings, name.encode(), value)
+    if done != FLUID_OK:
+        raise FluidError(f"FluidSynth has no setting {name}={value}")
+
+
+DRUM_CHANNEL = 9  # General MIDI percussion: each key is its own instrument
+PROBE_PITCH, PROBE_VELOCITY = 60, 90  # the note a melodic preset's voices are counted on
+
+
+@dataclass
+class LoadedFont:
+    """A SoundFont held loaded, so that FluidSynth's sample cache keeps its samples for every synthesiser
+    made after; and how many voices a note of each preset starts, asked of it (its holder plays the
+    notes, dry)."""
+
+    path: Path
+    settings: SynthSettings
+    holder: Synthesiser
+    _voices: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def voices(self, channel: int, program: int, pitch: int) -> int:
+        """The voices a note of this program starts: a preset may layer several samples (stereo pairs,
+        layers). Counted once per preset on a middle note, and once per key on the drum channel, where
+        each key is another instrument. MuseScore General's string ensemble starts 6, a flute 1."""
+        drum = channel == DRUM_CHANNEL
+        key = (DRUM_CHANNEL if drum else 0, program, pitch if drum else PROBE_PITCH)
+        with self._lock:
+            if key not in self._voices:
+                self._voices[key] = self._voices_of(*key)
+            return self._voices[key]
+
+    def _voices_of(self, channel: int, program: int, pitch: int) -> int:
+        lib, synth = self.holder.lib, self.holder.synth
+        lib.fluid_synth_program_change(synth, channel, program)
+        before = lib.fluid_synth_get_active_voice_count(synth)
+        lib.fluid_synth_noteon(synth, channel, pitch, PROBE_VELOCITY)
+        count = lib.fluid_synth_get_active_voice_count(synth) - before
+        self._silence()
+        return max(1, count)
+
+    def _silence(self) -> None:
+        """Every voice off, and one block rendered so that FluidSynth frees them for the next question."""
+        lib, synth = self.holder.lib, self.holder.synth
+        lib.fluid_synth_system_reset(synth)
+        scratch = (ctypes.c_float * SCRATCH_FRAMES)()
+        lib.fluid_synth_write_float(synth, SCRATCH_FRAMES, scratch, 0, 1, scratch, 0, 1)
+
+    def render(self, midi: bytes, raw_path: Path, give_up: Callable[[], bool]) -> None:
+        """The MIDI file rendered to raw float32 at `raw_path` by a fresh synthesiser, as `fluidsynth -F`
+        renders it. `give_up` is asked now and then; when it says so the render stops with FluidError."""
+        errors_before = errors_logged()
+        synth = Synthesiser(self.holder.lib, self.path, self.settings, raw_path)
+        try:
+            _play(synth, midi, give_up)
+        finally:
+            synth.close()
+        # FluidSynth carries on past what it cannot read (a MIDI file, a sample), and only logs it.
+        if errors_logged() > errors_before:
+            raise FluidError(last_error("FluidSynth logged an error"))
+
+    def close(self) -> None:
+        self.holder.close()
+
+
+def _play(synth: Synthesiser, midi: bytes, give_up: Callable[[], bool]) -> None:
+    lib = synth.lib
+    player = lib.new_fluid_player(synth.synth)
+    if not player:
+        raise FluidError(last_error("FluidSynth could not create a MIDI player"))
+    renderer = None
+    try:
+        if (
+            lib.fluid_player_add_mem(player, midi, len(midi)) != FLUID_OK
+            or lib.fluid_player_play(player) != FLUID_OK
+        ):
+            raise FluidError(last_error("FluidSynth could not play the MIDI file"))
+        renderer = lib.new_fluid_file_renderer(synth.synth)
+        if not renderer:
+            raise FluidError(last_error("FluidSynth could not open its output file"))
+        _fast_render(lib, player, renderer, give_up)
+    finally:
+        lib.fluid_player_stop(player)
+        lib.fluid_player_join(player)
+        if renderer:
+            lib.delete_fluid_file_renderer(renderer)
+        lib.delete_fluid_player(player)
+
+
+def _fast_render(lib: ctypes.CDLL, player: int, renderer: int, give_up: Callable[[], bool]) -> None:
+    """fluidsynth's fast-render loop: a period of audio at a time until the player has played the file."""
+    status, process_block = lib.fluid_player_get_status, lib.fluid_file_renderer_process_block
+    periods = 0
+    while status(player) == FLUID_PLAYER_PLAYING:
+        if process_block(renderer) != FLUID_OK:
+            raise FluidError(last_error("FluidSynth could not write its output file"))
+        periods += 1
+        if periods % CHECK_EVERY_PERIODS == 0 and give_up():
+            raise FluidError("the render was stopped")
+
+
+class _Loading:
+    """A SoundFont being loaded on a thread of its own."""
+
+    def __init__(self, path: Path, settings: SynthSettings) -> None:
+        self.font: LoadedFont | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._load, args=(path, settings), name="filmscore-soundfont")
+        self._thread.start()
+
+    def _load(self, path: Path, settings: SynthSettings) -> None:
+        lib = library()
+        if lib is None:
+            self.error = "libfluidsynth is not installed"
+            return
+        try:
+            self.font = LoadedFont(path, settings, Synthesiser(lib, path, settings))
+        except FluidError as error:
+            self.error = str(error)
+
+    def result(self) -> LoadedFont | None:
+        self._thread.join()
+        return self.font
+
+
+_LOADED: dict[tuple[Path, SynthSettings], _Loading] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def warm(path: Path, settings: SynthSettings) -> None:
+    """Start loading a SoundFont in the background, if the library is here and it is not loaded yet. One
+    font is kept at a time: loading another lets the last one go."""
+    if library() is None:
+        return
+    key = (path.resolve(), settings)
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            return
+        _unload()
+        _LOADED[key] = _Loading(key[0], settings)
+
+
+def unload() -> None:
+    """Let the loaded SoundFont go (a benchmark times a cold start after it)."""
+    with _LOADED_LOCK:
+        _unload()
+
+
+def _unload() -> None:
+    for key in list(_LOADED):
+        font = _LOADED.pop(key).result()
+        if font is not None:
+            font.close()
+
+
+def loaded(path: Path, settings: SynthSettings) -> LoadedFont | None:
+    """The SoundFont loaded in this process (waiting for a load under way), or None where the library
+    is missing or could not load it."""
+    if library() is None:
+        return None
+    warm(path, settings)
+    with _LOADED_LOCK:
+        loading = _LOADED.get((path.resolve(), settings))
+    return loading.result() if loading is not None else None

@@ -1,0 +1,114 @@
+"""The synthesiser under the symbolic generator: FluidSynth in this process renders what the fluidsynth
+program renders, from a fresh synthesiser each time, splits the score by the voices each preset starts,
+stops when told, and turns FluidSynth's errors into ours without printing its chatter."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from filmscore.core.errors import DependencyError
+from filmscore.music.cues import plan_cues
+from filmscore.music.symbolic import fluid
+from filmscore.music.symbolic.compose import ComposeOptions, compose
+from filmscore.music.symbolic.midi import midi_bytes
+from filmscore.music.symbolic.render import (
+    SYNTH_ENV,
+    SYNTH_SETTINGS,
+    find_soundfont,
+    note_costs,
+    render_midi,
+    render_separately,
+)
+from filmscore.music.symbolic.score import Composition, Note, split_notes
+from tests.measure import emotions, flat_timeline
+
+needs_library = pytest.mark.skipif(fluid.library() is None, reason="libfluidsynth is not installed")
+
+
+def _composition(valence: float, arousal: float, seconds: float) -> Composition:
+    shots = emotions([(seconds, valence, arousal)])
+    return compose(plan_cues(shots, flat_timeline(shots), seconds), (), ComposeOptions())
+
+
+@needs_library
+def test_the_library_renders_what_the_fluidsynth_program_renders(monkeypatch):
+    pieces = [midi_bytes(p) for p in split_notes(_composition(-0.6, 0.7, 6.0), 2)]
+    soundfont = find_soundfont()
+    in_process = render_midi(pieces, soundfont, 6.0).samples
+    monkeypatch.setenv(SYNTH_ENV, "program")
+    by_program = render_midi(pieces, soundfont, 6.0).samples
+    assert np.abs(in_process).max() > 0.01
+    assert in_process.tobytes() == by_program.tobytes()
+
+
+@needs_library
+def test_each_render_starts_from_a_fresh_synthesiser():
+    """A synthesiser that has played keeps its reverb's and chorus's modulation running: rendering the same
+    piece again in it moved samples by -13 dB. A fresh one per render gives the same samples every time."""
+    tense, calm = (midi_bytes(_composition(v, a, 4.0)) for v, a in ((-0.6, 0.7), (0.5, -0.5)))
+    soundfont = find_soundfont()
+    first = render_separately([tense], soundfont, 4.0)[0]
+    render_separately([calm], soundfont, 4.0)
+    again = render_separately([tense], soundfont, 4.0)[0]
+    assert first.read(0, first.frames).tobytes() == again.read(0, again.frames).tobytes()
+
+
+def test_the_split_weighs_each_note_by_what_the_synthesiser_spends_on_it():
+    def notes(channel: int) -> list[Note]:
+        return [Note(channel, 60, 80, t, t + 1.0) for t in range(10)]
+
+    score = Composition((*notes(0), *notes(1), *notes(2)), (), (), (0.0, 0.5, 1.0), (), (), 10.0)
+    by_note_time = [sorted({n.channel for n in p.notes}) for p in split_notes(score, 2)]
+    assert by_note_time == [[0, 2], [1]]  # the same work each, so the greedy split pairs the first and last
+    layered = [
+        sorted({n.channel for n in p.notes})
+        for p in split_notes(score, 2, lambda n, _: 6.0 if n.channel == 0 else 1.0)
+    ]
+    assert layered == [[0], [1, 2]]  # channel 0's preset starts six voices a note: it goes alone
+
+
+@needs_library
+def test_voices_are_counted_per_preset_and_per_drum_key():
+    font = fluid.loaded(find_soundfont().path, SYNTH_SETTINGS)
+    assert font is not None
+    counts = [font.voices(0, program, 60) for program in range(128)]
+    assert min(counts) >= 1 and max(counts) > 1  # every installed font layers stereo pairs somewhere
+    assert font.voices(0, 48, 72) == font.voices(0, 48, 60)  # one count per melodic preset
+    drums = {font.voices(9, 0, key) for key in range(35, 82)}
+    assert min(drums) >= 1
+    costs = note_costs(find_soundfont())
+    assert costs is not None
+    note = Note(0, 60, 90, 0.0, 2.0)
+    assert costs(note, 48) == pytest.approx(font.voices(0, 48, 60) * 2.5)  # its length and a release
+
+
+@needs_library
+def test_a_render_told_to_give_up_stops_with_our_error(tmp_path: Path):
+    font = fluid.loaded(find_soundfont().path, SYNTH_SETTINGS)
+    assert font is not None
+    midi = midi_bytes(_composition(0.5, -0.5, 20.0))
+    with pytest.raises(fluid.FluidError, match="stopped"):
+        font.render(midi, tmp_path / "piece.f32", lambda: True)
+
+
+@needs_library
+def test_a_file_fluidsynth_cannot_read_is_a_dependency_error_without_its_chatter(tmp_path: Path, capfd):
+    with pytest.raises(DependencyError, match="FluidSynth failed to render the score"):
+        render_separately([b"MThd but not a MIDI file"], find_soundfont(), 1.0, tmp_path)
+    assert capfd.readouterr().err == ""  # FluidSynth's own log lines are collected, not printed
+
+
+def test_without_the_library_the_fluidsynth_program_renders(monkeypatch):
+    monkeypatch.setattr(fluid, "library", lambda: None)
+    soundfont = find_soundfont()
+    assert note_costs(soundfont) is None
+    composition = _composition(0.6, 0.6, 3.0)
+    music = render_midi([midi_bytes(composition)], soundfont, 3.0).samples
+    assert music.shape == (3 * 48000, 2) and np.abs(music).max() > 0.01
+    quiet = replace(composition, notes=())
+    silence = render_midi([midi_bytes(quiet)], soundfont, 3.0).samples
+    assert np.abs(silence).max() < 1e-6  # what FluidSynth adds against denormals
