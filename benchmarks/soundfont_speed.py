@@ -10,7 +10,7 @@ Three ways to start, for each font:
 
 The plan is the benchmark clip's shape: twelve 5 s shots that cycle through calm, tense, joyful and sad.
 
-Run:  .venv/bin/python benchmarks/soundfont_speed.py [--rounds 5] [--style orchestral]
+Run:  .venv/bin/python benchmarks/soundfont_speed.py [--rounds 5] [--style orchestral] [--font NAME.sf2]
 """
 
 from __future__ import annotations
@@ -55,10 +55,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--style", default="orchestral")
+    parser.add_argument("--font", help="only the installed SoundFont of this file name")
     args = parser.parse_args()
     shots = emotions([(5.0, *MOODS[i % len(MOODS)]) for i in range(12)])
     plan = plan_cues(shots, flat_timeline(shots), SECONDS, CueOptions(style=args.style))
     fonts = [path for path in dict.fromkeys(p.resolve() for p in SYSTEM_SOUNDFONTS if p.is_file())]
+    fonts = [path for path in fonts if args.font in (None, path.name)]
     times: dict[tuple[Path, str], list[float]] = {(f, s): [] for f in fonts for s in STARTS}
     for _ in range(args.rounds):
         for font, start in times:

@@ -112,3 +112,17 @@ def test_without_the_library_the_fluidsynth_program_renders(monkeypatch):
     quiet = replace(composition, notes=())
     silence = render_midi([midi_bytes(quiet)], soundfont, 3.0).samples
     assert np.abs(silence).max() < 1e-6  # what FluidSynth adds against denormals
+
+
+@needs_library
+def test_a_generator_lets_its_soundfont_go_when_released_and_loads_it_again_when_asked():
+    from filmscore.music.generators import MusicRequest, SymbolicGenerator
+
+    generator = SymbolicGenerator()
+    shots = emotions([(2.0, 0.5, -0.5)])
+    plan = plan_cues(shots, flat_timeline(shots), 2.0)
+    first = generator.generate(MusicRequest(plan, (), 0)).audio.samples
+    generator.release()
+    assert not fluid._LOADED  # a run lets go of MuseScore General's 490 MB before the mix
+    again = generator.generate(MusicRequest(plan, (), 0)).audio.samples
+    assert first.tobytes() == again.tobytes()

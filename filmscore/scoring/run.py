@@ -122,6 +122,7 @@ def score_film(
             earlier = opts.previous.score if opts.previous else None
             request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work, earlier=earlier)
             music, plan, check, seed = compose_checked(generator, request, opts, progress, helper)
+            generator.release()
             music = silenced(music, plan.silences)
             if opts.generator_note:
                 music = replace(music, details={**music.details, "generator_choice": opts.generator_note})

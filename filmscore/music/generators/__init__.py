@@ -75,6 +75,9 @@ class MusicGenerator(ABC):
     def generate(self, request: MusicRequest) -> Music:
         """Music for the whole film, following the plan's cues."""
 
+    def release(self) -> None:  # noqa: B027 - optional: most generators hold nothing between films
+        """Let go of what it holds loaded for generating (a run calls this once the music is final)."""
+
 
 # The score is rendered in this many pieces at once, one synthesiser each. Fixed, not the core
 # count, so the same seed gives the same samples on any machine.
@@ -168,6 +171,11 @@ class SymbolicGenerator(MusicGenerator):
         self.soundfont = find_soundfont(soundfont)
         self.crossfade_s = crossfade_s
         warm(self.soundfont)  # loads while the film is analysed
+
+    def release(self) -> None:
+        from filmscore.music.symbolic.render import release
+
+        release()  # MuseScore General holds 490 MB: not through the mix
 
     def generate(self, request: MusicRequest) -> Music:
         from filmscore.music.symbolic.compose import ComposeOptions, compose

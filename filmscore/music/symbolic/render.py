@@ -178,6 +178,11 @@ def warm(soundfont: SoundFont) -> None:
         fluid.warm(soundfont.path, SYNTH_SETTINGS)
 
 
+def release() -> None:
+    """Let the SoundFont loaded in this process go."""
+    fluid.unload()
+
+
 def note_costs(soundfont: SoundFont) -> Callable[[Note, int], float] | None:
     """The synthesiser's work for a note of a program in this SoundFont, in voice-seconds; None where the
     font is not loaded in this process."""
