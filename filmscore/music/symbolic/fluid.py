@@ -15,6 +15,7 @@ loaded, render.py runs the program instead.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import threading
@@ -96,28 +97,36 @@ def library() -> ctypes.CDLL | None:
     return None
 
 
-_ERRORS: list[str] = []  # FluidSynth's error lines, from any thread: the latest ones
-_ERROR_COUNT = [0]  # how many it has logged in this process
-_ERRORS_LOCK = threading.Lock()
+class _ErrorLog:
+    """FluidSynth's error lines, logged from any thread; a caller marks where it starts, and takes the
+    latest line logged since (an older one belongs to somebody else's render)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest = ""
+        self._count = 0
+
+    def add(self, level: int, message: bytes | None, data: object) -> None:
+        with self._lock:
+            self._latest = (message or b"").decode("utf-8", "replace")
+            self._count += 1
+
+    def mark(self) -> int:
+        with self._lock:
+            return self._count
+
+    def since(self, mark: int) -> str | None:
+        with self._lock:
+            return self._latest if self._count > mark else None
 
 
-def _collect_error(level: int, message: bytes | None, data: object) -> None:
-    with _ERRORS_LOCK:
-        _ERRORS[:] = [*_ERRORS[-9:], (message or b"").decode("utf-8", "replace")]
-        _ERROR_COUNT[0] += 1
+_ERROR_LOG = _ErrorLog()
+_LOG_TO_ERRORS = _LogFunction(_ERROR_LOG.add)  # kept referenced: FluidSynth calls it for the process's life
 
 
-def errors_logged() -> int:
-    with _ERRORS_LOCK:
-        return _ERROR_COUNT[0]
-
-
-_LOG_TO_ERRORS = _LogFunction(_collect_error)  # kept referenced: FluidSynth calls it for the process's life
-
-
-def last_error(default: str) -> str:
-    with _ERRORS_LOCK:
-        return _ERRORS[-1] if _ERRORS else default
+def _failure(mark: int, what: str) -> FluidError:
+    """FluidSynth's own error line when it logged one since `mark`, else what failed."""
+    return FluidError(_ERROR_LOG.since(mark) or what)
 
 
 @dataclass(frozen=True)
@@ -146,22 +155,23 @@ class Synthesiser:
     """One FluidSynth synthesiser with a SoundFont loaded; `close` frees it."""
 
     def __init__(
-        self, lib: ctypes.CDLL, soundfont: Path, settings: SynthSettings, file_name: Path | None = None
-    ):
+        self, lib: ctypes.CDLL, soundfont: Path, settings: SynthSettings, output: Path | None = None
+    ) -> None:
         self.lib = lib
+        mark = _ERROR_LOG.mark()
         self.settings = lib.new_fluid_settings()
         values = settings.values()
-        if file_name is not None:
-            values["audio.file.name"] = str(file_name)
+        if output is not None:  # where its fast render writes
+            values["audio.file.name"] = str(output)
         for name, value in values.items():
             _set(lib, self.settings, name, value)
         self.synth = lib.new_fluid_synth(self.settings)
         if not self.synth:
             lib.delete_fluid_settings(self.settings)
-            raise FluidError(last_error("FluidSynth could not create a synthesiser"))
+            raise _failure(mark, "FluidSynth could not create a synthesiser")
         if lib.fluid_synth_sfload(self.synth, str(soundfont).encode(), 1) < 0:
             self.close()
-            raise FluidError(last_error(f"FluidSynth could not load {soundfont.name}"))
+            raise _failure(mark, f"FluidSynth could not load {soundfont.name}")
 
     def close(self) -> None:
         self.lib.delete_fluid_synth(self.synth)
@@ -187,7 +197,7 @@ PROBE_PITCH, PROBE_VELOCITY = 60, 90  # the note a melodic preset's voices are c
 class LoadedFont:
     """A SoundFont held loaded, so that FluidSynth's sample cache keeps its samples for every synthesiser
     made after; and how many voices a note of each preset starts, asked of it (its holder plays the
-    notes, dry)."""
+    notes, and never renders more than a block to let them go)."""
 
     path: Path
     settings: SynthSettings
@@ -225,36 +235,37 @@ class LoadedFont:
     def render(self, midi: bytes, raw_path: Path, give_up: Callable[[], bool]) -> None:
         """The MIDI file rendered to raw float32 at `raw_path` by a fresh synthesiser, as `fluidsynth -F`
         renders it. `give_up` is asked now and then; when it says so the render stops with FluidError."""
-        errors_before = errors_logged()
+        mark = _ERROR_LOG.mark()
         synth = Synthesiser(self.holder.lib, self.path, self.settings, raw_path)
         try:
-            _play(synth, midi, give_up)
+            _play(synth, midi, give_up, mark)
         finally:
             synth.close()
         # FluidSynth carries on past what it cannot read (a MIDI file, a sample), and only logs it.
-        if errors_logged() > errors_before:
-            raise FluidError(last_error("FluidSynth logged an error"))
+        failed = _ERROR_LOG.since(mark)
+        if failed is not None:
+            raise FluidError(failed)
 
     def close(self) -> None:
         self.holder.close()
 
 
-def _play(synth: Synthesiser, midi: bytes, give_up: Callable[[], bool]) -> None:
+def _play(synth: Synthesiser, midi: bytes, give_up: Callable[[], bool], mark: int) -> None:
     lib = synth.lib
     player = lib.new_fluid_player(synth.synth)
     if not player:
-        raise FluidError(last_error("FluidSynth could not create a MIDI player"))
+        raise _failure(mark, "FluidSynth could not create a MIDI player")
     renderer = None
     try:
         if (
             lib.fluid_player_add_mem(player, midi, len(midi)) != FLUID_OK
             or lib.fluid_player_play(player) != FLUID_OK
         ):
-            raise FluidError(last_error("FluidSynth could not play the MIDI file"))
+            raise _failure(mark, "FluidSynth could not play the MIDI file")
         renderer = lib.new_fluid_file_renderer(synth.synth)
         if not renderer:
-            raise FluidError(last_error("FluidSynth could not open its output file"))
-        _fast_render(lib, player, renderer, give_up)
+            raise _failure(mark, "FluidSynth could not open its output file")
+        _fast_render(lib, player, renderer, give_up, mark)
     finally:
         lib.fluid_player_stop(player)
         lib.fluid_player_join(player)
@@ -263,13 +274,15 @@ def _play(synth: Synthesiser, midi: bytes, give_up: Callable[[], bool]) -> None:
         lib.delete_fluid_player(player)
 
 
-def _fast_render(lib: ctypes.CDLL, player: int, renderer: int, give_up: Callable[[], bool]) -> None:
+def _fast_render(
+    lib: ctypes.CDLL, player: int, renderer: int, give_up: Callable[[], bool], mark: int
+) -> None:
     """fluidsynth's fast-render loop: a period of audio at a time until the player has played the file."""
     status, process_block = lib.fluid_player_get_status, lib.fluid_file_renderer_process_block
     periods = 0
     while status(player) == FLUID_PLAYER_PLAYING:
         if process_block(renderer) != FLUID_OK:
-            raise FluidError(last_error("FluidSynth could not write its output file"))
+            raise _failure(mark, "FluidSynth could not write its output file")
         periods += 1
         if periods % CHECK_EVERY_PERIODS == 0 and give_up():
             raise FluidError("the render was stopped")
@@ -279,20 +292,17 @@ class _Loading:
     """A SoundFont being loaded on a thread of its own."""
 
     def __init__(self, path: Path, settings: SynthSettings) -> None:
-        self.font: LoadedFont | None = None
-        self.error: str | None = None
+        self.font: LoadedFont | None = None  # stays None where the library cannot load it
         self._thread = threading.Thread(target=self._load, args=(path, settings), name="filmscore-soundfont")
         self._thread.start()
 
     def _load(self, path: Path, settings: SynthSettings) -> None:
         lib = library()
         if lib is None:
-            self.error = "libfluidsynth is not installed"
             return
-        try:
+        # A font the library cannot load is left to the fluidsynth program, which says why it cannot.
+        with contextlib.suppress(FluidError):
             self.font = LoadedFont(path, settings, Synthesiser(lib, path, settings))
-        except FluidError as error:
-            self.error = str(error)
 
     def result(self) -> LoadedFont | None:
         self._thread.join()
