@@ -126,3 +126,27 @@ def test_a_generator_lets_its_soundfont_go_when_released_and_loads_it_again_when
     assert not fluid._LOADED  # a run lets go of MuseScore General's 490 MB before the mix
     again = generator.generate(MusicRequest(plan, (), 0)).audio.samples
     assert first.tobytes() == again.tobytes()
+
+
+def test_a_run_prepares_its_generator_once_the_picture_pass_is_over():
+    from filmscore.core.progress import PreparedAfter, Progress
+
+    calls: list[str] = []
+
+    class Recording(Progress):
+        def started(self, name: str) -> None:
+            calls.append(f"start {name}")
+
+        def finished(self, name: str, seconds: float) -> None:
+            calls.append(f"end {name}")
+
+    inner = Recording()
+    progress = PreparedAfter(inner, "pictures and shots", lambda: calls.append("prepare"))
+    for stage in ("probe", "pictures and shots", "soundtrack"):
+        with progress.stage(stage):
+            pass
+    assert calls == [
+        "start probe", "end probe", "start pictures and shots", "end pictures and shots", "prepare",
+        "start soundtrack", "end soundtrack",
+    ]  # fmt: skip
+    assert set(progress.timings) == set(inner.timings) == {"probe", "pictures and shots", "soundtrack"}

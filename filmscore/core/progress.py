@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 
@@ -43,6 +43,31 @@ class Progress:
 
     def finished(self, name: str, seconds: float) -> None:
         return None
+
+
+class PreparedAfter(Progress):
+    """Another hook's progress, passed through; and `prepare()` called once the stage named has ended (a
+    run starts loading its SoundFont once the picture pass is over)."""
+
+    def __init__(self, inner: Progress, stage_name: str, prepare: Callable[[], None]) -> None:
+        self.inner, self.stage_name, self.prepare = inner, stage_name, prepare
+        self.timings = inner.timings
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        with self.inner.stage(name):
+            yield
+        if name == self.stage_name:
+            self.prepare()
+
+    def started(self, name: str) -> None:
+        self.inner.started(name)
+
+    def update(self, name: str, fraction: float) -> None:
+        self.inner.update(name, fraction)
+
+    def finished(self, name: str, seconds: float) -> None:
+        self.inner.finished(name, seconds)
 
 
 class TerminalProgress(Progress):

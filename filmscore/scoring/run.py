@@ -16,7 +16,7 @@ from filmscore.analysis.pipeline import Analysis, AnalyzeOptions
 from filmscore.config.names import MUSIC_STEM, REPORT_NAME, SCORE_MIDI
 from filmscore.config.settings import default
 from filmscore.core.atomic import OutputSet, work_folder
-from filmscore.core.progress import Progress
+from filmscore.core.progress import PreparedAfter, Progress
 from filmscore.core.workers import audio_helper
 from filmscore.delivery.mix import MixOptions, MixResult, mix_under_dialogue, relimit
 from filmscore.delivery.mux import mux
@@ -111,7 +111,8 @@ def score_film(
         # The helper measures the soundtrack, listens to the music, mixes it, and encodes and measures the
         # scored track.
         with audio_helper(helper_warm_up(opts.mer)) if helper is None else nullcontext(helper) as helper:
-            analysis = cached_analysis(input_path, opts.analyze, progress, opts.cache_dir, work, helper)
+            preparing = PreparedAfter(progress, "pictures and shots", generator.prepare)
+            analysis = cached_analysis(input_path, opts.analyze, preparing, opts.cache_dir, work, helper)
             info = analysis.info
             speech = analysis.transcript.speech_regions
             with progress.stage("cues"):

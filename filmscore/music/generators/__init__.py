@@ -75,6 +75,10 @@ class MusicGenerator(ABC):
     def generate(self, request: MusicRequest) -> Music:
         """Music for the whole film, following the plan's cues."""
 
+    def prepare(self) -> None:  # noqa: B027 - optional: most generators load nothing ahead
+        """Start loading, in the background, what generating will need (a run calls this once the picture
+        pass is over, so the load overlaps the rest of the analysis and not the picture pass's memory)."""
+
     def release(self) -> None:  # noqa: B027 - optional: most generators hold nothing between films
         """Let go of what it holds loaded for generating (a run calls this once the music is final)."""
 
@@ -165,12 +169,16 @@ class SymbolicGenerator(MusicGenerator):
     follows_arrangement = True
 
     def __init__(self, soundfont: Path | None = None, crossfade_s: float = 1.5) -> None:
-        from filmscore.music.symbolic.render import find_soundfont, require_fluidsynth, warm
+        from filmscore.music.symbolic.render import find_soundfont, require_fluidsynth
 
         require_fluidsynth()  # fail before the analysis, not after it
         self.soundfont = find_soundfont(soundfont)
         self.crossfade_s = crossfade_s
-        warm(self.soundfont)  # loads while the film is analysed
+
+    def prepare(self) -> None:
+        from filmscore.music.symbolic.render import warm
+
+        warm(self.soundfont)
 
     def release(self) -> None:
         from filmscore.music.symbolic.render import release
