@@ -150,3 +150,13 @@ def test_a_run_prepares_its_generator_once_the_picture_pass_is_over():
         "start soundtrack", "end soundtrack",
     ]  # fmt: skip
     assert set(progress.timings) == set(inner.timings) == {"probe", "pictures and shots", "soundtrack"}
+
+
+def test_a_render_that_finds_the_disk_full_is_the_outputs_trouble(tmp_path: Path):
+    from filmscore.core.errors import OutputError
+    from filmscore.music.symbolic.render import render_failure
+
+    full = render_failure(tmp_path, "Audio file write error: System error : No space left on device.")
+    assert isinstance(full, OutputError) and "cannot write a work file" in str(full)
+    assert isinstance(render_failure(tmp_path / "gone", "no output"), OutputError)
+    assert isinstance(render_failure(tmp_path, "Failed to load the SoundFont"), DependencyError)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from filmscore.core.errors import DependencyError, InputError
+from filmscore.core.errors import DependencyError, FilmscoreError, InputError, OutputError
 from filmscore.core.wording import one_line
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, load
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, last_line, require_program
@@ -256,7 +256,7 @@ def _render_on_threads(
     if errors and time.monotonic() > deadline:
         raise DependencyError(f"FluidSynth did not finish rendering within {timeout:.0f} s.")
     if errors:
-        raise DependencyError(f"FluidSynth failed to render the score ({one_line(errors[0], 120)}).")
+        raise render_failure(raw_paths[0].parent, errors[0])
     return raw_paths
 
 
@@ -303,8 +303,15 @@ def _finish_render(
         raise
     if process.returncode != 0 or not wav_path.exists() or _load_failure(stderr):
         _stop_all(jobs)
-        reason = _load_failure(stderr) or last_line(stderr) or "no output"
-        raise DependencyError(f"FluidSynth failed to render the score ({one_line(reason, 120)}).")
+        raise render_failure(wav_path.parent, _load_failure(stderr) or last_line(stderr) or "no output")
+
+
+def render_failure(folder: Path, reason: str) -> FilmscoreError:
+    """Ours for a render FluidSynth could not finish: a full disk or a lost work folder is the output's
+    trouble (exit 5), anything else FluidSynth's."""
+    if not folder.exists() or "No space" in reason:
+        return OutputError(f"cannot write a work file in {folder}: {one_line(reason, 120)}")
+    return DependencyError(f"FluidSynth failed to render the score ({one_line(reason, 120)}).")
 
 
 def _stop_all(jobs: list[tuple[subprocess.Popen, Path]]) -> None:
