@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from filmscore.music.symbolic.score import DRUM_CHANNEL  # each key there is its own instrument
+
 FLUID_OK = 0
 FLUID_PLAYER_PLAYING = 1
 LOG_ERRORS = (0, 1)  # FluidSynth's log levels PANIC and ERR; warnings and chatter are dropped
@@ -189,7 +191,6 @@ def _set(lib: ctypes.CDLL, settings: int, name: str, value: float | int | str) -
         raise FluidError(f"FluidSynth has no setting {name}={value}")
 
 
-DRUM_CHANNEL = 9  # General MIDI percussion: each key is its own instrument
 PROBE_PITCH, PROBE_VELOCITY = 60, 90  # the note a melodic preset's voices are counted on
 
 

@@ -173,7 +173,7 @@ def sum_clips(
 
 def warm(soundfont: SoundFont) -> None:
     """Start loading the SoundFont into this process in the background (see fluid.py), so that it is
-    ready when the score is rendered: a run calls this before it analyses the film."""
+    ready when the score is rendered: a run calls this once its picture pass is over."""
     if _library_wanted():
         fluid.warm(soundfont.path, SYNTH_SETTINGS)
 
@@ -186,7 +186,7 @@ def release() -> None:
 def note_costs(soundfont: SoundFont) -> Callable[[Note, int], float] | None:
     """The synthesiser's work for a note of a program in this SoundFont, in voice-seconds; None where the
     font is not loaded in this process."""
-    font = fluid.loaded(soundfont.path, SYNTH_SETTINGS) if _library_wanted() else None
+    font = _loaded_font(soundfont)
     if font is None:
         return None
 
@@ -198,6 +198,11 @@ def note_costs(soundfont: SoundFont) -> Callable[[Note, int], float] | None:
 
 def _library_wanted() -> bool:
     return os.environ.get(SYNTH_ENV, "library") != "program"
+
+
+def _loaded_font(soundfont: SoundFont) -> fluid.LoadedFont | None:
+    """The SoundFont loaded in this process, or None where the fluidsynth program is to render."""
+    return fluid.loaded(soundfont.path, SYNTH_SETTINGS) if _library_wanted() else None
 
 
 def render_separately(
@@ -213,7 +218,7 @@ def render_separately(
     length = round(duration_s * MUSIC_SAMPLE_RATE)
     timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
     stems = [workdir / f"piece{i}-{os.getpid()}-{threading.get_ident()}" for i in range(len(pieces))]
-    font = fluid.loaded(soundfont.path, SYNTH_SETTINGS) if _library_wanted() else None
+    font = _loaded_font(soundfont)
     if font is not None:
         raw_paths = _render_on_threads(font, pieces, stems, timeout)
     else:
