@@ -201,9 +201,12 @@ def test_a_hostile_earlier_score_is_refused_with_exit_3(tmp_path, cuts, path, va
     assert not (tmp_path / "out.mp4").exists()
 
 
-def test_the_analysis_cache_gives_a_re_cuts_shots_the_readings_they_had(cuts, tmp_path):
-    """In a batch, films share an analysis cache: a re-cut analysed after its first cut gets, for each
-    shot that came back at its length, the reading that shot had, without --previous."""
+def test_the_shot_cache_reuses_only_the_same_content_and_never_changes_a_reading(cuts, tmp_path):
+    """In a batch, films share an analysis cache. A shot's kept reading is given only to exactly the same
+    picture and sound (a reused take under another name); a re-encoded re-cut's shots, which only look
+    and sound alike, are read afresh, so a cold and a warm cache give the same reading."""
+    import shutil
+
     from filmscore.analysis.cache import cached_analysis, read_shot_entries, shots_key, shots_path
     from filmscore.analysis.pipeline import AnalyzeOptions, analyze
     from filmscore.core.progress import Progress
@@ -219,12 +222,12 @@ def test_the_analysis_cache_gives_a_re_cuts_shots_the_readings_they_had(cuts, tm
     def readings(analysis):
         return [(e.valence, e.arousal, e.label) for e in analysis.emotions]
 
-    for index, earlier in ((0, 1), (1, 0), (3, 3)):  # calm, afraid and sad came back at their lengths
-        assert readings(recut)[index] == readings(first)[earlier]
-    assert [e.valence for e in fresh.emotions] != [e.valence for e in recut.emotions]  # the cache's doing
-    # The trimmed shot is read afresh, and remembered for the next film.
-    assert recut.emotions[2].valence == fresh.emotions[2].valence
-    assert len(read_shot_entries(shots_path(cache, shots_key(opts)), shots_key(opts))) == 5
+    assert readings(recut) == readings(fresh)  # warm (with the first cut's shots) as cold
+    assert len(read_shot_entries(shots_path(cache, shots_key(opts)), shots_key(opts))) == 8
+    take = tmp_path / "the same take, renamed.mp4"
+    shutil.copy(folder / "cut1.mp4", take)
+    again = cached_analysis(take, opts, Progress(), cache)  # another path: the whole-film entry misses
+    assert readings(again) == readings(first)
 
 
 def test_a_planted_or_broken_shot_cache_is_ignored_and_replaced(tmp_path, cuts):
@@ -234,9 +237,12 @@ def test_a_planted_or_broken_shot_cache_is_ignored_and_replaced(tmp_path, cuts):
 
     opts = AnalyzeOptions()
     path = shots_path(tmp_path, shots_key(opts))
-    for planted in (b"\x80\x04cos\nsystem\n", b'{"format": "filmscore-shots/1", "key": 1, "shots": []}',
-                    json.dumps({"format": "filmscore-shots/1", "key": shots_key(opts),
-                                "shots": [{"print": {"picture_hash": "x"}}]}).encode()):  # fmt: skip
+    outside = {"valence": 5.0, "arousal": 0.0, "confidence": 1.0, "label": "joyful", "sources": {}}
+    for planted in (b"\x80\x04cos\nsystem\n", b'{"format": "filmscore-shots/2", "key": 1, "shots": []}',
+                    json.dumps({"format": "filmscore-shots/2", "key": shots_key(opts),
+                                "shots": [{"content": 7, "reading": {}}]}).encode(),
+                    json.dumps({"format": "filmscore-shots/2", "key": shots_key(opts),
+                                "shots": [{"content": "ab", "reading": outside}]}).encode()):  # fmt: skip
         path.write_bytes(planted)
         assert read_shot_entries(path, shots_key(opts)) == ()
     cached_analysis(cuts["first"].parent / "cut1.mp4", opts, Progress(), tmp_path)

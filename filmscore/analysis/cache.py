@@ -11,7 +11,6 @@ analysed again. The shots are one JSON file per analysis setting, read the same 
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import fcntl
 import hashlib
@@ -27,11 +26,10 @@ import numpy as np
 
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.analysis.shot_match import (
-    ShotPrint,
     ShotReading,
-    distance,
+    content_digests,
+    plausible,
     reading_of,
-    shot_prints,
     with_readings,
 )
 from filmscore.core.atomic import OutputSet, content_sha256
@@ -43,7 +41,7 @@ FORMAT = "filmscore-analysis/1"
 STRUCTURE = "analysis"  # the npz member holding the JSON
 MAX_ENTRY_BYTES = 256 << 20  # an analysis with thumbnails is a few MB even for a feature film
 MAX_MEMBERS = 100_000  # one per thumbnail, and a feature film has a few thousand shots
-SHOTS_FORMAT = "filmscore-shots/1"
+SHOTS_FORMAT = "filmscore-shots/2"
 MAX_SHOT_ENTRIES = 200_000  # the newest are kept: a batch of a hundred features
 MAX_SHOTS_BYTES = 128 << 20
 
@@ -76,25 +74,27 @@ def cached_analysis(
 
 @dataclass(frozen=True)
 class ShotEntry:
-    print: ShotPrint
+    content: str  # the shot's exact picture, sound and length (shot_match.content_digests)
     reading: ShotReading
 
 
 def remembered_shots(cache_dir: Path, opts: AnalyzeOptions, analysis: Analysis) -> Analysis:
-    """The analysis with the readings this cache holds for its shots (the same picture and sound at the
-    same length, read with the same settings in another film); its other shots are remembered for the
-    next film. Films of a batch finishing at once take turns (a lock beside the file)."""
+    """The analysis with the readings this cache holds for its shots (exactly the same picture and sound
+    at the same length, read with the same settings in another film); its other shots are remembered for
+    the next film. Nothing less than the same content is taken: a shot that only looks or sounds like
+    one read before is read again. Films of a batch finishing at once take turns (a lock beside the
+    file)."""
     key = shots_key(opts)
     path = shots_path(cache_dir, key)
     try:
         with _held(path):
             entries = read_shot_entries(path, key)
-            prints = shot_prints(analysis)
-            readings = recalled(prints, entries, 1.0 / max(analysis.info.fps, 1.0))
+            digests = content_digests(analysis)
+            readings = recalled(digests, entries)
             analysis = with_readings(analysis, readings, opts.fusion)
-            pairs = enumerate(zip(prints, analysis.emotions, strict=True))
-            fresh = [ShotEntry(p, reading_of(e)) for j, (p, e) in pairs
-                     if j not in readings and p.picture_hash is not None]  # fmt: skip
+            pairs = enumerate(zip(digests, analysis.emotions, strict=True))
+            fresh = [ShotEntry(d, reading_of(e)) for j, (d, e) in pairs
+                     if j not in readings and d is not None]  # fmt: skip
             if fresh:
                 document = {"format": SHOTS_FORMAT, "key": key,
                             "shots": to_plain((*entries, *fresh)[-MAX_SHOT_ENTRIES:], [])}  # fmt: skip
@@ -127,25 +127,17 @@ def read_shot_entries(path: Path, key: str) -> tuple[ShotEntry, ...]:
             or document.get("key") != key
         ):
             return ()
-        return from_plain(tuple[ShotEntry, ...], document["shots"])
+        entries = from_plain(tuple[ShotEntry, ...], document["shots"])
+        return tuple(entry for entry in entries if plausible(entry.reading))
     except (DataError, ValueError, KeyError, OSError, RecursionError):
         return ()
 
 
-def recalled(
-    prints: tuple[ShotPrint, ...], entries: tuple[ShotEntry, ...], frame_s: float
-) -> dict[int, ShotReading]:
-    """For each shot (by index) the reading of the closest kept shot of its length, where there is one."""
-    ordered = sorted(entries, key=lambda e: e.print.duration_s)
-    lengths = [e.print.duration_s for e in ordered]
-    readings = {}
-    for j, shot in enumerate(prints):
-        first = bisect.bisect_left(lengths, shot.duration_s - frame_s)
-        last = bisect.bisect_right(lengths, shot.duration_s + frame_s)
-        near = [(d, e) for e in ordered[first:last] if (d := distance(shot, e.print, frame_s)) is not None]
-        if near:
-            readings[j] = min(near, key=lambda pair: pair[0])[1].reading
-    return readings
+def recalled(digests: tuple[str | None, ...], entries: tuple[ShotEntry, ...]) -> dict[int, ShotReading]:
+    """For each shot (by index) the reading kept for exactly its content, where there is one (the
+    newest, if several were kept)."""
+    kept = {entry.content: entry.reading for entry in entries}
+    return {j: kept[d] for j, d in enumerate(digests) if d is not None and d in kept}
 
 
 @contextlib.contextmanager

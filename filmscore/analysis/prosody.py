@@ -8,6 +8,7 @@ Laukka, 2003). Where nobody speaks, loudness alone (Hanjalic and Xu's sound-ener
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,9 @@ class ShotSound:
     words_per_s: float | None  # over the shot's voice-active time
     # The level over ENVELOPE_PARTS equal parts of the shot: the shot's sound as a re-cut recognises it
     envelope_db: tuple[float, ...] = ()
+    # SHA-256 of the shot's level, frame by frame (16 ms): its sound exactly, as the analysis cache
+    # recognises it (the same decoded soundtrack gives the same digest; any other sound another)
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ def shot_sounds(track: SoundTrack, transcript: Transcript, shots: tuple[Shot, ..
                 pitch_spread_st=float(np.std(semitones)) if semitones is not None else None,
                 words_per_s=words / speech_s if speech_s >= 0.5 and words else None,
                 envelope_db=level_envelope(track.rms_db[in_shot]),
+                digest=hashlib.sha256(np.ascontiguousarray(track.rms_db[in_shot]).tobytes()).hexdigest(),
             )
         )
     return tuple(sounds)

@@ -6,6 +6,7 @@ films of a batch, so the same shot keeps the same reading.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -48,6 +49,34 @@ def shot_prints(analysis: Analysis) -> tuple[ShotPrint, ...]:
         envelope = analysis.sounds[j].envelope_db if j < len(analysis.sounds) else ()
         prints.append(ShotPrint(picture_hash(jpeg) if jpeg else None, envelope, shot.duration_s))
     return tuple(prints)
+
+
+def content_digests(analysis: Analysis) -> tuple[str | None, ...]:
+    """Each shot's exact content, as the analysis cache recognises it: a SHA-256 of its picture (the
+    thumbnail's bytes and what the visual backend measured over all its frames), its sound (the digest
+    of its level, frame by frame) and its length in frames. None for a shot that lacks one of them."""
+    digests: list[str | None] = []
+    frames = max(analysis.info.fps, 1.0)
+    for j, shot in enumerate(analysis.shots):
+        jpeg = analysis.thumbnails[j] if j < len(analysis.thumbnails) else b""
+        sound = analysis.sounds[j].digest if j < len(analysis.sounds) else ""
+        if not jpeg or not sound:
+            digests.append(None)
+            continue
+        picture = analysis.pictures[j] if j < len(analysis.pictures) else {}
+        content = hashlib.sha256(jpeg)
+        content.update(repr(sorted(picture.items())).encode())
+        content.update(f"|{sound}|{round(shot.duration_s * frames)}".encode())
+        digests.append(content.hexdigest())
+    return tuple(digests)
+
+
+def plausible(reading: ShotReading) -> bool:
+    """Whether a reading read back holds values a reading can have."""
+    values = [reading.valence, reading.arousal]
+    values += [v for a in reading.sources.values() if a is not None for v in (a.valence, a.arousal)]
+    weights = [reading.confidence, *(a.weight for a in reading.sources.values() if a is not None)]
+    return all(-1 <= v <= 1 for v in values) and all(0 <= w <= 1 for w in weights)
 
 
 def reading_of(emotion: ShotEmotion) -> ShotReading:

@@ -29,6 +29,7 @@ _LEFTOVERS = (
     re.compile(rf"^\..+\.{_OWNER}{re.escape(PART_SUFFIX)}$"),
 )
 # An earlier output a killed run had moved aside while publishing: put back if nothing replaced it.
+_LOCK = re.compile(rf"^\..+{re.escape(LOCK_SUFFIX)}$")  # output_lock's, beside its target
 _ASIDE = re.compile(rf"^\.(?P<name>.+)\.{_OWNER}{re.escape(ASIDE_SUFFIX)}$")
 
 
@@ -284,7 +285,31 @@ def sweep_dead_runs(folders: Iterable[Path]) -> list[Path]:
             elif (aside := _left_by_dead_run(entry.name, (_ASIDE,))) is not None:
                 _put_back(entry, folder / aside["name"])
                 swept.append(entry)
+            elif _LOCK.match(entry.name) and _remove_if_unheld(entry):
+                swept.append(entry)
     return swept
+
+
+def _remove_if_unheld(lock: Path) -> bool:
+    """Remove a lock file no run holds (its run was killed before it could remove it), taking it first
+    so that no run can be taking it meanwhile (a run that opened it just before sees it gone and opens
+    the file again: _take_lock). Whether it was removed."""
+    import fcntl
+
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not os.path.samestat(os.fstat(fd), os.lstat(lock)):
+            return False
+        lock.unlink()
+        return True
+    except OSError:  # held (BlockingIOError), or gone meanwhile
+        return False
+    finally:
+        os.close(fd)
 
 
 def _left_by_dead_run(name: str, patterns: Iterable[re.Pattern[str]]) -> re.Match[str] | None:

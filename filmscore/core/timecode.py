@@ -5,6 +5,8 @@ are read with them."""
 from __future__ import annotations
 
 NTSC_RATES = (24000 / 1001, 30000 / 1001, 60000 / 1001)
+# The rates SMPTE time code (and so an NLE's sequence, and OpenTimelineIO's time-code writers) knows.
+TIMECODE_RATES = (24000 / 1001, 24.0, 25.0, 30000 / 1001, 30.0, 48.0, 50.0, 60000 / 1001, 60.0)
 
 
 def timecode_rate(fps: float) -> float:
@@ -28,3 +30,19 @@ def timecode(seconds: float, fps: float) -> str:
     hours, rest = divmod(total_seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}:{frame:02d}"
+
+
+def sequence_rate(fps: float) -> float:
+    """The time-code rate an editing system's sequence takes for a film at `fps`: the film's own where
+    SMPTE knows it; else the lowest such rate that holds every frame of the film on a frame of its own
+    (15 fps on 30, 12 on 24); else the nearest (a 120 fps phone clip on 60, a 10 000 fps camera on 60),
+    where each time moves by under a frame of the sequence."""
+    rate = timecode_rate(fps)
+    for known in TIMECODE_RATES:
+        if abs(rate - known) < 1e-3:
+            return known
+    for known in TIMECODE_RATES:
+        multiple = known / rate if rate > 0 else 0.0
+        if multiple >= 1 and abs(multiple - round(multiple)) < 1e-6:
+            return known
+    return min(TIMECODE_RATES, key=lambda known: abs(known - rate))

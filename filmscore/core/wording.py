@@ -5,6 +5,9 @@ through these, so a hostile or unlucky value can neither flood the terminal nor 
 from __future__ import annotations
 
 import math
+import os
+from pathlib import PurePath
+from urllib.parse import quote_from_bytes
 
 MAX_MESSAGE = 600  # characters of one error line
 MAX_VALUE = 80  # characters of one quoted value
@@ -15,6 +18,54 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     flat = text.replace("\r", "\\r").replace("\n", "\\n")
     flat = "".join(ch for ch in flat if ch.isprintable())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# Characters no kept text needs and some do harm with: the bidirectional overrides and isolates, which
+# make a note read backwards in a page or a terminal ("Trojan Source").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A spreadsheet takes a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def clean_text(text: str) -> str:
+    """A text filmscore keeps (a note, a marker's name): without control characters (ESC, NUL, ...) and
+    bidirectional overrides; tabs and line breaks become spaces."""
+    spaced = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return "".join(ch for ch in spaced if ch.isprintable() and ch not in BIDI_CONTROLS)
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a string that would start a formula gets a leading
+    apostrophe (numbers, negative ones too, stay numbers)."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def printable(text: str) -> str:
+    """A file name as text any format holds: bytes of a name that are not UTF-8 (Python keeps them as
+    surrogates: caf\\udce9.mp4) written as \\xNN escapes (caf\\xe9.mp4); every other name unchanged."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace") if _has_surrogates(text) else text
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def file_uri(path: str | PurePath) -> str:
+    """A file's URL (file:///...), its bytes percent-encoded: a name that is not UTF-8 is kept exactly."""
+    absolute = os.path.abspath(os.fspath(path))
+    return "file://" + quote_from_bytes(os.fsencode(absolute), safe="/")
+
+
+def utf8(text: str) -> bytes:
+    """Text as UTF-8, never failing: a name's non-UTF-8 bytes (surrogates) become backslash escapes,
+    which in JSON text are themselves JSON escapes (\\udce9) and read back as the same name."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def quoted(value: object, limit: int = MAX_VALUE) -> str:

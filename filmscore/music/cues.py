@@ -28,6 +28,11 @@ DYNAMICS_STEP_S = 0.5  # spacing of the points of each cue's dynamic curve
 VELOCITY_SOFT, VELOCITY_LOUD = 58, 118  # main-beat velocity at energy 0 and 1 (about 13 dB in a GM synth)
 EXPRESSION_FLOOR = 0.68  # the dynamic curve's level at energy 0 (CC11; 1 at energy 1): about 7 dB more
 SHORT_GAP_S = 1.0  # unspotted time shorter than this between spots joins the stretch before it
+# The music's own limits, whatever the film, the spotting or an earlier cut asks: no cue is shorter than
+# two beats of a brisk tempo (a shorter stretch joins its neighbour, or stays silent between kept cues),
+# and every beat lies within a tempo a player can take.
+SHORTEST_CUE_S = 1.0
+SLOWEST_BPM, FASTEST_BPM = 40.0, 220.0
 # How a cue ends: the next cue enters on its last beat; silence follows (a spotted `none`), so it closes on
 # a held chord; or the film ends.
 JOIN, CLOSE, FILM_END = "join", "close", "film end"
@@ -210,7 +215,46 @@ def _sections(
         at = kept.end_s
     if at < duration_s - 1e-6:
         sections += _sections_within(emotions, at, duration_s, duration_s, opts, spotting)
-    return sections
+    return without_slivers(sections)
+
+
+def without_slivers(sections: list[Section]) -> list[Section]:
+    """The sections with none shorter than SHORTEST_CUE_S where it has a neighbour: a sliver (a re-cut's
+    frame-rounded gap between kept cues, a sub-second spot, a stretch between markers that nearly meet)
+    joins the section it touches, the one before first; one touching only kept cues, which cannot change,
+    is left silent. A film shorter than that keeps its one section."""
+    result = list(sections)
+    while len(result) > 1:
+        short = next((k for k, s in enumerate(result) if s.end_s - s.start_s < SHORTEST_CUE_S), None)
+        if short is None:
+            break
+        sliver = result.pop(short)
+        before = result[short - 1] if short > 0 else None
+        after = result[short] if short < len(result) else None
+        if _can_take(before, sliver) and before is not None:
+            result[short - 1] = _absorbed(before, sliver, at_end=True)
+        elif _can_take(after, sliver) and after is not None:
+            result[short] = _absorbed(after, sliver, at_end=False)
+    return result
+
+
+def _can_take(neighbour: Section | None, sliver: Section) -> bool:
+    """Whether a neighbour can grow over a sliver: it is composed anew and touches it."""
+    if neighbour is None or neighbour.kept is not None:
+        return False
+    return neighbour.end_s >= sliver.start_s - 1e-6 and neighbour.start_s <= sliver.end_s + 1e-6
+
+
+def _absorbed(section: Section, sliver: Section, at_end: bool) -> Section:
+    """`section` grown over the sliver beside it, with its shots and hits."""
+    shots = (*section.shots, *sliver.shots) if at_end else (*sliver.shots, *section.shots)
+    return replace(
+        section,
+        start_s=min(section.start_s, sliver.start_s),
+        end_s=max(section.end_s, sliver.end_s),
+        shots=tuple(dict.fromkeys(shots)),
+        hits=tuple(sorted({*section.hits, *sliver.hits})),
+    )
 
 
 def _sections_within(
@@ -500,19 +544,31 @@ def fit_beats(
     """
     duration = end_s - start_s
     beat = 60.0 / tempo_bpm
-    count = max(1, round(duration / beat))
+    count = beat_count(duration, beat)
     glide = 0 if next_tempo_bpm is None else min(meter, count - 1)
     lengths = [duration / count] * count
     if glide:
         next_beat = 60.0 / next_tempo_bpm  # type: ignore[operator]
         base = (duration - glide / 2 * next_beat) / (count - glide / 2)
-        if 0.67 < base / beat < 1.5:
-            ramp = [base + (next_beat - base) * (j + 1) / (glide + 1) for j in range(glide)]
+        ramp = [base + (next_beat - base) * (j + 1) / (glide + 1) for j in range(glide)]
+        if 0.67 < base / beat < 1.5 and all(_playable(length) for length in (base, *ramp)):
             lengths = [base] * (count - glide) + ramp
             lengths[-1] += duration - sum(lengths)  # float drift only
     onsets = start_s + np.concatenate([[0.0], np.cumsum(lengths)])
     onsets[-1] = end_s
     return tuple(round(float(t), 6) for t in onsets)
+
+
+def beat_count(duration_s: float, beat_s: float) -> int:
+    """How many beats of about `beat_s` fill `duration_s`, kept within SLOWEST_BPM .. FASTEST_BPM: a
+    stretch too short for one beat at the fastest tempo gets one."""
+    fewest = math.ceil(duration_s * SLOWEST_BPM / 60.0 - 1e-9)
+    most = math.floor(duration_s * FASTEST_BPM / 60.0 + 1e-9)
+    return max(1, min(max(round(duration_s / beat_s), fewest), most))
+
+
+def _playable(beat_s: float) -> bool:
+    return 60.0 / FASTEST_BPM - 1e-9 <= beat_s <= 60.0 / SLOWEST_BPM + 1e-9
 
 
 def dynamic_curve(

@@ -30,6 +30,9 @@ MOOD_WORDS: dict[str, str] = {
     "peaceful": Mood.CALM, "tender": Mood.CALM,
     AUTO: AUTO, NONE: NONE, "silence": NONE, "silent": NONE, HIT: HIT,
 }  # fmt: skip
+# A spotting's budget: a feature's has a few hundred spots and hits. More than this, or more than the film
+# has frames, is not a spotting but a mistake (or an attack), refused before any work.
+MOST_MARKS = 5000
 # The weakest spot (intensity 0) sits this far along its mood's direction, the strongest (1) at 1.
 GENTLEST_RADIUS = 0.25
 
@@ -118,6 +121,7 @@ def checked_spotting(
     where = one_line(source, MAX_VALUE)
     if not spots and not hits:
         raise InputError(f"{where} has no spots or hits. Give rows of start,end,mood (see the README).")
+    check_mark_count(len(spots) + len(hits), where, duration_s, frame_s)
     for spot in spots:
         _check_range(spot, where, duration_s, frame_s)
     spots = sorted(spots, key=lambda s: s.start_s)
@@ -129,10 +133,21 @@ def checked_spotting(
             )
     for hit in hits:
         _check_hit(hit, spots, where, duration_s, frame_s)
-    spotting = Spotting(tuple(_joined(spots)), tuple(sorted(hits, key=lambda h: h.t_s)), source)
+    spotting = Spotting(tuple(_joined(spots)), _one_per_frame(hits, frame_s), source)
     if all(spot is not None and spot.is_silent for _, _, spot in spotting.sections(duration_s)):
         raise InputError(f"{where} keeps the whole film silent. Leave some of it auto, or spot a mood.")
     return spotting
+
+
+def check_mark_count(count: int, where: str, duration_s: float, frame_s: float) -> None:
+    """At most one spot, hit or marker a frame, and MOST_MARKS in all: or an InputError, at once."""
+    frames = math.floor(duration_s / frame_s) + 1 if frame_s > 0 else 1
+    most = min(MOST_MARKS, frames)
+    if count > most:
+        raise InputError(
+            f"{where} has {count} spots, hits or markers; a film of {number(round(duration_s, 3))} s takes "
+            f"at most {most} (one a frame, {MOST_MARKS} in all). Give the cues' spotting, not every frame."
+        )
 
 
 def _check_range(spot: Spot, where: str, duration_s: float, frame_s: float) -> None:
@@ -140,6 +155,11 @@ def _check_range(spot: Spot, where: str, duration_s: float, frame_s: float) -> N
         raise InputError(
             f"{where}: {spot.row} runs from {number(spot.start_s)} s to {number(spot.end_s)} s. "
             "Give an end after the start, both from 0."
+        )
+    if spot.end_s - spot.start_s < frame_s * 0.99:
+        raise InputError(
+            f"{where}: {spot.row} runs {number(round(spot.end_s - spot.start_s, 4))} s, less than a frame. "
+            "Give each spot at least a frame (a cue, at least a second)."
         )
     if spot.end_s > duration_s + frame_s:
         raise InputError(
@@ -159,6 +179,15 @@ def _check_hit(hit: SpotHit, spots: list[Spot], where: str, duration_s: float, f
             raise InputError(
                 f"{where}: {hit.row} falls in {spot.row}, which has no music. Move the hit or the range."
             )
+
+
+def _one_per_frame(hits: list[SpotHit], frame_s: float) -> tuple[SpotHit, ...]:
+    """The hits in time order, one a frame: a second mark on a frame already hit is the same hit."""
+    kept: list[SpotHit] = []
+    for hit in sorted(hits, key=lambda h: h.t_s):
+        if not kept or hit.t_s - kept[-1].t_s >= frame_s * 0.99:
+            kept.append(hit)
+    return tuple(kept)
 
 
 def _joined(spots: list[Spot]) -> list[Spot]:

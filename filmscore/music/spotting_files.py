@@ -25,21 +25,23 @@ from typing import Any
 from filmscore.config.names import STYLE_NAMES
 from filmscore.core.errors import InputError
 from filmscore.core.timecode import timecode_rate
-from filmscore.core.wording import MAX_VALUE, one_line, quoted, size
+from filmscore.core.wording import FORMULA_STARTS, MAX_VALUE, clean_text, one_line, quoted, size
 from filmscore.music.spotting import (
     HIT,
     MOOD_WORDS,
+    MOST_MARKS,
     Spot,
     SpotHit,
     Spotting,
+    check_mark_count,
     checked_spotting,
     mood_word,
     unknown_mood,
 )
 
 MAX_SPOTTING_BYTES = 16 << 20  # a feature's spotting is a few hundred rows; anything this large is not one
-MAX_ROWS = 100_000
 CSV_COLUMNS = ("start", "end", "mood", "style", "intensity", "note")
+MAX_NESTING = 100  # an OTIO or XML timeline nests a dozen levels deep; a thousand is an attack on the parser
 MARKER_ADAPTERS = {".edl": "cmx_3600", ".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml"}
 
 
@@ -75,6 +77,7 @@ def read_spotting(path: Path, fps: float, duration_s: float) -> SpottingRead:
         left_out: tuple[str, ...] = ()
     elif suffix in MARKER_ADAPTERS:
         markers = timeline_markers(path, rate, where)
+        check_mark_count(len(markers), where, duration_s, 1 / rate)
         spots, hits, left_out = spots_from_markers(markers, duration_s, 1 / rate)
     else:
         raise InputError(
@@ -118,8 +121,11 @@ def _csv_rows(text: str, rate: float, where: str) -> tuple[list[Spot], list[Spot
     spots: list[Spot] = []
     hits: list[SpotHit] = []
     for line, values in rows:
-        if len(spots) + len(hits) >= MAX_ROWS:
-            raise InputError(f"{where} has more than {MAX_ROWS} rows, too many for a spotting file.")
+        if len(spots) + len(hits) >= MOST_MARKS:
+            raise InputError(
+                f"{where} has more than {MOST_MARKS} rows, too many for a spotting file. Give the cues' "
+                "spotting, not every frame."
+            )
         if len(values) > len(columns):
             raise InputError(f"{where}: row {line} has more values than the header has columns.")
         cells = dict(zip(columns, (v.strip() for v in values), strict=False))
@@ -169,9 +175,16 @@ def _csv_row(
             row,
             style and style.lower(),
             _intensity(cells, row, where),
-            cells.get("note", ""),
+            _note(cells.get("note", "")),
         )
     )
+
+
+def _note(text: str) -> str:
+    """A note as kept: clean text, without the apostrophe a spreadsheet-safe CSV puts before a formula."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        text = text[1:]
+    return clean_text(text)
 
 
 def _intensity(cells: dict[str, str], row: str, where: str) -> float | None:
@@ -233,8 +246,10 @@ def timeline_markers(path: Path, rate: float, where: str) -> list[Marker]:
 
     adapter = MARKER_ADAPTERS[path.suffix.lower()]
     extra = {"rate": rate} if adapter == "cmx_3600" else {}
-    try:
-        timeline = otio.adapters.read_from_file(str(path), adapter_name=adapter, **extra)
+    text = _text(path, where)
+    check_structure(text.encode("utf-8"), adapter, where)
+    try:  # from the text, not the path: OTIO takes only names that are UTF-8
+        timeline = otio.adapters.read_from_string(text, adapter_name=adapter, **extra)
         if not isinstance(timeline, otio.schema.Timeline):
             timeline = next(iter(timeline.find_children(descended_from_type=otio.schema.Timeline)))
         return _markers_of(timeline, otio)
@@ -245,6 +260,84 @@ def timeline_markers(path: Path, rate: float, where: str) -> list[Marker]:
                 "fcp_xml": "FCP 7 XML", "fcpx_xml": "FCPXML"}[adapter]  # fmt: skip
         detail = one_line(str(exc) or type(exc).__name__, MAX_VALUE)
         raise InputError(f"{where} cannot be read as {kind} ({detail}). Export it again.") from None
+
+
+def check_structure(data: bytes, adapter: str, where: str) -> None:
+    """Before an adapter parses an editor's file: JSON and XML nested at most MAX_NESTING deep (OTIO's C++
+    reader recurses, and crashes the process on a deep file), and XML without entities or a DTD of its own
+    (expanded entities turn kilobytes into gigabytes). An InputError otherwise, in well under a second."""
+    if adapter == "otio_json":
+        problem = _json_problem(data)
+    elif adapter in ("fcp_xml", "fcpx_xml"):
+        problem = _xml_problem(data)
+    else:
+        return
+    if problem is not None:
+        raise InputError(f"{where} {problem}, which no editing system writes. Export it again.")
+
+
+def _json_problem(data: bytes) -> str | None:
+    import json
+
+    try:
+        document = json.loads(data)  # Python's reader stops a deep file with RecursionError, unharmed
+    except RecursionError:
+        return f"nests deeper than {MAX_NESTING} levels"
+    except ValueError:
+        return None  # not JSON: the adapter says so in its own words
+    level = [document]
+    for _ in range(MAX_NESTING + 1):
+        level = [child for node in level for child in _children(node)]
+        if not level:
+            return None
+    return f"nests deeper than {MAX_NESTING} levels"
+
+
+def _children(node: object) -> list[object]:
+    if isinstance(node, dict):
+        return [v for v in node.values() if isinstance(v, dict | list)]
+    if isinstance(node, list):
+        return [v for v in node if isinstance(v, dict | list)]
+    return []
+
+
+class _Refused(Exception):
+    """Raised from expat's handlers to stop at the first thing an editor's XML must not hold."""
+
+
+def _xml_problem(data: bytes) -> str | None:
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    depth = [0]
+
+    def declared(*_: object) -> None:
+        raise _Refused("declares entities")
+
+    def doctype(name: str, system_id: str | None, public_id: str | None, internal: int) -> None:
+        if internal or system_id:
+            raise _Refused("has a DTD of its own")
+
+    def opened(*_: object) -> None:
+        depth[0] += 1
+        if depth[0] > MAX_NESTING:
+            raise _Refused(f"nests deeper than {MAX_NESTING} levels")
+
+    def closed(*_: object) -> None:
+        depth[0] -= 1
+
+    parser.EntityDeclHandler = declared
+    parser.UnparsedEntityDeclHandler = declared
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = opened
+    parser.EndElementHandler = closed
+    try:
+        parser.Parse(data, True)
+    except _Refused as refused:
+        return str(refused)
+    except expat.ExpatError:
+        return None  # not XML: the adapter says so in its own words
+    return None
 
 
 def _markers_of(timeline: Any, otio: Any) -> list[Marker]:
@@ -291,5 +384,7 @@ def spots_from_markers(
         ):  # a point: to the next mood marker that starts later, or the end
             later = [m.start_s for m, w in moods[i + 1 :] if w != HIT and m.start_s > marker.start_s]
             end = later[0] if later else duration_s
-        spots.append(Spot(marker.start_s, end, word, row, note=one_line(marker.comment, MAX_VALUE)))
+        spots.append(
+            Spot(marker.start_s, end, word, row, note=clean_text(one_line(marker.comment, MAX_VALUE)))
+        )
     return spots, hits, left_out

@@ -19,7 +19,7 @@ from filmscore.core.affect import Affect
 from filmscore.core.atomic import OutputSet
 from filmscore.core.codec import to_plain
 from filmscore.core.errors import InputError
-from filmscore.core.wording import MAX_VALUE, one_line
+from filmscore.core.wording import MAX_VALUE, one_line, utf8
 from filmscore.report.editors import build_deliverables, deliverable_names
 from filmscore.report.timeline import build_timelines, timeline_names
 from filmscore.scoring.recut import FATES
@@ -177,7 +177,7 @@ def stage_report_folder(
     written = [outputs.write(report_dir / name, data) for name, data in images.items()]
     files = {REPORT_NAME: json.dumps(report, indent=2, ensure_ascii=False) + "\n"}
     files.update(_pages(report, images, report_dir))
-    return written + [outputs.write(report_dir / name, text.encode("utf-8")) for name, text in files.items()]
+    return written + [outputs.write(report_dir / name, utf8(text)) for name, text in files.items()]
 
 
 def _pages(report: dict[str, Any], images: dict[str, bytes], report_dir: Path) -> dict[str, str]:
@@ -199,7 +199,7 @@ def rebuild_report_folder(report_dir: Path) -> list[Path]:
             images[shot["thumbnail"]] = image
     with OutputSet() as outputs:
         pages = _pages(report, images, report_dir)
-        return [outputs.write(report_dir / name, text.encode("utf-8")) for name, text in pages.items()]
+        return [outputs.write(report_dir / name, utf8(text)) for name, text in pages.items()]
 
 
 def _own_thumbnail(report_dir: Path, name: str) -> bytes | None:

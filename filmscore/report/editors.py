@@ -17,7 +17,7 @@ from typing import Any
 from filmscore.config.names import cue_file
 from filmscore.core.affect import Mood
 from filmscore.core.timecode import frames_at, timecode, timecode_rate
-from filmscore.core.wording import one_line
+from filmscore.core.wording import file_uri, one_line, printable, spreadsheet_cell
 
 Report = dict[str, Any]
 
@@ -34,7 +34,7 @@ CUE_COLOUR = "PURPLE"
 
 def _csv(rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows([spreadsheet_cell(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -123,7 +123,7 @@ def transcript_vtt(report: Report) -> str:
 
 
 def _film_name(report: Report) -> str:
-    return Path(report["input"]["path"]).name
+    return printable(Path(report["input"]["path"]).name)
 
 
 def _shot_marker_name(shot: dict[str, Any]) -> str:
@@ -162,7 +162,7 @@ def markers_timeline(report: Report) -> Any:
     film = report["input"]
     clip = otio.schema.Clip(
         name=_film_name(report),
-        media_reference=otio.schema.ExternalReference(target_url=Path(film["path"]).absolute().as_uri()),
+        media_reference=otio.schema.ExternalReference(target_url=file_uri(film["path"])),
         source_range=span(0.0, film["duration_s"]),
     )
     for shot in report["shots"]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from filmscore.core.affect import Mood
 from filmscore.core.timecode import timecode
+from filmscore.core.wording import printable
 from filmscore.report.editors import Report
 from filmscore.report.spotting_editor import SPOTTING_SCRIPT, shot_mood_cell, spotting_section
 
@@ -100,7 +101,7 @@ def report_html(report: Report, images: Mapping[str, bytes], folder: Path) -> st
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(printable(str(value)), quote=True)
 
 
 def _facts(report: Report) -> str:
@@ -129,7 +130,7 @@ def _player(report: Report, images: Mapping[str, bytes], folder: Path) -> str:
 def _url(path: Path) -> str:
     """A relative path as a URL: `#`, `%`, `?` and spaces in a file name would otherwise end or change it
     (a film named "take #2.mp4" played "take ")."""
-    return urllib.parse.quote(path.as_posix(), safe="/")
+    return urllib.parse.quote_from_bytes(os.fsencode(path.as_posix()), safe="/")
 
 
 def _x(t: float, duration: float) -> float:

@@ -55,7 +55,9 @@ function place(start, end, mood, note) {
   render();
 }
 function csv() {
-  const cell = v => /[",\\r\\n]/.test(String(v)) ? '"' + String(v).replace(/"/g, '""') + '"' : String(v);
+  // A text a spreadsheet would take for a formula starts with an apostrophe (the reader takes it off).
+  const safe = v => /^[=+\\-@\\t\\r]/.test(String(v)) && isNaN(Number(v)) ? "'" + String(v) : String(v);
+  const cell = v => /[",\\r\\n]/.test(safe(v)) ? '"' + safe(v).replace(/"/g, '""') + '"' : safe(v);
   const rows = ['start,end,mood,style,intensity,note'];
   for (const s of spots) {
     const values = [s.start.toFixed(4), s.end.toFixed(4), s.mood, s.style, s.intensity, s.note];

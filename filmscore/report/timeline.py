@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.config.names import STEMS_FOLDER, cue_file
-from filmscore.core.timecode import frames_at, timecode_rate
+from filmscore.core.timecode import frames_at, sequence_rate
+from filmscore.core.wording import file_uri, printable
 from filmscore.report.editors import Report, has_cue_files, markers_timeline
 
 # FCPXML knows NTSC rates by their rounded names only (its adapter looks up 23.98 and 29.97): a timeline
 # for it is built at the rounded rate, which moves a cue by under a frame in an hour.
 _FCPX_TIME = re.compile(r'(?P<name>offset|duration|start|tcStart)="(?P<num>\d+)(?:/(?P<den>\d+))?s"')
 TIMELINE_NAMES = ("timeline.otio", "timeline.xml", "timeline.fcpxml")
+APOSTROPHE_STAND_IN = "\ue000"  # a private-use character no name holds (see _without_apostrophes)
 FCPX_RATES = {24000 / 1001: 23.98, 30000 / 1001: 29.97, 60000 / 1001: 59.94}
 
 
@@ -37,17 +39,18 @@ def build_timelines(report: Report) -> dict[str, str]:
 
 
 def edit_timeline(report: Report, rate: float | None = None) -> Any:
-    """The timeline as an OTIO object, at the film's rate (or `rate`)."""
+    """The timeline as an OTIO object, at the film's sequence rate (or `rate`): the film's own, or where
+    SMPTE time code has no such rate, the one an NLE would set (core/timecode.sequence_rate)."""
     import opentimelineio as otio
 
-    rate = rate or timecode_rate(report["input"]["fps"])
+    rate = rate or sequence_rate(report["input"]["fps"])
     film = report["input"]
     outputs = report.get("outputs", {})
-    timeline = otio.schema.Timeline(name=f"{Path(film['path']).name} (filmscore)")
+    timeline = otio.schema.Timeline(name=f"{printable(Path(film['path']).name)} (filmscore)")
     timeline.global_start_time = otio.opentime.RationalTime(0, rate)
     picture = otio.schema.Track(name="Picture", kind=otio.schema.TrackKind.Video)
-    scored = _clip(Path(outputs.get("video", film["path"])).name, outputs.get("video", film["path"]),
-                   0.0, film["duration_s"], rate)  # fmt: skip
+    video = outputs.get("video", film["path"])
+    scored = _clip(printable(Path(video).name), video, 0.0, film["duration_s"], rate)
     markers = markers_timeline(report).tracks[0][0].markers
     scored.markers.extend(_rated_marker(marker, rate) for marker in markers)
     picture.append(scored)
@@ -71,9 +74,7 @@ def _clip(name: str, path: str, start_s: float, end_s: float, rate: float) -> An
 
     length = otio.opentime.RationalTime(frames_at(end_s, rate) - frames_at(start_s, rate), rate)
     whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), length)
-    reference = otio.schema.ExternalReference(
-        target_url=Path(path).absolute().as_uri(), available_range=whole
-    )
+    reference = otio.schema.ExternalReference(target_url=file_uri(path), available_range=whole)
     clip = otio.schema.Clip(name=name, media_reference=reference, source_range=whole)
     clip.metadata["filmscore"] = {"start_frame": frames_at(start_s, rate)}
     return clip
@@ -110,9 +111,21 @@ def timeline_fcp7(report: Report) -> str:
 
 
 def timeline_fcpx(report: Report) -> str:
-    rate = timecode_rate(report["input"]["fps"])
-    text = _through_adapter(edit_timeline(report, FCPX_RATES.get(rate, rate)), "fcpx_xml", ".fcpxml")
+    rate = sequence_rate(report["input"]["fps"])
+    timeline = _without_apostrophes(edit_timeline(report, FCPX_RATES.get(rate, rate)))
+    text = _through_adapter(timeline, "fcpx_xml", ".fcpxml").replace(APOSTROPHE_STAND_IN, "&apos;")
     return on_frames(text, Fraction(1) / Fraction(rate).limit_denominator(1001))
+
+
+def _without_apostrophes(timeline: Any) -> Any:
+    """The timeline with APOSTROPHE_STAND_IN for every apostrophe in a name: the FCPXML adapter looks
+    clips up by name in XPath predicates quoted with apostrophes, which a film called "Director's cut"
+    would end. The written file gets the apostrophes back, as XML's &apos;."""
+    named = [timeline, *timeline.find_children()]
+    named += [marker for item in named for marker in getattr(item, "markers", [])]
+    for item in named:
+        item.name = str(item.name).replace("'", APOSTROPHE_STAND_IN)
+    return timeline
 
 
 def on_frames(fcpxml: str, frame: Fraction) -> str:

@@ -3,6 +3,7 @@ system imports, each exactly as it sits in the mix."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ def write_wav(target: Path, audio: Audio, subtype: str = "PCM_24") -> None:
     size = audio.frames * audio.channels * (3 if subtype == "PCM_24" else 4)
     container = "WAV" if size < WAV_LIMIT_BYTES else "RF64"
     try:
+        # The path as bytes: soundfile encodes a str strictly, and fails on a name that is not UTF-8.
         with soundfile.SoundFile(
-            target, "w", audio.sample_rate, audio.channels, subtype=subtype, format=container
+            os.fsencode(target), "w", audio.sample_rate, audio.channels, subtype=subtype, format=container
         ) as wav:
             for first, last in blocks(audio.frames):
                 wav.write(audio.read(first, last))

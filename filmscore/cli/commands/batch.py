@@ -17,9 +17,11 @@ from filmscore.core.wording import one_line
 
 def run(args: argparse.Namespace) -> int:
     from filmscore.batch.inputs import collect_inputs
+    from filmscore.batch.manifest import MANIFEST_NAME
     from filmscore.batch.runner import CACHE_FOLDER, BatchOptions, default_jobs, run_args, run_batch
     from filmscore.batch.summary import write_summary_html
     from filmscore.config.settings import SETTINGS
+    from filmscore.core.atomic import output_lock
 
     settings = chosen_settings(args, run_only=True)  # a bad option fails once, before any film
     if args.jobs is not None and args.jobs < 1:
@@ -39,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
         rescore=args.overwrite,
         spotting=Path(settings["cues.spotting"]).resolve() if settings["cues.spotting"] else None,
     )
-    sweep_leftovers(opts.out_dir, opts.cache_dir)
-    with BatchLog(len(items), quiet=args.quiet, live=sys.stderr.isatty()) as log:
-        manifest = run_batch(items, opts, log.record, log.started)
-    write_summary_html(manifest, opts.out_dir)
+    # One batch at a time on an OUTDIR: two would both rewrite its batch.json. A second is exit 5.
+    with output_lock(opts.out_dir / MANIFEST_NAME):
+        sweep_leftovers(opts.out_dir, opts.cache_dir)
+        with BatchLog(len(items), quiet=args.quiet, live=sys.stderr.isatty()) as log:
+            manifest = run_batch(items, opts, log.record, log.started)
+        write_summary_html(manifest, opts.out_dir)
     ours = [item.relative.as_posix() for item in items]
     log.close(manifest, ours)
     if args.json:

@@ -233,13 +233,17 @@ class LoadedFont:
         scratch = (ctypes.c_float * SCRATCH_FRAMES)()
         lib.fluid_synth_write_float(synth, SCRATCH_FRAMES, scratch, 0, 1, scratch, 0, 1)
 
-    def render(self, midi: bytes, raw_path: Path, give_up: Callable[[], bool]) -> None:
+    def render(
+        self, midi: bytes, raw_path: Path, give_up: Callable[[], bool], most_frames: int | None = None
+    ) -> None:
         """The MIDI file rendered to raw float32 at `raw_path` by a fresh synthesiser, as `fluidsynth -F`
-        renders it. `give_up` is asked now and then; when it says so the render stops with FluidError."""
+        renders it, and stopped after `most_frames` (the score's length and its ring-out: a file whose
+        player never ends, a tempo of microseconds, writes no more). `give_up` is asked now and then;
+        when it says so the render stops with FluidError."""
         mark = _ERROR_LOG.mark()
         synth = Synthesiser(self.holder.lib, self.path, self.settings, raw_path)
         try:
-            _play(synth, midi, give_up, mark)
+            _play(synth, midi, give_up, mark, most_frames)
         finally:
             synth.close()
         # FluidSynth carries on past what it cannot read (a MIDI file, a sample), and only logs it.
@@ -251,7 +255,9 @@ class LoadedFont:
         self.holder.close()
 
 
-def _play(synth: Synthesiser, midi: bytes, give_up: Callable[[], bool], mark: int) -> None:
+def _play(
+    synth: Synthesiser, midi: bytes, give_up: Callable[[], bool], mark: int, most_frames: int | None
+) -> None:
     lib = synth.lib
     player = lib.new_fluid_player(synth.synth)
     if not player:
@@ -266,7 +272,7 @@ def _play(synth: Synthesiser, midi: bytes, give_up: Callable[[], bool], mark: in
         renderer = lib.new_fluid_file_renderer(synth.synth)
         if not renderer:
             raise _failure(mark, "FluidSynth could not open its output file")
-        _fast_render(lib, player, renderer, give_up, mark)
+        _fast_render(lib, player, renderer, give_up, mark, most_frames)
     finally:
         lib.fluid_player_stop(player)
         lib.fluid_player_join(player)
@@ -276,12 +282,19 @@ def _play(synth: Synthesiser, midi: bytes, give_up: Callable[[], bool], mark: in
 
 
 def _fast_render(
-    lib: ctypes.CDLL, player: int, renderer: int, give_up: Callable[[], bool], mark: int
+    lib: ctypes.CDLL,
+    player: int,
+    renderer: int,
+    give_up: Callable[[], bool],
+    mark: int,
+    most_frames: int | None = None,
 ) -> None:
-    """fluidsynth's fast-render loop: a period of audio at a time until the player has played the file."""
+    """fluidsynth's fast-render loop: a period of audio at a time until the player has played the file,
+    or `most_frames` are written."""
     status, process_block = lib.fluid_player_get_status, lib.fluid_file_renderer_process_block
+    most_periods = None if most_frames is None else -(-most_frames // PERIOD_FRAMES)
     periods = 0
-    while status(player) == FLUID_PLAYER_PLAYING:
+    while status(player) == FLUID_PLAYER_PLAYING and (most_periods is None or periods < most_periods):
         if process_block(renderer) != FLUID_OK:
             raise _failure(mark, "FluidSynth could not write its output file")
         periods += 1

@@ -36,6 +36,10 @@ SYSTEM_SOUNDFONTS = (
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
 )
 RENDER_TIMEOUT_FACTOR = 2.0  # a render may take this many times the music's length (plus a minute)
+# A render writes at most the music's length and this much ring-out, whatever its MIDI file's player
+# does: the rest is cut off anyway (AudioFile.fitted), and a runaway file would fill the disk.
+RING_OUT_S = 5.0
+RAW_FRAME_BYTES = 4 * RENDER_CHANNELS  # float32 stereo
 # "program" renders with the fluidsynth program, a process per piece, as before the library was used.
 SYNTH_ENV = "FILMSCORE_FLUIDSYNTH"
 SYNTH_SETTINGS = fluid.SynthSettings(float(MUSIC_SAMPLE_RATE), SYNTH_GAIN)
@@ -216,18 +220,19 @@ def render_separately(
             return [AudioClip(load(audio), audio.sample_rate)
                     for audio in render_separately(pieces, soundfont, duration_s, Path(folder))]  # fmt: skip
     length = round(duration_s * MUSIC_SAMPLE_RATE)
+    most = length + round(RING_OUT_S * MUSIC_SAMPLE_RATE)
     timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
     stems = [workdir / f"piece{i}-{os.getpid()}-{threading.get_ident()}" for i in range(len(pieces))]
     font = _loaded_font(soundfont)
     if font is not None:
-        raw_paths = _render_on_threads(font, pieces, stems, timeout)
+        raw_paths = _render_on_threads(font, pieces, stems, timeout, most)
     else:
-        raw_paths = _render_by_processes(soundfont, pieces, stems, timeout)
+        raw_paths = _render_by_processes(soundfont, pieces, stems, timeout, most)
     return [AudioFile.fitted(path, length, RENDER_CHANNELS, MUSIC_SAMPLE_RATE) for path in raw_paths]
 
 
 def _render_on_threads(
-    font: fluid.LoadedFont, pieces: Sequence[bytes], stems: list[Path], timeout: float
+    font: fluid.LoadedFont, pieces: Sequence[bytes], stems: list[Path], timeout: float, most_frames: int
 ) -> list[Path]:
     deadline = time.monotonic() + timeout
     stop = threading.Event()
@@ -239,7 +244,7 @@ def _render_on_threads(
 
     def render(midi: bytes, raw_path: Path) -> None:
         try:
-            font.render(midi, raw_path, give_up)
+            font.render(midi, raw_path, give_up, most_frames)
         except Exception as error:  # on this thread: the caller raises it as ours, with the others stopped
             errors.append(str(error) or type(error).__name__)
             stop.set()
@@ -266,14 +271,15 @@ def _render_on_threads(
 
 
 def _render_by_processes(
-    soundfont: SoundFont, pieces: Sequence[bytes], stems: list[Path], timeout: float
+    soundfont: SoundFont, pieces: Sequence[bytes], stems: list[Path], timeout: float, most_frames: int
 ) -> list[Path]:
     fluidsynth = require_fluidsynth()
     jobs = [
         _start_render(fluidsynth, soundfont, piece, stem) for piece, stem in zip(pieces, stems, strict=True)
     ]
+    deadline = time.monotonic() + timeout
     for process, raw_path in jobs:
-        _finish_render(process, raw_path, timeout, jobs)
+        _finish_render(process, raw_path, deadline, jobs, most_frames * RAW_FRAME_BYTES)
     return [raw_path for _, raw_path in jobs]
 
 
@@ -296,19 +302,44 @@ def _start_render(
 
 
 def _finish_render(
-    process: subprocess.Popen, wav_path: Path, timeout: float, jobs: list[tuple[subprocess.Popen, Path]]
+    process: subprocess.Popen,
+    wav_path: Path,
+    deadline: float,
+    jobs: list[tuple[subprocess.Popen, Path]],
+    most_bytes: int,
 ) -> None:
+    """Wait for a fluidsynth process, stopping it once it has written `most_bytes` (the program has no
+    length limit of its own: see RING_OUT_S)."""
     try:
-        _, stderr = process.communicate(timeout=timeout)
+        stderr, written_enough = _wait_render(process, wav_path, deadline, most_bytes)
     except subprocess.TimeoutExpired:
         _stop_all(jobs)
-        raise DependencyError(f"FluidSynth did not finish rendering within {timeout:.0f} s.") from None
+        raise DependencyError("FluidSynth did not finish rendering in time.") from None
     except BaseException:  # Ctrl-C: leave no synthesiser running
         _stop_all(jobs)
         raise
+    if written_enough:
+        return
     if process.returncode != 0 or not wav_path.exists() or _load_failure(stderr):
         _stop_all(jobs)
         raise render_failure(wav_path.parent, _load_failure(stderr) or last_line(stderr) or "no output")
+
+
+def _wait_render(
+    process: subprocess.Popen, raw_path: Path, deadline: float, most_bytes: int
+) -> tuple[str, bool]:
+    """The process's stderr once it ends, and whether it was stopped for having written `most_bytes`."""
+    while True:
+        try:
+            _, stderr = process.communicate(timeout=min(1.0, max(0.01, deadline - time.monotonic())))
+            return stderr, False
+        except subprocess.TimeoutExpired:
+            if raw_path.exists() and raw_path.stat().st_size >= most_bytes:
+                process.kill()
+                process.communicate()
+                return "", True
+            if time.monotonic() > deadline:
+                raise
 
 
 def render_failure(folder: Path, reason: str) -> FilmscoreError:
