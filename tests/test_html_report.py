@@ -157,6 +157,7 @@ def test_an_editor_sets_two_moods_downloads_the_spotting_and_the_run_follows_it(
     browser.find_element(By.ID, "spot-in").send_keys("15")
     browser.find_element(By.ID, "spot-out").send_keys("00:00:17:12")
     Select(browser.find_element(By.ID, "spot-mood")).select_by_value("none")
+    browser.find_element(By.ID, "spot-note").send_keys("=HYPERLINK(x)")  # safe in a spreadsheet
     browser.find_element(By.ID, "spot-add").click()
     assert len(browser.find_elements(By.CSS_SELECTOR, "#spots tbody tr")) == 2
     link = browser.find_element(By.ID, "spot-download")
@@ -167,7 +168,7 @@ def test_an_editor_sets_two_moods_downloads_the_spotting_and_the_run_follows_it(
     assert downloaded.read_text().splitlines() == [
         "start,end,mood,style,intensity,note",
         "5.0000,10.0000,tense,,,",
-        "15.0000,17.4800,none,,,",
+        "15.0000,17.4800,none,,,'=HYPERLINK(x)",
     ]
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
@@ -177,6 +178,7 @@ def test_an_editor_sets_two_moods_downloads_the_spotting_and_the_run_follows_it(
     spotted = next(c for c in report["cues"] if c["start_s"] == 5.0)
     assert (spotted["end_s"], spotted["mood"], spotted["mode"]) == (10.0, "tense", "minor")
     assert report["silences"] == [{"start_s": 15.0, "end_s": 17.48}]
+    assert report["spotting"]["spots"][-1]["note"] == "=HYPERLINK(x)"  # the apostrophe taken off again
 
     # The run's page starts from the spotting it followed: the calm shot's row says tense.
     browser.get((tmp_path / "four.scored.filmscore" / "report.html").as_uri())

@@ -16,6 +16,7 @@ import soundfile
 
 from filmscore.cli.main import main
 from filmscore.config.names import HTML_NAME, MUSIC_STEM, REPORT_NAME, SCORE_MIDI
+from filmscore.core.errors import InputError
 from filmscore.media.synthetic import FOUR_MOODS, make_film
 from tests.measure import filmscore_cli
 
@@ -261,3 +262,43 @@ def test_the_same_cut_again_keeps_every_cue_and_the_same_sound(cuts, tmp_path):
     after, _ = soundfile.read(tmp_path / "again.filmscore" / MUSIC_STEM, dtype="float32")
     residual = 10 * np.log10(np.sum((before - after) ** 2) / np.sum(before**2))
     assert residual < -45, residual
+
+
+def _beats(cue: dict, count: int | None) -> list[float]:
+    """`count` beats over the cue; None: as many as its budget allows, a little faster than 220 bpm."""
+    span = cue["end_s"] - cue["start_s"]
+    return list(np.linspace(cue["start_s"], cue["end_s"], count or int(span * 3.72) + 1))
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda plan: plan["cues"][0].update(beat_times=_beats(plan["cues"][0], 400_000)), "more beats"),
+        (lambda plan: plan["cues"][0].update(dynamics=[[0.0, 0.5]] * 200_000), "more beats or dynamics"),
+        (lambda plan: plan.update(duration_s=1e7), "its length is not its film's"),
+        (
+            lambda plan: plan["cues"][0].update(beat_times=_beats(plan["cues"][0], None)),
+            "its beats make no sense",
+        ),
+        (
+            lambda plan: (
+                plan.update(hits=[plan["hits"][0]] * 100_000)
+                if plan["hits"]
+                else plan.update(hits=[{"t_s": 1.0, "strength": 1.0, "shot_index": 0}] * 100_000)
+            ),
+            "more hits",
+        ),
+    ],
+)
+def test_an_earlier_score_past_its_film_s_budget_is_refused_at_once(tmp_path, cuts, change, words):
+    """Issue 33: 400 000 beats in one cue ran past 150 s, 200 000 dynamics points took 127 s and 1.8 GB,
+    and a plan of 1e7 s was exit 4. Each is an input error before the plan is read into its types."""
+    from filmscore.report.recut import earlier_cut
+
+    report = _report(cuts["first"])
+    change(report["score_plan"]["plan"])
+    folder = tmp_path / "earlier"
+    folder.mkdir()
+    (folder / REPORT_NAME).write_text(json.dumps(report))
+    with pytest.raises(InputError, match=words):
+        earlier_cut(folder)

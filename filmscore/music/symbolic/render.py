@@ -40,6 +40,7 @@ RENDER_TIMEOUT_FACTOR = 2.0  # a render may take this many times the music's len
 # does: the rest is cut off anyway (AudioFile.fitted), and a runaway file would fill the disk.
 RING_OUT_S = 5.0
 RAW_FRAME_BYTES = 4 * RENDER_CHANNELS  # float32 stereo
+PROGRAM_POLL_S = 0.1  # how often a fluidsynth process's output is measured against that limit
 # "program" renders with the fluidsynth program, a process per piece, as before the library was used.
 SYNTH_ENV = "FILMSCORE_FLUIDSYNTH"
 SYNTH_SETTINGS = fluid.SynthSettings(float(MUSIC_SAMPLE_RATE), SYNTH_GAIN)
@@ -331,7 +332,8 @@ def _wait_render(
     """The process's stderr once it ends, and whether it was stopped for having written `most_bytes`."""
     while True:
         try:
-            _, stderr = process.communicate(timeout=min(1.0, max(0.01, deadline - time.monotonic())))
+            wait = min(PROGRAM_POLL_S, max(0.01, deadline - time.monotonic()))
+            _, stderr = process.communicate(timeout=wait)
             return stderr, False
         except subprocess.TimeoutExpired:
             if raw_path.exists() and raw_path.stat().st_size >= most_bytes:
