@@ -52,13 +52,11 @@ class Sampler(threading.Thread):
 
 
 def measure(clip: Path) -> dict:
-    from filmscore.core.progress import Progress
-    from filmscore.report.document import stage_scored_report
-    from filmscore.scoring.run import RunOptions, score_film
+    import filmscore
 
     sampler = Sampler()
 
-    class StageProgress(Progress):
+    class StageProgress(filmscore.Progress):
         def started(self, name: str) -> None:
             sampler.stage = name
 
@@ -66,14 +64,8 @@ def measure(clip: Path) -> dict:
     sampler.start()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=RESULTS) as folder:
-        score_film(
-            clip,
-            Path(folder) / "scored.mp4",
-            Path(folder) / "report",
-            RunOptions(),
-            progress,
-            stage_report=stage_scored_report,
-        )
+        out = Path(folder)
+        filmscore.score(clip, out / "scored.mp4", report_dir=out / "report", progress=progress)
     wall = time.perf_counter() - start
     sampler.done.set()
     sampler.join()

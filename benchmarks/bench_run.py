@@ -22,20 +22,13 @@ STAGES_OF_INTEREST = ("compose", "music check", "mix", "mux")
 
 
 def score(clip: Path) -> dict[str, float]:
-    from filmscore.core.progress import Progress
-    from filmscore.report.document import stage_scored_report
-    from filmscore.scoring.run import RunOptions, score_film
+    """A run as `filmscore run` makes it, through the API, with the embedded defaults."""
+    import filmscore
 
-    progress = Progress()
+    progress = filmscore.Progress()
     with tempfile.TemporaryDirectory() as folder:
-        score_film(
-            clip,
-            Path(folder) / "scored.mp4",
-            Path(folder) / "report",
-            RunOptions(),
-            progress,
-            stage_report=stage_scored_report,
-        )
+        out = Path(folder)
+        filmscore.score(clip, out / "scored.mp4", report_dir=out / "report", progress=progress)
     return progress.timings
 
 

@@ -9,8 +9,21 @@ from pathlib import Path
 import filmscore
 
 ROOT = Path(filmscore.__file__).parent
-# Bottom to top. The package root (its version) is below them all, `python -m filmscore` above.
-LAYERS = ("core", "config", "media", "analysis", "music", "delivery", "scoring", "report", "batch", "cli")
+# Bottom to top. The package root (the front door, re-exporting the API) and `python -m filmscore` sit above
+# them all, so no module imports the package root.
+LAYERS = (
+    "core",
+    "config",
+    "media",
+    "analysis",
+    "music",
+    "delivery",
+    "scoring",
+    "report",
+    "batch",
+    "api",
+    "cli",
+)
 
 
 def module_name(path: Path) -> str:
@@ -22,11 +35,9 @@ MODULES = {module_name(path): path for path in sorted(ROOT.rglob("*.py"))}
 
 
 def layer(module: str) -> int:
-    """-1 for the package root, the index in LAYERS for a stage package, len(LAYERS) for __main__."""
+    """The index in LAYERS for a stage package, len(LAYERS) for the package root and __main__."""
     parts = module.split(".")
-    if len(parts) == 1:
-        return -1
-    if parts[1] == "__main__":
+    if len(parts) == 1 or parts[1] == "__main__":
         return len(LAYERS)
     return LAYERS.index(parts[1])
 
@@ -113,5 +124,6 @@ def test_the_checks_catch_an_upward_import_and_a_cycle_and_see_imports_inside_fu
     }
     assert upward(toy) == ["filmscore.core.errors imports filmscore.music.cues"]
     assert cycles(toy) == [["filmscore.music.cues", "filmscore.music.mer"]]
-    # The CLI's commands import the library inside their functions, and those imports count.
-    assert "filmscore.scoring.run" in GRAPH["filmscore.cli.commands.run"]
+    # The CLI's commands import the API inside their functions, and those imports count.
+    assert "filmscore.api" in GRAPH["filmscore.cli.commands.run"]
+    assert "filmscore.scoring.run" in GRAPH["filmscore.api"]

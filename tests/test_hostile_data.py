@@ -313,7 +313,7 @@ def test_range_errors_read_as_numbers_a_person_writes(cuts_film):
 def test_a_free_space_error_names_sizes_in_readable_units(tmp_path, monkeypatch):
     import shutil as shutil_module
 
-    from filmscore.cli import preflight
+    from filmscore.api import preflight
     from filmscore.core.errors import OutputError
 
     usage = shutil_module.disk_usage(tmp_path)

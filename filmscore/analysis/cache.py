@@ -106,7 +106,7 @@ def remembered_shots(cache_dir: Path, opts: AnalyzeOptions, analysis: Analysis) 
 
 
 def shots_key(opts: AnalyzeOptions) -> str:
-    from filmscore import __version__
+    from filmscore.core.version import __version__
 
     return f"{__version__}|{opts!r}"
 
@@ -150,7 +150,7 @@ def _held(path: Path) -> Iterator[None]:
 
 
 def cache_key(input_path: Path, opts: AnalyzeOptions) -> str:
-    from filmscore import __version__
+    from filmscore.core.version import __version__
 
     return f"{__version__}|{input_path.resolve()}|{opts!r}|{content_sha256(input_path)}"
 

@@ -71,7 +71,8 @@ def check_labels(labels: Sequence[str], model: str) -> None:
     if unknown:
         raise DependencyError(
             f"the model {model} has labels filmscore cannot place on the valence/arousal plane "
-            f"({', '.join(unknown[:5])}). Choose an emotion or sentiment model (see filmscore/labels.py)."
+            f"({', '.join(unknown[:5])}). Choose an emotion or sentiment model "
+            "(see filmscore/analysis/labels.py)."
         )
 
 

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filmscore import __version__
 from filmscore.core.atomic import OutputSet, climbs_out
 from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError
+from filmscore.core.version import __version__
 from filmscore.core.wording import MAX_VALUE, one_line, quoted
 
 MANIFEST_NAME = "batch.json"

@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from filmscore import __version__
 from filmscore.core.errors import EXIT_USAGE
+from filmscore.core.version import __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,15 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="print no progress")
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
-    analysis = _analysis_arguments()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     analyze = commands.add_parser(
         "analyze",
-        parents=[common, analysis],
+        parents=[common],
         help="write a per-shot emotion report of a film",
         description="Read a film's dialogue, pictures and sound, and write a per-shot emotion report.",
     )
-    analyze.add_argument(
+    groups = _film_arguments(analyze, run_only=False)
+    groups[INPUT_OUTPUT].add_argument(
         "--report-dir",
         type=Path,
         metavar="DIR",
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run = commands.add_parser(
         "run",
-        parents=[common, analysis],
+        parents=[common],
         help="score a film: music that follows its emotion, mixed under the dialogue",
         description=(
             "Analyse a film, compose music that follows its emotion, mix it under the dialogue at a loudness "
@@ -55,17 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rebuild every editor file in a report folder from its report.json, running no model.",
     )
     report.add_argument("report_dir", type=Path, metavar="REPORT_DIR", help="a folder made by analyze or run")
-    run.add_argument("-o", "--output", type=Path, metavar="FILE",
+    groups = _film_arguments(run, run_only=True)
+    groups[INPUT_OUTPUT].add_argument("-o", "--output", type=Path, metavar="FILE",
                      help="the scored film (default: INPUT_STEM.scored.mp4 beside the input)")  # fmt: skip
-    run.add_argument("--report-dir", type=Path, metavar="DIR",
+    groups[INPUT_OUTPUT].add_argument("--report-dir", type=Path, metavar="DIR",
                      help="report folder (default: OUTPUT_STEM.filmscore/ beside the output)")  # fmt: skip
-    run.add_argument("--previous", type=Path, metavar="DIR",
+    groups[EDITORS].add_argument("--previous", type=Path, metavar="DIR",
                      help="the report folder of an earlier cut of this film: its cues whose shots all came "
                      "back, in order and at their lengths, are kept note for note")  # fmt: skip
-    _run_arguments(run)
     batch = commands.add_parser(
         "batch",
-        parents=[common, _analysis_arguments(with_input=False)],
+        parents=[common],
         help="score many films: folders of rushes, or @lists, in parallel and resumably",
         description=(
             "Score every video in the files, folders (searched recursively) and @lists given, each as "
@@ -73,17 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
             "in OUTDIR/batch.json and the rest go on; re-running the same command skips films already done."
         ),
     )
-    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="a video, a folder, or @list.txt")
-    batch.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
-                       help="where the scored films, reports, batch.json and batch.html go")  # fmt: skip
-    batch.add_argument("--jobs", type=int, metavar="N",
-                       help="films scored at once here (default: what the cores and memory fit)")  # fmt: skip
-    batch.add_argument("--executor", choices=("local", "ray"), default="local",
-                       help="local processes, or Ray tasks (default local)")  # fmt: skip
-    batch.add_argument("--ray-address", metavar="ADDR",
-                       help="a Ray cluster to join (default: start one on this machine)")  # fmt: skip
-    batch.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
-    _run_arguments(batch)
+    _batch_arguments(batch)
     library = commands.add_parser(
         "library",
         help="index a folder of your own music, to score films from it (--generator library)",
@@ -137,50 +127,76 @@ def _models_arguments(commands: Any, common: argparse.ArgumentParser) -> None:
     verify.add_argument("names", nargs="*", metavar="NAME")
 
 
-def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of the score, shared by `run` and `batch`."""
-    _setting_arguments(parser, run_only=True)
-    parser.add_argument("--stems", action="store_true",
-                     help="also write stems/: a WAV per instrument and the original soundtrack")  # fmt: skip
-    parser.add_argument("--keep-original-audio", action="store_true",
-                     help="add the untouched original soundtrack as a second audio track")  # fmt: skip
-    parser.add_argument("--cache-dir", type=Path, metavar="DIR",
-                        help="reuse analyses kept here (by film content and analysis settings)")  # fmt: skip
+# The help's sections, by what a user is doing.
+INPUT_OUTPUT, READING, MUSIC, MIX, EDITORS, BATCH = (
+    "input and output",
+    "the reading",
+    "the music",
+    "the mix",
+    "the editor's files",
+    "batch",
+)
+SECTION_OF_SETTING = {"analysis": READING, "models": READING, "music": MUSIC, "mix": MIX, "cues": EDITORS}
 
 
-def _analysis_arguments(with_input: bool = True) -> _Parser:
+def _film_arguments(
+    parser: argparse.ArgumentParser, run_only: bool, with_input: bool = True
+) -> dict[str, Any]:
+    """The flags of a command that reads films (and with `run_only`, scores them), in the help's
+    sections: input and output, the reading, the music, the mix, the editor's files."""
     from filmscore.config.settings import DEFAULT_PRESET, preset_names
 
-    analysis = _Parser(add_help=False)
+    names = (INPUT_OUTPUT, READING, MUSIC, MIX, EDITORS) if run_only else (INPUT_OUTPUT, READING, EDITORS)
+    groups = {name: parser.add_argument_group(name) for name in names}
+    put = groups[INPUT_OUTPUT]
     if with_input:
-        analysis.add_argument("input", type=Path, metavar="INPUT", help="the video file")
-    analysis.add_argument(
+        put.add_argument("input", type=Path, metavar="INPUT", help="the video file")
+    put.add_argument(
         "--pipeline",
         default=DEFAULT_PRESET,
         metavar="NAME_OR_FILE",
-        help=f"a preset of settings from pipelines/ ({', '.join(preset_names())}) or a .toml file; "
-        f"flags override it (default {DEFAULT_PRESET})",
+        help=f"a preset of settings ({', '.join(preset_names())}; filmscore/config/presets/, or "
+        f"$FILMSCORE_PIPELINES) or a .toml file; flags override it (default {DEFAULT_PRESET})",
     )
-    _setting_arguments(analysis, run_only=False)
-    analysis.add_argument("--overwrite", action="store_true", help="replace outputs left by an earlier run")
-    analysis.add_argument(
-        "--max-duration",
-        type=float,
-        metavar="SECONDS",
-        help="refuse films longer than this (a resource guard)",
-    )
-    return analysis
+    put.add_argument("--overwrite", action="store_true", help="replace outputs left by an earlier run")
+    put.add_argument("--max-duration", type=float, metavar="SECONDS",
+                     help="refuse films longer than this (a resource guard)")  # fmt: skip
+    _setting_arguments(groups, run_only)
+    if run_only:
+        put.add_argument("--stems", action="store_true",
+                         help="also write stems/: a WAV per instrument and the original sound")  # fmt: skip
+        put.add_argument("--keep-original-audio", action="store_true",
+                         help="add the untouched original soundtrack as a second audio track")  # fmt: skip
+        groups[READING].add_argument("--cache-dir", type=Path, metavar="DIR",
+                                     help="reuse analyses kept here (by film content and analysis "
+                                     "settings)")  # fmt: skip
+    return groups
 
 
-def _setting_arguments(parser: argparse.ArgumentParser, run_only: bool) -> None:
-    """A flag for each setting that has one. Its default is None, meaning "as the preset says", so the
-    help shows the built-in default instead."""
+def _batch_arguments(batch: argparse.ArgumentParser) -> None:
+    group = batch.add_argument_group(BATCH)
+    group.add_argument("inputs", nargs="+", metavar="INPUT", help="a video, a folder, or @list.txt")
+    group.add_argument("-o", "--output-dir", type=Path, required=True, metavar="OUTDIR",
+                       help="where the scored films, reports, batch.json and batch.html go")  # fmt: skip
+    group.add_argument("--jobs", type=int, metavar="N",
+                       help="films scored at once here (default: what the cores and memory fit)")  # fmt: skip
+    group.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local processes, or Ray tasks (default local)")  # fmt: skip
+    group.add_argument("--ray-address", metavar="ADDR",
+                       help="a Ray cluster to join (default: start one on this machine)")  # fmt: skip
+    group.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")
+    _film_arguments(batch, run_only=True, with_input=False)
+
+
+def _setting_arguments(groups: dict[str, Any], run_only: bool) -> None:
+    """A flag for each setting that has one, in its section. Its default is None, meaning "as the preset
+    says", so the help shows the built-in default instead."""
     from filmscore.config.settings import SETTINGS
 
     for setting in SETTINGS:
-        if setting.flag and setting.run_only == run_only:
+        if setting.flag and (run_only or not setting.run_only):
             shown = setting.default_text or ("none" if setting.default is None else setting.default)
-            parser.add_argument(
+            groups[SECTION_OF_SETTING[setting.key.split(".")[0]]].add_argument(
                 setting.flag,
                 dest=setting.key,
                 type=setting.kind,

@@ -96,7 +96,7 @@ NO_MER = "none"  # --mer none: the music is not checked
 
 SHOT_DETECTORS = ("adaptive", "content", "histogram", "hash")  # PySceneDetect's, by its own names
 
-# By the manifest's kind of model (models/manifest.toml): the registry whose backends load it.
+# By the manifest's kind of model (filmscore/config/manifest.toml): the registry whose backends load it.
 BY_MODEL_KIND: dict[str, Registry[Any]] = {
     "asr": ASR,
     "text_emotion": TEXT_EMOTION,

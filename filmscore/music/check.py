@@ -2,7 +2,7 @@
 with the valence and arousal the cue plan asked for, and re-arrange the cues that miss.
 
 A cue misses when its reading lies further than the calibrated tolerance from its target on the
-valence/arousal plane (see filmscore/data/mer.json: the 90th percentile of the held-out error). The
+valence/arousal plane (see filmscore/music/data/mer.json: the 90th percentile of the held-out error). The
 symbolic composer can then re-arrange a missed cue: denser, higher, louder and shorter notes and more
 energy (the pulse, brass and drums that come with it) for more arousal, the opposite for less; a higher
 register for brighter valence, a lower one for darker. Tempo and mode stay as planned, because the beat

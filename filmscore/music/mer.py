@@ -9,7 +9,7 @@ Eerola and Vuoskoski, 2013), measured with librosa:
   tempo and brightness.
 The weights that combine them are fitted (ridge regression on standardised features) on a rendered set
 of Bach chorales with known mode, tempo and dynamics: see models/mer/calibrate.py, which writes
-filmscore/data/mer.json with the weights, the held-out accuracy and the tolerance the cue check uses.
+filmscore/music/data/mer.json with the weights, the held-out accuracy and the tolerance the cue check uses.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filmscore import __version__
 from filmscore.analysis.dialogue import lines_by_shot
 from filmscore.analysis.fusion import label_for
 from filmscore.analysis.pipeline import Analysis
@@ -19,6 +18,7 @@ from filmscore.core.affect import Affect
 from filmscore.core.atomic import OutputSet
 from filmscore.core.codec import to_plain
 from filmscore.core.errors import InputError
+from filmscore.core.version import __version__
 from filmscore.core.wording import MAX_VALUE, one_line, utf8
 from filmscore.report.editors import build_deliverables, deliverable_names
 from filmscore.report.timeline import build_timelines, timeline_names

@@ -1,7 +1,8 @@
 """Speech recognition backends. Each turns a stretch of 16 kHz mono speech into words with timings.
 
 The default, `whisper`, runs Whisper through faster-whisper (CTranslate2), with Whisper tiny.en from a wheel
-filmscore depends on, so it hears dialogue offline with nothing to download (see filmscore/whisper_asr.py).
+filmscore depends on, so it hears dialogue offline with nothing to download (see
+filmscore/analysis/asr/whisper.py).
 `pocketsphinx` is the fallback: the small English models that ship inside the pocketsphinx package.
 """
 

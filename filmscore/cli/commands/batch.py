@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from filmscore.api import resolved_settings
+from filmscore.api.preflight import check_writable, sweep_leftovers
 from filmscore.batch.manifest import ItemRecord, Manifest
-from filmscore.cli.preflight import check_writable, chosen_settings, sweep_leftovers
+from filmscore.cli.commands import options_of
 from filmscore.core.errors import EXIT_BATCH_PARTIAL, EXIT_OK, UsageError
 from filmscore.core.wording import one_line
 
@@ -23,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     from filmscore.config.settings import SETTINGS
     from filmscore.core.atomic import output_lock
 
-    settings = chosen_settings(args, run_only=True)  # a bad option fails once, before any film
+    # A bad option fails once, before any film.
+    settings = resolved_settings(args.pipeline, options_of(args, run_only=True), run_only=True)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more")
     items = collect_inputs(args.inputs, args.output_dir)

@@ -46,8 +46,8 @@ SYNTH_ENV = "FILMSCORE_FLUIDSYNTH"
 SYNTH_SETTINGS = fluid.SynthSettings(float(MUSIC_SAMPLE_RATE), SYNTH_GAIN)
 
 
-# Licences of the SoundFonts filmscore finds by itself (see models/manifest.toml). Rendering through a
-# SoundFont makes its samples part of the music, so a cue sheet names the licence.
+# Licences of the SoundFonts filmscore finds by itself (see filmscore/config/manifest.toml). Rendering
+# through a SoundFont makes its samples part of the music, so a cue sheet names the licence.
 SOUNDFONT_LICENCES = {
     "MuseScore_General_Full.sf2": "MIT (MuseScore General SoundFont, S. Christian Collins)",
     "MuseScore_General_Full.sf3": "MIT (MuseScore General SoundFont, S. Christian Collins)",

@@ -3,12 +3,11 @@ flag may hold. Each refuses with the project's own error, whose one line says wh
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from filmscore.config.names import REPORT_NAME
 from filmscore.core.atomic import existing_folder
@@ -18,23 +17,6 @@ from filmscore.core.wording import number, size
 if TYPE_CHECKING:
     from filmscore.media.probe import MediaInfo
     from filmscore.music.spotting import Spotting
-
-
-def chosen_settings(args: argparse.Namespace, run_only: bool) -> dict[str, Any]:
-    """The preset, overridden by the flags given: every setting's value, checked, and under "pipeline"
-    the preset's name."""
-    from filmscore.config.settings import SETTINGS, load_preset, resolve
-
-    flags = {s.key: getattr(args, s.key) for s in SETTINGS if s.flag and (run_only or not s.run_only)}
-    preset = load_preset(args.pipeline)
-    return {**resolve(preset, flags), "pipeline": preset.name}
-
-
-def say_choices(choices: dict[str, Any], quiet: bool) -> None:
-    """What "auto" chose for each backend, and why, on stderr."""
-    for kind, choice in choices.items():
-        if choice.why and not quiet:
-            print(f"filmscore: --{kind.replace('_', '-')} {choice.why}", file=sys.stderr)
 
 
 def check_report_dir(report_dir: Path, input_path: Path, overwrite: bool = False) -> Path:
@@ -90,9 +72,10 @@ def positive(value: float | None, flag: str) -> float | None:
     return value
 
 
-def load_spotting(value: str | None, info: MediaInfo, quiet: bool) -> Spotting | None:
+def load_spotting(value: str | None, info: MediaInfo, say: Callable[[str], None] | None) -> Spotting | None:
     """The editor's spotting for this film, read and checked against it (exit 3 names the bad row): the
-    file given, or in a folder the file named after the film (film.csv, film.edl, ...); None without."""
+    file given, or in a folder the file named after the film (film.csv, film.edl, ...); None without.
+    What a person should know of it (no file for this film, markers left out) goes to `say`."""
     from filmscore.core.wording import one_line
     from filmscore.music.spotting_files import read_spotting, spotting_in_folder
 
@@ -102,15 +85,14 @@ def load_spotting(value: str | None, info: MediaInfo, quiet: bool) -> Spotting |
     if path.is_dir():
         found = spotting_in_folder(path, info.path)
         if found is None:
-            if not quiet:
-                print(f"filmscore: no spotting for {one_line(info.path.name)} in {one_line(value)}; "
-                      "the reading places every cue.", file=sys.stderr)  # fmt: skip
+            if say is not None:
+                say(f"no spotting for {one_line(info.path.name)} in {one_line(value)}; the reading places "
+                    "every cue.")  # fmt: skip
             return None
         path = found
     read = read_spotting(path, info.fps, info.duration_s)
-    if read.left_out and not quiet:
+    if read.left_out and say is not None:
         count = len(read.left_out)
         names = ", ".join(read.left_out[:5]) + (f" and {count - 5} more" if count > 5 else "")
-        note = f"{count} markers name no mood and are left out: {names}"
-        print(f"filmscore: note: {one_line(note)}", file=sys.stderr)
+        say(f"note: {one_line(f'{count} markers name no mood and are left out: {names}')}")
     return read.spotting

@@ -1,0 +1,286 @@
+"""The public Python API: `analyze`, `score` and `read_report`, with the settings named as the command line
+and the presets name them. The command line is a caller of these; so is anyone scoring from a render farm,
+a notebook or an editing system's plug-in. See docs/api.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filmscore.api.preflight import (
+    check_free_space,
+    check_report_dir,
+    check_writable,
+    load_spotting,
+    positive,
+    sweep_leftovers,
+)
+from filmscore.core.errors import UsageError
+from filmscore.core.progress import Progress
+
+if TYPE_CHECKING:
+    from filmscore.analysis.pipeline import Analysis
+    from filmscore.media.probe import MediaInfo
+    from filmscore.scoring.recut import EarlierCut
+    from filmscore.scoring.run import ScoredFilm
+
+DEFAULT_PIPELINE = "embedded"
+ProgressHook = Progress | Callable[[str, float], None]
+_LOG = logging.getLogger("filmscore")
+
+
+def option_names(run_only: bool = True) -> list[str]:
+    """The settings `analyze` (run_only False) or `score` take as keyword arguments: each command-line
+    flag's name with underscores (--duck-db is duck_db)."""
+    from filmscore.config.settings import SETTINGS
+
+    return [_name(s.flag) for s in SETTINGS if s.flag and (run_only or not s.run_only)]
+
+
+def _name(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def resolved_settings(pipeline: str, options: Mapping[str, Any], run_only: bool) -> dict[str, Any]:
+    """Every setting's value: the preset (a name or a file), overridden by the options given (not None),
+    checked; under "pipeline", the preset's name. An unknown option is a UsageError naming the valid ones."""
+    from filmscore.config.settings import SETTINGS, load_preset, resolve
+
+    by_name = {_name(s.flag): s for s in SETTINGS if s.flag}
+    for name in options:
+        if name not in by_name:
+            raise UsageError(f"there is no option {name!r}. Use one of {', '.join(sorted(by_name))}")
+        if by_name[name].run_only and not run_only and options[name] is not None:
+            raise UsageError(f"{name} is a setting of the music, which analyze does not write")
+    flags = {by_name[name].key: value for name, value in options.items()}
+    preset = load_preset(pipeline)
+    return {**resolve(preset, flags), "pipeline": preset.name}
+
+
+def analyze(
+    path: str | Path,
+    *,
+    report_dir: str | Path | None = None,
+    pipeline: str = DEFAULT_PIPELINE,
+    max_duration: float | None = None,
+    overwrite: bool = False,
+    progress: ProgressHook | None = None,
+    say: Callable[[str], None] | None = None,
+    **options: Any,
+) -> Analysis:
+    """A film's reading: its shots, transcript, per-shot emotion and timeline. With `report_dir`, the
+    report folder too (report.json, report.html, the editors' files), as `filmscore analyze` writes it.
+    `options` are the reading's settings (text_emotion="auto", analysis_width=320, spotting=...)."""
+    from filmscore.analysis.pipeline import analyze as read_film
+    from filmscore.core.atomic import existing_folder, output_lock
+    from filmscore.media.probe import check_input_path, probe
+    from filmscore.report.document import write_report
+    from filmscore.scoring.options import analysis_choices, analyze_options, check_models
+
+    settings = resolved_settings(pipeline, options, run_only=False)
+    film = check_input_path(Path(path))
+    target = None
+    if report_dir is not None:
+        target = check_report_dir(Path(report_dir), film, overwrite)
+        sweep_leftovers(target, target.parent)
+    spotting = load_spotting(settings["cues.spotting"], probe(film), say)
+    choices = analysis_choices(settings)
+    _say_choices(choices, say)
+    opts = analyze_options(settings, choices, positive(max_duration, "--max-duration"))
+    check_models(opts)
+    hook = _hook(progress)
+    if target is None:
+        with hook:
+            return read_film(film, opts, hook)
+    # The speech track's work file goes beside the report, on the disk the user chose for it.
+    with output_lock(target), hook:
+        analysis = read_film(film, opts, hook, existing_folder(target.parent))
+        with hook.stage("report"):
+            write_report(analysis, target, overwrite, spotting)
+    return analysis
+
+
+def score(
+    path: str | Path,
+    output: str | Path | None = None,
+    *,
+    report_dir: str | Path | None = None,
+    pipeline: str = DEFAULT_PIPELINE,
+    previous: str | Path | None = None,
+    stems: bool = False,
+    keep_original_audio: bool = False,
+    cache_dir: str | Path | None = None,
+    max_duration: float | None = None,
+    overwrite: bool = False,
+    progress: ProgressHook | None = None,
+    say: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+    **options: Any,
+) -> ScoredFilm:
+    """The scored film: music that follows the film's reading, mixed under its dialogue and muxed into a
+    copy of it (`output`, by default INPUT_STEM.scored.mp4 beside it), with its report folder (by default
+    OUTPUT_STEM.filmscore/), as `filmscore run` writes them. `options` are every setting of the reading
+    and the music (style="piano", seed=7, loudness="web", duck_db=12, spotting="cues.csv", ...). `say`
+    hears what a person may like to know (what "auto" chose, a spotting's left-out markers), `warn` what
+    loses data (a stream the output cannot hold; by default a logging warning)."""
+    from filmscore.core.workers import audio_helper
+    from filmscore.music.check import helper_warm_up
+
+    settings = resolved_settings(pipeline, options, run_only=True)
+    # The audio helper starts before anything else: its librosa import (about 1.3 s of a core) overlaps
+    # this process's own imports and checks, which leave the second core idle.
+    with audio_helper(helper_warm_up(settings["music.mer"])) as helper:
+        request = _ScoreRequest(Path(path), _path(output), _path(report_dir), _path(previous), stems,
+                                keep_original_audio, _path(cache_dir), max_duration, overwrite)  # fmt: skip
+        return _score(request, settings, _hook(progress), _Voices(say, warn or _note), helper)
+
+
+def read_report(folder: str | Path) -> dict[str, Any]:
+    """A report folder's report.json, checked against its schema (filmscore/report/schema/)."""
+    from filmscore.report.document import read_report as read
+
+    return read(Path(folder))
+
+
+class _ScoreRequest:
+    """What `score` was asked besides the settings."""
+
+    def __init__(
+        self,
+        path: Path,
+        output: Path | None,
+        report_dir: Path | None,
+        previous: Path | None,
+        stems: bool,
+        keep_original_audio: bool,
+        cache_dir: Path | None,
+        max_duration: float | None,
+        overwrite: bool,
+    ) -> None:
+        self.path, self.output, self.report_dir, self.previous = path, output, report_dir, previous
+        self.stems, self.keep_original_audio, self.cache_dir = stems, keep_original_audio, cache_dir
+        self.max_duration, self.overwrite = max_duration, overwrite
+
+
+def _score(
+    request: _ScoreRequest,
+    settings: dict[str, Any],
+    hook: Progress,
+    voices: _Voices,
+    helper: Any,
+) -> ScoredFilm:
+    from dataclasses import replace
+
+    from filmscore.config.names import default_report_dir
+    from filmscore.core.atomic import output_lock
+    from filmscore.delivery.mux import check_output, default_output, left_out_note
+    from filmscore.media.probe import probe
+    from filmscore.report.document import stage_scored_report
+    from filmscore.scoring import options
+    from filmscore.scoring.run import score_film
+
+    info = probe(request.path)
+    # Absolute, so report.json names the outputs wherever it is read from (the timeline's links need it).
+    wanted = (request.output or default_output(info)).absolute()
+    output = check_output(wanted, info, request.overwrite, request.keep_original_audio)
+    _check_places(info, output, request)
+    if request.output is None and output.suffix != ".mp4" and voices.say is not None:
+        cannot = _what_mp4_cannot_hold(info)
+        voices.say(f"MP4 cannot hold {cannot} as it is, so the scored film is {output.name}; every stream is "
+                   "copied as it is.")  # fmt: skip
+    if (dropped := left_out_note(info, output)) is not None:
+        voices.warn(f"note: {dropped}")
+    report_dir = check_report_dir(
+        (request.report_dir or default_report_dir(output)).absolute(), info.path, request.overwrite
+    )
+    if report_dir.resolve() == output.resolve():
+        raise UsageError(
+            "the report folder and the output film are the same path. Choose another --report-dir"
+        )
+    sweep_leftovers(report_dir, output.parent, request.cache_dir)
+    spotting = load_spotting(settings["cues.spotting"], info, voices.say)
+    generator = options.generator_choice(settings)
+    choices = options.analysis_choices(settings)
+    _say_choices({"generator": generator, **choices}, voices.say)
+    analysis = options.analyze_options(settings, choices, positive(request.max_duration, "--max-duration"))
+    opts = options.run_options(settings, analysis, generator, request.keep_original_audio, request.stems,
+                               request.cache_dir, request.overwrite)  # fmt: skip
+    opts = replace(opts, spotting=spotting, previous=_previous(request.previous))
+    options.check_models(opts.analyze, (opts.generator, opts.generator_model))
+    with output_lock(output, report_dir), hook:
+        return score_film(info.path, output, report_dir, opts, hook, helper, stage_scored_report)
+
+
+class _Voices:
+    """Where `score` tells what it notices: `say` (or nobody) for news, `warn` for what loses data."""
+
+    def __init__(self, say: Callable[[str], None] | None, warn: Callable[[str], None]) -> None:
+        self.say, self.warn = say, warn
+
+
+def _check_places(info: MediaInfo, output: Path, request: _ScoreRequest) -> None:
+    from filmscore.scoring.run import work_space_bytes
+
+    check_writable(output.parent, "-o folder")
+    check_free_space(
+        output.parent, work_space_bytes(info.duration_s, request.stems) + info.path.stat().st_size
+    )
+
+
+def _previous(folder: Path | None) -> EarlierCut | None:
+    """The earlier cut whose cues a re-cut keeps (--previous), read and checked before any work."""
+    from filmscore.report.recut import earlier_cut
+
+    return earlier_cut(folder) if folder is not None else None
+
+
+def _what_mp4_cannot_hold(info: MediaInfo) -> str:
+    from filmscore.delivery.mux import MP4_VIDEO, left_out
+
+    if info.video_codec not in MP4_VIDEO:
+        return f"{info.video_codec} video"
+    return ", ".join(stream.describe() for stream in left_out(info, ".mp4"))
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _hook(progress: ProgressHook | None) -> Progress:
+    """A progress hook: the one given, a callable of (stage, fraction) wrapped as one, or a silent one."""
+    if progress is None:
+        return Progress()
+    if isinstance(progress, Progress):
+        return progress
+    return _CallbackProgress(progress)
+
+
+class _CallbackProgress(Progress):
+    """Progress told to a callable as (stage, fraction done): 0 when a stage starts, 1 when it ends."""
+
+    def __init__(self, callback: Callable[[str, float], None]) -> None:
+        super().__init__()
+        self.callback = callback
+
+    def started(self, name: str) -> None:
+        self.callback(name, 0.0)
+
+    def update(self, name: str, fraction: float) -> None:
+        self.callback(name, fraction)
+
+    def finished(self, name: str, seconds: float) -> None:
+        self.callback(name, 1.0)
+
+
+def _note(text: str) -> None:
+    _LOG.warning("%s", text)
+
+
+def _say_choices(choices: Mapping[str, Any], say: Callable[[str], None] | None) -> None:
+    """What "auto" chose for each backend, and why."""
+    for kind, choice in choices.items():
+        if choice.why and say is not None:
+            say(f"--{kind.replace('_', '-')} {choice.why}")
