@@ -18,7 +18,7 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from filmscore.delivery.loudness import integrated_lufs
-from filmscore.music.cues import PITCH_NAMES
+from filmscore.music.planning import PITCH_NAMES
 from tests.measure import estimate_key, onset_strength
 
 

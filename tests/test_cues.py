@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from filmscore.music.cues import CueOptions, fit_beats, plan_cues, tempo_for
+from filmscore.music.planning import CueOptions, fit_beats, plan_cues, tempo_for
 from tests.measure import emotions, flat_timeline
 
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from filmscore.core.errors import InputError, UsageError
-from filmscore.music.cues import plan_cues
 from filmscore.music.generators import GENERATORS, MusicRequest
 from filmscore.music.generators.library import INDEX_NAME, LibraryGenerator, index_library, load_index
 from filmscore.music.mer import MER_BACKENDS
+from filmscore.music.planning import plan_cues
 from tests.measure import emotions, flat_timeline
 from tests.music_synth import make_library
 

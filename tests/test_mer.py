@@ -210,8 +210,8 @@ def test_the_audio_helper_hears_the_same_as_one_process(mer, tmp_path):
     import filmscore.music.check as cue_check
     from filmscore.core.workers import audio_helper
     from filmscore.media.audio import AudioFile
-    from filmscore.music.cues import plan_cues
     from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.music.planning import plan_cues
     from tests.measure import emotions, flat_timeline
 
     shots = emotions([(6.0, 0.6, 0.5), (5.0, -0.5, -0.4), (7.0, 0.4, -0.5), (4.0, -0.6, 0.7)])

@@ -19,8 +19,8 @@ from filmscore.config.manifest import find_spec
 from filmscore.config.models import choose_backend, local_path, resolve, verify
 from filmscore.core.affect import Affect
 from filmscore.core.errors import DependencyError, UsageError
-from filmscore.music.cues import plan_cues
 from filmscore.music.generators import GENERATORS, MusicRequest
+from filmscore.music.planning import plan_cues
 from tests.measure import emotions, flat_timeline, rms_db, stream_md5
 
 pytest.importorskip("torch")
@@ -261,7 +261,7 @@ def test_the_melody_chroma_names_the_pitch_class_sounding():
 
 
 def test_musicgen_melody_follows_the_chroma_of_the_symbolic_sketch(tiny):
-    from filmscore.music.cues import PITCH_NAMES
+    from filmscore.music.planning import PITCH_NAMES
 
     generator = GENERATORS.create("musicgen", model=str(tiny["melody"]), device="cpu")
     assert generator.melody

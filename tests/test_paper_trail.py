@@ -42,7 +42,7 @@ def _resolves(path: str, source: Path) -> bool:
 
 
 def _module_exists(name: str) -> bool:
-    """A module, or a name defined in one (filmscore.music.cues.plan_cues, filmscore.score)."""
+    """A module, or a name defined in one (filmscore.music.planning.plan_cues, filmscore.score)."""
     parts = name.split(".")
     for cut in range(len(parts), 0, -1):
         try:

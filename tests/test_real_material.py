@@ -29,7 +29,7 @@ from filmscore.core.errors import InputError
 from filmscore.core.timecode import sequence_rate
 from filmscore.core.wording import clean_text, file_uri, printable, spreadsheet_cell
 from filmscore.media.synthetic import Line, ShotSpec, make_film
-from filmscore.music.cues import (
+from filmscore.music.planning import (
     FASTEST_BPM,
     SHORTEST_CUE_S,
     SLOWEST_BPM,

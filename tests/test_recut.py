@@ -127,8 +127,8 @@ def test_kept_music_is_the_earlier_render_sample_for_sample(tmp_path):
     """The symbolic generator alone: a cue kept from an earlier plan, moved 3 s later behind a new cue,
     renders to the same samples as it did, however the cues around it changed."""
     from filmscore.media.audio import load
-    from filmscore.music.cues import KeptCue, plan_cues
     from filmscore.music.generators import EarlierScore, MusicRequest, SymbolicGenerator
+    from filmscore.music.planning import KeptCue, plan_cues
     from tests.measure import emotions, flat_timeline
 
     generator = SymbolicGenerator()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from filmscore.core.errors import DependencyError
-from filmscore.music.cues import plan_cues
+from filmscore.music.planning import plan_cues
 from filmscore.music.symbolic import fluid
 from filmscore.music.symbolic.compose import ComposeOptions, compose
 from filmscore.music.symbolic.midi import midi_bytes

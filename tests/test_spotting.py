@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from filmscore.core.errors import InputError
 from filmscore.core.timecode import timecode_rate
-from filmscore.music.cues import CLOSE, FILM_END, JOIN, plan_cues
+from filmscore.music.planning import CLOSE, FILM_END, JOIN, plan_cues
 from filmscore.music.spotting import Spotting
 from filmscore.music.spotting_files import read_spotting, spotting_in_folder
 from tests.measure import emotions, flat_timeline

@@ -20,8 +20,8 @@ from multiprocessing.pool import Pool
 import numpy as np
 
 from filmscore.media.audio import Audio, AudioFile
-from filmscore.music.cues import Cue, CuePlan
 from filmscore.music.mer import MER_RATE, MerBackend, calibration
+from filmscore.music.planning import Cue, CuePlan
 
 SETTLE_S = 1.5  # the previous cue's tail rings this long into a cue: measure after it
 MIN_CONFIDENCE = 0.3  # a reading less sure than this (very short, near silent, atonal) judges nothing

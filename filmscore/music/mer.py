@@ -29,7 +29,7 @@ from filmscore.config import backends
 from filmscore.core.affect import clip_unit
 from filmscore.core.errors import InputError
 from filmscore.core.registry import Registry
-from filmscore.music.cues import NEUTRAL_TEMPO_BPM  # the tempo feature is log2(tempo / this)
+from filmscore.music.planning import NEUTRAL_TEMPO_BPM  # the tempo feature is log2(tempo / this)
 
 MER_RATE = 22050  # librosa's customary rate: enough for the features, a quarter of the work of 48 kHz
 HOP = 512  # 23 ms frames

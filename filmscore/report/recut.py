@@ -13,7 +13,8 @@ from filmscore.core.affect import Affect, Mood
 from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError
 from filmscore.core.wording import MAX_VALUE, one_line
-from filmscore.music.cues import (
+from filmscore.music.generators import EarlierScore
+from filmscore.music.planning import (
     DYNAMICS_STEP_S,
     FASTEST_BPM,
     SHORTEST_CUE_S,
@@ -21,7 +22,6 @@ from filmscore.music.cues import (
     Cue,
     CuePlan,
 )
-from filmscore.music.generators import EarlierScore
 from filmscore.music.styles import STYLES
 from filmscore.report.document import read_report
 from filmscore.scoring.recut import EarlierCut, EarlierShot

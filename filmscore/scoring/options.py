@@ -17,7 +17,7 @@ from filmscore.core.errors import UsageError
 from filmscore.core.registry import Registry
 from filmscore.delivery.mix import MixOptions
 from filmscore.media.decode import DecodeOptions
-from filmscore.music.cues import CueOptions
+from filmscore.music.planning import CueOptions
 from filmscore.music.styles import STYLES
 from filmscore.scoring.run import RunOptions
 

@@ -3,7 +3,7 @@
 Each shot is matched to the earlier cut's by content, never by time: its thumbnail's picture hash and
 its sound's level envelope (analysis/shot_match.py), both of which a re-encode keeps. A matched shot
 keeps its earlier reading. An earlier cue whose shots all came back, in the same order and at the same
-lengths, is kept note for note at its new time (music/cues.KeptCue); everything else is scored anew
+lengths, is kept note for note at its new time (music/planning/types.KeptCue); everything else is scored anew
 around it.
 """
 
@@ -23,8 +23,8 @@ from filmscore.analysis.shot_match import (
     shot_prints,
     with_readings,
 )
-from filmscore.music.cues import Cue, CuePlan, KeptCue
 from filmscore.music.generators import EarlierScore
+from filmscore.music.planning import Cue, CuePlan, KeptCue
 from filmscore.music.spotting import Spotting
 
 KEPT, MOVED, CHANGED, NEW = "kept", "moved", "changed", "new"

@@ -23,9 +23,9 @@ from filmscore.delivery.mux import mux
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, MediaInfo
 from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearrange
-from filmscore.music.cues import CueOptions, CuePlan, KeptCue, plan_cues
 from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest, silenced
 from filmscore.music.mer import MER_BACKENDS, MerBackend
+from filmscore.music.planning import CueOptions, CuePlan, KeptCue, plan_cues
 from filmscore.music.spotting import Spotting
 from filmscore.music.styles import DEFAULT_STYLE, STYLES
 from filmscore.scoring.recut import EarlierCut, Recut, kept_cues, match_shots, recut_of, with_earlier_readings

@@ -14,8 +14,8 @@ from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import OutputError
 from filmscore.delivery.mix import MixResult, cut_like_the_music
 from filmscore.media.audio import Audio, AudioFile, blocks
-from filmscore.music.cues import CuePlan
 from filmscore.music.generators import Music
+from filmscore.music.planning import CuePlan
 
 WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
 

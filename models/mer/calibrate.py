@@ -184,8 +184,8 @@ def composer_renders(seeds: int) -> list[CueRender]:
 def measure_cue(render: CueRender) -> dict[str, object]:
     """One cue composed and rendered as a run would, and its features over HEARD_S."""
     from filmscore.music.check import played_arousal
-    from filmscore.music.cues import CueOptions, plan_cues
     from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.music.planning import CueOptions, plan_cues
     from tests.measure import emotions, flat_timeline
 
     shots = emotions([(CUE_S, render.valence, render.arousal)])

@@ -18,7 +18,7 @@ from filmscore.config import backends
 from filmscore.core.registry import Registry
 from filmscore.media.audio import AudioFile
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip
-from filmscore.music.cues import Cue, CuePlan
+from filmscore.music.planning import Cue, CuePlan
 
 if TYPE_CHECKING:
     from filmscore.music.symbolic.score import Composition

@@ -21,7 +21,6 @@ from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError, UsageError
 from filmscore.core.wording import MAX_VALUE, one_line, quoted
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, decode_audio
-from filmscore.music.cues import Cue, CuePlan
 from filmscore.music.generators import (
     Excerpt,
     Music,
@@ -31,6 +30,7 @@ from filmscore.music.generators import (
     film_buffer,
 )
 from filmscore.music.mer import MER_RATE, MerBackend
+from filmscore.music.planning import Cue, CuePlan
 
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff"}

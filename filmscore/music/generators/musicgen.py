@@ -21,7 +21,6 @@ from filmscore.config.manifest import default_model, find_spec
 from filmscore.config.models import resolve
 from filmscore.core.neural import int8_on_cpu, load_pretrained, prepare_torch, torch_device
 from filmscore.media.probe import MUSIC_SAMPLE_RATE
-from filmscore.music.cues import Cue
 from filmscore.music.generators import (
     Music,
     MusicGenerator,
@@ -31,6 +30,7 @@ from filmscore.music.generators import (
     equal_power_ramp,
     film_buffer,
 )
+from filmscore.music.planning import Cue
 
 WINDOW_S = 30.0  # MusicGen's training clip length: the most generated in one go
 OVERLAP_S = 5.0  # audio carried into the next window as its prompt, then cross-faded

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from filmscore.music.cues import CLOSE, FILM_END, JOIN, Cue, CuePlan, Hit
+from filmscore.music.planning import CLOSE, FILM_END, JOIN, Cue, CuePlan, Hit
 from filmscore.music.styles import PROGRAM_TRIM_DB, STYLES
 from filmscore.music.symbolic import parts, percussion, texture
 from filmscore.music.symbolic.frame import Clock, Frame, Parts

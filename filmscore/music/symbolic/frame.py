@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from filmscore.music.cues import Cue
+from filmscore.music.planning import Cue
 from filmscore.music.symbolic.score import Control, Note, Program
 from filmscore.music.symbolic.theory import Chord
 

@@ -4,7 +4,7 @@ matter (timpani, cymbal, and a sting in its mood's chord)."""
 from __future__ import annotations
 
 from filmscore.core.affect import Mood
-from filmscore.music.cues import Cue, Hit
+from filmscore.music.planning import Cue, Hit
 from filmscore.music.styles import STYLES
 from filmscore.music.symbolic.frame import Frame
 from filmscore.music.symbolic.score import DRUM_CHANNEL, Note

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from filmscore.music.cues import Cue, CuePlan
+from filmscore.music.planning import Cue, CuePlan
 from filmscore.music.symbolic.score import CHANNEL_BANKS, DRUM_CHANNEL, RELEASE_S, Composition, Note
 
 TAIL_S = 3.0  # what a kept cue's sound is taken for past its end: its ringing chord, the release, the room
