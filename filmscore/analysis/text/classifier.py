@@ -8,9 +8,9 @@ from typing import Any
 
 from filmscore.analysis.labels import check_labels, expected_place
 from filmscore.analysis.text import WORDS_FOR_FULL_WEIGHT, TextEmotionBackend, word_count
-from filmscore.config.models import resolve
 from filmscore.core.affect import Affect, clip_unit
 from filmscore.core.neural import prepare_torch, torch_device
+from filmscore.store.models import resolve
 
 BATCH_LINES = 16  # lines classified at once
 

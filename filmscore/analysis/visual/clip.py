@@ -18,10 +18,10 @@ from filmscore.analysis.labels import check_labels, expected_place
 from filmscore.analysis.shots import Shot
 from filmscore.analysis.visual import VisualEmotionBackend
 from filmscore.analysis.visual.features import FACE_SHARE_MAX, FACE_WEIGHT_FULL, find_faces, haar_cascade
-from filmscore.config.models import resolve
 from filmscore.core.affect import Affect, clip_unit
 from filmscore.core.neural import load_pretrained, prepare_torch, torch_device
 from filmscore.media.decode import FrameAnalyser, FrameGeometry
+from filmscore.store.models import resolve
 
 SAMPLES_PER_S = 1.0  # frames embedded per second of film
 BATCH_FRAMES = 16  # frames embedded at once

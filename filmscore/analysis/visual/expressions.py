@@ -41,7 +41,7 @@ def expression_model() -> ExpressionModel | None:
     that fails its checksum is refused (exit 4), as any embedded model is."""
     import importlib.util
 
-    from filmscore.config.models import local_path, verify
+    from filmscore.store.models import local_path, verify
 
     spec = find_spec(MODEL)
     path = local_path(spec) if spec is not None else None

@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from filmscore.config import models
 from filmscore.config.manifest import ModelSpec, manifest, named_model
 from filmscore.core.errors import EXIT_OK, UsageError
+from filmscore.store import models
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from filmscore.config.manifest import default_model, find_spec
-from filmscore.config.models import resolve
 from filmscore.core.neural import int8_on_cpu, load_pretrained, prepare_torch, torch_device
 from filmscore.media.probe import MUSIC_SAMPLE_RATE
 from filmscore.music.generators import (
@@ -31,6 +30,7 @@ from filmscore.music.generators import (
     film_buffer,
 )
 from filmscore.music.planning import Cue
+from filmscore.store.models import resolve
 
 WINDOW_S = 30.0  # MusicGen's training clip length: the most generated in one go
 OVERLAP_S = 5.0  # audio carried into the next window as its prompt, then cross-faded
