@@ -5,7 +5,7 @@ Run:  .venv/bin/python benchmarks/fidelity.py [--films 2] [--json]
 
 The evaluation set (made here, kept in benchmarks/results/fidelity/):
 - lines written for each corner of the valence/arousal plane (joy, fear, sadness, calm) and neutral ones,
-  spoken by espeak-ng with a rate, pitch and level to match (filmscore.media.synthetic.VOICES);
+  spoken by espeak-ng with a rate, pitch and level to match (tests.synthetic.VOICES);
 - a picture for each corner: bright, saturated and moving (joy); dark red, strobing and grainy (fear);
   dark and still (sadness); warm and still (calm); and two plain greys that cut against each other;
 - films of 10 five-second shots in a shuffled order, as a scene goes from mood to mood, so the voice is
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from filmscore.analysis.dialogue import lines_by_shot
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
 from filmscore.core.affect import Affect
-from filmscore.media.synthetic import Line, ShotSpec, make_film
+from tests.synthetic import Line, ShotSpec, make_film
 
 RESULTS = Path(__file__).parent / "results"
 FILMS = RESULTS / "fidelity"

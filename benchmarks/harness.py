@@ -15,6 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# The benchmark clips are made by the tests' film maker (tests/synthetic.py), from the repository's root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 RESULTS = Path(__file__).parent / "results"
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 MEMORY_KEYS = ("wall_s", "cpu_s", "peak_rss_mb", "child_peak_rss_mb")  # a result's keys that are no stage
@@ -45,7 +48,7 @@ def benchmark_clip(size: str, seconds: float) -> Path:
 
 def make_clip(seconds: float, size: tuple[int, int], target: Path) -> Path:
     """5-second shots with hard cuts, a spoken line in every other one."""
-    from filmscore.media.synthetic import Line, ShotSpec, make_film
+    from tests.synthetic import Line, ShotSpec, make_film
 
     shots, t, i = [], 0.0, 0
     while t < seconds - 0.01:

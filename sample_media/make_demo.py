@@ -5,9 +5,13 @@ Run: .venv/bin/python sample_media/make_demo.py  (needs ffmpeg and espeak-ng)
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from filmscore.media.synthetic import Line, ShotSpec, make_film
+# The test films' maker lives with the tests (tests/synthetic.py), beside this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.synthetic import Line, ShotSpec, make_film
 
 # Each line is spoken over a picture of its own mood, and each shot is long enough for its line.
 SCENES = [

@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
-from filmscore.media.synthetic import Line, ShotSpec, make_film
+from tests.synthetic import Line, ShotSpec, make_film
 
 FPS = 25.0
 CUT_TIMES_S = (2.0, 4.0, 6.0)

@@ -16,7 +16,7 @@ import pytest
 
 from filmscore.batch.inputs import BatchItem, collect_inputs
 from filmscore.core.errors import UsageError
-from filmscore.media.synthetic import ShotSpec, make_film
+from tests.synthetic import ShotSpec, make_film
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import soundfile
 from filmscore.analysis.dialogue import DialogueOptions, lines_by_shot, transcribe, voice_regions
 from filmscore.analysis.shots import shots_from_cuts
 from filmscore.media.probe import AudioClip, extract_audio, probe
-from filmscore.media.synthetic import Line, ShotSpec, make_film
+from tests.synthetic import Line, ShotSpec, make_film
 
 from .conftest import LIBRIVOX
 

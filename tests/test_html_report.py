@@ -139,7 +139,7 @@ def test_an_editor_sets_two_moods_downloads_the_spotting_and_the_run_follows_it(
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    from filmscore.media.synthetic import four_mood_film
+    from tests.synthetic import four_mood_film
 
     browser, downloads = downloading_browser
     film = four_mood_film(tmp_path / "four.mp4")

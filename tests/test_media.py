@@ -10,7 +10,7 @@ import pytest
 from filmscore.core.errors import InputError
 from filmscore.media.decode import DecodeOptions, analysis_geometry, iter_frames
 from filmscore.media.probe import extract_audio, probe
-from filmscore.media.synthetic import Line, ShotSpec, make_film
+from tests.synthetic import Line, ShotSpec, make_film
 
 
 def _remux(source: Path, target: Path, *args: str) -> Path:

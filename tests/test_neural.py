@@ -199,7 +199,7 @@ def test_musicgen_prompts_follow_the_plan_and_cues_sit_on_their_cuts(tiny):
 
 @pytest.fixture(scope="module")
 def talking_clip(media_dir):
-    from filmscore.media.synthetic import Line, ShotSpec, make_film
+    from tests.synthetic import Line, ShotSpec, make_film
 
     line = Line("Where have you been all this time? I waited for you all day.", "neutral", at_s=0.5)
     return make_film(media_dir / "neural-talk.mp4", [ShotSpec("warm", 5.0, line)], fps=25.0)

@@ -28,7 +28,6 @@ from filmscore.core.atomic import output_lock, sweep_dead_runs
 from filmscore.core.errors import InputError
 from filmscore.core.timecode import sequence_rate
 from filmscore.core.wording import clean_text, file_uri, printable, spreadsheet_cell
-from filmscore.media.synthetic import Line, ShotSpec, make_film
 from filmscore.music.planning import (
     FASTEST_BPM,
     SHORTEST_CUE_S,
@@ -39,6 +38,7 @@ from filmscore.music.planning import (
 )
 from filmscore.music.spotting import MOST_MARKS, Spot, SpotHit, checked_spotting
 from filmscore.music.spotting_files import read_spotting
+from tests.synthetic import Line, ShotSpec, make_film
 
 FRAME_RATES = (10.0, 15.0, 24000 / 1001, 24.0, 25.0, 30000 / 1001, 50.0, 60.0, 120.0)
 MOODS = ("joyful", "tense", "afraid", "sad", "calm", "neutral", "auto", "none")

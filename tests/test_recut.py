@@ -17,8 +17,8 @@ import soundfile
 from filmscore.cli.main import main
 from filmscore.config.names import HTML_NAME, MUSIC_STEM, REPORT_NAME, SCORE_MIDI
 from filmscore.core.errors import InputError
-from filmscore.media.synthetic import FOUR_MOODS, make_film
 from tests.measure import filmscore_cli
+from tests.synthetic import FOUR_MOODS, make_film
 
 pytestmark = pytest.mark.slow
 

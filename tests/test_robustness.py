@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from filmscore.media.synthetic import Line, ShotSpec, make_film
+from tests.synthetic import Line, ShotSpec, make_film
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pytest
 from filmscore.analysis.shots import SHOT_DETECTORS, ShotAnalyser, ShotOptions, shots_from_cuts
 from filmscore.media.decode import DecodeOptions, analysis_geometry, scan
 from filmscore.media.probe import probe
-from filmscore.media.synthetic import ShotSpec, make_film
+from tests.synthetic import ShotSpec, make_film
 
 from .conftest import CUT_TIMES_S, FPS
 

@@ -14,10 +14,10 @@ import soundfile
 
 from filmscore.cli.main import main
 from filmscore.config.names import HTML_NAME, MUSIC_STEM, REPORT_NAME, SCORE_MIDI
-from filmscore.media.synthetic import four_mood_film
 from filmscore.music.spotting_files import read_spotting
 from filmscore.music.symbolic.compose import CLOSE_TAIL_S, HELD_ROLES
 from tests.measure import filmscore_cli
+from tests.synthetic import four_mood_film
 
 pytestmark = pytest.mark.slow
 

@@ -166,7 +166,7 @@ import librosa, numpy as np, soundfile
 from filmscore.analysis.prosody import measure_soundtrack
 from filmscore.media.audio import AudioWriter, blocks
 from filmscore.analysis.dialogue import DialogueOptions, passages, voice_regions
-from filmscore.media.synthetic import Line, speak
+from tests.synthetic import Line, speak
 folder, minutes, rate = Path(sys.argv[1]), float(sys.argv[2]), 16000
 spoken, spoken_rate = soundfile.read(speak(Line("Good morning, what a lovely day."), folder / "l.wav"))
 line = librosa.resample(spoken.astype(np.float32), orig_sr=spoken_rate, target_sr=rate)

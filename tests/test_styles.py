@@ -159,7 +159,7 @@ def test_a_four_mood_film_run_end_to_end_drives_where_it_is_frightened_or_joyful
     import soundfile
 
     from filmscore.cli.main import main
-    from filmscore.media.synthetic import four_mood_film
+    from tests.synthetic import four_mood_film
 
     film = four_mood_film(tmp_path / "four.mp4")
     report_dir = tmp_path / "report"

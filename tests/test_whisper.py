@@ -19,7 +19,7 @@ from filmscore.analysis.asr.whisper import GAP_S, WhisperAsr, snap_onsets, split
 from filmscore.analysis.dialogue import DialogueOptions, recognise, transcribe
 from filmscore.core.errors import DependencyError
 from filmscore.media.probe import SPEECH_SAMPLE_RATE, AudioClip, extract_audio, probe
-from filmscore.media.synthetic import VOICES, Line, ShotSpec, make_film, speak
+from tests.synthetic import VOICES, Line, ShotSpec, make_film, speak
 
 from .conftest import CALM, FRIGHTENED, HAPPY, LIBRIVOX, SAD
 from .music_synth import progression

@@ -1,7 +1,8 @@
 """Synthetic films with known content, made with ffmpeg's lavfi sources and espeak-ng speech.
 
-Used by the tests, the sample film script and the benchmarks: cuts sit at known times, pictures are
-known to be dark or bright, static or moving, and each line is spoken in a known mood.
+Used by the tests, the sample film script (sample_media/make_demo.py) and the benchmarks: cuts sit at known
+times, pictures are known to be dark or bright, static or moving, and each line is spoken in a known mood.
+It lives with the tests, not in the package users install.
 """
 
 from __future__ import annotations
