@@ -37,7 +37,7 @@ def visual_pass(clip: Path) -> dict[str, float]:
 
 
 def analyze_clip(clip: Path) -> dict[str, float]:
-    from filmscore.analysis.pipeline import AnalyzeOptions, analyze
+    from filmscore.analysis.flow import AnalyzeOptions, analyze
     from filmscore.core.progress import Progress
 
     progress = Progress()

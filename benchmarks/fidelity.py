@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from filmscore.analysis.dialogue import lines_by_shot
-from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.analysis.flow import Analysis, AnalyzeOptions, analyze
 from filmscore.core.affect import Affect
 from tests.synthetic import Line, ShotSpec, make_film
 

@@ -24,7 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filmscore.music.generators import MusicRequest, SymbolicGenerator
+from filmscore.music.generators import MusicRequest
+from filmscore.music.generators.symbolic import SymbolicGenerator
 from filmscore.music.planning import CueOptions, plan_cues
 from filmscore.music.styles import STYLES
 from tests.measure import emotions, estimate_key, flat_timeline, onset_strength, rms_db

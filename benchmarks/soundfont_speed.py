@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filmscore.music.generators import MusicRequest, SymbolicGenerator
+from filmscore.music.generators import MusicRequest
+from filmscore.music.generators.symbolic import SymbolicGenerator
 from filmscore.music.planning import CueOptions, CuePlan, plan_cues
 from filmscore.music.symbolic import fluid
 from filmscore.music.symbolic.render import SYNTH_ENV, SYSTEM_SOUNDFONTS

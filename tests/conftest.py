@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.analysis.flow import Analysis, AnalyzeOptions, analyze
 from tests.synthetic import Line, ShotSpec, make_film
 
 FPS = 25.0

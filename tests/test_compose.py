@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from filmscore.core.errors import InputError
-from filmscore.music.generators import GENERATORS, MusicRequest, SymbolicGenerator
+from filmscore.music.generators import GENERATORS, MusicRequest
+from filmscore.music.generators.symbolic import SymbolicGenerator
 from filmscore.music.planning import plan_cues
 from filmscore.music.symbolic.compose import ComposeOptions, compose
 from filmscore.music.symbolic.midi import ALL_NOTES_OFF, ALL_SOUND_OFF, midi_bytes, to_midi

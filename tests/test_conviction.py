@@ -10,8 +10,8 @@ import pytest
 
 from filmscore.analysis.asr import Utterance, Word
 from filmscore.analysis.dialogue import Transcript
+from filmscore.analysis.flow import strongest, text_emotion
 from filmscore.analysis.fusion import FusionOptions, fuse_shot, timeline
-from filmscore.analysis.pipeline import strongest, text_emotion
 from filmscore.analysis.shots import Shot
 from filmscore.analysis.text.lexicon import LexiconTextEmotion
 from filmscore.analysis.visual import picture_affect

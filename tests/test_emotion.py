@@ -123,7 +123,7 @@ def test_the_soundtrack_is_measured_in_chunks_with_the_values_of_one_pass():
     """A film longer than a chunk gets exactly the frames one whole-signal librosa pass would give."""
     import librosa
 
-    from filmscore.analysis.prosody import CHUNK_FRAMES, FRAME, HOP, measure_soundtrack
+    from filmscore.analysis.soundtrack import CHUNK_FRAMES, FRAME, HOP, measure_soundtrack
     from filmscore.media.probe import AudioClip
 
     rate = 16000
@@ -141,7 +141,7 @@ def test_the_soundtrack_is_measured_in_chunks_with_the_values_of_one_pass():
 
 
 def test_pitch_is_measured_only_where_someone_speaks_with_the_values_of_the_whole():
-    from filmscore.analysis.prosody import CHUNK_FRAMES, HOP, measure_soundtrack, speech_frames
+    from filmscore.analysis.soundtrack import CHUNK_FRAMES, HOP, measure_soundtrack, speech_frames
     from filmscore.media.probe import AudioClip
 
     rate = 16000

@@ -26,7 +26,7 @@ from filmscore.analysis.cache import (
     entry_bytes,
     entry_path,
 )
-from filmscore.analysis.pipeline import AnalyzeOptions
+from filmscore.analysis.flow import AnalyzeOptions
 from filmscore.config.settings import parse_preset
 from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError
@@ -355,7 +355,7 @@ def test_a_cache_entry_is_keyed_by_the_film_s_content_and_the_settings(tmp_path,
     ],
 )
 def test_a_hostile_batch_manifest_is_refused_on_one_line(tmp_path, document):
-    from filmscore.batch.manifest import Manifest
+    from filmscore.batch.records import Manifest
 
     (tmp_path / "batch.json").write_text(json.dumps(document))
     with pytest.raises(InputError) as caught:
@@ -366,7 +366,7 @@ def test_a_hostile_batch_manifest_is_refused_on_one_line(tmp_path, document):
 @FUZZ
 @given(document=_json)
 def test_any_json_is_a_batch_manifest_or_a_clean_input_error(tmp_path, document):
-    from filmscore.batch.manifest import Manifest
+    from filmscore.batch.records import Manifest
 
     (tmp_path / "batch.json").write_text(json.dumps({"items": document}))
     try:

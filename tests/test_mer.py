@@ -168,7 +168,8 @@ def check_music_reading(cue, valence: float, arousal: float):
 
 def test_the_closed_loop_rearranges_missed_cues_and_keeps_the_closer_score(mer, monkeypatch, tmp_path):
     import filmscore.music.check as cue_check
-    from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.music.generators import MusicRequest
+    from filmscore.music.generators.symbolic import SymbolicGenerator
     from filmscore.scoring.run import RunOptions, compose_checked
 
     strict = dataclasses.replace(calibration(), tolerance=0.05)  # every cue misses: the loop must act
@@ -189,7 +190,8 @@ def test_the_closed_loop_rearranges_missed_cues_and_keeps_the_closer_score(mer, 
 
 def test_of_several_candidates_the_closest_to_the_plan_is_kept(mer):
     from filmscore.core.progress import Progress
-    from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.music.generators import MusicRequest
+    from filmscore.music.generators.symbolic import SymbolicGenerator
     from filmscore.scoring.run import RunOptions, compose_checked
 
     plan = single_cue_plan(-0.5, 0.3)
@@ -210,7 +212,8 @@ def test_the_audio_helper_hears_the_same_as_one_process(mer, tmp_path):
     import filmscore.music.check as cue_check
     from filmscore.core.workers import audio_helper
     from filmscore.media.audio import AudioFile
-    from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.music.generators import MusicRequest
+    from filmscore.music.generators.symbolic import SymbolicGenerator
     from filmscore.music.planning import plan_cues
     from tests.measure import emotions, flat_timeline
 

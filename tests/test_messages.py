@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from filmscore.batch.manifest import ItemRecord
+from filmscore.batch.records import ItemRecord
 from filmscore.cli.commands.batch import BatchLog
 
 

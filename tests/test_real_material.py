@@ -289,7 +289,7 @@ def test_a_cold_warm_or_foreign_filled_shot_cache_gives_the_same_reading(tmp_pat
     """A bright test card and a dark picture under the same soundtrack: once the cache held the dark
     film's shot, the bright film read as the dark one (-0.62 for its own -0.12)."""
     from filmscore.analysis.cache import cached_analysis, read_shot_entries, shots_key, shots_path
-    from filmscore.analysis.pipeline import AnalyzeOptions, analyze
+    from filmscore.analysis.flow import AnalyzeOptions, analyze
     from filmscore.core.progress import Progress
 
     line = Line("Your old friend died last night.", "sad")
@@ -419,18 +419,18 @@ def test_report_is_refused_while_a_run_writes_the_folder(tmp_path):
 
 
 def test_two_batches_on_one_folder_refuse_each_other(tmp_path, cuts_film):
+    from filmscore.core.atomic import folder_lock
+
     rushes = tmp_path / "rushes"
     rushes.mkdir()
     (rushes / "take.mp4").write_bytes(cuts_film.read_bytes())
     out = tmp_path / "scored"
     out.mkdir()
-    with _held(out / "batch.json"):
+    with folder_lock(out, "batch"):
         result = _cli("batch", str(rushes), "-o", str(out), "-q")
     assert result.returncode == 5, result.stderr
-    assert (
-        "another filmscore run is writing" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    )
-    assert not (out / "batch.json").exists()
+    assert "another filmscore batch is writing" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (out / "batch.json").exists()
 
 
 def test_a_killed_run_s_lock_files_are_swept_and_a_held_one_stays(tmp_path):

@@ -127,7 +127,8 @@ def test_kept_music_is_the_earlier_render_sample_for_sample(tmp_path):
     """The symbolic generator alone: a cue kept from an earlier plan, moved 3 s later behind a new cue,
     renders to the same samples as it did, however the cues around it changed."""
     from filmscore.media.audio import load
-    from filmscore.music.generators import EarlierScore, MusicRequest, SymbolicGenerator
+    from filmscore.music.generators import EarlierScore, MusicRequest
+    from filmscore.music.generators.symbolic import SymbolicGenerator
     from filmscore.music.planning import KeptCue, plan_cues
     from tests.measure import emotions, flat_timeline
 
@@ -209,7 +210,7 @@ def test_the_shot_cache_reuses_only_the_same_content_and_never_changes_a_reading
     import shutil
 
     from filmscore.analysis.cache import cached_analysis, read_shot_entries, shots_key, shots_path
-    from filmscore.analysis.pipeline import AnalyzeOptions, analyze
+    from filmscore.analysis.flow import AnalyzeOptions, analyze
     from filmscore.core.progress import Progress
 
     folder = cuts["first"].parent
@@ -233,7 +234,7 @@ def test_the_shot_cache_reuses_only_the_same_content_and_never_changes_a_reading
 
 def test_a_planted_or_broken_shot_cache_is_ignored_and_replaced(tmp_path, cuts):
     from filmscore.analysis.cache import cached_analysis, read_shot_entries, shots_key, shots_path
-    from filmscore.analysis.pipeline import AnalyzeOptions
+    from filmscore.analysis.flow import AnalyzeOptions
     from filmscore.core.progress import Progress
 
     opts = AnalyzeOptions()
@@ -293,7 +294,7 @@ def _beats(cue: dict, count: int | None) -> list[float]:
 def test_an_earlier_score_past_its_film_s_budget_is_refused_at_once(tmp_path, cuts, change, words):
     """Issue 33: 400 000 beats in one cue ran past 150 s, 200 000 dynamics points took 127 s and 1.8 GB,
     and a plan of 1e7 s was exit 4. Each is an input error before the plan is read into its types."""
-    from filmscore.report.recut import earlier_cut
+    from filmscore.report.earlier_cut import earlier_cut
 
     report = _report(cuts["first"])
     change(report["score_plan"]["plan"])

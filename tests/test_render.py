@@ -116,7 +116,8 @@ def test_without_the_library_the_fluidsynth_program_renders(monkeypatch):
 
 @needs_library
 def test_a_generator_lets_its_soundfont_go_when_released_and_loads_it_again_when_asked():
-    from filmscore.music.generators import MusicRequest, SymbolicGenerator
+    from filmscore.music.generators import MusicRequest
+    from filmscore.music.generators.symbolic import SymbolicGenerator
 
     generator = SymbolicGenerator()
     shots = emotions([(2.0, 0.5, -0.5)])

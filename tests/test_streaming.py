@@ -122,9 +122,9 @@ def test_the_speech_track_read_from_its_file_in_blocks_gives_what_memory_gives(
     """Voice regions, passages and the soundtrack's measures of a speech track read from its work file, a
     few frames at a time, equal those of the same track held whole in memory."""
     import filmscore.analysis.dialogue
-    import filmscore.analysis.prosody
+    import filmscore.analysis.soundtrack
     from filmscore.analysis.dialogue import DialogueOptions, passages, voice_regions
-    from filmscore.analysis.prosody import measure_soundtrack
+    from filmscore.analysis.soundtrack import measure_soundtrack
     from filmscore.media.audio import speech_track
     from filmscore.media.probe import probe
 
@@ -136,7 +136,7 @@ def test_the_speech_track_read_from_its_file_in_blocks_gives_what_memory_gives(
         regions = voice_regions(whole, DialogueOptions())
         sound = measure_soundtrack(whole)
         monkeypatch.setattr(filmscore.analysis.dialogue, "VAD_BLOCK_FRAMES", 7)
-        monkeypatch.setattr(filmscore.analysis.prosody, "CHUNK_FRAMES", 100)
+        monkeypatch.setattr(filmscore.analysis.soundtrack, "CHUNK_FRAMES", 100)
         assert regions and voice_regions(track, DialogueOptions()) == regions
         for (start, samples), (start_again, again) in zip(
             passages(whole, regions), passages(track, regions), strict=True
@@ -163,7 +163,7 @@ SPEECH_MEMORY_PROBE = """
 import resource, sys
 from pathlib import Path
 import librosa, numpy as np, soundfile
-from filmscore.analysis.prosody import measure_soundtrack
+from filmscore.analysis.soundtrack import measure_soundtrack
 from filmscore.media.audio import AudioWriter, blocks
 from filmscore.analysis.dialogue import DialogueOptions, passages, voice_regions
 from tests.synthetic import Line, speak

@@ -12,7 +12,8 @@ import pytest
 from filmscore.config.names import STYLE_NAMES
 from filmscore.config.settings import BY_KEY, load_preset
 from filmscore.core.affect import Mood
-from filmscore.music.generators import MusicRequest, SymbolicGenerator
+from filmscore.music.generators import MusicRequest
+from filmscore.music.generators.symbolic import SymbolicGenerator
 from filmscore.music.planning import CueOptions, plan_cues
 from filmscore.music.styles import GM_NAMES, KIT_NAMES, PROGRAM_TRIM_DB, STYLES
 from filmscore.music.symbolic.compose import ComposeOptions, compose

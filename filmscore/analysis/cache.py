@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from filmscore.analysis.pipeline import Analysis, AnalyzeOptions, analyze
+from filmscore.analysis.flow import Analysis, AnalyzeOptions, analyze
 from filmscore.analysis.shot_match import (
     ShotReading,
     content_digests,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from filmscore.analysis.flow import Analysis
 from filmscore.analysis.fusion import FusionOptions, ShotEmotion, timeline
-from filmscore.analysis.pipeline import Analysis
 from filmscore.analysis.thumbnails import picture_hash
 from filmscore.core.affect import Affect, Mood
 

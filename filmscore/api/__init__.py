@@ -22,7 +22,7 @@ from filmscore.core.errors import UsageError
 from filmscore.core.progress import Progress
 
 if TYPE_CHECKING:
-    from filmscore.analysis.pipeline import Analysis
+    from filmscore.analysis.flow import Analysis
     from filmscore.media.probe import MediaInfo
     from filmscore.scoring.recut import EarlierCut
     from filmscore.scoring.run import ScoredFilm
@@ -74,7 +74,7 @@ def analyze(
     """A film's reading: its shots, transcript, per-shot emotion and timeline. With `report_dir`, the
     report folder too (report.json, report.html, the editors' files), as `filmscore analyze` writes it.
     `options` are the reading's settings (text_emotion="auto", analysis_width=320, spotting=...)."""
-    from filmscore.analysis.pipeline import analyze as read_film
+    from filmscore.analysis.flow import analyze as read_film
     from filmscore.core.atomic import existing_folder, output_lock
     from filmscore.media.probe import check_input_path, probe
     from filmscore.report.document import write_report
@@ -232,7 +232,7 @@ def _check_places(info: MediaInfo, output: Path, request: _ScoreRequest) -> None
 
 def _previous(folder: Path | None) -> EarlierCut | None:
     """The earlier cut whose cues a re-cut keeps (--previous), read and checked before any work."""
-    from filmscore.report.recut import earlier_cut
+    from filmscore.report.earlier_cut import earlier_cut
 
     return earlier_cut(folder) if folder is not None else None
 

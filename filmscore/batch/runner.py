@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.batch.inputs import BatchItem
-from filmscore.batch.manifest import ItemRecord, Manifest, settings_sha256
+from filmscore.batch.records import ItemRecord, Manifest, settings_sha256
 from filmscore.config.names import REPORT_DIR_SUFFIX, SCORED_SUFFIX
 from filmscore.core.atomic import content_sha256
 from filmscore.core.errors import EXIT_INPUT, InputError, UsageError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from filmscore.batch.manifest import Manifest
+from filmscore.batch.records import Manifest
 from filmscore.config.names import REPORT_NAME
 from filmscore.core.atomic import OutputSet
 

@@ -21,7 +21,7 @@ ASR.register(
 )
 ASR.register(
     "pocketsphinx",
-    "filmscore.analysis.asr:PocketsphinxAsr",
+    "filmscore.analysis.asr.sphinx:PocketsphinxAsr",
     requires=("pocketsphinx",),
     description="CMU PocketSphinx with its bundled US English model (embedded fallback, offline)",
     takes_model=True,
@@ -65,7 +65,7 @@ VISUAL_EMOTION.register(
 GENERATORS: Registry[Any] = Registry("music generator")
 GENERATORS.register(
     "symbolic",
-    "filmscore.music.generators:SymbolicGenerator",
+    "filmscore.music.generators.symbolic:SymbolicGenerator",
     requires=("mido",),
     description="rule-based composer rendered through a General MIDI SoundFont with FluidSynth (embedded)",
 )

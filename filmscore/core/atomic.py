@@ -185,6 +185,28 @@ def output_lock(*targets: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def folder_lock(folder: Path, what: str) -> Iterator[None]:
+    """Hold an flock on the folder itself while one writer (a batch) owns it: a second is refused at
+    once (OutputError). No lock file is made, so a killed writer leaves nothing behind."""
+    import fcntl
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise OutputError(f"cannot open {folder}: {exc.strerror}. Choose a writable folder.") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise OutputError(f"another filmscore {what} is writing {folder}. Wait for it to finish, or choose "
+                          "another folder.") from None  # fmt: skip
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
 def _locked(target: Path) -> Iterator[None]:
     created = make_folders(target.parent)
     path = target.parent / f".{target.name}{LOCK_SUFFIX}"

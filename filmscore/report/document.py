@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmscore.analysis.dialogue import lines_by_shot
+from filmscore.analysis.flow import Analysis
 from filmscore.analysis.fusion import label_for
-from filmscore.analysis.pipeline import Analysis
 from filmscore.analysis.thumbnails import picture_hash
 from filmscore.config.names import HTML_NAME, REPORT_NAME
 from filmscore.core.affect import Affect

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from filmscore.analysis.pipeline import AnalyzeOptions
+from filmscore.analysis.flow import AnalyzeOptions
 from filmscore.analysis.shots import ShotOptions
 from filmscore.config import backends
 from filmscore.config.settings import AUTO, parse_loudness

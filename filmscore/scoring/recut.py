@@ -13,8 +13,8 @@ import itertools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from filmscore.analysis.flow import Analysis
 from filmscore.analysis.fusion import FusionOptions
-from filmscore.analysis.pipeline import Analysis
 from filmscore.analysis.shot_match import (
     ShotPrint,
     ShotReading,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from filmscore.analysis.cache import cached_analysis
-from filmscore.analysis.pipeline import Analysis, AnalyzeOptions
+from filmscore.analysis.flow import Analysis, AnalyzeOptions
 from filmscore.config.names import MUSIC_STEM, REPORT_NAME, SCORE_MIDI
 from filmscore.config.settings import default
 from filmscore.core.atomic import OutputSet, work_folder

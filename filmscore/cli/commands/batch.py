@@ -11,7 +11,7 @@ from typing import Any
 
 from filmscore.api import resolved_settings
 from filmscore.api.preflight import check_writable, sweep_leftovers
-from filmscore.batch.manifest import ItemRecord, Manifest
+from filmscore.batch.records import ItemRecord, Manifest
 from filmscore.cli.commands import options_of
 from filmscore.core.errors import EXIT_BATCH_PARTIAL, EXIT_OK, UsageError
 from filmscore.core.wording import one_line
@@ -19,11 +19,10 @@ from filmscore.core.wording import one_line
 
 def run(args: argparse.Namespace) -> int:
     from filmscore.batch.inputs import collect_inputs
-    from filmscore.batch.manifest import MANIFEST_NAME
     from filmscore.batch.runner import CACHE_FOLDER, BatchOptions, default_jobs, run_args, run_batch
     from filmscore.batch.summary import write_summary_html
     from filmscore.config.settings import SETTINGS
-    from filmscore.core.atomic import output_lock
+    from filmscore.core.atomic import folder_lock
 
     # A bad option fails once, before any film.
     settings = resolved_settings(args.pipeline, options_of(args, run_only=True), run_only=True)
@@ -45,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         spotting=Path(settings["cues.spotting"]).resolve() if settings["cues.spotting"] else None,
     )
     # One batch at a time on an OUTDIR: two would both rewrite its batch.json. A second is exit 5.
-    with output_lock(opts.out_dir / MANIFEST_NAME):
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    with folder_lock(opts.out_dir, "batch"):
         sweep_leftovers(opts.out_dir, opts.cache_dir)
         with BatchLog(len(items), quiet=args.quiet, live=sys.stderr.isatty()) as log:
             manifest = run_batch(items, opts, log.record, log.started)

@@ -1,7 +1,9 @@
 """Music generators: each turns a cue plan into a music stem as long as the film.
 
-The embedded default, `symbolic`, composes MIDI from the plan and renders it through a General MIDI
-SoundFont with FluidSynth; it needs no model weights. Neural generators register here too.
+This module holds what every generator shares: the request, the result, the base class and the registry,
+and the helpers that place audio in a film-long buffer. Each generator has a module of its own: the
+embedded default `symbolic` (music/generators/symbolic.py, composed MIDI rendered through a General MIDI
+SoundFont with FluidSynth: no model weights), `library` (your own music) and `musicgen`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 
@@ -18,10 +20,7 @@ from filmscore.config import backends
 from filmscore.core.registry import Registry
 from filmscore.media.audio import AudioFile
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip
-from filmscore.music.planning import Cue, CuePlan
-
-if TYPE_CHECKING:
-    from filmscore.music.symbolic.score import Composition
+from filmscore.music.planning import CuePlan
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,6 @@ def film_buffer(
 
 
 SILENCE_FADE_S = 0.05  # the music fades this fast into a silent range (what rings on from the cue before)
-KEPT_TAIL_FADE_S = 0.05  # a kept cue's sound, cut where its tail has died away, ends with this fade
 
 
 def silenced(music: Music, spans: tuple[tuple[float, float], ...]) -> Music:
@@ -117,7 +115,7 @@ def silenced(music: Music, spans: tuple[tuple[float, float], ...]) -> Music:
     return replace(music, audio=_silenced(music.audio, spans), stems=stems)
 
 
-def _writable(signal: AudioClip | AudioFile) -> np.ndarray:
+def writable(signal: AudioClip | AudioFile) -> np.ndarray:
     """A signal's samples to change: a copy of one in memory, or its raw file mapped (changed in place)."""
     if isinstance(signal, AudioClip):
         return signal.samples.copy()
@@ -127,17 +125,17 @@ def _writable(signal: AudioClip | AudioFile) -> np.ndarray:
 def _silenced(signal: AudioClip | AudioFile, spans: tuple[tuple[float, float], ...]) -> AudioClip | AudioFile:
     if signal.frames == 0:
         return signal
-    samples = _writable(signal)
+    samples = writable(signal)
     for start_s, end_s in spans:
         first, last = round(start_s * signal.sample_rate), round(end_s * signal.sample_rate)
         fade = min(first, round(SILENCE_FADE_S * signal.sample_rate))
         ramp = equal_power_ramp(fade)[::-1]
         samples[first - fade : first] *= ramp[:, None] if samples.ndim > 1 else ramp
         samples[first:last] = 0.0
-    return _written(signal, samples)
+    return written(signal, samples)
 
 
-def _written(signal: AudioClip | AudioFile, samples: np.ndarray) -> AudioClip | AudioFile:
+def written(signal: AudioClip | AudioFile, samples: np.ndarray) -> AudioClip | AudioFile:
     """The signal `_writable` gave `samples` for, with the changes: the file flushed, or a new clip."""
     if isinstance(samples, np.memmap):
         samples.flush()
@@ -162,106 +160,3 @@ def add_faded(out: np.ndarray, audio: np.ndarray, at: int, fade_in_s: float, fad
             else:
                 audio[:n] *= ramp
     out[at : at + len(audio)] += audio
-
-
-class SymbolicGenerator(MusicGenerator):
-    name = "symbolic"
-    follows_arrangement = True
-
-    def __init__(self, soundfont: Path | None = None, crossfade_s: float = 1.5) -> None:
-        from filmscore.music.symbolic.render import find_soundfont, require_fluidsynth
-
-        require_fluidsynth()  # fail before the analysis, not after it
-        self.soundfont = find_soundfont(soundfont)
-        self.crossfade_s = crossfade_s
-
-    def prepare(self) -> None:
-        from filmscore.music.symbolic.render import warm
-
-        warm(self.soundfont)
-
-    def release(self) -> None:
-        from filmscore.music.symbolic.render import release
-
-        release()  # MuseScore General holds 490 MB: not through the mix
-
-    def generate(self, request: MusicRequest) -> Music:
-        from filmscore.music.symbolic.compose import ComposeOptions, compose
-        from filmscore.music.symbolic.midi import midi_bytes
-        from filmscore.music.symbolic.recut import spliced, without_kept
-        from filmscore.music.symbolic.render import note_costs, render_midi, render_separately, sum_clips
-        from filmscore.music.symbolic.score import split_notes, split_roles
-
-        composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
-        kept, earlier, earlier_duration = self._kept_parts(request)
-        sounding = without_kept(composition, kept)
-        if kept:
-            composition = spliced(sounding, request.plan, kept, earlier)
-        score = midi_bytes(composition)
-        duration = request.plan.duration_s
-        stems: dict[str, AudioClip | AudioFile] = {}
-        workdir = request.workdir
-        if request.stems:
-            # One render per instrument group; by linearity they sum to the whole score. Kept cues play
-            # their earlier notes here, rendered afresh.
-            roles = split_roles(composition)
-            parts = [midi_bytes(part) for part in roles.values()]
-            clips = render_separately(parts, self.soundfont, duration, workdir)
-            stems = dict(zip(roles, clips, strict=True))
-            audio = sum_clips(list(clips), workdir, "music")
-        else:
-            costs = note_costs(self.soundfont)
-            pieces = [midi_bytes(piece) for piece in split_notes(sounding, RENDER_PIECES, costs)]
-            audio = render_midi(pieces, self.soundfont, duration, workdir)
-            if kept:
-                audio = self._with_kept_sound(audio, kept, earlier, earlier_duration, duration, workdir)
-        details = {
-            "style": request.plan.cues[0].style,
-            "soundfont": str(self.soundfont.path),
-            "soundfont_origin": self.soundfont.origin,
-            "licence": f"composed by filmscore's symbolic generator (no model weights); samples: "
-            f"{self.soundfont.licence}",
-        }
-        if kept:
-            details["kept_cues"] = str(len(kept))
-        return Music(audio, score, details, stems)
-
-    def _kept_parts(self, request: MusicRequest) -> tuple[list[tuple[Cue, Cue]], list[Composition], float]:
-        """In a re-cut: each kept cue with the cue it keeps, its part of the earlier score (written again
-        from the earlier plan, seed and dialogue, so exactly as it was), and the earlier film's length."""
-        from filmscore.music.symbolic.compose import ComposeOptions, compose
-        from filmscore.music.symbolic.recut import earlier_parts, kept_in
-
-        earlier = request.earlier
-        kept = kept_in(request.plan) if earlier is not None else []
-        if earlier is None or not kept:
-            return [], [], 0.0
-        score = compose(earlier.plan, earlier.speech, ComposeOptions(earlier.seed, self.crossfade_s))
-        return kept, earlier_parts(score, kept, earlier.plan), earlier.plan.duration_s
-
-    def _with_kept_sound(
-        self,
-        audio: AudioClip | AudioFile,
-        kept: list[tuple[Cue, Cue]],
-        parts: list[Composition],
-        earlier_duration_s: float,
-        duration_s: float,
-        workdir: Path | None,
-    ) -> AudioClip | AudioFile:
-        """The render with each kept cue's sound added at its new time: its earlier part rendered alone at
-        its earlier time, so it sounds sample for sample as the earlier cut rendered it; its tail, cut
-        TAIL_S after its end, fades over KEPT_TAIL_FADE_S."""
-        from filmscore.music.symbolic.midi import midi_bytes
-        from filmscore.music.symbolic.recut import kept_stretch
-        from filmscore.music.symbolic.render import render_separately
-
-        sounds = render_separately(
-            [midi_bytes(part) for part in parts], self.soundfont, earlier_duration_s, workdir
-        )
-        out = _writable(audio)
-        for (cue, old), sound in zip(kept, sounds, strict=True):
-            first, at, length = kept_stretch(cue, old, earlier_duration_s, duration_s, sound.sample_rate)
-            add_faded(out, sound.read(first, first + length), at, 0.0, KEPT_TAIL_FADE_S)
-            if isinstance(sound, AudioFile):
-                sound.path.unlink(missing_ok=True)
-        return _written(audio, out)

@@ -24,11 +24,11 @@ from filmscore.music.generators import (
     Music,
     MusicGenerator,
     MusicRequest,
-    SymbolicGenerator,
     add_faded,
     equal_power_ramp,
     film_buffer,
 )
+from filmscore.music.generators.symbolic import SymbolicGenerator
 from filmscore.music.planning import Cue
 from filmscore.store.models import resolve
 

@@ -22,8 +22,8 @@ from filmscore.analysis.dialogue import (
     voice_regions,
 )
 from filmscore.analysis.fusion import FusionOptions, ShotEmotion, TimelinePoint, fuse, timeline
-from filmscore.analysis.prosody import ShotSound, audio_emotion, measure_soundtrack
 from filmscore.analysis.shots import Shot, ShotAnalyser, ShotOptions
+from filmscore.analysis.soundtrack import ShotSound, audio_emotion, measure_soundtrack
 from filmscore.analysis.text import TEXT_EMOTION_BACKENDS, TextEmotionBackend
 from filmscore.analysis.thumbnails import ThumbnailAnalyser
 from filmscore.analysis.visual import VISUAL_EMOTION_BACKENDS
