@@ -278,7 +278,7 @@ def test_an_encoder_overshoot_is_limited_away_and_encoded_again(tmp_path, cuts_f
     from filmscore.delivery.mix import MixOptions, MixResult
     from filmscore.media.audio import AudioFile, AudioWriter
     from filmscore.media.probe import AudioClip
-    from filmscore.scoring.run import RunOptions, _deliver
+    from filmscore.scoring.run import RunOptions, RunSpace, _deliver
 
     info = probe(cuts_film)
     rate, frames = 48000, round(info.duration_s * 48000)
@@ -295,7 +295,9 @@ def test_an_encoder_overshoot_is_limited_away_and_encoded_again(tmp_path, cuts_f
     mixed = MixResult(mix, mix, scale, -23.0, 10.0, 0.0, 0.0)
     opts = RunOptions(mix=MixOptions(true_peak_dbtp=-3.0))
     with audio_helper() if with_helper else contextlib.nullcontext() as helper:
-        final, delivery = _deliver(info, mixed, tmp_path / "out.mp4", ".mp4", opts, tmp_path, helper)
+        final, delivery = _deliver(
+            info, mixed, tmp_path / "out.mp4", ".mp4", opts, RunSpace(tmp_path, helper)
+        )
     assert delivery.true_peak_dbtp <= -3.0
     assert final.limiter_reduction_db > 2.0
     peak = max(float(np.abs(final.mix.read(0, frames)).max()), 1e-9)

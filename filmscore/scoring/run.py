@@ -111,6 +111,7 @@ def score_film(
         # The helper measures the soundtrack, listens to the music, mixes it, and encodes and measures the
         # scored track.
         with audio_helper(helper_warm_up(opts.mer)) if helper is None else nullcontext(helper) as helper:
+            space = RunSpace(work, helper)
             preparing = PreparedAfter(progress, "pictures and shots", generator.prepare)
             analysis = cached_analysis(input_path, opts.analyze, preparing, opts.cache_dir, work, helper)
             info = analysis.info
@@ -122,13 +123,13 @@ def score_film(
                 )
             earlier = opts.previous.score if opts.previous else None
             request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work, earlier=earlier)
-            music, plan, check, seed = compose_checked(generator, request, opts, progress, helper)
+            music, plan, check, seed = compose_checked(generator, request, opts, progress, space.helper)
             generator.release()
             music = silenced(music, plan.silences)
             if opts.generator_note:
                 music = replace(music, details={**music.details, "generator_choice": opts.generator_note})
             with progress.stage("mix"):
-                mixed = _mix(info, music, speech, opts.mix, work, helper)
+                mixed = _mix(info, music, speech, opts.mix, space)
             with progress.stage("mux"), OutputSet(opts.overwrite) as outputs:
                 paths = {
                     "video": output,
@@ -137,13 +138,13 @@ def score_film(
                     **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
                 }
                 target = outputs.stage(output)
-                mixed, delivery = _deliver(info, mixed, target, output.suffix, opts, work, helper)
+                mixed, delivery = _deliver(info, mixed, target, output.suffix, opts, space)
                 write_wav(outputs.stage(paths["music"]), mixed.stem)
                 if music.midi:
                     outputs.write(paths["midi"], music.midi)
                 paths.update(stage_cue_files(plan, mixed, report_dir, outputs))
                 if opts.stems:
-                    paths.update(stage_stems(music, mixed, report_dir, outputs, info.has_audio, work))
+                    paths.update(stage_stems(music, mixed, report_dir, outputs, info.has_audio, space.work))
                 recut = recut_of(plan, opts.previous, matches, 1 / info.fps) if opts.previous else None
                 scored = ScoredFilm(
                     analysis, plan, music, mixed, delivery, generator.name, seed, paths, check, recut
@@ -170,14 +171,13 @@ def _mix(
     music: Music,
     speech: tuple[tuple[float, float], ...],
     opts: MixOptions,
-    work: Path,
-    helper: Pool | None,
+    space: RunSpace,
 ) -> MixResult:
-    """The music ducked under the film's own soundtrack, at the loudness target (mixed in `helper`)."""
+    """The music ducked under the film's own soundtrack, at the loudness target (mixed in the helper)."""
     original = None
     if info.has_audio:
-        original = extract_audio_file(info, MUSIC_SAMPLE_RATE, 2, work / "original.f32")
-    mixed = in_helper(helper, mix_under_dialogue, original, music.audio, speech, opts, work)
+        original = extract_audio_file(info, MUSIC_SAMPLE_RATE, 2, space.work / "original.f32")
+    mixed = space.apply(mix_under_dialogue, original, music.audio, speech, opts, space.work)
     if original is not None:
         original.path.unlink()  # mixed in; its disk space is needed for the delivery
     return mixed
@@ -288,28 +288,27 @@ def _deliver(
     target: Path,
     suffix: str,
     opts: RunOptions,
-    work: Path,
-    helper: Pool | None = None,
+    space: RunSpace,
 ) -> tuple[MixResult, Delivery]:
     """Encode and mux, then measure the written file; if the encoder pushed the true peak over the ceiling,
-    limit harder by the overshoot and encode again. The limiter and the measures run in `helper`."""
+    limit harder by the overshoot and encode again. The limiter and the measures run in the helper."""
     mix_opts = opts.mix
     for _ in range(DELIVERY_RETRIES):
-        delivery = _encode(info, mixed, target, suffix, opts.keep_original_audio, work, helper)
+        delivery = _encode(info, mixed, target, suffix, opts.keep_original_audio, space)
         overshoot = delivery.true_peak_dbtp - mix_opts.true_peak_dbtp
         if overshoot <= 0:
             return mixed, delivery
         mix_opts = replace(mix_opts, peak_margin_db=mix_opts.peak_margin_db + overshoot + 0.2)
         ceiling = mix_opts.true_peak_dbtp - mix_opts.peak_margin_db
-        mixed = in_helper(helper, relimit, mixed, ceiling, work)
-    return mixed, _encode(info, mixed, target, suffix, opts.keep_original_audio, work, helper)
+        mixed = space.apply(relimit, mixed, ceiling, space.work)
+    return mixed, _encode(info, mixed, target, suffix, opts.keep_original_audio, space)
 
 
 def _encode(
-    info: MediaInfo, mixed: MixResult, target: Path, suffix: str, keep: bool, work: Path, helper: Pool | None
+    info: MediaInfo, mixed: MixResult, target: Path, suffix: str, keep: bool, space: RunSpace
 ) -> Delivery:
-    mix = _as_file(mixed.mix, work / "mix-input.f32")
-    measured = in_helper(helper, mux, info, mix, target, suffix, keep)
+    mix = _as_file(mixed.mix, space.work / "mix-input.f32")
+    measured = space.apply(mux, info, mix, target, suffix, keep)
     return Delivery(measured.integrated_lufs, measured.true_peak_dbtp)
 
 
@@ -323,6 +322,19 @@ def _as_file(audio: Audio, path: Path) -> AudioFile:
     written = writer.finish()
     assert isinstance(written, AudioFile)  # a writer with a folder writes a file
     return written
+
+
+@dataclass(frozen=True)
+class RunSpace:
+    """Where a run works: its work folder (film-length audio as raw files) and its audio helper (a worker
+    with the mix's libraries loaded; None: this process does the work), carried together."""
+
+    work: Path
+    helper: Pool | None = None
+
+    def apply(self, work: Callable[..., T], *args: object) -> T:
+        """`work(*args)` in the helper, as `in_helper` decides."""
+        return in_helper(self.helper, work, *args)
 
 
 def in_helper(helper: Pool | None, work: Callable[..., T], *args: object) -> T:
