@@ -30,7 +30,7 @@ def test_hard_cuts_are_found_within_one_frame(cuts_film, detector):
     assert shots[0].start_s == 0 and shots[-1].end_s == pytest.approx(8.0)
 
 
-@pytest.mark.parametrize("detector", SHOT_DETECTORS)
+@pytest.mark.parametrize("detector", SHOT_DETECTORS.names())
 def test_every_detector_tiles_the_film(cuts_film, detector):
     shots = _detect(cuts_film, detector)
     assert shots[0].start_frame == 0 and shots[-1].end_frame == 200

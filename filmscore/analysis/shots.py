@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from filmscore.config.backends import SHOT_DETECTORS
 from filmscore.config.settings import default
-from filmscore.core.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -43,19 +43,10 @@ SAME_PICTURE_LEVELS = 10.0  # mean thumbnail difference (of 255) under which two
 RECENT_S = 4.0  # the detectors report a cut a few frames after it (the adaptive one two frames)
 
 
-def _make_detector(name: str, min_frames: int):
-    # Imported here: scenedetect pulls in OpenCV, which costs import time `filmscore --help` need not pay.
-    from scenedetect import detectors
-
-    if name == "adaptive":
-        return detectors.AdaptiveDetector(min_scene_len=min_frames)
-    if name == "content":
-        return detectors.ContentDetector(min_scene_len=min_frames)
-    if name == "histogram":
-        return detectors.HistogramDetector(min_scene_len=min_frames)
-    if name == "hash":
-        return detectors.HashDetector(min_scene_len=min_frames)
-    raise UsageError(f"unknown shot detector {name!r}; choose one of {', '.join(SHOT_DETECTORS)}.")
+def _make_detector(name: str, min_frames: int) -> Any:
+    """The registered PySceneDetect detector (imported only now: scenedetect pulls in OpenCV, which costs
+    import time `filmscore --help` need not pay)."""
+    return SHOT_DETECTORS.create(name, min_scene_len=min_frames)
 
 
 class ShotAnalyser:

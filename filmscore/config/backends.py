@@ -94,7 +94,20 @@ MER.register(
 )
 NO_MER = "none"  # --mer none: the music is not checked
 
-SHOT_DETECTORS = ("adaptive", "content", "histogram", "hash")  # PySceneDetect's, by its own names
+# PySceneDetect's detectors, by its own names; each is created with its shortest scene in frames.
+SHOT_DETECTORS: Registry[Any] = Registry("shot detector")
+for _name, _class, _how in (
+    ("adaptive", "AdaptiveDetector", "frame-to-frame change against its rolling average (the default)"),
+    ("content", "ContentDetector", "change of hue, saturation, brightness and edges over a threshold"),
+    ("histogram", "HistogramDetector", "change of the luma histogram"),
+    ("hash", "HashDetector", "change of a perceptual hash of the picture"),
+):
+    SHOT_DETECTORS.register(
+        _name,
+        f"scenedetect.detectors:{_class}",
+        requires=("scenedetect",),
+        description=f"PySceneDetect: {_how}",
+    )
 
 # By the manifest's kind of model (filmscore/config/manifest.toml): the registry whose backends load it.
 BY_MODEL_KIND: dict[str, Registry[Any]] = {

@@ -84,7 +84,7 @@ def parse_loudness(text: str) -> float:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("analysis.shot_detector", str, "adaptive", "PySceneDetect detector",
-            "--shot-detector", choices=lambda: list(backends.SHOT_DETECTORS)),
+            "--shot-detector", choices=_names(backends.SHOT_DETECTORS)),
     Setting("analysis.asr", str, "whisper", "speech recognition backend", "--asr",
             choices=_names(backends.ASR, AUTO)),
     Setting("analysis.asr_model", str, None, "the ASR backend's model: a path or an id", "--asr-model",
