@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,24 +146,19 @@ def read_report(folder: str | Path) -> dict[str, Any]:
     return read(Path(folder))
 
 
+@dataclass(frozen=True)
 class _ScoreRequest:
     """What `score` was asked besides the settings."""
 
-    def __init__(
-        self,
-        path: Path,
-        output: Path | None,
-        report_dir: Path | None,
-        previous: Path | None,
-        stems: bool,
-        keep_original_audio: bool,
-        cache_dir: Path | None,
-        max_duration: float | None,
-        overwrite: bool,
-    ) -> None:
-        self.path, self.output, self.report_dir, self.previous = path, output, report_dir, previous
-        self.stems, self.keep_original_audio, self.cache_dir = stems, keep_original_audio, cache_dir
-        self.max_duration, self.overwrite = max_duration, overwrite
+    path: Path
+    output: Path | None
+    report_dir: Path | None
+    previous: Path | None
+    stems: bool
+    keep_original_audio: bool
+    cache_dir: Path | None
+    max_duration: float | None
+    overwrite: bool
 
 
 def _score(
@@ -214,11 +210,12 @@ def _score(
         return score_film(info.path, output, report_dir, opts, hook, helper, stage_scored_report)
 
 
+@dataclass(frozen=True)
 class _Voices:
     """Where `score` tells what it notices: `say` (or nobody) for news, `warn` for what loses data."""
 
-    def __init__(self, say: Callable[[str], None] | None, warn: Callable[[str], None]) -> None:
-        self.say, self.warn = say, warn
+    say: Callable[[str], None] | None
+    warn: Callable[[str], None]
 
 
 def _check_places(info: MediaInfo, output: Path, request: _ScoreRequest) -> None:
