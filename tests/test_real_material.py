@@ -204,16 +204,20 @@ def test_every_frame_rate_has_a_sequence_rate_with_time_code(fps, rate):
 
 @pytest.fixture(scope="module")
 def odd_films(tmp_path_factory) -> dict[str, Path]:
-    """An editor's awkward films, scored: an apostrophe at 15 fps, a name that is not UTF-8 at 120 fps;
-    shots of frame-rounded lengths, with a line each."""
+    """An editor's awkward films, scored: an apostrophe at a phone's 15 fps, a name that is not UTF-8 at
+    120 fps, a high-speed camera's 10 000 fps; shots of frame-rounded lengths, with a line each."""
     folder = tmp_path_factory.mktemp("odd names")
     made = {}
-    for key, name, fps in (("apostrophe", "Director's cut.mov", 15.0), ("latin1", b"caf\xe9.mp4", 120.0)):
+    happy, afraid = Line("What a wonderful day!", "happy"), Line("Run! The fire is coming!", "frightened")
+    for key, name, fps, seconds in (
+        ("apostrophe", "Director's cut.mov", 15.0, (2.7, 3.3)),
+        ("latin1", b"caf\xe9.mp4", 120.0, (2.7, 3.3)),
+        ("high speed", "Phantom take 3.mp4", 10_000.0, (1.1, 1.3)),
+    ):
         path = folder / (os.fsdecode(name) if isinstance(name, bytes) else name)
-        happy, afraid = Line("What a wonderful day!", "happy"), Line("Run! The fire is coming!", "frightened")
-        shots = [ShotSpec("warm", (round(fps * 2.7) + 1) / fps, happy),
-                 ShotSpec("fear", (round(fps * 3.3) + 1) / fps, afraid)]  # fmt: skip
-        make_film(path, shots, size=(160, 96), fps=fps)
+        shots = [ShotSpec("warm", (round(fps * seconds[0]) + 1) / fps, happy),
+                 ShotSpec("fear", (round(fps * seconds[1]) + 1) / fps, afraid)]  # fmt: skip
+        make_film(path, shots, size=(96, 64) if fps > 1000 else (160, 96), fps=fps)
         assert main(["run", str(path), "-q"]) == 0
         made[key] = path
     return made
@@ -230,7 +234,7 @@ def _read_back(text: str, adapter: str):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", ["apostrophe", "latin1"])
+@pytest.mark.parametrize("key", ["apostrophe", "latin1", "high speed"])
 def test_an_awkward_name_is_scored_and_every_timeline_reads_back(odd_films, key):
     film = odd_films[key]
     folder = _scored_folder(film)
