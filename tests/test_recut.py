@@ -5,6 +5,7 @@ re-encoded at another quality. Its unchanged cues must sound as they did, moved 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -266,9 +267,10 @@ def test_the_same_cut_again_keeps_every_cue_and_the_same_sound(cuts, tmp_path):
 
 
 def _beats(cue: dict, count: int | None) -> list[float]:
-    """`count` beats over the cue; None: as many as its budget allows, a little faster than 220 bpm."""
+    """`count` beats over the cue; None: as many as its budget allows (a beat more than 220 bpm fills, and
+    the first and last), so every beat is a little faster than 220 bpm."""
     span = cue["end_s"] - cue["start_s"]
-    return list(np.linspace(cue["start_s"], cue["end_s"], count or int(span * 3.72) + 1))
+    return list(np.linspace(cue["start_s"], cue["end_s"], count or math.floor(span * 220 / 60) + 2))
 
 
 @pytest.mark.parametrize(
