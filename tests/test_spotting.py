@@ -166,6 +166,15 @@ def test_edl_locators_from_an_editing_system_are_spots_to_the_next_locator(tmp_p
     assert read.left_out == ("FIX GRADE",)
 
 
+def test_an_edl_written_in_latin_1_is_read(tmp_path):
+    """Older editing systems write EDLs in Latin-1: a marker named "fear at the café" is still a spot."""
+    timeline = _editors_timeline([("fear at the café", 2, 0)])
+    text = otio.adapters.write_to_string(timeline, "cmx_3600", rate=FPS)
+    path = tmp_path / "reel.edl"
+    path.write_bytes(text.encode("latin-1"))
+    assert [(s.start_s, s.mood) for s in read_spotting(path, FPS, DURATION).spotting.spots] == [(2, "afraid")]
+
+
 @pytest.mark.parametrize(("suffix", "adapter"), [(".otio", "otio_json"), (".xml", "fcp_xml")])
 def test_otio_and_fcp7_markers_are_spots_on_the_timeline_time(tmp_path, suffix, adapter):
     # The clip starts 1 s into the timeline: its markers move with it.

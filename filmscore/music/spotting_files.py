@@ -103,6 +103,20 @@ def _text(path: Path, where: str) -> str:
         raise InputError(f"{where} cannot be read as UTF-8 text ({one_line(str(exc), MAX_VALUE)}).") from None
 
 
+def _marker_text(path: Path, where: str) -> str:
+    """An editor's marker file as text: UTF-8, else Latin-1, which older systems write EDLs in (a name
+    with a café in it); every byte means something in Latin-1, so a file that is no EDL at all is the
+    adapter's to refuse."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{where} cannot be read ({one_line(str(exc), MAX_VALUE)}).") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 # -- CSV ---------------------------------------------------------------------------------------------
 
 
@@ -246,7 +260,7 @@ def timeline_markers(path: Path, rate: float, where: str) -> list[Marker]:
 
     adapter = MARKER_ADAPTERS[path.suffix.lower()]
     extra = {"rate": rate} if adapter == "cmx_3600" else {}
-    text = _text(path, where)
+    text = _marker_text(path, where)
     check_structure(text.encode("utf-8"), adapter, where)
     try:  # from the text, not the path: OTIO takes only names that are UTF-8
         timeline = otio.adapters.read_from_string(text, adapter_name=adapter, **extra)
