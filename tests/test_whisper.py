@@ -232,7 +232,8 @@ def test_a_model_in_parts_is_joined_once_checked_and_never_left_half_made(tmp_pa
     import hashlib
     from dataclasses import replace
 
-    from filmscore.config import manifest, models
+    from filmscore.config import manifest
+    from filmscore.store import models
 
     head, tail, config = b"weights, the first half;", b" and the second half.", b"{}"
 
