@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filmscore.music.planning import CueOptions, fit_beats, plan_cues, tempo_for
 from tests.measure import emotions, flat_timeline
@@ -128,3 +130,38 @@ def test_stings_strike_their_moods_chord():
     notes = compose(result, (), ComposeOptions()).notes
     struck = sorted(n.pitch for n in notes if n.start_s == 6.0 and n.velocity >= 110)
     assert len(struck) >= 5 and any(b - a == 1 for a, b in itertools.pairwise(struck))  # a cluster
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("afraid", "calm", "joyful", "sad"),
+        ("sad", "calm", "afraid", "joyful"),
+        ("joyful", "sad", "calm", "afraid"),
+    ],
+)
+def test_a_long_cue_keeps_a_mood_one_of_its_shots_has(order):
+    """Issue 34: with the documentary preset's 8 s shortest cue, an afraid shot and a calm one became one
+    neutral cue, which neither shot is; a merged cue takes the most salient mood of its shots."""
+    from filmscore.analysis.fusion import LABELS
+    from filmscore.core.affect import Mood
+
+    spec = [(5.0, *LABELS[Mood(mood)]) for mood in order]
+    result = plan(spec, CueOptions(min_cue_s=8.0, max_cue_s=120.0))
+    for cue in result.cues:
+        assert cue.mood in {order[i] for i in cue.shot_indices}, (cue.mood, cue.shot_indices)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    shots=st.lists(
+        st.tuples(st.floats(0.5, 12), st.floats(-1, 1), st.floats(-1, 1)), min_size=1, max_size=12
+    ),
+    min_cue_s=st.floats(1, 20),
+)
+def test_every_cue_the_reading_places_has_the_mood_of_one_of_its_shots(shots, min_cue_s):
+    from filmscore.analysis.fusion import label_for
+
+    result = plan(shots, CueOptions(min_cue_s=min_cue_s, max_cue_s=max(min_cue_s, 75.0)))
+    for cue in result.cues:
+        assert cue.mood in {label_for(shots[i][1], shots[i][2]) for i in cue.shot_indices}

@@ -112,7 +112,7 @@ def _grouped(
     for k, group in enumerate(groups):
         first = start_s if k == 0 else local[group[0]].start_s
         last = local[groups[k + 1][0]].start_s if k + 1 < len(groups) else end_s
-        valence, arousal = _group_affect(local, group)
+        valence, arousal = cue_affect(local, group)
         sections.append(
             Section(first, last, tuple(shots[j] for j in group), valence, arousal, valence, arousal)
         )
@@ -217,6 +217,36 @@ def _strong(emotions: tuple[ShotEmotion, ...], group: list[int], opts: CueOption
     valence, arousal = _group_affect(emotions, tuple(group))
     far = math.hypot(valence, arousal) >= opts.strong
     return far and label_for(valence, arousal) not in (Mood.CALM, Mood.NEUTRAL)
+
+
+def cue_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> tuple[float, float]:
+    """The feeling a cue of these shots is scored with. Their weighted mean where its mood is one of
+    theirs; where it is not (an afraid shot and a calm one average to neutral, a sad one and a joyful one
+    to calm), the mean of the shots of the most salient mood among them: the most screen time, the most
+    confidence, the farthest from neutral and spoken. A cue never takes a mood none of its shots has."""
+    valence, arousal = _group_affect(emotions, group)
+    labels = {label_for(emotions[i].valence, emotions[i].arousal) for i in group}
+    if label_for(valence, arousal) in labels:
+        return valence, arousal
+    salience: dict[Mood, float] = {}
+    for i in group:
+        label = label_for(emotions[i].valence, emotions[i].arousal)
+        salience[label] = salience.get(label, 0.0) + _salience(emotions[i])
+    strongest = max(salience, key=lambda label: salience[label])
+    chosen = tuple(i for i in group if label_for(emotions[i].valence, emotions[i].arousal) == strongest)
+    return _group_affect(emotions, chosen)
+
+
+SPOKEN_SALIENCE = 1.5  # a shot whose words were read counts this much more: the story is told in its lines
+
+
+def _salience(emotion: ShotEmotion) -> float:
+    """How much a shot's feeling stands out in a cue: its screen time, confidence and distance from neutral,
+    and more where someone speaks."""
+    text = emotion.sources.get("text")
+    spoken = SPOKEN_SALIENCE if text is not None and text.weight > 0 else 1.0
+    strength = 0.25 + math.hypot(emotion.valence, emotion.arousal)
+    return emotion.shot.duration_s * (0.5 + emotion.confidence) * strength * spoken
 
 
 def _group_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> tuple[float, float]:
