@@ -38,10 +38,11 @@ def option_names(run_only: bool = True) -> list[str]:
     flag's name with underscores (--duck-db is duck_db)."""
     from filmscore.config.settings import SETTINGS
 
-    return [_name(s.flag) for s in SETTINGS if s.flag and (run_only or not s.run_only)]
+    return [option_name(s.flag) for s in SETTINGS if s.flag and (run_only or not s.run_only)]
 
 
-def _name(flag: str) -> str:
+def option_name(flag: str) -> str:
+    """A command-line flag's name as the API takes it: --duck-db is duck_db."""
     return flag.lstrip("-").replace("-", "_")
 
 
@@ -50,7 +51,7 @@ def resolved_settings(pipeline: str, options: Mapping[str, Any], run_only: bool)
     checked; under "pipeline", the preset's name. An unknown option is a UsageError naming the valid ones."""
     from filmscore.config.settings import SETTINGS, load_preset, resolve
 
-    by_name = {_name(s.flag): s for s in SETTINGS if s.flag}
+    by_name = {option_name(s.flag): s for s in SETTINGS if s.flag}
     for name in options:
         if name not in by_name:
             raise UsageError(f"there is no option {name!r}. Use one of {', '.join(sorted(by_name))}")

@@ -11,10 +11,11 @@ from typing import Any
 def options_of(args: argparse.Namespace, run_only: bool) -> dict[str, Any]:
     """The settings' flags as given on the command line, by the API's names for them (--duck-db is
     duck_db); those not given are None, so the preset decides."""
+    from filmscore.api import option_name
     from filmscore.config.settings import SETTINGS
 
     chosen = [s for s in SETTINGS if s.flag and (run_only or not s.run_only)]
-    return {s.flag.lstrip("-").replace("-", "_"): getattr(args, s.key) for s in chosen if s.flag}
+    return {option_name(s.flag): getattr(args, s.key) for s in chosen if s.flag}
 
 
 def say_on_stderr(text: str) -> None:

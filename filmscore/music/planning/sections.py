@@ -225,16 +225,14 @@ def cue_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> tup
     to calm), the mean of the shots of the most salient mood among them: the most screen time, the most
     confidence, the farthest from neutral and spoken. A cue never takes a mood none of its shots has."""
     valence, arousal = _group_affect(emotions, group)
-    labels = {label_for(emotions[i].valence, emotions[i].arousal) for i in group}
-    if label_for(valence, arousal) in labels:
+    labels = {i: label_for(emotions[i].valence, emotions[i].arousal) for i in group}
+    if label_for(valence, arousal) in labels.values():
         return valence, arousal
     salience: dict[Mood, float] = {}
-    for i in group:
-        label = label_for(emotions[i].valence, emotions[i].arousal)
+    for i, label in labels.items():
         salience[label] = salience.get(label, 0.0) + _salience(emotions[i])
     strongest = max(salience, key=lambda label: salience[label])
-    chosen = tuple(i for i in group if label_for(emotions[i].valence, emotions[i].arousal) == strongest)
-    return _group_affect(emotions, chosen)
+    return _group_affect(emotions, tuple(i for i in group if labels[i] == strongest))
 
 
 SPOKEN_SALIENCE = 1.5  # a shot whose words were read counts this much more: the story is told in its lines
