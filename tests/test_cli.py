@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from filmscore.cli.main import main
-from filmscore.report.document import report_schema
+from filmscore.report.schema import report_schema
 
 
 def _filmscore(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -15,8 +15,9 @@ import pytest
 
 from filmscore.cli.main import main
 from filmscore.core.timecode import timecode, timecode_rate
-from filmscore.report.document import report_schema
 from filmscore.report.editors import build_deliverables
+from filmscore.report.schema import report_schema
+from tests.reports import HEADER, cue, film, typed
 
 RATES = [23.976, 24.0, 25.0, 29.97]
 LABELS = ["calm", "sad", "tense", "joyful", "neutral"]
@@ -34,11 +35,8 @@ def make_report(fps: float, shots: int = 6, with_cues: bool = True) -> dict:
         return {"valence": v, "arousal": a, "weight": 1.0}
 
     report = {
-        "schema_version": 1,
-        "input": {"path": "/films/reel 1.mov", "duration_s": duration, "width": 1920, "height": 1080,
-                  "fps": fps, "has_audio": True},
-        "backends": {"asr": "pocketsphinx", "text_emotion": "lexicon", "visual_emotion": "features",
-                     "audio_emotion": "prosody"},
+        **HEADER,
+        "input": film("/films/reel 1.mov", duration, fps),
         "shots": [
             {"index": i, "start_s": bounds[i], "end_s": bounds[i + 1], "valence": round(0.3 - 0.1 * i, 4),
              "arousal": round(-0.5 + 0.2 * i, 4), "label": LABELS[i % len(LABELS)], "confidence": 0.7,
@@ -53,12 +51,9 @@ def make_report(fps: float, shots: int = 6, with_cues: bool = True) -> dict:
     if with_cues:
         half = bounds[shots // 2]
         report["cues"] = [
-            {"id": 0, "start_s": 0.0, "end_s": half, "key": "D major", "mode": "major", "tempo_bpm": 96.0,
-             "valence": 0.3, "arousal": -0.2, "mood": "calm", "style": "orchestral",
-             "instruments": ["strings", "harp"]},
-            {"id": 1, "start_s": half, "end_s": duration, "key": "D minor", "mode": "minor",
-             "tempo_bpm": 120.0, "valence": -0.4, "arousal": 0.5, "mood": "tense",
-             "style": "orchestral", "instruments": ["tremolo strings"]},
+            cue(0, 0.0, half, "calm", valence=0.3, arousal=-0.2, instruments=["strings", "harp"]),
+            cue(1, half, duration, "tense", tempo_bpm=120.0, valence=-0.4, arousal=0.5,
+                instruments=["tremolo strings"]),
         ]  # fmt: skip
         for shot in report["shots"]:
             shot["cue_id"] = 0 if shot["start_s"] < half else 1
@@ -90,7 +85,7 @@ def test_timecodes_agree_with_opentimelineio(fps):
 @pytest.mark.parametrize("fps", RATES)
 def test_shots_csv_has_a_row_per_shot_with_its_time_codes(fps):
     report = make_report(fps)
-    rows = list(csv.DictReader(io.StringIO(build_deliverables(report)["shots.csv"])))
+    rows = list(csv.DictReader(io.StringIO(build_deliverables(typed(report))["shots.csv"])))
     assert len(rows) == len(report["shots"])
     for row, shot in zip(rows, report["shots"], strict=True):
         assert float(row["start_s"]) == shot["start_s"] and row["start_tc"] == timecode(shot["start_s"], fps)
@@ -111,7 +106,7 @@ def _seconds(match: tuple[str, ...]) -> float:
 @pytest.mark.parametrize("kind", ["srt", "vtt"])
 def test_subtitles_follow_the_word_timings(kind):
     report = make_report(25.0)
-    text = build_deliverables(report)[f"transcript.{kind}"]
+    text = build_deliverables(typed(report))[f"transcript.{kind}"]
     if kind == "vtt":
         assert text.startswith("WEBVTT\n")
     spans = [(_seconds(m[:4]), _seconds(m[4:])) for m in re.findall(f"{SRT_TIME} --> {SRT_TIME}", text)]
@@ -130,7 +125,7 @@ def test_opentimelineio_reads_the_markers_back(fps, tmp_path):
     expected = [s["start_s"] for s in report["shots"]] + [c["start_s"] for c in report["cues"]]
     for name, options in (("markers.otio", {}), ("markers.edl", {"rate": timecode_rate(fps)})):
         path = tmp_path / name
-        path.write_text(build_deliverables(report)[name])
+        path.write_text(build_deliverables(typed(report))[name])
         timeline = otio.adapters.read_from_file(str(path), **options)
         (clip,) = list(timeline.find_clips())
         starts = sorted(m.marked_range.start_time.to_seconds() for m in clip.markers)
@@ -144,7 +139,7 @@ def test_opentimelineio_reads_the_markers_back(fps, tmp_path):
 
 def test_the_cue_sheet_flags_non_commercial_licences():
     report = make_report(24.0)
-    rows = list(csv.DictReader(io.StringIO(build_deliverables(report)["cues.csv"])))
+    rows = list(csv.DictReader(io.StringIO(build_deliverables(typed(report))["cues.csv"])))
     assert [r["cue"] for r in rows] == ["1", "2"]
     assert rows[1]["in_tc"] == timecode(report["cues"][1]["start_s"], 24.0)
     assert all(r["non_commercial"] == "yes" and r["seed"] == "3" for r in rows)
@@ -152,14 +147,14 @@ def test_the_cue_sheet_flags_non_commercial_licences():
 
 
 def test_an_analysis_report_gives_no_cue_sheet():
-    assert "cues.csv" not in build_deliverables(make_report(25.0, with_cues=False))
+    assert "cues.csv" not in build_deliverables(typed(make_report(25.0, with_cues=False)))
 
 
 def test_filmscore_report_rebuilds_every_file_from_report_json(tmp_path):
     report = make_report(29.97)
     (tmp_path / "report.json").write_text(json.dumps(report))
     assert main(["report", str(tmp_path), "-q"]) == 0
-    built = build_deliverables(report)
+    built = build_deliverables(typed(report))
     assert {p.name for p in tmp_path.iterdir()} == {"report.json", "report.html", *built}
     assert all((tmp_path / name).read_text() == text for name, text in built.items())
 

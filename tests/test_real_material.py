@@ -38,6 +38,7 @@ from filmscore.music.planning import (
 )
 from filmscore.music.spotting import MOST_MARKS, Spot, SpotHit, checked_spotting
 from filmscore.music.spotting_files import read_spotting
+from tests.reports import typed
 from tests.synthetic import Line, ShotSpec, make_film
 
 FRAME_RATES = (10.0, 15.0, 24000 / 1001, 24.0, 25.0, 30000 / 1001, 50.0, 60.0, 120.0)
@@ -258,7 +259,7 @@ def test_timelines_at_any_rate_read_back(odd_films, fps):
 
     report = json.loads((_scored_folder(odd_films["apostrophe"]) / REPORT_NAME).read_bytes())
     report["input"]["fps"] = fps
-    built = build_timelines(report)
+    built = build_timelines(typed(report))
     assert set(built) == {"timeline.otio", "timeline.xml", "timeline.fcpxml"}
     for name, adapter in (("timeline.otio", "otio_json"), ("timeline.xml", "fcp_xml"),
                           ("timeline.fcpxml", "fcpx_xml")):  # fmt: skip

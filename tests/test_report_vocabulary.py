@@ -9,7 +9,7 @@ from filmscore.config.names import STYLE_NAMES
 from filmscore.core.affect import Mood
 from filmscore.music.planning import CLOSE, FILM_END, JOIN
 from filmscore.music.spotting import AUTO, NONE
-from filmscore.report.document import report_schema
+from filmscore.report.schema import report_schema
 from filmscore.scoring.recut import FATES
 
 MOODS = [mood.value for mood in Mood]
@@ -18,7 +18,7 @@ MOODS = [mood.value for mood in Mood]
 def _at(path: str) -> Any:
     node: Any = report_schema()
     for key in path.split("/"):
-        node = node[key]
+        node = node[int(key)] if key.isdigit() else node[key]
     return node["enum"]
 
 
@@ -27,7 +27,7 @@ def test_the_schema_s_words_are_the_code_s():
         "properties/shots/items/properties/label": MOODS,
         "properties/cues/items/properties/mood": MOODS,
         "properties/cues/items/properties/reading/properties/mood": MOODS,
-        "properties/cues/items/properties/spot/properties/mood": [*MOODS, AUTO],
+        "properties/cues/items/properties/spot/oneOf/1/properties/mood": [*MOODS, AUTO],
         "properties/spotting/properties/spots/items/properties/mood": [*MOODS, AUTO, NONE],
         "properties/hits/items/properties/sting": [*MOODS, None],
         "properties/cues/items/properties/style": list(STYLE_NAMES),

@@ -15,7 +15,7 @@ import soundfile
 
 from filmscore.cli.main import main
 from filmscore.media.probe import extract_audio, probe
-from filmscore.report.document import report_schema
+from filmscore.report.schema import report_schema
 from tests.measure import ebur128, rms_db, stream_durations, stream_md5
 from tests.synthetic import Line, ShotSpec, make_film
 

@@ -24,7 +24,7 @@ from filmscore.config.settings import (
     resolve,
 )
 from filmscore.core.errors import EXIT_INPUT, InputError, UsageError
-from filmscore.report.document import report_schema
+from filmscore.report.schema import report_schema
 
 
 def test_every_bundled_preset_is_valid_and_described():

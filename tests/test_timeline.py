@@ -16,34 +16,42 @@ import soundfile
 
 from filmscore.core.timecode import timecode_rate
 from filmscore.report.editors import cue_sheet_csv
+from filmscore.report.model import Report
 from filmscore.report.timeline import edit_timeline, timeline_fcp7, timeline_fcpx, timeline_otio
+from tests.reports import HEADER, film, typed
+from tests.reports import cue as plain_cue
 
 CUES = ((0.0, 7.5, "joyful"), (7.5, 20.52, "sad"), (20.52, 25.0, "afraid"), (25.0, 33.04, "calm"))
-SHOT = {"index": 0, "start_s": 0.0, "end_s": 33.04, "label": "calm", "valence": 0.1, "arousal": -0.2}
-SHOT["confidence"] = 0.5
+SHOT = {"index": 0, "start_s": 0.0, "end_s": 33.04, "label": "calm", "valence": 0.1, "arousal": -0.2,
+        "confidence": 0.5, "sources": {"text": None, "visual": None, "audio": None}}  # fmt: skip
 ADAPTERS = {"timeline.otio": "otio_json", "timeline.xml": "fcp_xml", "timeline.fcpxml": "fcpx_xml"}
 
 
-def _report(folder: Path, fps: float, stems: bool = False) -> dict:
+def _report(folder: Path, fps: float, stems: bool = False) -> Report:
     """A run's report, as far as the timeline reads it, with its cue files on disk."""
-    outputs = {"video": str(folder / "film.scored.mp4"), "music": str(folder / "music.wav")}
+    outputs = {"video": str(folder / "film.scored.mp4"), "music": str(folder / "music.wav"),
+               "report": str(folder / "report.json")}  # fmt: skip
     cues = []
     for i, (start, end, mood) in enumerate(CUES):
         outputs[f"cues/cue-{i + 1:02d}.wav"] = str(folder / f"cues/cue-{i + 1:02d}.wav")
-        cues.append({"id": i, "start_s": start, "end_s": end, "mood": mood, "key": "D minor", "tempo_bpm": 96,
-                     "instruments": ["strings"], "style": "orchestral"})  # fmt: skip
+        cues.append(plain_cue(i, start, end, mood, key="D minor", mode="minor", tempo_bpm=96))
     if stems:
         outputs["stems/pad.wav"] = str(folder / "stems/pad.wav")
-    return {
-        "input": {"path": str(folder / "film.mp4"), "duration_s": 33.04, "fps": fps},
-        "shots": [SHOT],
-        "cues": cues,
-        "music": {"generator": "symbolic", "licence": "MIT", "seed": 0},
-        "outputs": outputs,
-    }
+    return typed(
+        {
+            **HEADER,
+            "input": film(str(folder / "film.mp4"), 33.04, fps),
+            "shots": [SHOT],
+            "timeline": [],
+            "transcript": [],
+            "cues": cues,
+            "music": {"generator": "symbolic", "licence": "MIT", "seed": 0},
+            "outputs": outputs,
+        }
+    )
 
 
-def _cue_sheet_frames(report: dict, rate: float) -> list[tuple[int, int]]:
+def _cue_sheet_frames(report: Report, rate: float) -> list[tuple[int, int]]:
     """Each cue's (in, out) frames, from the cue sheet's time codes."""
     nominal = round(rate)
     rows = list(csv.DictReader(io.StringIO(cue_sheet_csv(report))))

@@ -25,6 +25,7 @@ from filmscore.core.progress import Progress
 if TYPE_CHECKING:
     from filmscore.analysis.flow import Analysis
     from filmscore.media.probe import MediaInfo
+    from filmscore.report.model import Report
     from filmscore.scoring.recut import EarlierCut
     from filmscore.scoring.run import ScoredFilm
 
@@ -140,8 +141,9 @@ def score(
         return _score(request, settings, _hook(progress), _Voices(say, warn or _note), helper)
 
 
-def read_report(folder: str | Path) -> dict[str, Any]:
-    """A report folder's report.json, checked against its schema (filmscore/report/schema/)."""
+def read_report(folder: str | Path) -> Report:
+    """A report folder's report.json, checked against its schema (generated from its types in
+    filmscore/report/model.py) and read into those types."""
     from filmscore.report.document import read_report as read
 
     return read(Path(folder))

@@ -3,6 +3,10 @@ music library's index): plain JSON carries no code, and reading it back checks e
 dataclass field it fills, so a corrupt, foreign or hostile file is refused with a `DataError`, never run
 and never an internal error further on.
 
+Two field options shape the JSON of a dataclass (in the field's metadata): `OMIT_NONE` leaves the field
+out where it is None, and `REST` spreads a `dict` field's entries among the object's own (reading puts
+every key the dataclass has no field for there).
+
 Bytes go to a side list of blobs (the caller stores them as uint8 arrays in an `.npz`) rather than into
 the JSON, and come back from it by index.
 """
@@ -18,6 +22,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+OMIT_NONE = "omit_none"  # metadata: the field is left out of the JSON where it is None
+REST = "rest"  # metadata: a dict field whose entries sit among the object's own keys
 MAX_DEPTH = 64  # no filmscore structure nests deeper; a hostile file that does is refused, not recursed
 
 
@@ -32,7 +38,7 @@ def to_plain(value: object, blobs: list[bytes]) -> Any:
         blobs.append(value)
         return {"blob": len(blobs) - 1}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name), blobs) for f in dataclasses.fields(value)}
+        return _plain_dataclass(value, blobs)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Path):
@@ -44,6 +50,17 @@ def to_plain(value: object, blobs: list[bytes]) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise DataError(f"{value} has no JSON form")
     return value
+
+
+def _plain_dataclass(value: Any, blobs: list[bytes]) -> dict[str, Any]:
+    plain: dict[str, Any] = {}
+    for field in dataclasses.fields(value):
+        item = getattr(value, field.name)
+        if field.metadata.get(REST):
+            plain.update(to_plain(item, blobs))
+        elif item is not None or not field.metadata.get(OMIT_NONE):
+            plain[field.name] = to_plain(item, blobs)
+    return plain
 
 
 def from_plain(kind: type[T], data: Any, blobs: typing.Sequence[bytes] = ()) -> T:
@@ -109,8 +126,14 @@ def _read_dataclass(kind: Any, data: Any, blobs: typing.Sequence[bytes], where: 
         raise DataError(f"{where}: expected an object for {kind.__name__}")
     hints = typing.get_type_hints(kind)
     fields = {f.name: f for f in dataclasses.fields(kind) if f.init}
-    unknown = set(data) - set(fields)
-    if unknown:
+    rest = next((name for name, f in fields.items() if f.metadata.get(REST)), None)
+    unknown = set(data) - (set(fields) - {rest})
+    if rest is not None:
+        data = {
+            **{k: v for k, v in data.items() if k not in unknown},
+            rest: {k: v for k, v in data.items() if k in unknown},
+        }
+    elif unknown:
         raise DataError(f"{where}: {kind.__name__} has no field {sorted(unknown)[0]!r}")
     values = {}
     for name, field in fields.items():

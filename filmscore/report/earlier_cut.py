@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.analysis.shot_match import ShotPrint, ShotReading
-from filmscore.core.affect import Affect, Mood
+from filmscore.core.affect import Affect
 from filmscore.core.codec import DataError, from_plain
 from filmscore.core.errors import InputError
 from filmscore.core.wording import MAX_VALUE, one_line
@@ -24,6 +24,7 @@ from filmscore.music.planning import (
 )
 from filmscore.music.styles import STYLES
 from filmscore.report.document import read_report
+from filmscore.report.model import ScorePlan, Shot
 from filmscore.scoring.recut import EarlierCut, EarlierShot
 
 MAX_METER = 12
@@ -37,17 +38,17 @@ def earlier_cut(folder: Path) -> EarlierCut:
     """The earlier cut in a report folder written by `filmscore run`, or an InputError (exit 3)."""
     report = read_report(folder)
     where = one_line(str(folder), MAX_VALUE)
-    data = report.get("score_plan")
-    if data is None:
+    score = report.score_plan
+    if score is None:
         raise InputError(
             f"{where} holds no score: it was written by filmscore analyze, or before re-cuts kept music. "
             "Give the report folder of a filmscore run."
         )
     try:
-        check_sizes(data, float(report["input"]["duration_s"]))
-        plan = from_plain(CuePlan, data["plan"])
+        check_sizes(score, report.input.duration_s)
+        plan = from_plain(CuePlan, score.plan)
         check_plan(plan)
-        shots = tuple(_earlier_shot(shot) for shot in report["shots"])
+        shots = tuple(_earlier_shot(shot) for shot in report.shots)
         if len(shots) != len(plan.shot_cues) or any(s.index != k for k, s in enumerate(shots)):
             raise ValueError("its shots and its plan disagree")
     except (DataError, ValueError, KeyError, TypeError) as exc:
@@ -55,15 +56,14 @@ def earlier_cut(folder: Path) -> EarlierCut:
             f"{where}: its score cannot be read back ({one_line(str(exc), MAX_VALUE)}). "
             "Run the earlier cut again with filmscore run."
         ) from None
-    speech = tuple((float(start), float(end)) for start, end in data["speech"])
-    return EarlierCut(folder, shots, EarlierScore(plan, speech, data["seed"]))
+    return EarlierCut(folder, shots, EarlierScore(plan, score.speech, score.seed))
 
 
-def check_sizes(data: dict[str, Any], film_s: float) -> None:
-    """Before anything is read into the score's types: a plan as long as its film, and no more cues,
+def check_sizes(score: ScorePlan, film_s: float) -> None:
+    """Before the plan is read into the score's types: a plan as long as its film, and no more cues,
     beats, dynamics points, hits or lines than a film that long can have. Raises ValueError."""
-    plan = data["plan"]
-    duration = plan.get("duration_s") if isinstance(plan, dict) else None
+    plan = score.plan
+    duration = plan.get("duration_s")
     if not isinstance(duration, int | float) or not 0 < duration <= film_s + 1.0:
         raise ValueError("its length is not its film's")
     cues = plan.get("cues")
@@ -76,7 +76,7 @@ def check_sizes(data: dict[str, Any], film_s: float) -> None:
             raise ValueError(f"cue {position + 1} has more beats or dynamics than its length holds")
     if _length_of(plan, "hits") > duration * MOST_HITS_PER_S + 1:
         raise ValueError("it has more hits than its film has room for")
-    if len(data["speech"]) > film_s * MOST_SPEECH_PER_S + 1:
+    if len(score.speech) > film_s * MOST_SPEECH_PER_S + 1:
         raise ValueError("it has more lines than its film has room for")
 
 
@@ -130,19 +130,18 @@ def _cue_problem(cue: Cue, duration_s: float, alone: bool) -> str | None:
     return next((f"{what} make no sense" for ok, what in checks if not ok), None)
 
 
-def _earlier_shot(shot: dict[str, Any]) -> EarlierShot:
-    hashed = shot.get("picture_hash")
+def _earlier_shot(shot: Shot) -> EarlierShot:
+    hashed = shot.picture_hash
     sources = {
-        name: None if value is None else Affect(value["valence"], value["arousal"], value["weight"])
-        for name, value in shot["sources"].items()
+        name: None if value is None else Affect(value.valence, value.arousal, value.weight)
+        for name in ("text", "visual", "audio")
+        for value in [getattr(shot.sources, name)]
     }
-    envelope = tuple(float(v) for v in shot.get("sound", {}).get("envelope_db", []))
+    envelope = shot.sound.envelope_db if shot.sound else ()
     return EarlierShot(
-        index=shot["index"],
-        start_s=shot["start_s"],
-        end_s=shot["end_s"],
-        print=ShotPrint(int(hashed, 16) if hashed else None, envelope, shot["end_s"] - shot["start_s"]),
-        reading=ShotReading(
-            shot["valence"], shot["arousal"], shot["confidence"], Mood(shot["label"]), sources
-        ),
+        index=shot.index,
+        start_s=shot.start_s,
+        end_s=shot.end_s,
+        print=ShotPrint(int(hashed, 16) if hashed else None, envelope, shot.end_s - shot.start_s),
+        reading=ShotReading(shot.valence, shot.arousal, shot.confidence, shot.label, sources),
     )

@@ -19,7 +19,7 @@ from typing import Any
 from filmscore.core.affect import Mood
 from filmscore.core.timecode import timecode
 from filmscore.core.wording import printable
-from filmscore.report.editors import Report
+from filmscore.report.model import Cue, Heard, Mix, Recut, Report, Shot
 from filmscore.report.spotting_editor import SPOTTING_SCRIPT, shot_mood_cell, spotting_section
 
 PLOT_WIDTH, PLOT_HEIGHT = 1000, 240
@@ -79,8 +79,7 @@ if (video) {
 def report_html(report: Report, images: Mapping[str, bytes], folder: Path) -> str:
     """The page. `images` holds the thumbnails by their path in the report folder; `folder` is where the
     page will live, so the player can point at the film relative to it."""
-    film = report["input"]
-    title = f"{Path(film['path']).name}: filmscore report"
+    title = f"{Path(report.input.path).name}: filmscore report"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -90,8 +89,8 @@ def report_html(report: Report, images: Mapping[str, bytes], folder: Path) -> st
         "<h2>Emotion over time</h2>",
         _plot(report),
         _legend(),
-        *(_cues_table(report) if report.get("cues") else []),
-        *(_mix(report) if report.get("mix") else []),
+        *(_cues_table(report, report.cues) if report.cues else []),
+        *(_mix(report.mix) if report.mix else []),
         spotting_section(report, _e),
         "<h2>Shots</h2>",
         _shots_table(report, images),
@@ -105,14 +104,14 @@ def _e(value: Any) -> str:
 
 
 def _facts(report: Report) -> str:
-    film, backends = report["input"], report["backends"]
+    film = report.input
     facts = [
-        f"{film['duration_s']:.1f} s",
-        f"{film['width']}x{film['height']}",
-        f"{film['fps']:g} fps",
-        f"{len(report['shots'])} shots",
-        f"{len(report['transcript'])} lines of dialogue",
-        "backends: " + ", ".join(f"{k} {v}" for k, v in backends.items()),
+        f"{film.duration_s:.1f} s",
+        f"{film.width}x{film.height}",
+        f"{film.fps:g} fps",
+        f"{len(report.shots)} shots",
+        f"{len(report.transcript)} lines of dialogue",
+        "backends: " + ", ".join(f"{k} {v}" for k, v in report.backends.items()),
     ]
     return '<div class="facts">' + "".join(f"<span>{_e(f)}</span>" for f in facts) + "</div>"
 
@@ -120,9 +119,9 @@ def _facts(report: Report) -> str:
 def _player(report: Report, images: Mapping[str, bytes], folder: Path) -> str:
     """A player for the scored film (or the input, after analyze), addressed relative to the page, with
     the first shot's thumbnail as its poster."""
-    target = report.get("outputs", {}).get("video") or report["input"]["path"]
+    target = (report.outputs or {}).get("video") or report.input.path
     source = os.path.relpath(target, folder.resolve()) if os.path.isabs(target) else target
-    first = images.get(report["shots"][0].get("thumbnail", ""))
+    first = images.get(report.shots[0].thumbnail or "")
     poster = f' poster="data:image/jpeg;base64,{base64.b64encode(first).decode("ascii")}"' if first else ""
     return f'<video id="player" controls preload="metadata"{poster} src="{_e(_url(Path(source)))}"></video>'
 
@@ -143,32 +142,32 @@ def _y(value: float) -> float:
 
 
 def _plot(report: Report) -> str:
-    duration = report["input"]["duration_s"]
+    duration = report.input.duration_s
     elements = [
         f'<svg id="plot" viewBox="0 0 {PLOT_WIDTH} {PLOT_HEIGHT}" '
         'xmlns="http://www.w3.org/2000/svg" role="img">',
         "<title>valence and arousal over time, with shots and cues</title>",
     ]
-    for shot in report["shots"]:
-        x0, x1 = _x(shot["start_s"], duration), _x(shot["end_s"], duration)
-        fill = "#000" if shot["index"] % 2 else "#fff"
+    for shot in report.shots:
+        x0, x1 = _x(shot.start_s, duration), _x(shot.end_s, duration)
+        fill = "#000" if shot.index % 2 else "#fff"
         elements.append(
-            f'<rect class="band" data-start="{shot["start_s"]}" x="{x0}" y="{PLOT_TOP}" '
+            f'<rect class="band" data-start="{shot.start_s}" x="{x0}" y="{PLOT_TOP}" '
             f'width="{max(x1 - x0, 0.5)}" height="{PLOT_HEIGHT - PLOT_TOP}" fill="{fill}" '
             'fill-opacity="0.05">'
-            f"<title>Shot {shot['index'] + 1}: {_e(shot['label'])}</title></rect>"
+            f"<title>Shot {shot.index + 1}: {_e(shot.label)}</title></rect>"
         )
-    for cue in report.get("cues", []):
-        x0, x1 = _x(cue["start_s"], duration), _x(cue["end_s"], duration)
-        colour = LABEL_COLOURS.get(cue.get("mood", Mood.NEUTRAL), "#888")
+    for cue in report.cues or ():
+        x0, x1 = _x(cue.start_s, duration), _x(cue.end_s, duration)
+        colour = LABEL_COLOURS.get(cue.mood, "#888")
         elements.append(
             f'<rect x="{x0}" y="2" width="{max(x1 - x0 - 1, 0.5)}" height="{PLOT_TOP - 6}" fill="{colour}" '
-            f'fill-opacity="0.7"><title>Cue {cue["id"] + 1}: {_e(cue["key"])}</title></rect>'
-            f'<text x="{x0 + 4}" y="{PLOT_TOP - 9}" font-size="11" fill="#fff">Cue {cue["id"] + 1}: '
-            f"{_e(cue['key'])}</text>"
+            f'fill-opacity="0.7"><title>Cue {cue.id + 1}: {_e(cue.key)}</title></rect>'
+            f'<text x="{x0 + 4}" y="{PLOT_TOP - 9}" font-size="11" fill="#fff">Cue {cue.id + 1}: '
+            f"{_e(cue.key)}</text>"
         )
-    for silence in report.get("silences", []):
-        x0, x1 = _x(silence["start_s"], duration), _x(silence["end_s"], duration)
+    for silence in report.silences or ():
+        x0, x1 = _x(silence.start_s, duration), _x(silence.end_s, duration)
         elements.append(
             f'<rect class="silence" x="{x0}" y="2" width="{max(x1 - x0 - 1, 0.5)}" height="{PLOT_TOP - 6}" '
             'fill="#ccc"><title>no music (spotted)</title></rect>'
@@ -178,18 +177,18 @@ def _plot(report: Report) -> str:
         f'<line x1="0" x2="{PLOT_WIDTH}" y1="{_y(0)}" y2="{_y(0)}" stroke="#bbb" stroke-dasharray="4 4"/>'
     )
     for axis, colour in (("valence", VALENCE_COLOUR), ("arousal", AROUSAL_COLOUR)):
-        points = " ".join(f"{_x(p['t_s'], duration)},{_y(p[axis])}" for p in report["timeline"])
+        points = " ".join(f"{_x(p.t_s, duration)},{_y(getattr(p, axis))}" for p in report.timeline)
         elements.append(
             f'<polyline class="{axis}" points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>'
         )
-    for hit in report.get("hits", []):
-        x = _x(hit["t_s"], duration)
+    for hit in report.hits or ():
+        x = _x(hit.t_s, duration)
         triangle = f"M{x - 5},{PLOT_HEIGHT} L{x + 5},{PLOT_HEIGHT} L{x},{PLOT_HEIGHT - 9} Z"
-        sting = hit.get("sting")
+        sting = hit.sting
         colour = LABEL_COLOURS.get(sting, "#444") if sting else "#444"
         title = f"{_e(sting)} sting" if sting else "hit"
         elements.append(
-            f'<path d="{triangle}" fill="{colour}"><title>{title} at {hit["t_s"]:.2f} s</title></path>'
+            f'<path d="{triangle}" fill="{colour}"><title>{title} at {hit.t_s:.2f} s</title></path>'
         )
     elements += _time_ticks(duration)
     elements.append(f'<text x="4" y="{_y(1) + 10}" font-size="10" fill="#777">+1</text>')
@@ -225,47 +224,47 @@ def _chip(label: str) -> str:
     return f'<span class="chip" style="background:{LABEL_COLOURS.get(label, "#888")}">{_e(label)}</span>'
 
 
-def _sources(shot: dict[str, Any]) -> str:
+def _sources(shot: Shot) -> str:
     lines = []
     for name in ("text", "visual", "audio"):
-        source = shot["sources"].get(name)
-        reading = "—" if source is None else f"v {source['valence']:+.2f} a {source['arousal']:+.2f}"
+        source = getattr(shot.sources, name)
+        reading = "—" if source is None else f"v {source.valence:+.2f} a {source.arousal:+.2f}"
         lines.append(f"{name}: {reading}")
     return '<div class="src">' + "<br>".join(_e(line) for line in lines) + "</div>"
 
 
-def _thumbnail(shot: dict[str, Any], images: Mapping[str, bytes]) -> str:
-    data = images.get(shot.get("thumbnail", ""))
+def _thumbnail(shot: Shot, images: Mapping[str, bytes]) -> str:
+    data = images.get(shot.thumbnail or "")
     if not data:
         return ""
     encoded = base64.b64encode(data).decode("ascii")
-    return f'<img alt="shot {shot["index"] + 1}" src="data:image/jpeg;base64,{encoded}">'
+    return f'<img alt="shot {shot.index + 1}" src="data:image/jpeg;base64,{encoded}">'
 
 
 def _shots_table(report: Report, images: Mapping[str, bytes]) -> str:
-    fps = report["input"]["fps"]
+    fps = report.input.fps
     rows = [
         '<table id="shots"><thead><tr><th></th><th>#</th><th>time code</th><th>label</th><th>valence</th>'
         "<th>arousal</th><th>confidence</th><th>sources</th><th>dialogue</th><th>score it</th></tr></thead>"
         "<tbody>"
     ]
-    for shot in report["shots"]:
+    for shot in report.shots:
         rows.append(
-            f'<tr class="shot" data-start="{shot["start_s"]}" data-end="{shot["end_s"]}">'
-            f"<td>{_thumbnail(shot, images)}</td><td>{shot['index'] + 1}</td>"
-            f'<td class="num">{timecode(shot["start_s"], fps)}<br>{timecode(shot["end_s"], fps)}</td>'
-            f'<td>{_chip(shot["label"])}</td><td class="num">{shot["valence"]:+.2f}</td>'
-            f'<td class="num">{shot["arousal"]:+.2f}</td><td class="num">{shot["confidence"]:.2f}</td>'
-            f"<td>{_sources(shot)}</td><td>{_e(shot.get('dialogue', ''))}</td>{shot_mood_cell(shot)}</tr>"
+            f'<tr class="shot" data-start="{shot.start_s}" data-end="{shot.end_s}">'
+            f"<td>{_thumbnail(shot, images)}</td><td>{shot.index + 1}</td>"
+            f'<td class="num">{timecode(shot.start_s, fps)}<br>{timecode(shot.end_s, fps)}</td>'
+            f'<td>{_chip(shot.label)}</td><td class="num">{shot.valence:+.2f}</td>'
+            f'<td class="num">{shot.arousal:+.2f}</td><td class="num">{shot.confidence:.2f}</td>'
+            f"<td>{_sources(shot)}</td><td>{_e(shot.dialogue)}</td>{shot_mood_cell(shot)}</tr>"
         )
     rows.append("</tbody></table>")
     return "\n".join(rows)
 
 
-def _cues_table(report: Report) -> list[str]:
-    fps = report["input"]["fps"]
-    plays = any(cue.get("excerpts") for cue in report["cues"])  # recordings, with the library generator
-    recut = report.get("recut")
+def _cues_table(report: Report, cues: tuple[Cue, ...]) -> list[str]:
+    fps = report.input.fps
+    plays = any(cue.excerpts for cue in cues)  # recordings, with the library generator
+    recut = report.recut
     rows = [
         "<h2>Cues</h2>",
         *([_recut_facts(recut)] if recut else []),
@@ -273,69 +272,66 @@ def _cues_table(report: Report) -> list[str]:
         "<th>meter</th><th>mood</th><th>style: instruments</th><th>target v / a</th><th>heard v / a</th>"
         f"{'<th>plays</th>' if plays else ''}{'<th>re-cut</th>' if recut else ''}</tr></thead><tbody>",
     ]
-    for cue in report["cues"]:
-        recordings = "; ".join(e["track"] for e in cue.get("excerpts", []))
+    for cue in cues:
+        recordings = "; ".join(e.track for e in cue.excerpts)
         rows.append(
-            f'<tr data-start="{cue["start_s"]}"><td>{cue["id"] + 1}</td>'
-            f'<td class="num">{timecode(cue["start_s"], fps)}</td>'
-            f'<td class="num">{timecode(cue["end_s"], fps)}</td>'
-            f'<td>{_e(cue["key"])}</td><td class="num">{cue["tempo_bpm"]:.0f} bpm</td>'
-            f"<td>{_e(cue.get('meter', ''))}</td><td>{_cue_mood(cue)}</td>"
-            f"<td>{_e(cue.get('style', ''))}: {_e(', '.join(cue['instruments']))}</td>"
-            f'<td class="num">{cue["valence"]:+.2f} / {cue["arousal"]:+.2f}</td>{_heard(cue)}'
+            f'<tr data-start="{cue.start_s}"><td>{cue.id + 1}</td>'
+            f'<td class="num">{timecode(cue.start_s, fps)}</td>'
+            f'<td class="num">{timecode(cue.end_s, fps)}</td>'
+            f'<td>{_e(cue.key)}</td><td class="num">{cue.tempo_bpm:.0f} bpm</td>'
+            f"<td>{_e(cue.meter)}</td><td>{_cue_mood(cue)}</td>"
+            f"<td>{_e(cue.style)}: {_e(', '.join(cue.instruments))}</td>"
+            f'<td class="num">{cue.valence:+.2f} / {cue.arousal:+.2f}</td>{_heard(cue.mer)}'
             f"{f'<td>{_e(recordings)}</td>' if plays else ''}{_fate(cue) if recut else ''}</tr>"
         )
     rows.append("</tbody></table>")
     return rows
 
 
-def _recut_facts(recut: dict[str, Any]) -> str:
-    counts = ", ".join(f"{recut[fate]} {fate}" for fate in ("kept", "moved", "changed", "new"))
+def _recut_facts(recut: Recut) -> str:
+    counts = ", ".join(f"{getattr(recut, fate)} {fate}" for fate in ("kept", "moved", "changed", "new"))
     return (
-        f'<p class="facts" id="recut">A re-cut of {_e(recut["earlier"])}: {recut["shots_matched"]} shots '
+        f'<p class="facts" id="recut">A re-cut of {_e(recut.earlier)}: {recut.shots_matched} shots '
         f"matched; cues {_e(counts)}. Kept and moved cues play the earlier cut's music note for note.</p>"
     )
 
 
-def _fate(cue: dict[str, Any]) -> str:
-    recut = cue.get("recut") or {}
-    earlier = recut.get("earlier_cue")
+def _fate(cue: Cue) -> str:
+    earlier = cue.recut.earlier_cue if cue.recut else None
     where = f" (earlier cue {earlier + 1})" if earlier is not None else ""
-    return f'<td class="fate">{_e(recut.get("fate", ""))}{_e(where)}</td>'
+    return f'<td class="fate">{_e(cue.recut.fate if cue.recut else "")}{_e(where)}</td>'
 
 
-def _cue_mood(cue: dict[str, Any]) -> str:
+def _cue_mood(cue: Cue) -> str:
     """The cue's mood; where the spotting set it, marked so, with the film's own reading beside it."""
-    chip = _chip(cue.get("mood", "neutral"))
-    spot, reading = cue.get("spot"), cue.get("reading")
-    if spot is None or spot["mood"] == "auto" or reading is None:
+    chip = _chip(cue.mood)
+    spot = cue.spot
+    if spot is None or spot.mood == "auto":
         return chip
-    note = f' title="{_e(spot["note"])}"' if spot.get("note") else ""
-    return f'{chip} <span class="spotted"{note}>spotted; read as</span> {_chip(reading["mood"])}'
+    note = f' title="{_e(spot.note)}"' if spot.note else ""
+    return f'{chip} <span class="spotted"{note}>spotted; read as</span> {_chip(cue.reading.mood)}'
 
 
-def _heard(cue: dict[str, Any]) -> str:
+def _heard(heard: Heard | None) -> str:
     """The cue as music emotion recognition heard it, marked when it missed its target."""
-    heard = cue.get("mer")
     if heard is None:
         return '<td class="heard">not checked</td>'
-    verdict = "within tolerance" if heard["within_tolerance"] else "missed"
+    verdict = "within tolerance" if heard.within_tolerance else "missed"
     return (
-        f'<td class="num heard" title="error {heard["error"]:.2f}, confidence {heard["confidence"]:.2f}">'
-        f"{heard['valence']:+.2f} / {heard['arousal']:+.2f} ({verdict})</td>"
+        f'<td class="num heard" title="error {heard.error:.2f}, confidence {heard.confidence:.2f}">'
+        f"{heard.valence:+.2f} / {heard.arousal:+.2f} ({verdict})</td>"
     )
 
 
-def _mix(report: Report) -> list[str]:
-    mix = report["mix"]
-    loudness = "—" if mix["integrated_lufs"] is None else f"{mix['integrated_lufs']:.1f} LUFS"
-    peak = "—" if mix["true_peak_dbtp"] is None else f"{mix['true_peak_dbtp']:.1f} dBTP"
+def _mix(mix: Mix) -> list[str]:
+    loudness = "—" if mix.integrated_lufs is None else f"{mix.integrated_lufs:.1f} LUFS"
+    peak = "—" if mix.true_peak_dbtp is None else f"{mix.true_peak_dbtp:.1f} dBTP"
     facts = [
-        f"target {mix['target_lufs']:.1f} LUFS",
+        f"target {mix.target_lufs:.1f} LUFS",
         f"measured {loudness}",
         f"true peak {peak}",
-        f"music ducked {mix['ducking_db']:.0f} dB under dialogue"
-        + (f", {mix['speech_cut_db']:.0f} dB more at 2 kHz" if mix.get("speech_cut_db") else ""),
+        f"music ducked {mix.ducking_db:.0f} dB under dialogue"
+        + (f", {mix.speech_cut_db:.0f} dB more at 2 kHz" if mix.speech_cut_db else ""),
     ]
     return [
         "<h2>Mix</h2>",

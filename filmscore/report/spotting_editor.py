@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.core.affect import Mood
+from filmscore.core.codec import to_plain
 from filmscore.core.timecode import timecode_rate
+from filmscore.report.model import Report, Shot
 
-Report = dict[str, Any]
 SHOT_CHOICES = ("", *(m.value for m in Mood), "none")  # "": as the film reads
 RANGE_CHOICES = (*(m.value for m in Mood), "auto", "none", "hit")
 
@@ -133,7 +134,7 @@ render();
 def spotting_section(report: Report, escape: Any) -> str:
     """The editor's controls, its list of ranges and hits, the download link, and the data it starts
     from. `escape` is the page's HTML escaper."""
-    film = Path(report["input"]["path"])
+    film = Path(report.input.path)
     options = "".join(f'<option value="{m}">{m}</option>' for m in RANGE_CHOICES)
     return "\n".join([
         "<h2>Spotting</h2>",
@@ -155,23 +156,23 @@ def spotting_section(report: Report, escape: Any) -> str:
     ])  # fmt: skip
 
 
-def shot_mood_cell(shot: dict[str, Any]) -> str:
+def shot_mood_cell(shot: Shot) -> str:
     """A shot row's mood chooser: as the film reads it, a mood, or no music."""
     names = {"": "as read"}
     options = "".join(f'<option value="{m}">{names.get(m, m)}</option>' for m in SHOT_CHOICES)
     return (
-        f'<td><select class="shot-mood" data-start="{shot["start_s"]}" data-end="{shot["end_s"]}" '
-        f'aria-label="mood of shot {shot["index"] + 1}">{options}</select></td>'
+        f'<td><select class="shot-mood" data-start="{shot.start_s}" data-end="{shot.end_s}" '
+        f'aria-label="mood of shot {shot.index + 1}">{options}</select></td>'
     )
 
 
 def _data(report: Report) -> str:
     """What the editor starts from, as JSON safe inside a script element."""
-    spotting = report.get("spotting") or {"spots": [], "hits": []}
+    spotting = report.spotting
     data = {
-        "rate": timecode_rate(report["input"]["fps"]),
-        "duration": report["input"]["duration_s"],
-        "spots": spotting["spots"],
-        "hits": spotting["hits"],
+        "rate": timecode_rate(report.input.fps),
+        "duration": report.input.duration_s,
+        "spots": to_plain(spotting.spots if spotting else (), []),
+        "hits": to_plain(spotting.hits if spotting else (), []),
     }
     return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

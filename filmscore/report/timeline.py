@@ -16,7 +16,8 @@ from typing import Any
 from filmscore.config.names import STEMS_FOLDER, cue_file
 from filmscore.core.timecode import frames_at, sequence_rate
 from filmscore.core.wording import file_uri, printable
-from filmscore.report.editors import Report, has_cue_files, markers_timeline
+from filmscore.report.editors import has_cue_files, markers_timeline
+from filmscore.report.model import Report
 
 # FCPXML knows NTSC rates by their rounded names only (its adapter looks up 23.98 and 29.97): a timeline
 # for it is built at the rounded rate, which moves a cue by under a frame in an hour.
@@ -43,27 +44,27 @@ def edit_timeline(report: Report, rate: float | None = None) -> Any:
     SMPTE time code has no such rate, the one an NLE would set (core/timecode.sequence_rate)."""
     import opentimelineio as otio
 
-    rate = rate or sequence_rate(report["input"]["fps"])
-    film = report["input"]
-    outputs = report.get("outputs", {})
-    timeline = otio.schema.Timeline(name=f"{printable(Path(film['path']).name)} (filmscore)")
+    rate = rate or sequence_rate(report.input.fps)
+    film = report.input
+    outputs = report.outputs or {}
+    timeline = otio.schema.Timeline(name=f"{printable(Path(film.path).name)} (filmscore)")
     timeline.global_start_time = otio.opentime.RationalTime(0, rate)
     picture = otio.schema.Track(name="Picture", kind=otio.schema.TrackKind.Video)
-    video = outputs.get("video", film["path"])
-    scored = _clip(printable(Path(video).name), video, 0.0, film["duration_s"], rate)
+    video = outputs.get("video", film.path)
+    scored = _clip(printable(Path(video).name), video, 0.0, film.duration_s, rate)
     markers = markers_timeline(report).tracks[0][0].markers
     scored.markers.extend(_rated_marker(marker, rate) for marker in markers)
     picture.append(scored)
     timeline.tracks.append(picture)
     music = otio.schema.Track(name="Music (filmscore)", kind=otio.schema.TrackKind.Audio)
-    for cue in report["cues"]:
-        _place(music, _clip(f"Cue {cue['id'] + 1} ({cue['mood']})", outputs[cue_file(cue["id"])],
-                            cue["start_s"], cue["end_s"], rate), rate)  # fmt: skip
+    for cue in report.cues or ():
+        _place(music, _clip(f"Cue {cue.id + 1} ({cue.mood})", outputs[cue_file(cue.id)],
+                            cue.start_s, cue.end_s, rate), rate)  # fmt: skip
     timeline.tracks.append(music)
     for name, path in sorted(outputs.items()):
         if name.startswith(f"{STEMS_FOLDER}/"):
             stem = otio.schema.Track(name=f"Stem: {Path(name).stem}", kind=otio.schema.TrackKind.Audio)
-            stem.append(_clip(Path(name).stem, path, 0.0, film["duration_s"], rate))
+            stem.append(_clip(Path(name).stem, path, 0.0, film.duration_s, rate))
             timeline.tracks.append(stem)
     return timeline
 
@@ -111,7 +112,7 @@ def timeline_fcp7(report: Report) -> str:
 
 
 def timeline_fcpx(report: Report) -> str:
-    rate = sequence_rate(report["input"]["fps"])
+    rate = sequence_rate(report.input.fps)
     timeline = _without_apostrophes(edit_timeline(report, FCPX_RATES.get(rate, rate)))
     text = _through_adapter(timeline, "fcpx_xml", ".fcpxml").replace(APOSTROPHE_STAND_IN, "&apos;")
     return on_frames(text, Fraction(1) / Fraction(rate).limit_denominator(1001))
