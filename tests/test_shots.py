@@ -13,7 +13,7 @@ from tests.synthetic import ShotSpec, make_film
 from .conftest import CUT_TIMES_S, FPS
 
 
-def _detect(path, detector="adaptive"):
+def _detect(path, detector="layered"):
     info = probe(path)
     geometry = analysis_geometry(info, DecodeOptions())
     analyser = ShotAnalyser(geometry.fps, ShotOptions(detector=detector))
@@ -21,7 +21,7 @@ def _detect(path, detector="adaptive"):
     return analyser.shots()
 
 
-@pytest.mark.parametrize("detector", ["adaptive", "content"])
+@pytest.mark.parametrize("detector", ["layered", "adaptive", "content"])
 def test_hard_cuts_are_found_within_one_frame(cuts_film, detector):
     shots = _detect(cuts_film, detector)
     assert len(shots) == len(CUT_TIMES_S) + 1
@@ -50,7 +50,7 @@ def test_cuts_become_consecutive_shots():
     assert shots[1].start_s == 2.0 and shots[1].duration_s == pytest.approx(2.8)
 
 
-@pytest.mark.parametrize("detector", ["adaptive", "content"])
+@pytest.mark.parametrize("detector", ["layered", "adaptive", "content"])
 def test_a_flash_inside_a_shot_is_not_a_cut(media_dir, cuts_film, detector):
     flashed = media_dir / "flashed.mp4"
     # Three white frames at 1 s, in the middle of the first shot: a camera flash.

@@ -18,7 +18,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.pool import Pool
 from pathlib import Path
 
@@ -106,9 +106,11 @@ def remembered_shots(cache_dir: Path, opts: AnalyzeOptions, analysis: Analysis) 
 
 
 def shots_key(opts: AnalyzeOptions) -> str:
+    """What a shot's reading depends on besides its content: not the cut list, whose next version (the
+    next re-cut) holds many of the same shots."""
     from filmscore.core.version import __version__
 
-    return f"{__version__}|{opts!r}"
+    return f"{__version__}|{replace(opts, shots=replace(opts.shots, cut_list=None))!r}"
 
 
 def shots_path(cache_dir: Path, key: str) -> Path:

@@ -119,14 +119,15 @@ def analyze(
             pending = [pool.apply_async(transcribe_regions, args) for args in work]
             with progress.stage("pictures and shots"):
                 geometry = analysis_geometry(info, opts.decode)
-                shot_analyser = ShotAnalyser(geometry.fps, opts.shots)
+                shot_analyser = ShotAnalyser(geometry.fps, opts.shots, geometry.step)
                 expected = round(info.duration_s * geometry.fps) + 1
                 thumbnails = ThumbnailAnalyser(geometry.fps)
                 analysers: list[FrameAnalyser] = [shot_analyser, thumbnails]
                 analysers += visual_backend.analysers(geometry, expected, shot_analyser.cuts_so_far)
                 threads = decoder_threads(info, beside=len(batches))
                 scan(info, geometry, analysers, lambda f: progress.update("pictures and shots", f), threads)
-                shots = shot_analyser.shots()
+                shots = shot_analyser.shots(info.duration_s)
+                shot_source = shot_analyser.source
             with progress.stage("soundtrack"):
                 track = soundtrack.get()
             with progress.stage("dialogue"):
@@ -152,6 +153,7 @@ def analyze(
             "text_emotion": text_backend.name,
             "visual_emotion": visual_backend.name,
             "audio_emotion": AUDIO_EMOTION_METHOD,
+            "shots": shot_source,
             **_models_used(asr_model, text_backend, visual_backend),
             **{f"{kind}_choice": why for kind, why in opts.notes},
         },

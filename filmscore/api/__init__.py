@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +15,7 @@ from filmscore.api.preflight import (
     check_free_space,
     check_report_dir,
     check_writable,
+    load_cut_list,
     load_spotting,
     positive,
     sweep_leftovers,
@@ -89,10 +90,13 @@ def analyze(
     if report_dir is not None:
         target = check_report_dir(Path(report_dir), film, overwrite)
         sweep_leftovers(target, target.parent)
-    spotting = load_spotting(settings["cues.spotting"], probe(film), say)
+    info = probe(film)
+    spotting = load_spotting(settings["cues.spotting"], info, say)
+    cut_list = load_cut_list(settings["analysis.cuts"], info, say)
     choices = analysis_choices(settings)
     _say_choices(choices, say)
     opts = analyze_options(settings, choices, positive(max_duration, "--max-duration"))
+    opts = replace(opts, shots=replace(opts.shots, cut_list=cut_list))
     check_models(opts)
     hook = _hook(progress)
     if target is None:
@@ -171,8 +175,6 @@ def _score(
     voices: _Voices,
     helper: Any,
 ) -> ScoredFilm:
-    from dataclasses import replace
-
     from filmscore.config.names import default_report_dir
     from filmscore.core.atomic import output_lock
     from filmscore.delivery.mux import check_output, default_output, left_out_note
@@ -201,10 +203,12 @@ def _score(
         )
     sweep_leftovers(report_dir, output.parent, request.cache_dir)
     spotting = load_spotting(settings["cues.spotting"], info, voices.say)
+    cut_list = load_cut_list(settings["analysis.cuts"], info, voices.say)
     generator = options.generator_choice(settings)
     choices = options.analysis_choices(settings)
     _say_choices({"generator": generator, **choices}, voices.say)
     analysis = options.analyze_options(settings, choices, positive(request.max_duration, "--max-duration"))
+    analysis = replace(analysis, shots=replace(analysis.shots, cut_list=cut_list))
     opts = options.run_options(settings, analysis, generator, request.keep_original_audio, request.stems,
                                request.cache_dir, request.overwrite)  # fmt: skip
     opts = replace(opts, spotting=spotting, previous=_previous(request.previous))

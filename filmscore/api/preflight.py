@@ -15,6 +15,7 @@ from filmscore.core.errors import OutputError, UsageError
 from filmscore.core.wording import number, size
 
 if TYPE_CHECKING:
+    from filmscore.analysis.cut_list import CutList
     from filmscore.media.probe import MediaInfo
     from filmscore.music.spotting import Spotting
 
@@ -96,3 +97,26 @@ def load_spotting(value: str | None, info: MediaInfo, say: Callable[[str], None]
         names = ", ".join(read.left_out[:5]) + (f" and {count - 5} more" if count > 5 else "")
         say(f"note: {one_line(f'{count} markers name no mood and are left out: {names}')}")
     return read.spotting
+
+
+def load_cut_list(value: str | None, info: MediaInfo, say: Callable[[str], None] | None) -> CutList | None:
+    """The editor's cut list for this film, read and checked against it (exit 3 says what does not fit):
+    the file given, or in a folder the file named after the film (film.edl, film.xml, ...); None without.
+    A folder with none for this film is said to `say`: its shots are detected."""
+    from filmscore.analysis.cut_list import CUT_LIST_SUFFIXES, read_cut_list
+    from filmscore.core.wording import one_line
+    from filmscore.media.timelines import file_in_folder
+
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_dir():
+        found = file_in_folder(path, info.path, CUT_LIST_SUFFIXES)
+        if found is None:
+            if say is not None:
+                say(
+                    f"no cut list for {one_line(info.path.name)} in {one_line(value)}; its cuts are detected."
+                )
+            return None
+        path = found
+    return read_cut_list(path, info.fps, info.duration_s)

@@ -137,6 +137,7 @@ INPUT_OUTPUT, READING, MUSIC, MIX, EDITORS, BATCH = (
     "batch",
 )
 SECTION_OF_SETTING = {"analysis": READING, "models": READING, "music": MUSIC, "mix": MIX, "cues": EDITORS}
+SECTION_OF_KEY = {"analysis.cuts": EDITORS}  # the editor's cut list sits with the editor's other files
 
 
 def _film_arguments(
@@ -196,7 +197,8 @@ def _setting_arguments(groups: dict[str, Any], run_only: bool) -> None:
     for setting in SETTINGS:
         if setting.flag and (run_only or not setting.run_only):
             shown = setting.default_text or ("none" if setting.default is None else setting.default)
-            groups[SECTION_OF_SETTING[setting.key.split(".")[0]]].add_argument(
+            section = SECTION_OF_KEY.get(setting.key, SECTION_OF_SETTING[setting.key.split(".")[0]])
+            groups[section].add_argument(
                 setting.flag,
                 dest=setting.key,
                 type=setting.kind,

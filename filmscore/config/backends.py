@@ -94,10 +94,18 @@ MER.register(
 )
 NO_MER = "none"  # --mer none: the music is not checked
 
-# PySceneDetect's detectors, by its own names; each is created with its shortest scene in frames.
+# filmscore's own detector first (the default), then PySceneDetect's by its own names; each is created
+# with its shortest scene in frames and speaks PySceneDetect's detector interface.
 SHOT_DETECTORS: Registry[Any] = Registry("shot detector")
+SHOT_DETECTORS.register(
+    "layered",
+    "filmscore.analysis.cut_detector:LayeredDetector",
+    requires=("cv2",),
+    description="colour quantiles and block layout, each against the shot's own change: through grain, "
+    "noise, patterns and pans (the default)",
+)
 for _name, _class, _how in (
-    ("adaptive", "AdaptiveDetector", "frame-to-frame change against its rolling average (the default)"),
+    ("adaptive", "AdaptiveDetector", "frame-to-frame change against its rolling average"),
     ("content", "ContentDetector", "change of hue, saturation, brightness and edges over a threshold"),
     ("histogram", "HistogramDetector", "change of the luma histogram"),
     ("hash", "HashDetector", "change of a perceptual hash of the picture"),

@@ -83,7 +83,7 @@ def parse_loudness(text: str) -> float:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("analysis.shot_detector", str, "adaptive", "PySceneDetect detector",
+    Setting("analysis.shot_detector", str, "layered", "cut detector: filmscore's own, or PySceneDetect's",
             "--shot-detector", choices=_names(backends.SHOT_DETECTORS)),
     Setting("analysis.asr", str, "whisper", "speech recognition backend", "--asr",
             choices=_names(backends.ASR, AUTO)),
@@ -110,6 +110,9 @@ SETTINGS: tuple[Setting, ...] = (
             "--analysis-fps", low=1, high=240, metavar="FPS"),
     Setting("cues.min_cue_s", float, 4.0, "shortest cue, in seconds", low=1, high=600, run_only=True),
     Setting("cues.max_cue_s", float, 75.0, "longest cue, in seconds", low=4, high=3600, run_only=True),
+    Setting("analysis.cuts", str, None, "the editor's cut list: an EDL, FCP 7 XML, FCPXML or OTIO of the "
+            "cut, or a folder holding one per film, named after it; its edits are the shots", "--cuts",
+            metavar="FILE"),
     Setting("cues.spotting", str, None, "the editor's spotting: a CSV (start,end,mood), an EDL, OTIO or "
             "FCP 7 XML file of markers, or a folder holding one per film, named after it", "--spotting",
             metavar="FILE"),

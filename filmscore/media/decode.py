@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import queue
 import subprocess
@@ -24,6 +25,9 @@ from filmscore.media.probe import MediaInfo, require_program
 PIPE_BYTES = 1 << 20  # 1 MiB, the default most that an unprivileged process may ask for
 ONE_THREAD_PIXEL_RATE = 1280 * 720 * 30  # pixels a second one decoder thread keeps up with beside the rest
 READ_AHEAD_FRAMES = 32  # frames decoded ahead of the analysers: about 3.5 MB at 256x144
+# The cut detector sees every frame up to this rate, whatever the analysis rate: a cut lands on its frame
+# in every preset. Past it (a high-speed take) the film is decoded at this rate.
+MAX_DECODE_FPS = 120.0
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,18 @@ class DecodeOptions:
 
 @dataclass(frozen=True)
 class FrameGeometry:
-    """The size and rate of the analysis frames, as the analysers receive them."""
+    """The size and rate of the analysis frames, as the analysers receive them. The film is decoded at
+    `step` times that rate: analysers that must see every frame (the shot analyser, `every_frame`) get
+    each one, the others every `step`-th."""
 
     width: int
     height: int
     fps: float
+    step: int = 1
+
+    @property
+    def decode_fps(self) -> float:
+        return self.fps * self.step
 
     @property
     def frame_bytes(self) -> int:
@@ -50,7 +61,8 @@ class FrameGeometry:
 
 
 class FrameAnalyser(Protocol):
-    """Anything that reads the shared frame stream. Frames are BGR uint8 arrays, read-only."""
+    """Anything that reads the shared frame stream. Frames are BGR uint8 arrays, read-only. One with a
+    true `every_frame` attribute is fed every decoded frame, numbered at the decode rate."""
 
     def consume(self, index: int, frame: np.ndarray) -> None: ...
 
@@ -61,7 +73,9 @@ def analysis_geometry(info: MediaInfo, opts: DecodeOptions) -> FrameGeometry:
     """Scale to the analysis width, keeping the aspect ratio; both sides even, as the scaler needs."""
     width = max(2, min(opts.width, info.width) // 2 * 2)
     height = max(2, round(width * info.height / info.width / 2) * 2)
-    return FrameGeometry(width=width, height=height, fps=min(info.fps, opts.max_fps))
+    decode_fps = min(info.fps, max(MAX_DECODE_FPS, opts.max_fps))
+    step = max(1, math.ceil(decode_fps / opts.max_fps - 1e-9))
+    return FrameGeometry(width=width, height=height, fps=decode_fps / step, step=step)
 
 
 def decoder_threads(info: MediaInfo, beside: int) -> int | None:
@@ -94,7 +108,7 @@ def iter_frames(info: MediaInfo, geometry: FrameGeometry, threads: int | None = 
         "-map", "0:v:0", "-an", "-sn", "-dn", "-filter_threads", "1",
         "-vf", f"scale={geometry.width}:{geometry.height}:flags=fast_bilinear",
         # A constant rate makes frame index / fps the frame's time, also for variable-rate sources.
-        "-fps_mode", "cfr", "-r", f"{geometry.fps:.6f}",
+        "-fps_mode", "cfr", "-r", f"{geometry.decode_fps:.6f}",
         "-pix_fmt", "bgr24", "-f", "rawvideo", "-",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -154,18 +168,27 @@ def scan(
     on_progress: Callable[[float], None] | None = None,
     threads: int | None = None,
 ) -> int:
-    """Decode once (with `threads` decoder threads, see decoder_threads) and feed every frame to every
-    analyser. Returns the number of frames decoded."""
+    """Decode once (with `threads` decoder threads, see decoder_threads) and feed the frames to the
+    analysers: every decoded frame to those that ask for each (`every_frame`), every `geometry.step`-th
+    to the rest, numbered at the analysis rate. Returns the number of analysis frames."""
     _opencv_on_one_thread()
-    count = 0
-    report_every = max(1, round(geometry.fps))  # about once a second of film
+    every = [a for a in analysers if getattr(a, "every_frame", False)]
+    sampled = [a for a in analysers if not getattr(a, "every_frame", False)]
+    decoded = 0
+    report_every = max(1, round(geometry.decode_fps))  # about once a second of film
     for index, frame in enumerate(iter_frames(info, geometry, threads)):
-        for analyser in analysers:
+        for analyser in every:
             analyser.consume(index, frame)
-        count = index + 1
+        if index % geometry.step == 0:
+            for analyser in sampled:
+                analyser.consume(index // geometry.step, frame)
+        decoded = index + 1
         if on_progress is not None and index % report_every == 0:
-            on_progress(min(1.0, index / geometry.fps / info.duration_s))
-    for analyser in analysers:
+            on_progress(min(1.0, index / geometry.decode_fps / info.duration_s))
+    for analyser in every:
+        analyser.finish(decoded)
+    count = -(-decoded // geometry.step)  # the sampled frames: 0, step, 2 step ... below decoded
+    for analyser in sampled:
         analyser.finish(count)
     return count
 

@@ -26,6 +26,7 @@ from filmscore.config.names import STYLE_NAMES
 from filmscore.core.errors import InputError
 from filmscore.core.timecode import timecode_rate
 from filmscore.core.wording import FORMULA_STARTS, MAX_VALUE, clean_text, one_line, quoted, size
+from filmscore.media.timelines import KINDS, TIMELINE_ADAPTERS, read_timeline
 from filmscore.music.spotting import (
     HIT,
     MOOD_WORDS,
@@ -41,8 +42,7 @@ from filmscore.music.spotting import (
 
 MAX_SPOTTING_BYTES = 16 << 20  # a feature's spotting is a few hundred rows; anything this large is not one
 CSV_COLUMNS = ("start", "end", "mood", "style", "intensity", "note")
-MAX_NESTING = 100  # an OTIO or XML timeline nests a dozen levels deep; a thousand is an attack on the parser
-MARKER_ADAPTERS = {".edl": "cmx_3600", ".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml"}
+MARKER_ADAPTERS = TIMELINE_ADAPTERS
 
 
 @dataclass(frozen=True)
@@ -101,20 +101,6 @@ def _text(path: Path, where: str) -> str:
         return path.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV often starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{where} cannot be read as UTF-8 text ({one_line(str(exc), MAX_VALUE)}).") from None
-
-
-def _marker_text(path: Path, where: str) -> str:
-    """An editor's marker file as text: UTF-8, else Latin-1, which older systems write EDLs in (a name
-    with a café in it); every byte means something in Latin-1, so a file that is no EDL at all is the
-    adapter's to refuse."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{where} cannot be read ({one_line(str(exc), MAX_VALUE)}).") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 # -- CSV ---------------------------------------------------------------------------------------------
@@ -258,100 +244,13 @@ def timeline_markers(path: Path, rate: float, where: str) -> list[Marker]:
     timeline, of each track, and of each clip (whose own are in the clip's media time)."""
     import opentimelineio as otio
 
-    adapter = MARKER_ADAPTERS[path.suffix.lower()]
-    extra = {"rate": rate} if adapter == "cmx_3600" else {}
-    text = _marker_text(path, where)
-    check_structure(text.encode("utf-8"), adapter, where)
-    try:  # from the text, not the path: OTIO takes only names that are UTF-8
-        timeline = otio.adapters.read_from_string(text, adapter_name=adapter, **extra)
-        if not isinstance(timeline, otio.schema.Timeline):
-            timeline = next(iter(timeline.find_children(descended_from_type=otio.schema.Timeline)))
+    timeline = read_timeline(path, rate, where)
+    try:
         return _markers_of(timeline, otio)
-    except InputError:
-        raise
-    except Exception as exc:  # the adapters raise whatever their parsers do on a bad file
-        kind = {"cmx_3600": "a CMX3600 EDL", "otio_json": "an OpenTimelineIO file",
-                "fcp_xml": "FCP 7 XML", "fcpx_xml": "FCPXML"}[adapter]  # fmt: skip
+    except Exception as exc:  # OTIO raises its own errors on a timeline whose times make no sense
+        kind = KINDS[MARKER_ADAPTERS[path.suffix.lower()]]
         detail = one_line(str(exc) or type(exc).__name__, MAX_VALUE)
         raise InputError(f"{where} cannot be read as {kind} ({detail}). Export it again.") from None
-
-
-def check_structure(data: bytes, adapter: str, where: str) -> None:
-    """Before an adapter parses an editor's file: JSON and XML nested at most MAX_NESTING deep (OTIO's C++
-    reader recurses, and crashes the process on a deep file), and XML without entities or a DTD of its own
-    (expanded entities turn kilobytes into gigabytes). An InputError otherwise, in well under a second."""
-    if adapter == "otio_json":
-        problem = _json_problem(data)
-    elif adapter in ("fcp_xml", "fcpx_xml"):
-        problem = _xml_problem(data)
-    else:
-        return
-    if problem is not None:
-        raise InputError(f"{where} {problem}, which no editing system writes. Export it again.")
-
-
-def _json_problem(data: bytes) -> str | None:
-    import json
-
-    try:
-        document = json.loads(data)  # Python's reader stops a deep file with RecursionError, unharmed
-    except RecursionError:
-        return f"nests deeper than {MAX_NESTING} levels"
-    except ValueError:
-        return None  # not JSON: the adapter says so in its own words
-    level = [document]
-    for _ in range(MAX_NESTING + 1):
-        level = [child for node in level for child in _children(node)]
-        if not level:
-            return None
-    return f"nests deeper than {MAX_NESTING} levels"
-
-
-def _children(node: object) -> list[object]:
-    if isinstance(node, dict):
-        return [v for v in node.values() if isinstance(v, dict | list)]
-    if isinstance(node, list):
-        return [v for v in node if isinstance(v, dict | list)]
-    return []
-
-
-class _Refused(Exception):
-    """Raised from expat's handlers to stop at the first thing an editor's XML must not hold."""
-
-
-def _xml_problem(data: bytes) -> str | None:
-    from xml.parsers import expat
-
-    parser = expat.ParserCreate()
-    depth = [0]
-
-    def declared(*_: object) -> None:
-        raise _Refused("declares entities")
-
-    def doctype(name: str, system_id: str | None, public_id: str | None, internal: int) -> None:
-        if internal or system_id:
-            raise _Refused("has a DTD of its own")
-
-    def opened(*_: object) -> None:
-        depth[0] += 1
-        if depth[0] > MAX_NESTING:
-            raise _Refused(f"nests deeper than {MAX_NESTING} levels")
-
-    def closed(*_: object) -> None:
-        depth[0] -= 1
-
-    parser.EntityDeclHandler = declared
-    parser.UnparsedEntityDeclHandler = declared
-    parser.StartDoctypeDeclHandler = doctype
-    parser.StartElementHandler = opened
-    parser.EndElementHandler = closed
-    try:
-        parser.Parse(data, True)
-    except _Refused as refused:
-        return str(refused)
-    except expat.ExpatError:
-        return None  # not XML: the adapter says so in its own words
-    return None
 
 
 def _markers_of(timeline: Any, otio: Any) -> list[Marker]:

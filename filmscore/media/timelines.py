@@ -1,0 +1,142 @@
+"""Editors' timeline files, read through OpenTimelineIO's adapters: a CMX3600 EDL, an OpenTimelineIO file,
+FCP 7 XML (Premiere and Resolve export it) or FCPXML (Final Cut). The spotting reads their markers
+(music/spotting_files.py) and the cut list their edits (analysis/cut_list.py).
+
+Each file is checked before an adapter parses it: JSON and XML nested at most MAX_NESTING deep, and XML
+without entities or a DTD of its own. It is read from its text (UTF-8, else Latin-1, which older systems
+write EDLs in), as OTIO takes only file names that are UTF-8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from filmscore.core.errors import InputError
+from filmscore.core.wording import MAX_VALUE, one_line
+
+MAX_NESTING = 100  # an OTIO or XML timeline nests a dozen levels deep; a thousand is an attack on the parser
+TIMELINE_ADAPTERS = {".edl": "cmx_3600", ".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml"}
+KINDS = {"cmx_3600": "a CMX3600 EDL", "otio_json": "an OpenTimelineIO file", "fcp_xml": "FCP 7 XML",
+         "fcpx_xml": "FCPXML"}  # fmt: skip
+
+
+def read_timeline(path: Path, rate: float, where: str) -> Any:
+    """The file's timeline, as an OTIO Timeline; an InputError (exit 3) for a file that is none. `rate` is
+    the frame rate an EDL's time codes are read at (an EDL does not say)."""
+    import opentimelineio as otio
+
+    adapter = TIMELINE_ADAPTERS[path.suffix.lower()]
+    extra = {"rate": rate} if adapter == "cmx_3600" else {}
+    text = editor_text(path, where)
+    check_structure(text.encode("utf-8"), adapter, where)
+    try:  # from the text, not the path: OTIO takes only names that are UTF-8
+        timeline = otio.adapters.read_from_string(text, adapter_name=adapter, **extra)
+        if not isinstance(timeline, otio.schema.Timeline):
+            timeline = next(iter(timeline.find_children(descended_from_type=otio.schema.Timeline)))
+        return timeline
+    except Exception as exc:  # the adapters raise whatever their parsers do on a bad file
+        detail = one_line(str(exc) or type(exc).__name__, MAX_VALUE)
+        raise InputError(f"{where} cannot be read as {KINDS[adapter]} ({detail}). Export it again.") from None
+
+
+def editor_text(path: Path, where: str) -> str:
+    """An editor's timeline file as text: UTF-8, else Latin-1 (a name with a café in it, from an older
+    system); every byte means something in Latin-1, so a file that is no timeline at all is the adapter's
+    to refuse."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{where} cannot be read ({one_line(str(exc), MAX_VALUE)}).") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def check_structure(data: bytes, adapter: str, where: str) -> None:
+    """Before an adapter parses an editor's file: JSON and XML nested at most MAX_NESTING deep (OTIO's C++
+    reader recurses, and crashes the process on a deep file), and XML without entities or a DTD of its own
+    (expanded entities turn kilobytes into gigabytes). An InputError otherwise, in well under a second."""
+    if adapter == "otio_json":
+        problem = _json_problem(data)
+    elif adapter in ("fcp_xml", "fcpx_xml"):
+        problem = _xml_problem(data)
+    else:
+        return
+    if problem is not None:
+        raise InputError(f"{where} {problem}, which no editing system writes. Export it again.")
+
+
+def _json_problem(data: bytes) -> str | None:
+    import json
+
+    try:
+        document = json.loads(data)  # Python's reader stops a deep file with RecursionError, unharmed
+    except RecursionError:
+        return f"nests deeper than {MAX_NESTING} levels"
+    except ValueError:
+        return None  # not JSON: the adapter says so in its own words
+    level = [document]
+    for _ in range(MAX_NESTING + 1):
+        level = [child for node in level for child in _children(node)]
+        if not level:
+            return None
+    return f"nests deeper than {MAX_NESTING} levels"
+
+
+def _children(node: object) -> list[object]:
+    if isinstance(node, dict):
+        return [v for v in node.values() if isinstance(v, dict | list)]
+    if isinstance(node, list):
+        return [v for v in node if isinstance(v, dict | list)]
+    return []
+
+
+class _Refused(Exception):
+    """Raised from expat's handlers to stop at the first thing an editor's XML must not hold."""
+
+
+def _xml_problem(data: bytes) -> str | None:
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    depth = [0]
+
+    def declared(*_: object) -> None:
+        raise _Refused("declares entities")
+
+    def doctype(name: str, system_id: str | None, public_id: str | None, internal: int) -> None:
+        if internal or system_id:
+            raise _Refused("has a DTD of its own")
+
+    def opened(*_: object) -> None:
+        depth[0] += 1
+        if depth[0] > MAX_NESTING:
+            raise _Refused(f"nests deeper than {MAX_NESTING} levels")
+
+    def closed(*_: object) -> None:
+        depth[0] -= 1
+
+    parser.EntityDeclHandler = declared
+    parser.UnparsedEntityDeclHandler = declared
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = opened
+    parser.EndElementHandler = closed
+    try:
+        parser.Parse(data, True)
+    except _Refused as refused:
+        return str(refused)
+    except expat.ExpatError:
+        return None  # not XML: the adapter says so in its own words
+    return None
+
+
+def file_in_folder(folder: Path, film: Path, suffixes: tuple[str, ...]) -> Path | None:
+    """The file in `folder` named after the film with one of `suffixes` (in that order of preference),
+    for a batch whose films each have their own."""
+    for suffix in suffixes:
+        candidate = folder / f"{film.stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
