@@ -100,9 +100,13 @@ CUT_FILMS: tuple[CutFilm, ...] = (
         Segment("testsrc2", 62, "drawbox=color=white:t=fill:enable='between(n,20,22)'"),
         Segment("smptebars", 57, "drawbox=color=white:t=fill:enable='between(n,30,31)'"),
     )),
-    CutFilm("strobe", Fraction(25), (  # a cut into a strobing shot, and one out of it mid-strobe
+    # Cuts into strobing shots and out of them, mid-strobe: to a still dark shot whose brightness is the
+    # strobe's own range (only its hue tells it apart), and to a bright one.
+    CutFilm("strobe", Fraction(25), (
         _grainy("0x0a0a10", 63),
         Segment("color=c=0x3a0c0c", 112, f"eq=eval=frame:brightness='.2*gt(sin(11*t)*sin(7*t),.4)',{GRAIN}"),
+        Segment("color=c=0x1c2430", 61),
+        Segment("color=c=0x3a0c0c", 87, f"eq=eval=frame:brightness='.2*gt(sin(13*t)*sin(5*t),.3)',{GRAIN}"),
         _grainy("0xe0b070", 50),
     )),
     CutFilm("fast pans", NTSC, (

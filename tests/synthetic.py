@@ -39,6 +39,8 @@ PICTURES = {
     "joy_scroll": "testsrc2,scroll=horizontal=0.02:vertical=0.01",
     # Two neutral looks that cut against each other: middling brightness, low saturation (the neutral
     # point of the picture features), warm and plain, cool with a grid.
+    # A bright, saturated gradient: the picture of a corporate video (issue 34's neutral voice-over).
+    "bright_gradient": "gradients=c0=0xffe040:c1=0xff7020:x0=0:y0=0:x1=320:y1=180:speed=0.002",
     "neutral_warm": "color=c=0x7a6e5f",
     "neutral_cool": "color=c=0x5f6e7a,drawgrid=w=40:h=40:t=2:c=0x505d68",
 }

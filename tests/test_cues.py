@@ -165,3 +165,17 @@ def test_every_cue_the_reading_places_has_the_mood_of_one_of_its_shots(shots, mi
     result = plan(shots, CueOptions(min_cue_s=min_cue_s, max_cue_s=max(min_cue_s, 75.0)))
     for cue in result.cues:
         assert cue.mood in {label_for(shots[i][1], shots[i][2]) for i in cue.shot_indices}
+
+
+def test_the_documentary_preset_on_a_four_mood_film_gives_each_cue_a_mood_of_its_shots(tmp_path):
+    """Issue 34's done-when, end to end: the documentary preset's 8 s shortest cue merges the film's 5 s
+    shots, and every cue still has the mood of one of them."""
+    import filmscore
+    from tests.synthetic import four_mood_film
+
+    film = four_mood_film(tmp_path / "four moods.mp4")
+    scored = filmscore.score(film, pipeline="documentary", mer="none")
+    labels = [emotion.label for emotion in scored.analysis.emotions]
+    assert len(scored.plan.cues) < len(labels)  # the shots were merged
+    for cue in scored.plan.cues:
+        assert cue.mood in {labels[i] for i in cue.shot_indices}, (cue.mood, cue.shot_indices, labels)

@@ -155,3 +155,38 @@ def test_pitch_is_measured_only_where_someone_speaks_with_the_values_of_the_whol
     assert 0.1 < inside.mean() < 0.3
     np.testing.assert_allclose(spoken.f0_hz[inside], whole.f0_hz[inside], rtol=1e-5)
     assert np.isfinite(spoken.f0_hz[inside]).all() and np.isnan(spoken.f0_hz[~inside]).all()
+
+
+BRIGHT_PICTURE = Affect(0.9975, 0.3, 0.9)  # issue 34: a bright, saturated gradient
+
+
+@pytest.mark.parametrize("weight", [0.6, 1.0])
+def test_plain_words_calmly_spoken_are_not_overruled_by_a_bright_picture(weight):
+    """A corporate voice-over over a bright gradient: text valence 0.00, picture 0.9975, read joyful
+    before issue 34."""
+    words, voice = Affect(0.0, 0.1, weight), Affect(0.0, -0.1, 0.8)
+    shot = fuse_shot(Shot(0, 0, 100, 0.0, 4.0), {"text": words, "visual": BRIGHT_PICTURE, "audio": voice})
+    assert shot.label.value in ("neutral", "calm") and shot.valence < 0.22
+
+
+@pytest.mark.parametrize(
+    ("words", "voice_arousal"),
+    [(Affect(0.6, 0.3, 1.0), -0.1), (Affect(0.0, 0.1, 1.0), 0.5), (Affect(0.0, 0.0, 0.25), -0.1)],
+    ids=["happy words", "excited voice", "two words"],
+)
+def test_the_picture_keeps_its_say_unless_the_words_are_plain_and_calm(words, voice_arousal):
+    voice = Affect(0.0, voice_arousal, 0.8)
+    shot = fuse_shot(Shot(0, 0, 100, 0.0, 4.0), {"text": words, "visual": BRIGHT_PICTURE, "audio": voice})
+    assert shot.label.value == "joyful"
+
+
+def test_a_corporate_voice_over_on_a_bright_gradient_reads_neutral(tmp_path):
+    from tests.synthetic import Line, ShotSpec, make_film
+
+    line = Line("The quarterly numbers are in line with the forecast, and the budget is unchanged.", at_s=0.4)
+    film = make_film(tmp_path / "corporate.mp4", [ShotSpec("bright_gradient", 6.0, line)], size=(320, 180))
+    import filmscore
+
+    (shot,) = filmscore.analyze(film).emotions
+    assert shot.sources["visual"] is not None and shot.sources["visual"].valence > 0.8  # a bright picture
+    assert shot.label.value in ("neutral", "calm")

@@ -299,3 +299,97 @@ def test_intensity_moves_a_spotted_cue_from_a_hint_of_its_mood_to_its_extreme(tm
 def test_a_spots_style_orchestrates_its_cue_alone(tmp_path):
     plan = _plan(CALM_FILM, "start,end,mood,style\n0,10,sad,piano\n10,20,sad\n", tmp_path)
     assert [c.style for c in plan.cues] == ["piano", "orchestral"]
+
+
+# Issue 35: marker EDLs as NLEs export them, their sequence at 01:00:00:00.
+AVID_LOCATORS = """TITLE: Director's cut
+FCM: NON-DROP FRAME
+
+001  AX       V     C        00:00:00:00 00:00:20:00 01:00:00:00 01:00:20:00
+* FROM CLIP NAME: Director's cut.mov
+* LOC: 01:00:05:00 RED     tense
+* LOC: 01:00:12:00 BLUE    sad
+* LOC: 01:00:16:12 YELLOW  hit
+"""
+RESOLVE_MARKERS = """TITLE: Timeline 1
+FCM: NON-DROP FRAME
+
+001  001      V     C        01:00:05:00 01:00:05:01 01:00:05:00 01:00:05:01
+ |C:ResolveColorRed |M:tense |D:1
+
+002  001      V     C        01:00:12:00 01:00:12:01 01:00:12:00 01:00:12:01
+ |C:ResolveColorBlue |M:sad |D:1
+
+003  001      V     C        01:00:16:12 01:00:16:13 01:00:16:12 01:00:16:13
+ |C:ResolveColorYellow |M:hit |D:1
+"""
+SAME_MARKS_CSV = (
+    "start,end,mood\n00:00:05:00,00:00:12:00,tense\n00:00:12:00,00:00:20:00,sad\n00:00:16:12,,hit\n"
+)
+
+
+def _spots_and_hits(path: Path, fps: float = 24.0, tc_start: str | None = None):
+    spotting = read_spotting(path, fps, 20.0, tc_start).spotting
+    return [(s.start_s, s.end_s, s.mood) for s in spotting.spots], [h.t_s for h in spotting.hits]
+
+
+@pytest.mark.parametrize(("name", "text"), [("avid.edl", AVID_LOCATORS), ("resolve.edl", RESOLVE_MARKERS)])
+def test_marker_edls_from_a_sequence_at_one_hour_give_the_csv_s_cues(tmp_path, name, text):
+    (tmp_path / "marks.csv").write_text(SAME_MARKS_CSV)
+    (tmp_path / name).write_text(text)
+    assert _spots_and_hits(tmp_path / name) == _spots_and_hits(tmp_path / "marks.csv")
+
+
+def test_the_sequence_start_can_be_given(tmp_path):
+    (tmp_path / "ten.edl").write_text(AVID_LOCATORS.replace(" 01:00:", " 10:00:"))
+    (tmp_path / "marks.csv").write_text(SAME_MARKS_CSV)
+    assert _spots_and_hits(tmp_path / "ten.edl") == _spots_and_hits(tmp_path / "marks.csv")
+    # A sequence that starts 2 s into the hour: the marks move 2 s earlier.
+    spots, hits = _spots_and_hits(tmp_path / "ten.edl", tc_start="10:00:02:00")
+    assert spots[0][:2] == (3.0, 10.0) and hits == [pytest.approx(14.5)]
+
+
+def test_filmscore_s_own_markers_moved_to_one_hour_read_back(tmp_path):
+    text = AVID_LOCATORS.replace("Director's cut.mov", "film.mov")
+    (tmp_path / "moved.edl").write_text(text)
+    spots, _ = _spots_and_hits(tmp_path / "moved.edl")
+    assert spots[0] == (5.0, 12.0, "tense")
+
+
+def test_a_tc_start_that_is_no_time_code_is_a_usage_error(tmp_path, cuts_film):
+    from filmscore.cli.main import main
+
+    (tmp_path / "marks.edl").write_text(AVID_LOCATORS)
+    film = tmp_path / "film.mp4"
+    film.write_bytes(cuts_film.read_bytes())
+    assert (
+        main(["analyze", str(film), "--spotting", str(tmp_path / "marks.edl"), "--tc-start", "1h", "-q"]) == 2
+    )
+
+
+PREMIERE_MARKERS = (
+    "Marker Name,Description,In,Out,Duration,Marker Type\n"
+    "tense,the chase,01:00:05:00,01:00:05:00,00:00:00:00,Comment\n"
+    "Sad,,01:00:12:00,01:00:12:00,00:00:00:00,Comment\n"
+    "hit,door slam,01:00:16:12,01:00:16:12,00:00:00:00,Comment\n"
+)
+
+
+def test_premiere_s_marker_csv_gives_the_csv_s_cues(tmp_path):
+    (tmp_path / "marks.csv").write_text(SAME_MARKS_CSV)
+    (tmp_path / "premiere.csv").write_text(PREMIERE_MARKERS)
+    # Older Premiere versions write the same export tab-separated, in UTF-16.
+    (tmp_path / "premiere16.csv").write_bytes(PREMIERE_MARKERS.replace(",", "\t").encode("utf-16"))
+    expected = _spots_and_hits(tmp_path / "marks.csv")
+    assert _spots_and_hits(tmp_path / "premiere.csv") == expected
+    assert _spots_and_hits(tmp_path / "premiere16.csv") == expected
+
+
+def test_a_csv_of_sequence_time_codes_says_to_pass_tc_start_and_reads_with_it(tmp_path):
+    path = tmp_path / "sequence.csv"
+    path.write_text(SAME_MARKS_CSV.replace("00:00:", "01:00:"))
+    with pytest.raises(InputError, match=r"--tc-start 01:00:00:00") as caught:
+        _spots_and_hits(path)
+    assert "\n" not in str(caught.value)
+    (tmp_path / "marks.csv").write_text(SAME_MARKS_CSV)
+    assert _spots_and_hits(path, tc_start="01:00:00:00") == _spots_and_hits(tmp_path / "marks.csv")

@@ -40,26 +40,36 @@ SHARP_SHARE = 0.3
 SHARP_STEP = 2.0
 TYPICAL_S = 2.0
 WINDOW_S = 0.15  # each side's frames, at most 4 and at least 2
+STEP = -1  # a change's last value: the step from the frame before, in floors
 
 
 def frame_signature(frame: np.ndarray) -> np.ndarray:
-    """A frame's colour quantiles (3 channels x 5) then its block means (16x9x3), all 0..1. Read from
-    every other pixel of every other row: a pattern's cells keep their contrast (an average would blur
-    them away), and the histograms cost a quarter."""
+    """A frame's colour quantiles (3 channels x 5), its chroma quantiles (red and blue against green, 2 x
+    5), then its block means (16x9x3), all 0..1. Read from every other pixel of every other row: a
+    pattern's cells keep their contrast (an average would blur them away), and the histograms cost a
+    quarter. Chroma does not move when the light does (a strobe, lightning, a lamp switched on adds to
+    every channel alike), so a cut out of a strobing shot still stands out in it."""
     import cv2
 
     half = np.ascontiguousarray(frame[::2, ::2])
+    wide = half.astype(np.int16)
+    planes = [half[..., c] for c in range(3)]
+    planes += [((wide[..., c] - wide[..., 1] + 255) >> 1).astype(np.uint8) for c in (2, 0)]  # R-G, B-G
     quantiles = []
-    for channel in range(3):
-        counts = cv2.calcHist([half], [channel], None, [256], [0, 256]).ravel()
+    for plane in planes:
+        counts = cv2.calcHist([plane], [0], None, [256], [0, 256]).ravel()
         cumulative = np.cumsum(counts) / max(counts.sum(), 1.0)
         quantiles.append(np.searchsorted(cumulative, QUANTILES))
     blocks = cv2.resize(half, GRID, interpolation=cv2.INTER_AREA).reshape(-1)
     return np.concatenate([np.concatenate(quantiles), blocks]).astype(np.float32) / 255
 
 
-COLOURS = slice(0, 3 * len(QUANTILES))  # a signature's colour quantiles; the rest is its layout
-LAYOUT = slice(3 * len(QUANTILES), None)
+# A signature's parts, each a signal: (its values, its floor, the quiet added to its typical change)
+SIGNALS = (
+    (slice(0, 15), COLOUR_FLOOR, COLOUR_QUIET),  # colour quantiles
+    (slice(15, 25), COLOUR_FLOOR, COLOUR_QUIET),  # chroma quantiles (2 levels of chroma a level of 255)
+    (slice(25, None), LAYOUT_FLOOR, LAYOUT_QUIET),  # block means
+)
 
 
 class LayeredDetector:
@@ -71,8 +81,8 @@ class LayeredDetector:
         self._window = 0  # set from the first frame's rate
         self._ring = np.zeros((0, 0), np.float32)  # the last frames' signatures, frame n in row n % len
         self._seen = 0  # frames taken so far
-        # frame -> the (colour, layout) change there between the windows, and from the frame before alone
-        self._changes: dict[int, tuple[float, float, float]] = {}
+        # frame -> each signal's change there between the windows, then the step from the frame before
+        self._changes: dict[int, tuple[float, ...]] = {}
         self._last_cut = 0
         self._decided = 0  # frames before this one are decided
         self._end: int | None = None  # the frame count, once the film has ended
@@ -116,8 +126,8 @@ class LayeredDetector:
         before = self._kept(max(0, moment - self._window), moment).mean(axis=0)
         after = self._kept(moment, min(self._seen, moment + self._window)).mean(axis=0)
         difference = np.abs(before - after)
-        colour, layout = float(difference[COLOURS].mean()), float(difference[LAYOUT].mean())
-        self._changes[moment] = (colour, layout, self._distance(moment - 1, moment))
+        values = tuple(float(difference[part].mean()) for part, _, _ in SIGNALS)
+        self._changes[moment] = (*values, self._distance(moment - 1, moment))
 
     def _decide(self, up_to: int) -> list[int]:
         cuts = []
@@ -134,16 +144,15 @@ class LayeredDetector:
             return False
         if self._end is not None and self._end - moment < self._min_frames:
             return False  # a cut this near the end would leave a sliver
-        colour, layout, _ = self._changes[moment]
+        changes = self._changes[moment]
         # The floors and peaks first: most frames fail them, and the shot's typical change costs more.
-        by_colour = colour >= COLOUR_FLOOR and self._peaks(moment, 0)
-        by_layout = layout >= LAYOUT_FLOOR and self._peaks(moment, 1)
-        if not (by_colour or by_layout):
+        above = [
+            k for k, (_, floor, _) in enumerate(SIGNALS) if changes[k] >= floor and self._peaks(moment, k)
+        ]
+        if not above:
             return False
-        typical_colour, typical_layout = self._typical(moment)
-        return (by_colour and colour >= TIMES_TYPICAL * typical_colour) or (
-            by_layout and layout >= TIMES_TYPICAL * typical_layout
-        )
+        typical = self._typical(moment)
+        return any(changes[k] >= TIMES_TYPICAL * typical[k] for k in above)
 
     def _sharpest(self, moment: int) -> int:
         """The cut's frame: near a moment the windows found, the first sharp change from the frame before
@@ -152,8 +161,8 @@ class LayeredDetector:
         and a strobe just after a cut pulls them late. A change whose picture comes back (a flash
         starts) or was there a moment before (one ends) does not last."""
         near = [m for m in range(moment - self._window + 1, moment + self._window) if m in self._changes]
-        sharpest = max((self._changes[m][2] for m in near), default=0.0)
-        sharp = [m for m in near if self._changes[m][2] >= max(SHARP_SHARE * sharpest, SHARP_STEP)]
+        sharpest = max((self._changes[m][STEP] for m in near), default=0.0)
+        sharp = [m for m in near if self._changes[m][STEP] >= max(SHARP_SHARE * sharpest, SHARP_STEP)]
         lasting = [m for m in sharp if not self._comes_back(m)]
         return (lasting or sharp or [moment])[0]
 
@@ -173,9 +182,7 @@ class LayeredDetector:
         if not (max(0, oldest) <= min(one, other) and max(one, other) < self._seen):
             return float("inf")
         difference = np.abs(self._ring[one % len(self._ring)] - self._ring[other % len(self._ring)])
-        return (
-            float(difference[COLOURS].mean()) / COLOUR_FLOOR + float(difference[LAYOUT].mean()) / LAYOUT_FLOOR
-        )
+        return sum(float(difference[part].mean()) / floor for part, floor, _ in SIGNALS)
 
     def _peaks(self, moment: int, signal: int) -> bool:
         """The signal is highest here among the moments a window either side (ties go to the first)."""
@@ -187,14 +194,13 @@ class LayeredDetector:
             if m != moment and m in self._changes
         )
 
-    def _typical(self, moment: int) -> tuple[float, float]:
-        """The shot's typical change: the median over its last TYPICAL_S, before the window of `moment`."""
+    def _typical(self, moment: int) -> list[float]:
+        """The shot's typical change in each signal: the median over its last TYPICAL_S, before the
+        window of `moment`, plus the signal's quiet."""
         first = max(self._last_cut + self._window, moment - round(TYPICAL_S * self._fps), 1)
         past = [self._changes[m] for m in range(first, moment - self._window) if m in self._changes]
-        if len(past) < 3:
-            return COLOUR_QUIET, LAYOUT_QUIET
-        colour, layout, _ = np.median(np.array(past), axis=0)
-        return float(colour) + COLOUR_QUIET, float(layout) + LAYOUT_QUIET
+        medians = np.median(np.array(past), axis=0) if len(past) >= 3 else np.zeros(len(SIGNALS))
+        return [float(medians[k]) + quiet for k, (_, _, quiet) in enumerate(SIGNALS)]
 
     def _forget(self) -> None:
         """Keep only the changes the next decisions need: the shot's last TYPICAL_S and the windows."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,11 +22,18 @@ from typing import Any
 
 from filmscore.core.errors import InputError
 from filmscore.core.wording import MAX_VALUE, one_line
-from filmscore.media.timelines import TIMELINE_ADAPTERS, check_structure, editor_text, read_timeline
+from filmscore.media.timelines import (
+    EDL_EVENT,
+    TIMELINE_ADAPTERS,
+    check_structure,
+    editor_text,
+    hour_frames,
+    read_timeline,
+    timecode_frames,
+)
 
 CUT_LIST_SUFFIXES = tuple(TIMELINE_ADAPTERS)
 RATE_TOLERANCE = 0.002  # frames a second: 23.976 is not 24
-EVENT_LINE = re.compile(r"^\s*\d+\s+\S+\s+\S+\s+\S+(?:\s+\d+)?((?:\s+\d\d[:;]\d\d[:;]\d\d[:;]\d\d){4})\s*$")
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,9 @@ class CutList:
         return any(start - margin_s <= t_s <= end + margin_s for start, end in self.events)
 
 
-def read_cut_list(path: Path, fps: float, duration_s: float) -> CutList:
-    """The cut list in `path`, checked against the film (its rate `fps`, its length `duration_s`)."""
+def read_cut_list(path: Path, fps: float, duration_s: float, tc_start: str | None = None) -> CutList:
+    """The cut list in `path`, checked against the film (its rate `fps`, its length `duration_s`).
+    `tc_start` is the sequence's start time code, for an EDL (its first event's whole hour without it)."""
     where = f"The cut list {one_line(str(path), MAX_VALUE)}"
     suffix = path.suffix.lower()
     if suffix not in TIMELINE_ADAPTERS:
@@ -67,7 +74,7 @@ def read_cut_list(path: Path, fps: float, duration_s: float) -> CutList:
     else:
         events, rate = _otio_events(read_timeline(path, fps, where), where)
         if suffix == ".edl":
-            events = _from_record_start(events, editor_text(path, where), fps)
+            events = _from_record_start(events, editor_text(path, where), fps, tc_start)
     _check_fit(events, rate, fps, duration_s, where)
     return CutList(str(path), tuple(events))
 
@@ -88,20 +95,22 @@ def _otio_events(timeline: Any, where: str) -> tuple[list[tuple[float, float]], 
     raise InputError(f"{where} has no video events. Export the cut's picture track.")
 
 
-def _from_record_start(events: list[tuple[float, float]], text: str, fps: float) -> list[tuple[float, float]]:
+def _from_record_start(
+    events: list[tuple[float, float]], text: str, fps: float, tc_start: str | None
+) -> list[tuple[float, float]]:
     """An EDL's events from its sequence start. OTIO's reader places the first event at 0: the first
-    record-in's distance from its whole hour (01:00:00:00, as sequences start) is put back."""
-    import opentimelineio as otio
-
+    record-in's distance from the sequence start (`tc_start`, or its whole hour, as sequences start at
+    01:00:00:00) is put back."""
     for line in text.splitlines():
-        match = EVENT_LINE.match(line)
-        if match:
+        if match := EDL_EVENT.match(line):
             record_in = match.group(1).split()[2]
-            frames = otio.opentime.from_timecode(record_in, fps).value
-            # An hour of drop-frame time code is an hour of frames; of non-drop, 3600 s of whole rate.
-            hour = round(3600 * fps) if ";" in record_in else 3600 * round(fps)
-            offset = (frames % hour) / fps
-            return [(start + offset, end + offset) for start, end in events]
+            frames = timecode_frames(record_in, fps)
+            origin = (
+                timecode_frames(tc_start, fps)
+                if tc_start is not None
+                else hour_frames(frames, fps, drop_frame=";" in record_in)
+            )
+            return [(start + (frames - origin) / fps, end + (frames - origin) / fps) for start, end in events]
     return events
 
 

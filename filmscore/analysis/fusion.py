@@ -28,6 +28,15 @@ RELIABILITY: dict[str, tuple[float, float]] = {
 # A reading counts by how far it is from neutral too, so one strong, confident source is not averaged
 # back to neutral by an uninformative one; a reading at neutral still counts this much.
 EVIDENCE_FLOOR = 0.2
+# Plain words, calmly spoken, are evidence of their own: a full line (weight PLAIN_WORDS_WEIGHT or more)
+# whose valence is within PLAIN_VALENCE of neutral, in a voice no more aroused than CALM_VOICE, counts on
+# valence as a clear reading does, and the picture's valence counts PICTURE_UNDER_PLAIN_WORDS as much: a
+# corporate voice-over over a bright gradient is not a joyful scene.
+PLAIN_WORDS_WEIGHT = 0.5
+PLAIN_VALENCE = 0.15
+CALM_VOICE = 0.2
+PLAIN_WORDS_EVIDENCE = 1.0
+PICTURE_UNDER_PLAIN_WORDS = 0.2
 
 # Prototype points of the moods on Russell's valence/arousal plane; a shot takes the nearest, unless it is
 # near the middle (inside the NEUTRAL ellipse: arousal alone, a quiet shot or a busy one, says less of a
@@ -83,10 +92,11 @@ def label_for(valence: float, arousal: float) -> Mood:
 def fuse_shot(shot: Shot, readings: dict[str, Affect]) -> ShotEmotion:
     """Weighted mean of the sources on each axis, each counting by its evidence, its reliability on the
     axis and its distance from neutral; with a confidence that falls when they disagree."""
+    plain = plain_words(readings)
     axes = []
     for axis in (0, 1):
         pairs = [
-            (value, reading.weight * RELIABILITY[name][axis] * (EVIDENCE_FLOOR + abs(value)))
+            (value, reading.weight * RELIABILITY[name][axis] * _evidence(name, axis, value, plain))
             for name, reading in readings.items()
             for value in (reading.valence if axis == 0 else reading.arousal,)
         ]
@@ -110,6 +120,27 @@ def fuse_shot(shot: Shot, readings: dict[str, Affect]) -> ShotEmotion:
             for name in SOURCES
         },
     )
+
+
+def plain_words(readings: dict[str, Affect]) -> bool:
+    """Whether the shot's words are plainly neutral and calmly spoken (or not voiced at all)."""
+    text, voice = readings.get("text"), readings.get("audio")
+    return (
+        text is not None
+        and text.weight >= PLAIN_WORDS_WEIGHT
+        and abs(text.valence) <= PLAIN_VALENCE
+        and (voice is None or voice.weight == 0 or voice.arousal <= CALM_VOICE)
+    )
+
+
+def _evidence(source: str, axis: int, value: float, plain: bool) -> float:
+    """How much a reading counts for being away from neutral (see EVIDENCE_FLOOR and PLAIN_WORDS_*)."""
+    evidence = EVIDENCE_FLOOR + abs(value)
+    if plain and axis == 0 and source == "text":
+        return max(evidence, PLAIN_WORDS_EVIDENCE)
+    if plain and axis == 0 and source == "visual":
+        return evidence * PICTURE_UNDER_PLAIN_WORDS
+    return evidence
 
 
 def fuse(

@@ -73,7 +73,9 @@ def positive(value: float | None, flag: str) -> float | None:
     return value
 
 
-def load_spotting(value: str | None, info: MediaInfo, say: Callable[[str], None] | None) -> Spotting | None:
+def load_spotting(
+    value: str | None, info: MediaInfo, say: Callable[[str], None] | None, tc_start: str | None = None
+) -> Spotting | None:
     """The editor's spotting for this film, read and checked against it (exit 3 names the bad row): the
     file given, or in a folder the file named after the film (film.csv, film.edl, ...); None without.
     What a person should know of it (no file for this film, markers left out) goes to `say`."""
@@ -91,7 +93,7 @@ def load_spotting(value: str | None, info: MediaInfo, say: Callable[[str], None]
                     "every cue.")  # fmt: skip
             return None
         path = found
-    read = read_spotting(path, info.fps, info.duration_s)
+    read = read_spotting(path, info.fps, info.duration_s, checked_tc_start(tc_start))
     if read.left_out and say is not None:
         count = len(read.left_out)
         names = ", ".join(read.left_out[:5]) + (f" and {count - 5} more" if count > 5 else "")
@@ -99,7 +101,9 @@ def load_spotting(value: str | None, info: MediaInfo, say: Callable[[str], None]
     return read.spotting
 
 
-def load_cut_list(value: str | None, info: MediaInfo, say: Callable[[str], None] | None) -> CutList | None:
+def load_cut_list(
+    value: str | None, info: MediaInfo, say: Callable[[str], None] | None, tc_start: str | None = None
+) -> CutList | None:
     """The editor's cut list for this film, read and checked against it (exit 3 says what does not fit):
     the file given, or in a folder the file named after the film (film.edl, film.xml, ...); None without.
     A folder with none for this film is said to `say`: its shots are detected."""
@@ -119,4 +123,13 @@ def load_cut_list(value: str | None, info: MediaInfo, say: Callable[[str], None]
                 )
             return None
         path = found
-    return read_cut_list(path, info.fps, info.duration_s)
+    return read_cut_list(path, info.fps, info.duration_s, checked_tc_start(tc_start))
+
+
+def checked_tc_start(value: str | None) -> str | None:
+    """--tc-start as given, if it is a time code (HH:MM:SS:FF, or HH:MM:SS;FF for drop-frame)."""
+    import re
+
+    if value is not None and not re.fullmatch(r"\d\d:[0-5]\d:[0-5]\d[:;]\d\d", value.strip()):
+        raise UsageError(f"--tc-start {value!r} is not a time code. Give HH:MM:SS:FF, as 01:00:00:00")
+    return None if value is None else value.strip()

@@ -113,6 +113,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("analysis.cuts", str, None, "the editor's cut list: an EDL, FCP 7 XML, FCPXML or OTIO of the "
             "cut, or a folder holding one per film, named after it; its edits are the shots", "--cuts",
             metavar="FILE"),
+    Setting("cues.tc_start", str, None, "the time code the editor's sequence starts at, for an EDL given "
+            "to --spotting or --cuts (HH:MM:SS:FF; ';' for drop-frame); by default its first event's hour",
+            "--tc-start", metavar="TIMECODE"),
     Setting("cues.spotting", str, None, "the editor's spotting: a CSV (start,end,mood), an EDL, OTIO or "
             "FCP 7 XML file of markers, or a folder holding one per film, named after it", "--spotting",
             metavar="FILE"),

@@ -9,6 +9,8 @@ write EDLs in), as OTIO takes only file names that are UTF-8.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,12 @@ from filmscore.core.wording import MAX_VALUE, one_line
 
 MAX_NESTING = 100  # an OTIO or XML timeline nests a dozen levels deep; a thousand is an attack on the parser
 TIMELINE_ADAPTERS = {".edl": "cmx_3600", ".otio": "otio_json", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml"}
+# A CMX3600 event line: number, reel, track, transition (and its frames), then four time codes.
+EDL_EVENT = re.compile(r"^\s*\d+\s+\S+\s+\S+\s+\S+(?:\s+\d+)?((?:\s+\d\d[:;]\d\d[:;]\d\d[:;]\d\d){4})\s*$")
+# An Avid or filmscore locator: "* LOC: 01:00:05:00 RED     tense".
+EDL_LOCATOR = re.compile(r"^\*\s*LOC:\s*(\d\d[:;]\d\d[:;]\d\d[:;]\d\d)\s+(\S+)\s*(.*)$")
+# Resolve's marker EDL: each marker an event, with " |C:ResolveColorRed |M:tense |D:1" on the next line.
+RESOLVE_MARKER = re.compile(r"\|M:(?P<name>.*?)\s*(?:\|D:(?P<frames>\d+))?\s*$")
 KINDS = {"cmx_3600": "a CMX3600 EDL", "otio_json": "an OpenTimelineIO file", "fcp_xml": "FCP 7 XML",
          "fcpx_xml": "FCPXML"}  # fmt: skip
 
@@ -140,3 +148,60 @@ def file_in_folder(folder: Path, film: Path, suffixes: tuple[str, ...]) -> Path 
         if candidate.is_file():
             return candidate
     return None
+
+
+@dataclass(frozen=True)
+class EdlMark:
+    """A marker in an EDL, on the record side (the sequence's time code), in frames at the EDL's rate."""
+
+    frame: float
+    frames: float  # how long: 0 for a point
+    name: str
+    comment: str
+    line: int
+
+
+def edl_marks(text: str, rate: float) -> tuple[list[EdlMark], float | None]:
+    """An EDL's markers (`* LOC:` locators, Resolve's `|M:` marker events) on the record side, and the
+    first event's record-in, in frames at `rate` (None without events). A locator's time code is on the
+    record side (Avid, filmscore) or in its event's source (OpenTimelineIO writes them so): one inside
+    its event's source range and not its record range is moved to the record side. OpenTimelineIO's
+    reader keeps locators in source time only and reads no Resolve markers, so they are read here."""
+    marks: list[EdlMark] = []
+    first_record: float | None = None
+    event: tuple[float, float, float, float] | None = None  # source in, out, record in, out
+    for number, line in enumerate(text.splitlines(), start=1):
+        if found := EDL_EVENT.match(line):
+            codes = [timecode_frames(code, rate) for code in found.group(1).split()]
+            event = (codes[0], codes[1], codes[2], codes[3])
+            first_record = event[2] if first_record is None else first_record
+        elif locator := EDL_LOCATOR.match(line.strip()):
+            frame = _on_record_side(timecode_frames(locator.group(1), rate), event)
+            marks.append(EdlMark(frame, 0.0, locator.group(3).strip(), "", number))  # no colour
+        elif (resolve := RESOLVE_MARKER.search(line)) and event is not None:
+            frames = float(resolve.group("frames") or 0)
+            marks.append(EdlMark(event[2], frames if frames > 1 else 0.0, resolve.group("name"), "", number))
+    return marks, first_record
+
+
+def _on_record_side(frame: float, event: tuple[float, float, float, float] | None) -> float:
+    if event is None:
+        return frame
+    source_in, source_out, record_in, record_out = event
+    if not record_in <= frame <= record_out and source_in <= frame <= source_out:
+        return record_in + frame - source_in
+    return frame
+
+
+def timecode_frames(code: str, rate: float) -> float:
+    import opentimelineio as otio
+
+    return float(otio.opentime.from_timecode(code, rate).value)
+
+
+def hour_frames(code_frames: float, rate: float, drop_frame: bool) -> float:
+    """The whole hour of time code at or below `code_frames`: where a sequence starts (01:00:00:00 by
+    custom, 00:00:00:00 or 10:00:00:00 by others). An hour of drop-frame time code is an hour of frames;
+    of non-drop, 3600 s of the whole rate."""
+    hour = round(3600 * rate) if drop_frame else 3600 * round(rate)
+    return code_frames - code_frames % hour

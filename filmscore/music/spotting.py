@@ -164,15 +164,27 @@ def _check_range(spot: Spot, where: str, duration_s: float, frame_s: float) -> N
     if spot.end_s > duration_s + frame_s:
         raise InputError(
             f"{where}: {spot.row} ends at {number(round(spot.end_s, 3))} s, past the film's end "
-            f"({number(round(duration_s, 3))} s). Is it spotted for another cut?"
+            f"({number(round(duration_s, 3))} s). {_another_cut_or_hour(spot.start_s, duration_s)}"
         )
+
+
+def _another_cut_or_hour(t_s: float, duration_s: float) -> str:
+    """The hint for a mark past the film: a sequence's time code (an hour in, as NLE sequences start at
+    01:00:00:00) when it falls in the film once the whole hours are taken off, another cut otherwise."""
+    hours = int(t_s // 3600)
+    if hours and t_s - 3600 * hours <= duration_s:
+        return (
+            f"It starts {hours} h in: it looks like sequence time code from {hours:02d}:00:00:00. Give times "
+            f"from the film's first frame, or pass --tc-start {hours:02d}:00:00:00."
+        )
+    return "Is it spotted for another cut?"
 
 
 def _check_hit(hit: SpotHit, spots: list[Spot], where: str, duration_s: float, frame_s: float) -> None:
     if not (0 <= hit.t_s <= duration_s + frame_s):
         raise InputError(
             f"{where}: {hit.row} is at {number(round(hit.t_s, 3))} s, outside the film "
-            f"(0 to {number(round(duration_s, 3))} s). Is it spotted for another cut?"
+            f"(0 to {number(round(duration_s, 3))} s). {_another_cut_or_hour(hit.t_s, duration_s)}"
         )
     for spot in spots:
         if spot.is_silent and spot.start_s <= hit.t_s < spot.end_s:

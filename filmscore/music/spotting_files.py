@@ -26,7 +26,14 @@ from filmscore.config.names import STYLE_NAMES
 from filmscore.core.errors import InputError
 from filmscore.core.timecode import timecode_rate
 from filmscore.core.wording import FORMULA_STARTS, MAX_VALUE, clean_text, one_line, quoted, size
-from filmscore.media.timelines import KINDS, TIMELINE_ADAPTERS, read_timeline
+from filmscore.media.timelines import (
+    KINDS,
+    TIMELINE_ADAPTERS,
+    editor_text,
+    edl_marks,
+    hour_frames,
+    read_timeline,
+)
 from filmscore.music.spotting import (
     HIT,
     MOOD_WORDS,
@@ -62,9 +69,10 @@ class SpottingRead:
     left_out: tuple[str, ...]  # markers that name no mood, for a note to the user
 
 
-def read_spotting(path: Path, fps: float, duration_s: float) -> SpottingRead:
+def read_spotting(path: Path, fps: float, duration_s: float, tc_start: str | None = None) -> SpottingRead:
     """The spotting in `path`, checked against the film (its rate and length): or an InputError (exit 3)
-    naming the file and the row."""
+    naming the file and the row. `tc_start` is the sequence's start time code, for an EDL (its first
+    event's whole hour without it)."""
     where = one_line(str(path), MAX_VALUE)
     if not path.is_file():
         raise InputError(f"{where}: no such spotting file. Give a .csv, .edl, .otio, .xml or .fcpxml file.")
@@ -72,11 +80,20 @@ def read_spotting(path: Path, fps: float, duration_s: float) -> SpottingRead:
         raise InputError(f"{where} is {size(path.stat().st_size)}, too large for a spotting file.")
     rate = timecode_rate(fps)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        spots, hits = _csv_rows(_text(path, where), rate, where)
-        left_out: tuple[str, ...] = ()
+    left_out: tuple[str, ...]
+    if suffix == ".csv" and _is_premiere_markers(text := _text(path, where)):
+        markers = premiere_markers(text, rate, where, tc_start)
+        check_mark_count(len(markers), where, duration_s, 1 / rate)
+        spots, hits, left_out = spots_from_markers(markers, duration_s, 1 / rate)
+    elif suffix == ".csv":
+        spots, hits = _csv_rows(text, rate, where, _timecode_frames(tc_start, rate) if tc_start else 0.0)
+        left_out = ()
     elif suffix in MARKER_ADAPTERS:
-        markers = timeline_markers(path, rate, where)
+        markers = (
+            edl_markers(path, rate, where, tc_start)
+            if suffix == ".edl"
+            else timeline_markers(path, rate, where)
+        )
         check_mark_count(len(markers), where, duration_s, 1 / rate)
         spots, hits, left_out = spots_from_markers(markers, duration_s, 1 / rate)
     else:
@@ -98,15 +115,55 @@ def spotting_in_folder(folder: Path, film: Path) -> Path | None:
 
 def _text(path: Path, where: str) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV often starts with a BOM
+        data = path.read_bytes()
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Premiere writes its marker CSV in UTF-16
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")  # a spreadsheet's CSV often starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{where} cannot be read as UTF-8 text ({one_line(str(exc), MAX_VALUE)}).") from None
 
 
 # -- CSV ---------------------------------------------------------------------------------------------
 
+PREMIERE_COLUMNS = ("marker name", "description", "in", "out")  # and Duration, Marker Type
 
-def _csv_rows(text: str, rate: float, where: str) -> tuple[list[Spot], list[SpotHit]]:
+
+def _is_premiere_markers(text: str) -> bool:
+    """Whether a CSV is Premiere Pro's marker export (Marker Name, Description, In, Out, ...)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    names = [cell.strip().strip('"').lower() for cell in first.replace("\t", ",").split(",")]
+    return all(column in names for column in PREMIERE_COLUMNS)
+
+
+def premiere_markers(text: str, rate: float, where: str, tc_start: str | None) -> list[Marker]:
+    """Premiere Pro's marker CSV as markers: the name (else the description) carries the mood, In and Out
+    are sequence time codes, from `tc_start` or the first marker's whole hour."""
+    delimiter = "\t" if "\t" in text.splitlines()[0] else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
+    try:
+        frames = [
+            (_timecode_frames(r["in"], rate), _timecode_frames(r["out"] or r["in"], rate)) for r in rows
+        ]
+    except (ValueError, KeyError):
+        raise InputError(
+            f"{where}: a marker's In or Out is not a time code at the film's rate. Export the markers again."
+        ) from None
+    if not frames:
+        return []
+    first = min(start for start, _ in frames)
+    origin = _timecode_frames(tc_start, rate) if tc_start else hour_frames(first, rate, ";" in text)
+    return sorted(
+        (Marker((start - origin) / rate, max(0.0, end - start) / rate, row.get("marker name", ""),
+                row.get("description", ""), None)
+         for row, (start, end) in zip(rows, frames, strict=True)),
+        key=lambda marker: marker.start_s,
+    )  # fmt: skip
+
+
+def _csv_rows(text: str, rate: float, where: str, origin: float = 0.0) -> tuple[list[Spot], list[SpotHit]]:
+    """The rows as spots and hits; time codes count from `origin` (frames: the sequence start, from
+    --tc-start), seconds from the film's first frame."""
     rows = _csv_lines(text, where)
     header_line, header = next(rows, (1, []))
     columns = [name.strip().lower() for name in header]
@@ -129,7 +186,7 @@ def _csv_rows(text: str, rate: float, where: str) -> tuple[list[Spot], list[Spot
         if len(values) > len(columns):
             raise InputError(f"{where}: row {line} has more values than the header has columns.")
         cells = dict(zip(columns, (v.strip() for v in values), strict=False))
-        _csv_row(cells, f"row {line}", rate, where, spots, hits)
+        _csv_row(cells, f"row {line}", (rate, origin), where, spots, hits)
     return spots, hits
 
 
@@ -150,17 +207,24 @@ def _csv_lines(text: str, where: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def _csv_row(
-    cells: dict[str, str], row: str, rate: float, where: str, spots: list[Spot], hits: list[SpotHit]
+    cells: dict[str, str],
+    row: str,
+    clock: tuple[float, float],
+    where: str,
+    spots: list[Spot],
+    hits: list[SpotHit],
 ) -> None:
+    """One row, its times read at `clock` (the rate, and the sequence start in frames)."""
+    rate, origin = clock
     mood_text = cells.get("mood", "")
     mood = MOOD_WORDS.get(mood_text.lower())
     if mood is None:
         raise unknown_mood(mood_text, row, where)
-    start = seconds(cells.get("start", ""), rate, row, where)
+    start = seconds(cells.get("start", ""), rate, row, where, origin)
     if mood == HIT:
         hits.append(SpotHit(start, row))
         return
-    end = seconds(cells.get("end", ""), rate, row, where)
+    end = seconds(cells.get("end", ""), rate, row, where, origin)
     style = cells.get("style") or None
     if style is not None and style.lower() not in STYLE_NAMES:
         raise InputError(
@@ -200,16 +264,16 @@ def _intensity(cells: dict[str, str], row: str, where: str) -> float | None:
     return value
 
 
-def seconds(text: str, rate: float, row: str, where: str) -> float:
+def seconds(text: str, rate: float, row: str, where: str, origin: float = 0.0) -> float:
     """A time written as seconds (12.5) or as a time code at the film's rate (00:00:12:12; drop-frame
-    with a semicolon), in seconds."""
+    with a semicolon, counted from `origin` frames), in seconds."""
     import opentimelineio as otio
 
     if not text:
         raise InputError(f"{where}: {row} has no time where one is needed. Give seconds or HH:MM:SS:FF.")
     try:
         if ":" in text or ";" in text:
-            frames = _timecode_frames(text, rate)
+            frames = _timecode_frames(text, rate) - origin
             return float(otio.opentime.RationalTime(frames, rate).to_seconds())
         value = float(text)
         if value == value and abs(value) < 1e9:  # not NaN, and within reason
@@ -237,6 +301,30 @@ def _timecode_frames(text: str, rate: float) -> float:
 
 
 # -- markers -----------------------------------------------------------------------------------------
+
+
+def edl_markers(path: Path, rate: float, where: str, tc_start: str | None) -> list[Marker]:
+    """An EDL's markers (Avid `* LOC:` locators, Resolve's marker events) from the sequence's start:
+    `tc_start`, or the whole hour of the first event's record-in (of the first marker without events),
+    as NLE sequences start at 01:00:00:00."""
+    text = editor_text(path, where)
+    marks, first_record = edl_marks(text, rate)
+    if not marks:
+        raise InputError(
+            f"{where} has no markers of an EDL (`* LOC:` locators, or Resolve's `|M:` marker events). "
+            "Export it again with the sequence's markers, or give a CSV."
+        )
+    if tc_start is not None:
+        origin = _timecode_frames(tc_start, rate)
+    else:
+        anchor = first_record if first_record is not None else min(m.frame for m in marks)
+        origin = hour_frames(
+            anchor, rate, drop_frame=";" in text or "DROP FRAME" in text.replace("NON-DROP", "")
+        )
+    return [
+        Marker((m.frame - origin) / rate, m.frames / rate, m.name, m.comment, None)
+        for m in sorted(marks, key=lambda mark: mark.frame)
+    ]
 
 
 def timeline_markers(path: Path, rate: float, where: str) -> list[Marker]:
