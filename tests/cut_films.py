@@ -119,6 +119,8 @@ CUT_FILMS: tuple[CutFilm, ...] = (
         _grainy("0x203060", 60),
     ), dissolve_frames=25),
     CutFilm("clean zoom", Fraction(25), (Segment("mandelbrot", 100),)),
+    # ffmpeg's test card: a square that swells faster and faster, colours that cycle, a moving gradient.
+    CutFilm("swelling test card", Fraction(25), (Segment("testsrc2", 100),)),
     CutFilm("one grainy shot", NTSC, (Segment(LIFE.format(dead="#4a0808", alive="#c02020"), 96, GRAIN),)),
 )  # fmt: skip
 

@@ -4,6 +4,7 @@ SIGKILL is finished by the next run, and every output it leaves is a valid film.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -172,3 +173,28 @@ def test_a_spotting_folder_gives_each_film_its_own_and_a_changed_one_scores_it_a
     assert statuses == {"day1/take1": "done", "day1/take2": "skipped"}
     report = json.loads((out / "day1/take1.scored.filmscore/report.json").read_text())
     assert [c["mood"] for c in report["cues"]] == ["sad"]
+
+
+def test_a_cut_list_folder_gives_each_film_its_shots_and_a_changed_one_scores_it_again(rushes, tmp_path):
+    cuts = tmp_path / "cuts"
+    cuts.mkdir()
+    edl = "TITLE: take1\nFCM: NON-DROP FRAME\n\n{}"
+    event = "{:03d}  AX       V     C        00:00:{a} 00:00:{b} 01:00:{a} 01:00:{b}\n"
+
+    def events(*bounds: str) -> str:
+        return "".join(event.format(i + 1, a=a, b=b) for i, (a, b) in enumerate(itertools.pairwise(bounds)))
+
+    (cuts / "take1.edl").write_text(edl.format(events("00:00", "00:20", "03:00")))  # a cut at 0.8 s
+    out = tmp_path / "out"
+    args = (str(rushes / "day1"), "-o", str(out), "--cuts", str(cuts), "--json")
+    first = _batch(*args)
+    assert first.returncode == 0, first.stderr
+    report = json.loads((out / "day1/take1.scored.filmscore/report.json").read_text())
+    assert [s["start_s"] for s in report["shots"]] == [0.0, 0.8]  # the list's, not the detected 1.5 s
+    assert report["backends"]["shots"].startswith("cut list")
+    other = json.loads((out / "day1/take2.scored.filmscore/report.json").read_text())
+    assert other["backends"]["shots"].startswith("detected")  # no list named after it
+
+    (cuts / "take1.edl").write_text(edl.format(events("00:00", "01:05", "03:00")))  # the cut moved
+    statuses = {i["relative"]: i["status"] for i in json.loads(_batch(*args).stdout)["items"]}
+    assert statuses == {"day1/take1": "done", "day1/take2": "skipped"}

@@ -37,6 +37,9 @@ TIMES_TYPICAL = 4.0  # a cut is at least this many times the shot's typical chan
 # A step from one frame to the next is sharp at this share of the largest nearby, and at least this (in
 # floors: twice a colour floor, or a colour floor and half a layout floor); grain steps are under one.
 SHARP_SHARE = 0.3
+# A cut's largest step is at least this share of the change between the windows (in floors); a change
+# spread evenly over a window's frames has steps of about a quarter of it.
+SUDDEN_SHARE = 0.6
 SHARP_STEP = 2.0
 TYPICAL_S = 2.0
 WINDOW_S = 0.15  # each side's frames, at most 4 and at least 2
@@ -152,7 +155,16 @@ class LayeredDetector:
         if not above:
             return False
         typical = self._typical(moment)
-        return any(changes[k] >= TIMES_TYPICAL * typical[k] for k in above)
+        return any(changes[k] >= TIMES_TYPICAL * typical[k] for k in above) and self._sudden(moment)
+
+    def _sudden(self, moment: int) -> bool:
+        """Whether the change happened from one frame to the next: a cut's whole change is in one step,
+        a growing or moving picture's (a zoom, a shape that swells, a slow dissolve) is spread over the
+        window's frames, each step a small part of it."""
+        change = sum(self._changes[moment][k] / floor for k, (_, floor, _) in enumerate(SIGNALS))
+        near = range(moment - self._window + 1, moment + self._window)
+        step = max((self._changes[m][STEP] for m in near if m in self._changes), default=0.0)
+        return step >= SUDDEN_SHARE * change
 
     def _sharpest(self, moment: int) -> int:
         """The cut's frame: near a moment the windows found, the first sharp change from the frame before

@@ -52,6 +52,11 @@ class CutList:
         last = self.events[-1][1] if self.events else 0.0
         return tuple(sorted(t for t in starts | ends | {last} if t > 1e-6))
 
+    @property
+    def end_s(self) -> float:
+        """Where the list's last event ends."""
+        return max((end for _, end in self.events), default=0.0)
+
     def covers(self, t_s: float, margin_s: float) -> bool:
         """Whether an event spans `t_s` (a detected cut there is not the list's, and is left out)."""
         return any(start - margin_s <= t_s <= end + margin_s for start, end in self.events)

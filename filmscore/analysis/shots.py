@@ -122,9 +122,11 @@ class ShotAnalyser:
         if self._cut_list is None:
             return detected
         margin = self._min_shot_s
-        return sorted(
-            [*self._cut_list.edits_s, *(t for t in detected if not self._cut_list.covers(t, margin))]
-        )
+        film_end = self.frame_count / self._fps
+        # The list's end is a cut only where the film goes on past it: a list that stops a frame or two
+        # before the film's end (a last frame dropped in the render) leaves no sliver of a shot.
+        edits = [t for t in self._cut_list.edits_s if t < self._cut_list.end_s or film_end - t >= margin]
+        return sorted([*edits, *(t for t in detected if not self._cut_list.covers(t, margin))])
 
     @property
     def source(self) -> str:

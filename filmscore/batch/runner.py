@@ -47,11 +47,12 @@ class BatchOptions:
     cache_dir: Path | None = None  # analyses shared by the films' runs (default OUTDIR/.filmscore-cache)
     rescore: bool = False  # score every film again, done or not (--overwrite)
     spotting: Path | None = None  # the spotting setting (flag or preset): a file, or a folder of them
+    cuts: Path | None = None  # the cut list setting (--cuts): a file, or a folder of them
 
 
 # Settings that name a file or folder: passed on as absolute paths, so a film's run (in another process, or
 # on another machine of a Ray cluster with the same mounts) finds them wherever it starts.
-PATH_SETTINGS = ("cues.spotting", "music.soundfont", "music.library")
+PATH_SETTINGS = ("cues.spotting", "analysis.cuts", "music.soundfont", "music.library")
 
 
 def run_args(
@@ -100,7 +101,8 @@ def run_batch(
     settings = settings_sha256(opts.run_args)
     todo = []
     for item in items:
-        record = _resumed(manifest, item, _with_spotting(settings, opts.spotting, item.source), opts)
+        film_settings = _with_editor_files(settings, opts, item.source)
+        record = _resumed(manifest, item, film_settings, opts)
         manifest.update(record)
         on_change(record)
         if record.status != "skipped":
@@ -112,17 +114,22 @@ def run_batch(
     return manifest
 
 
-def _with_spotting(settings: str, given: Path | None, film: Path) -> str:
-    """The settings, with the content of the film's spotting file where it has one: a film whose spotting
-    changed is scored again."""
+def _with_editor_files(settings: str, opts: BatchOptions, film: Path) -> str:
+    """The settings, with the content of the film's spotting file and cut list where it has them: a film
+    whose spotting or cut changed is scored again."""
+    from filmscore.analysis.cut_list import CUT_LIST_SUFFIXES
+    from filmscore.media.timelines import file_in_folder
     from filmscore.music.spotting_files import spotting_in_folder
 
-    if given is None:
+    files: list[Path | None] = []
+    if opts.spotting is not None:
+        files.append(spotting_in_folder(opts.spotting, film) if opts.spotting.is_dir() else opts.spotting)
+    if opts.cuts is not None:
+        files.append(file_in_folder(opts.cuts, film, CUT_LIST_SUFFIXES) if opts.cuts.is_dir() else opts.cuts)
+    contents = [content_sha256(path) for path in files if path is not None and path.is_file()]
+    if not contents:
         return settings
-    spotting = spotting_in_folder(given, film) if given.is_dir() else given
-    if spotting is None or not spotting.is_file():
-        return settings
-    return hashlib.sha256(f"{settings} {content_sha256(spotting)}".encode()).hexdigest()
+    return hashlib.sha256(" ".join([settings, *contents]).encode()).hexdigest()
 
 
 def _resumed(manifest: Manifest, item: BatchItem, settings: str, opts: BatchOptions) -> ItemRecord:

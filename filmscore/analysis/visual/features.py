@@ -137,10 +137,13 @@ class FaceAnalyser:
 
     def consume(self, index: int, frame: np.ndarray) -> None:
         if len(self._cuts) > self._cuts_seen:
-            # Detectors report a cut a few frames late (PySceneDetect's adaptive one two frames): the look
-            # then comes at once if the settling time is already past.
+            # Detectors report a cut a few frames late (PySceneDetect's adaptive one two frames, filmscore's
+            # own up to six): a look taken since the cut, before it was known, was on the new shot's first
+            # unsettled frames and is dropped; the next comes at once if the settling time is already past.
             self._cuts_seen = len(self._cuts)
-            self._next_look = max(index, self._cuts[-1] + self._settle)
+            cut = self._cuts[-1]
+            self.samples = [look for look in self.samples if look.index < cut]
+            self._next_look = max(index, cut + self._settle)
         if index < self._next_look:
             return
         self._next_look = index + self._every

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=(args.cache_dir or args.output_dir / CACHE_FOLDER).resolve(),
         rescore=args.overwrite,
         spotting=Path(settings["cues.spotting"]).resolve() if settings["cues.spotting"] else None,
+        cuts=Path(settings["analysis.cuts"]).resolve() if settings["analysis.cuts"] else None,
     )
     # One batch at a time on an OUTDIR: two would both rewrite its batch.json. A second is exit 5.
     opts.out_dir.mkdir(parents=True, exist_ok=True)
