@@ -393,3 +393,11 @@ def test_a_csv_of_sequence_time_codes_says_to_pass_tc_start_and_reads_with_it(tm
     assert "\n" not in str(caught.value)
     (tmp_path / "marks.csv").write_text(SAME_MARKS_CSV)
     assert _spots_and_hits(path, tc_start="01:00:00:00") == _spots_and_hits(tmp_path / "marks.csv")
+
+
+def test_a_marker_edl_with_a_frame_past_the_rate_is_exit_3_in_one_line(tmp_path):
+    path = tmp_path / "bad.edl"
+    path.write_text(AVID_LOCATORS.replace("01:00:16:12", "01:00:16:27"))  # frame 27 at 24 fps
+    with pytest.raises(InputError, match="01:00:16:27") as caught:
+        _spots_and_hits(path)
+    assert "\n" not in str(caught.value)

@@ -1,18 +1,22 @@
 """filmscore's own cut detector, for footage a frame-difference detector misreads: film grain, high-ISO
 noise, rain, smoke, hand-held shake, churning patterns, fast pans.
 
-Two signals, each measured between the frames just before a moment and the frames just after it (their
-means over `window` frames each side), so that what changes in every frame of a shot (grain, a pattern's
-cells, sparks) averages out and only a change that lasts is left:
+Three signals, each measured between the frames just before a moment and the frames just after it
+(their means over `window` frames each side), so that what changes in every frame of a shot (grain, a
+pattern's cells, sparks) averages out and only a change that lasts is left:
 - the colour's distribution: quantiles of each channel over the whole picture, which grain widens but
   barely moves, and a change of scene shifts (dark red to a red and black pattern, a grey to a warmer
   grey);
+- its chroma: quantiles of red and blue against green, which a strobe, lightning or a lamp switched on
+  does not move (they add to every channel alike), so a cut out of a strobing shot still stands out;
 - the picture's layout: the mean colour of each block of a 16x9 grid, for a cut between two shots of
   one palette.
-A moment is a cut where either signal peaks there, clears its floor, and is several times what it is
-typically within the shot so far: a fast pan moves the blocks in every frame, so the blocks' own level
-there is high, and only a larger change counts. A dissolve's change rises and falls smoothly: it peaks
-once. Flashes (the picture comes back at once) are left to the shot analyser's check (analysis/shots.py).
+A moment is a cut where a signal peaks there, clears its floor, and is several times what it is
+typically within the shot so far (a fast pan moves the blocks in every frame, so the blocks' own level
+there is high, and only a larger change counts), and where the change was sudden: most of it in one
+frame's step, where a swelling shape, a zoom or a dissolve spreads it over the window. The cut goes on
+the first sharp step there that lasts. Flashes (the picture comes back at once) are left to the shot
+analyser's check (analysis/shots.py).
 
 The detector speaks PySceneDetect's detector interface (`process_frame`, `post_process`), so it is one more
 entry in the shot detectors' registry. Measured on the tests' cut set in docs/cut-detection.md.

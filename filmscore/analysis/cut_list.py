@@ -79,7 +79,12 @@ def read_cut_list(path: Path, fps: float, duration_s: float, tc_start: str | Non
     else:
         events, rate = _otio_events(read_timeline(path, fps, where), where)
         if suffix == ".edl":
-            events = _from_record_start(events, editor_text(path, where), fps, tc_start)
+            try:
+                events = _from_record_start(events, editor_text(path, where), fps, tc_start)
+            except ValueError as exc:
+                raise InputError(
+                    f"{where} has the time code {exc}, which is none at the film's rate."
+                ) from None
     _check_fit(events, rate, fps, duration_s, where)
     return CutList(str(path), tuple(events))
 

@@ -194,9 +194,18 @@ def _on_record_side(frame: float, event: tuple[float, float, float, float] | Non
 
 
 def timecode_frames(code: str, rate: float) -> float:
+    """A time code's frame count at `rate`, read by OpenTimelineIO (which knows drop-frame counting): a
+    ValueError for one that is none, and for a frame number past the rate, which no editing system
+    writes."""
     import opentimelineio as otio
 
-    return float(otio.opentime.from_timecode(code, rate).value)
+    parts = code.replace(";", ":").split(":")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts) or int(parts[3]) >= round(rate):
+        raise ValueError(code)
+    try:
+        return float(otio.opentime.from_timecode(code, rate).value)
+    except Exception as exc:  # OTIO raises its own error types for bad codes
+        raise ValueError(code) from exc
 
 
 def hour_frames(code_frames: float, rate: float, drop_frame: bool) -> float:

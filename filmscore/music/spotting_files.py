@@ -33,6 +33,7 @@ from filmscore.media.timelines import (
     edl_marks,
     hour_frames,
     read_timeline,
+    timecode_frames,
 )
 from filmscore.music.spotting import (
     HIT,
@@ -86,7 +87,7 @@ def read_spotting(path: Path, fps: float, duration_s: float, tc_start: str | Non
         check_mark_count(len(markers), where, duration_s, 1 / rate)
         spots, hits, left_out = spots_from_markers(markers, duration_s, 1 / rate)
     elif suffix == ".csv":
-        spots, hits = _csv_rows(text, rate, where, _timecode_frames(tc_start, rate) if tc_start else 0.0)
+        spots, hits = _csv_rows(text, rate, where, timecode_frames(tc_start, rate) if tc_start else 0.0)
         left_out = ()
     elif suffix in MARKER_ADAPTERS:
         markers = (
@@ -142,9 +143,7 @@ def premiere_markers(text: str, rate: float, where: str, tc_start: str | None) -
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     rows = [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader]
     try:
-        frames = [
-            (_timecode_frames(r["in"], rate), _timecode_frames(r["out"] or r["in"], rate)) for r in rows
-        ]
+        frames = [(timecode_frames(r["in"], rate), timecode_frames(r["out"] or r["in"], rate)) for r in rows]
     except (ValueError, KeyError):
         raise InputError(
             f"{where}: a marker's In or Out is not a time code at the film's rate. Export the markers again."
@@ -152,7 +151,7 @@ def premiere_markers(text: str, rate: float, where: str, tc_start: str | None) -
     if not frames:
         return []
     first = min(start for start, _ in frames)
-    origin = _timecode_frames(tc_start, rate) if tc_start else hour_frames(first, rate, ";" in text)
+    origin = timecode_frames(tc_start, rate) if tc_start else hour_frames(first, rate, ";" in text)
     return sorted(
         (Marker((start - origin) / rate, max(0.0, end - start) / rate, row.get("marker name", ""),
                 row.get("description", ""), None)
@@ -273,7 +272,7 @@ def seconds(text: str, rate: float, row: str, where: str, origin: float = 0.0) -
         raise InputError(f"{where}: {row} has no time where one is needed. Give seconds or HH:MM:SS:FF.")
     try:
         if ":" in text or ";" in text:
-            frames = _timecode_frames(text, rate) - origin
+            frames = timecode_frames(text, rate) - origin
             return float(otio.opentime.RationalTime(frames, rate).to_seconds())
         value = float(text)
         if value == value and abs(value) < 1e9:  # not NaN, and within reason
@@ -286,20 +285,6 @@ def seconds(text: str, rate: float, row: str, where: str, origin: float = 0.0) -
     )
 
 
-def _timecode_frames(text: str, rate: float) -> float:
-    """A time code's frame count at `rate`, read by OpenTimelineIO (which knows drop-frame counting); a
-    frame number past the rate is refused, as no editing system writes one."""
-    import opentimelineio as otio
-
-    parts = text.replace(";", ":").split(":")
-    if len(parts) != 4 or not all(p.isdigit() for p in parts) or int(parts[3]) >= round(rate):
-        raise ValueError(text)
-    try:
-        return float(otio.opentime.from_timecode(text, rate).value)
-    except Exception as exc:  # OTIO raises its own error types for bad codes
-        raise ValueError(text) from exc
-
-
 # -- markers -----------------------------------------------------------------------------------------
 
 
@@ -308,14 +293,19 @@ def edl_markers(path: Path, rate: float, where: str, tc_start: str | None) -> li
     `tc_start`, or the whole hour of the first event's record-in (of the first marker without events),
     as NLE sequences start at 01:00:00:00."""
     text = editor_text(path, where)
-    marks, first_record = edl_marks(text, rate)
+    try:
+        marks, first_record = edl_marks(text, rate)
+    except ValueError as exc:
+        raise InputError(
+            f"{where} has the time code {quoted(str(exc))}, not one at the film's rate. Export it again."
+        ) from None
     if not marks:
         raise InputError(
             f"{where} has no markers of an EDL (`* LOC:` locators, or Resolve's `|M:` marker events). "
             "Export it again with the sequence's markers, or give a CSV."
         )
     if tc_start is not None:
-        origin = _timecode_frames(tc_start, rate)
+        origin = timecode_frames(tc_start, rate)
     else:
         anchor = first_record if first_record is not None else min(m.frame for m in marks)
         origin = hour_frames(
