@@ -37,6 +37,7 @@ def _report(folder: Path, fps: float, stems: bool = False) -> Report:
         cues.append(plain_cue(i, start, end, mood, key="D minor", mode="minor", tempo_bpm=96))
     if stems:
         outputs["stems/pad.wav"] = str(folder / "stems/pad.wav")
+        outputs["stems/original.wav"] = str(folder / "stems/original.wav")
     return typed(
         {
             **HEADER,
@@ -166,3 +167,23 @@ def test_relative_output_paths_give_a_timeline_of_absolute_links(tmp_path, cuts_
     urls = [clip.media_reference.target_url for clip in timeline.find_clips()]
     assert urls and all(url.startswith("file:///") for url in urls)
     assert (tmp_path / "scored.mp4").as_uri() in urls
+
+
+def test_with_stems_exactly_one_music_layer_plays_in_every_format(tmp_path):
+    """Issue 35: the cue clips and every music stem all enabled played the score six times over. The music
+    stems are there, switched off; the film's original sound (also written with the stems) stays on."""
+    import re
+
+    import opentimelineio as otio
+
+    report = _report(tmp_path, 25.0, stems=True)
+    timeline = otio.adapters.read_from_string(timeline_otio(report), "otio_json")
+    playing = [t.name for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio and t.enabled]
+    assert playing == ["Music (filmscore)", "Stem: original"]
+    fcp7 = timeline_fcp7(report)
+    tracks = re.findall(r"<track>.*?</track>", fcp7, re.DOTALL)
+    off = [t for t in tracks if "<enabled>FALSE</enabled>" in t]
+    assert len(off) == 1 and "stems/pad.wav" in off[0]
+    fcpx = timeline_fcpx(report)
+    disabled = re.findall(r'<clip name="([^"]+)"[^>]*enabled="0"', fcpx)
+    assert disabled == ["pad"]

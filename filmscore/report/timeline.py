@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from filmscore.config.names import STEMS_FOLDER, cue_file
+from filmscore.config.names import ORIGINAL_STEM, STEMS_FOLDER, cue_file
 from filmscore.core.timecode import frames_at, sequence_rate
 from filmscore.core.wording import file_uri, printable
 from filmscore.report.editors import has_cue_files, markers_timeline
@@ -25,6 +25,19 @@ _FCPX_TIME = re.compile(r'(?P<name>offset|duration|start|tcStart)="(?P<num>\d+)(
 TIMELINE_NAMES = ("timeline.otio", "timeline.xml", "timeline.fcpxml")
 APOSTROPHE_STAND_IN = "\ue000"  # a private-use character no name holds (see _without_apostrophes)
 FCPX_RATES = {24000 / 1001: 23.98, 30000 / 1001: 29.97, 60000 / 1001: 59.94}
+# A music stem's track in FCP 7 XML (its file under stems/, not the original sound), and in FCPXML its
+# asset and the clips that play it.
+_FCP7_MUSIC_STEM_TRACK = re.compile(
+    rf"<track>(?=(?:(?!</track>).)*?/{STEMS_FOLDER}/(?!{re.escape(ORIGINAL_STEM)})[^<]*\.wav</pathurl>)",
+    re.DOTALL,
+)
+_FCPX_MUSIC_STEM_ASSET = re.compile(
+    rf'<asset [^>]*src="[^"]*/{STEMS_FOLDER}/(?!{re.escape(ORIGINAL_STEM)})[^"]*\.wav"[^>]*id="(r\d+)"'
+)
+# (the adapter writes an audio-only clip as a clip holding a gap that holds the audio)
+_FCPX_AUDIO_CLIP = re.compile(
+    r'<clip (?P<attrs>[^>]*)>(?P<body>(?:\s*<gap [^>]*>)?\s*<audio [^>]*ref="(?P<ref>r\d+)")'
+)
 
 
 def timeline_names(report: Report) -> tuple[str, ...]:
@@ -65,6 +78,9 @@ def edit_timeline(report: Report, rate: float | None = None) -> Any:
         if name.startswith(f"{STEMS_FOLDER}/"):
             stem = otio.schema.Track(name=f"Stem: {Path(name).stem}", kind=otio.schema.TrackKind.Audio)
             stem.append(_clip(Path(name).stem, path, 0.0, film.duration_s, rate))
+            # The cue clips are the music that plays; the music's stems are there to mix from, off, so
+            # the score plays once (the film's original sound, kept as a stem, stays on).
+            stem.enabled = Path(name).name == ORIGINAL_STEM
             timeline.tracks.append(stem)
     return timeline
 
@@ -108,14 +124,30 @@ def timeline_otio(report: Report) -> str:
 
 
 def timeline_fcp7(report: Report) -> str:
-    return _through_adapter(edit_timeline(report), "fcp_xml", ".xml")
+    return _music_stems_off_fcp7(_through_adapter(edit_timeline(report), "fcp_xml", ".xml"))
+
+
+def _music_stems_off_fcp7(xml: str) -> str:
+    """Each music stem's track disabled (`<enabled>FALSE</enabled>`): OTIO's FCP 7 adapter writes no
+    track's state."""
+    return _FCP7_MUSIC_STEM_TRACK.sub(r"<track>\n<enabled>FALSE</enabled>", xml)
 
 
 def timeline_fcpx(report: Report) -> str:
     rate = sequence_rate(report.input.fps)
     timeline = _without_apostrophes(edit_timeline(report, FCPX_RATES.get(rate, rate)))
     text = _through_adapter(timeline, "fcpx_xml", ".fcpxml").replace(APOSTROPHE_STAND_IN, "&apos;")
-    return on_frames(text, Fraction(1) / Fraction(rate).limit_denominator(1001))
+    return _music_stems_off_fcpx(on_frames(text, Fraction(1) / Fraction(rate).limit_denominator(1001)))
+
+
+def _music_stems_off_fcpx(fcpxml: str) -> str:
+    """Each music stem's clip disabled (`enabled="0"`): OTIO's FCPXML adapter writes no track's state."""
+    stems = set(_FCPX_MUSIC_STEM_ASSET.findall(fcpxml))
+
+    def disabled(match: re.Match[str]) -> str:
+        return f'<clip {match["attrs"]} enabled="0">{match["body"]}' if match["ref"] in stems else match[0]
+
+    return _FCPX_AUDIO_CLIP.sub(disabled, fcpxml)
 
 
 def _without_apostrophes(timeline: Any) -> Any:
