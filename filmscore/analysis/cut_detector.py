@@ -41,10 +41,10 @@ TIMES_TYPICAL = 4.0  # a cut is at least this many times the shot's typical chan
 # A step from one frame to the next is sharp at this share of the largest nearby, and at least this (in
 # floors: twice a colour floor, or a colour floor and half a layout floor); grain steps are under one.
 SHARP_SHARE = 0.3
+SHARP_STEP = 2.0
 # A cut's largest step is at least this share of the change between the windows (in floors); a change
 # spread evenly over a window's frames has steps of about a quarter of it.
 SUDDEN_SHARE = 0.6
-SHARP_STEP = 2.0
 TYPICAL_S = 2.0
 WINDOW_S = 0.15  # each side's frames, at most 4 and at least 2
 STEP = -1  # a change's last value: the step from the frame before, in floors
@@ -72,20 +72,26 @@ def frame_signature(frame: np.ndarray) -> np.ndarray:
 
 
 # A signature's parts, each a signal: (its values, its floor, the quiet added to its typical change)
+_COLOURS, _CHROMAS = 3 * len(QUANTILES), 5 * len(QUANTILES)  # where the colour and chroma quantiles end
 SIGNALS = (
-    (slice(0, 15), COLOUR_FLOOR, COLOUR_QUIET),  # colour quantiles
-    (slice(15, 25), COLOUR_FLOOR, COLOUR_QUIET),  # chroma quantiles (2 levels of chroma a level of 255)
-    (slice(25, None), LAYOUT_FLOOR, LAYOUT_QUIET),  # block means
+    (slice(0, _COLOURS), COLOUR_FLOOR, COLOUR_QUIET),  # colour quantiles
+    (slice(_COLOURS, _CHROMAS), COLOUR_FLOOR, COLOUR_QUIET),  # chroma (2 levels of chroma a level of 255)
+    (slice(_CHROMAS, None), LAYOUT_FLOOR, LAYOUT_QUIET),  # block means
 )
+
+
+def in_floors(values: Any) -> float:
+    """Each signal's value (a change, or a difference's mean) in its floors, summed."""
+    return sum(value / floor for value, (_, floor, _) in zip(values, SIGNALS, strict=False))
 
 
 class LayeredDetector:
     """Finds cuts as frames stream past, a few frames late (the frames after a moment must be seen)."""
 
-    def __init__(self, min_scene_len: int = 12, fps: float = 24.0) -> None:
+    def __init__(self, min_scene_len: int = 12) -> None:
         self._min_frames = max(1, int(min_scene_len))
-        self._fps = fps
-        self._window = 0  # set from the first frame's rate
+        self._fps = 0.0  # the film's rate and the window, set from the first frame's
+        self._window = 0
         self._ring = np.zeros((0, 0), np.float32)  # the last frames' signatures, frame n in row n % len
         self._seen = 0  # frames taken so far
         # frame -> each signal's change there between the windows, then the step from the frame before
@@ -165,7 +171,7 @@ class LayeredDetector:
         """Whether the change happened from one frame to the next: a cut's whole change is in one step,
         a growing or moving picture's (a zoom, a shape that swells, a slow dissolve) is spread over the
         window's frames, each step a small part of it."""
-        change = sum(self._changes[moment][k] / floor for k, (_, floor, _) in enumerate(SIGNALS))
+        change = in_floors(self._changes[moment])  # zip stops before the step
         near = range(moment - self._window + 1, moment + self._window)
         step = max((self._changes[m][STEP] for m in near if m in self._changes), default=0.0)
         return step >= SUDDEN_SHARE * change
@@ -198,7 +204,7 @@ class LayeredDetector:
         if not (max(0, oldest) <= min(one, other) and max(one, other) < self._seen):
             return float("inf")
         difference = np.abs(self._ring[one % len(self._ring)] - self._ring[other % len(self._ring)])
-        return sum(float(difference[part].mean()) / floor for part, floor, _ in SIGNALS)
+        return in_floors(float(difference[part].mean()) for part, _, _ in SIGNALS)
 
     def _peaks(self, moment: int, signal: int) -> bool:
         """The signal is highest here among the moments a window either side (ties go to the first)."""

@@ -26,9 +26,10 @@ from filmscore.media.timelines import (
     EDL_EVENT,
     TIMELINE_ADAPTERS,
     check_structure,
+    drop_frame_codes,
     editor_text,
-    hour_frames,
     read_timeline,
+    sequence_start,
     timecode_frames,
 )
 
@@ -47,10 +48,8 @@ class CutList:
     def edits_s(self) -> tuple[float, ...]:
         """Where a shot starts: every event's start, and the end of an event that a gap follows."""
         starts = {start for start, _ in self.events}
-        ends = {end for end, (start, _) in zip((e for _, e in self.events), self.events[1:], strict=False)
-                if start - end > 1e-6}  # fmt: skip
-        last = self.events[-1][1] if self.events else 0.0
-        return tuple(sorted(t for t in starts | ends | {last} if t > 1e-6))
+        before_gaps = {end for (_, end), (start, _) in itertools.pairwise(self.events) if start - end > 1e-6}
+        return tuple(sorted(t for t in starts | before_gaps | {self.end_s} if t > 1e-6))
 
     @property
     def end_s(self) -> float:
@@ -83,7 +82,7 @@ def read_cut_list(path: Path, fps: float, duration_s: float, tc_start: str | Non
                 events = _from_record_start(events, editor_text(path, where), fps, tc_start)
             except ValueError as exc:
                 raise InputError(
-                    f"{where} has the time code {exc}, which is none at the film's rate."
+                    f"{where} has the time code {exc}, not one at the film's rate. Export it again."
                 ) from None
     _check_fit(events, rate, fps, duration_s, where)
     return CutList(str(path), tuple(events))
@@ -113,14 +112,9 @@ def _from_record_start(
     01:00:00:00) is put back."""
     for line in text.splitlines():
         if match := EDL_EVENT.match(line):
-            record_in = match.group(1).split()[2]
-            frames = timecode_frames(record_in, fps)
-            origin = (
-                timecode_frames(tc_start, fps)
-                if tc_start is not None
-                else hour_frames(frames, fps, drop_frame=";" in record_in)
-            )
-            return [(start + (frames - origin) / fps, end + (frames - origin) / fps) for start, end in events]
+            frames = timecode_frames(match.group(1).split()[2], fps)
+            offset = (frames - sequence_start(tc_start, frames, fps, drop_frame_codes(text))) / fps
+            return [(start + offset, end + offset) for start, end in events]
     return events
 
 
@@ -138,11 +132,11 @@ def _fcpxml_events(path: Path, where: str) -> tuple[list[tuple[float, float]], f
             raise ValueError("it has no sequence with a spine")
         start = _fcpx_time(sequence.get("tcStart", "0s"))
         events = [
-            (float(_fcpx_time(item.get("offset", "0s")) - start),
-             float(_fcpx_time(item.get("offset", "0s")) - start + _fcpx_time(item.get("duration", "0s"))))
+            (float(at - start), float(at - start + _fcpx_time(item.get("duration", "0s"))))
             for item in spine
             if item.tag in ("asset-clip", "clip", "ref-clip", "mc-clip", "sync-clip", "video")
-        ]  # fmt: skip
+            for at in [_fcpx_time(item.get("offset", "0s"))]
+        ]
         rate = _fcpx_rate(root, sequence.get("format"))
     except (ValueError, ZeroDivisionError, ElementTree.ParseError) as exc:
         detail = one_line(str(exc), MAX_VALUE)
@@ -183,7 +177,7 @@ def _check_fit(
                 f"{where} has events that overlap at {next_start:.3f} s. Export the cut's one picture track."
             )
     last = max(end for _, end in ordered)
-    if ordered[0][0] < -frame / 2 or last > duration_s + 1.5 * frame or not all(map(math.isfinite, (last,))):
+    if ordered[0][0] < -frame / 2 or last > duration_s + 1.5 * frame or not math.isfinite(last):
         raise InputError(
             f"{where} runs to {last:.3f} s, past the film's end at {duration_s:.3f} s: it is another "
             "version's cut. Export the list from the sequence this film was rendered from."

@@ -56,8 +56,8 @@ RECENT_S = 4.0  # the detectors report a cut a few frames after it (the adaptive
 
 
 def _make_detector(name: str, min_frames: int) -> Any:
-    """The registered PySceneDetect detector (imported only now: scenedetect pulls in OpenCV, which costs
-    import time `filmscore --help` need not pay)."""
+    """The registered detector, filmscore's own or PySceneDetect's (imported only now: both pull in
+    OpenCV, which costs import time `filmscore --help` need not pay)."""
     return SHOT_DETECTORS.create(name, min_scene_len=min_frames)
 
 

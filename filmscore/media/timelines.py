@@ -25,6 +25,7 @@ EDL_EVENT = re.compile(r"^\s*\d+\s+\S+\s+\S+\s+\S+(?:\s+\d+)?((?:\s+\d\d[:;]\d\d
 EDL_LOCATOR = re.compile(r"^\*\s*LOC:\s*(\d\d[:;]\d\d[:;]\d\d[:;]\d\d)\s+(\S+)\s*(.*)$")
 # Resolve's marker EDL: each marker an event, with " |C:ResolveColorRed |M:tense |D:1" on the next line.
 RESOLVE_MARKER = re.compile(r"\|M:(?P<name>.*?)\s*(?:\|D:(?P<frames>\d+))?\s*$")
+DROP_FRAME_CODE = re.compile(r"\d\d:\d\d:\d\d;\d\d")
 KINDS = {"cmx_3600": "a CMX3600 EDL", "otio_json": "an OpenTimelineIO file", "fcp_xml": "FCP 7 XML",
          "fcpx_xml": "FCPXML"}  # fmt: skip
 
@@ -206,6 +207,22 @@ def timecode_frames(code: str, rate: float) -> float:
         return float(otio.opentime.from_timecode(code, rate).value)
     except Exception as exc:  # OTIO raises its own error types for bad codes
         raise ValueError(code) from exc
+
+
+def sequence_start(tc_start: str | None, first_frames: float, rate: float, drop_frame: bool) -> float:
+    """Where an editor's sequence starts, in time-code frames at `rate`: `tc_start` (--tc-start) where
+    given, else the whole hour at or below its first time code (`first_frames`)."""
+    return (
+        timecode_frames(tc_start, rate)
+        if tc_start is not None
+        else hour_frames(first_frames, rate, drop_frame)
+    )
+
+
+def drop_frame_codes(text: str) -> bool:
+    """Whether a file's time codes are drop-frame: written with a semicolon, as they are read (a code
+    written with colons is read as non-drop, whatever the FCM line says)."""
+    return DROP_FRAME_CODE.search(text) is not None
 
 
 def hour_frames(code_frames: float, rate: float, drop_frame: bool) -> float:

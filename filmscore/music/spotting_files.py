@@ -29,10 +29,11 @@ from filmscore.core.wording import FORMULA_STARTS, MAX_VALUE, clean_text, one_li
 from filmscore.media.timelines import (
     KINDS,
     TIMELINE_ADAPTERS,
+    drop_frame_codes,
     editor_text,
     edl_marks,
-    hour_frames,
     read_timeline,
+    sequence_start,
     timecode_frames,
 )
 from filmscore.music.spotting import (
@@ -151,7 +152,7 @@ def premiere_markers(text: str, rate: float, where: str, tc_start: str | None) -
     if not frames:
         return []
     first = min(start for start, _ in frames)
-    origin = timecode_frames(tc_start, rate) if tc_start else hour_frames(first, rate, ";" in text)
+    origin = sequence_start(tc_start, first, rate, drop_frame_codes(text))
     return sorted(
         (Marker((start - origin) / rate, max(0.0, end - start) / rate, row.get("marker name", ""),
                 row.get("description", ""), None)
@@ -304,13 +305,8 @@ def edl_markers(path: Path, rate: float, where: str, tc_start: str | None) -> li
             f"{where} has no markers of an EDL (`* LOC:` locators, or Resolve's `|M:` marker events). "
             "Export it again with the sequence's markers, or give a CSV."
         )
-    if tc_start is not None:
-        origin = timecode_frames(tc_start, rate)
-    else:
-        anchor = first_record if first_record is not None else min(m.frame for m in marks)
-        origin = hour_frames(
-            anchor, rate, drop_frame=";" in text or "DROP FRAME" in text.replace("NON-DROP", "")
-        )
+    first = first_record if first_record is not None else min(m.frame for m in marks)
+    origin = sequence_start(tc_start, first, rate, drop_frame_codes(text))
     return [
         Marker((m.frame - origin) / rate, m.frames / rate, m.name, m.comment, None)
         for m in sorted(marks, key=lambda mark: mark.frame)

@@ -5,6 +5,7 @@ from report.json alone by `filmscore report`."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,7 +124,9 @@ def _refuse_non_finite(name: str) -> float:
 
 def stage_scored_report(scored: ScoredFilm, report_dir: Path, outputs: OutputSet) -> list[Path]:
     """Stage the run's report.json and deliverables with the run's other outputs."""
-    first = scored_report(scored, scored.outputs)
-    names = [*deliverable_names(first), *timeline_names(first), HTML_NAME]
-    report = scored_report(scored, {**scored.outputs, **{name: report_dir / name for name in names}})
-    return stage_report_folder(report, report_dir, outputs, thumbnail_files(scored.analysis))
+    report = scored_report(scored, scored.outputs)
+    names = [*deliverable_names(report), *timeline_names(report), HTML_NAME]
+    written = {**(report.outputs or {}), **{name: str(report_dir / name) for name in names}}
+    return stage_report_folder(
+        replace(report, outputs=written), report_dir, outputs, thumbnail_files(scored.analysis)
+    )

@@ -8,7 +8,7 @@ meaning of its own (a silent shot, a shot the earlier cut did not have)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 from filmscore.core.affect import Mood
@@ -27,6 +27,7 @@ class Rule:
 
 
 SCHEMA_VERSION = 1
+WRITTEN_WITH = "written_with"  # field metadata: the report part a shot's field is written with
 MOST_ITEMS = 10_000_000  # a bound on every count, so a hostile report cannot ask for unbounded work
 Unit = Annotated[float, Rule({"minimum": -1, "maximum": 1})]
 Share = Annotated[float, Rule({"minimum": 0, "maximum": 1})]
@@ -50,7 +51,7 @@ def omitted(description: str = "") -> dict[str, Any]:
 
 def written_with(part: str, description: str) -> dict[str, Any]:
     """Field metadata: written (null included) exactly when the report has `part`."""
-    return {"written_with": part, **schema(description)}
+    return {WRITTEN_WITH: part, **schema(description)}
 
 
 @dataclass(frozen=True)
@@ -381,8 +382,9 @@ def report_plain(report: Report) -> dict[str, Any]:
     """The report as JSON-ready data, in its written key order."""
     plain = to_plain(report, [])
     present = {name for name, value in plain.items() if value is not None}
+    parts = {f.name: f.metadata.get(WRITTEN_WITH) for f in fields(Shot)}
+    unwritten = [name for name, part in parts.items() if part is not None and part not in present]
     for shot in plain["shots"]:
-        for name, part in (("cue_id", "cues"), ("earlier_shot", "recut")):
-            if part not in present:
-                shot.pop(name, None)
+        for name in unwritten:
+            shot.pop(name, None)
     return plain

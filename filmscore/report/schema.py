@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from filmscore.core.codec import OMIT_NONE, REST
-from filmscore.report.model import SCHEMA_VERSION, Report
+from filmscore.report.model import SCHEMA_VERSION, WRITTEN_WITH, Report
 
 SCHEMA_FILE = Path(__file__).parent / "schema" / "report.schema.json"
 JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
@@ -95,7 +95,7 @@ def _object(kind: Any) -> dict[str, Any]:
         omitted = field.metadata.get(OMIT_NONE)  # absent, never null, where it is None
         hint = _without_none(hints[field.name]) if omitted else hints[field.name]
         properties[field.name] = {**_node(hint), **field.metadata.get("schema", {})}
-        optional = omitted or field.metadata.get("written_with")
+        optional = omitted or field.metadata.get(WRITTEN_WITH)
         if (
             not optional
             and field.default is dataclasses.MISSING
