@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-GRAIN = "noise=alls=40:allf=t+u"  # heavy grain, new in every frame
+# Every random source is seeded, so each film is the same film on every run (ffmpeg's life and cellauto
+# sources otherwise draw a new random start each time: a test on them would judge a different film).
+GRAIN = "noise=alls=40:allf=t+u:all_seed=1"  # heavy grain, new in every frame
 # Hand-held: the frame wanders a few pixels each way, a little differently every frame.
 SHAKE = "crop=w=iw-24:h=ih-24:x='12+9*sin(t*7.3)':y='12+7*sin(t*5.1+1)',scale=iw+24:ih+24"
-LIFE = "life=mold=10:ratio=0.5:death_color={dead}:life_color={alive}"
+LIFE = "life=mold=10:ratio=0.5:seed=21:death_color={dead}:life_color={alive}"
+CELLS = "cellauto=rule=110:random_fill_ratio=0.5:seed=13"
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ CUT_FILMS: tuple[CutFilm, ...] = (
     )),
     CutFilm("patterns", Fraction(25), (
         Segment(LIFE.format(dead="#ff6000", alive="#ffff00"), 43, GRAIN),
-        Segment("cellauto=rule=110:random_fill_ratio=0.5", 51, f"colorchannelmixer=rr=.3:gg=.6:bb=1,{GRAIN}"),
+        Segment(CELLS, 51, f"colorchannelmixer=rr=.3:gg=.6:bb=1,{GRAIN}"),
         Segment(LIFE.format(dead="#202080", alive="#a0a0ff"), 38),
         Segment("mandelbrot", 47, GRAIN),
     )),
