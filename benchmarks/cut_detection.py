@@ -5,15 +5,21 @@ fast pans, a dissolve, and films with no cut), with the cost of the shot pass ag
 Run:  .venv/bin/python benchmarks/cut_detection.py
 Prints a Markdown table (docs/cut-detection.md holds the last one) and writes
 benchmarks/results/cut_detection.json. A cut is found when one lies within a frame of it.
+
+      .venv/bin/python benchmarks/cut_detection.py --draws 12
+The presets' own detector on the set drawn 12 times (every grain and pattern seeded anew: the tests judge
+one draw), with the misses and false cuts of each film; writes benchmarks/results/cut_draws.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' film maker
@@ -22,17 +28,19 @@ from filmscore.analysis.shots import SHOT_DETECTORS, ShotAnalyser, ShotOptions
 from filmscore.api import resolved_settings
 from filmscore.media.decode import DecodeOptions, analysis_geometry, iter_frames, scan
 from filmscore.media.probe import probe
-from tests.cut_films import CUT_FILMS, make_cut_film, score_cuts
+from tests.cut_films import CUT_FILMS, CutFilm, make_cut_film, redrawn, score_cuts
 
 RESULTS = Path(__file__).parent / "results"
 
 
-def run(films: dict[str, Path], detector: str, decode: DecodeOptions) -> dict[str, object]:
+def run(
+    films: dict[str, Path], detector: str, decode: DecodeOptions, cut_films: tuple[CutFilm, ...] = CUT_FILMS
+) -> dict[str, object]:
     found = true = false = 0
     errors: list[int] = []
     shot_s = decode_s = film_s = 0.0
     per_film = {}
-    for film in CUT_FILMS:
+    for film in cut_films:
         info = probe(films[film.name])
         geometry = analysis_geometry(info, decode)
         started = time.process_time()
@@ -57,7 +65,39 @@ def run(films: dict[str, Path], detector: str, decode: DecodeOptions) -> dict[st
     }  # fmt: skip
 
 
+def draws(count: int) -> None:
+    """The presets' detector on `count` draws of the set: per preset and film, cuts missed and false."""
+    rows: dict[str, Counter[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="filmscore-cuts-") as folder:
+        for draw in range(count):
+            drawn = tuple(redrawn(film, draw) for film in CUT_FILMS)
+            films = {f.name: make_cut_film(f, Path(folder) / f"{f.name}-{draw}.mp4") for f in drawn}
+            for preset in ("embedded", "fast-preview"):
+                settings = resolved_settings(preset, {}, run_only=False)
+                decode = DecodeOptions(settings["analysis.width"], settings["analysis.max_fps"])
+                per_film = run(films, settings["analysis.shot_detector"], decode, drawn)["films"]
+                assert isinstance(per_film, dict)
+                for name, film in per_film.items():
+                    row = rows.setdefault(f"{preset}, {name}", Counter())
+                    row.update(draws=1, cuts=film["cuts"], missed=film["cuts"] - film["found"])
+                    row.update(false=film["false"])
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "cut_draws.json").write_text(json.dumps(rows, indent=2))
+    print("| preset, film | draws | cuts | missed | false cuts |")
+    print("|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['draws']} | {r['cuts']} | {r['missed']} | {r['false']} |")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--draws", type=int, default=0, help="the presets' detector on N draws of the set")
+    count = parser.parse_args().draws
+    if count:
+        draws(count)
+        return
     RESULTS.mkdir(exist_ok=True)
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory(prefix="filmscore-cuts-") as folder:

@@ -7,9 +7,10 @@ and frame error per detector and preset (docs/cut-detection.md).
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -126,6 +127,20 @@ CUT_FILMS: tuple[CutFilm, ...] = (
     CutFilm("swelling test card", Fraction(25), (Segment("testsrc2", 100),)),
     CutFilm("one grainy shot", NTSC, (Segment(LIFE.format(dead="#4a0808", alive="#c02020"), 96, GRAIN),)),
 )  # fmt: skip
+
+
+_SEEDS = re.compile(r"\b(all_seed|seed)=(\d+)")
+
+
+def redrawn(film: CutFilm, draw: int) -> CutFilm:
+    """The same film with every random source drawn again: each seed moved by `draw` (0: the film itself),
+    so a detector is judged on many grains and patterns, not one (benchmarks/cut_detection.py --draws)."""
+
+    def moved(text: str) -> str:
+        return _SEEDS.sub(lambda m: f"{m[1]}={int(m[2]) + draw * 1009}", text)
+
+    segments = tuple(replace(s, source=moved(s.source), filters=moved(s.filters)) for s in film.segments)
+    return replace(film, segments=segments)
 
 
 def make_cut_film(film: CutFilm, target: Path, size: tuple[int, int] = (320, 180)) -> Path:

@@ -24,6 +24,7 @@ entry in the shot detectors' registry. Measured on the tests' cut set in docs/cu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,11 +38,20 @@ LAYOUT_FLOOR = 0.02
 # shot (typical change 0) does not make every flicker of the encoder a cut.
 COLOUR_QUIET = 0.002
 LAYOUT_QUIET = 0.003
-TIMES_TYPICAL = 4.0  # a cut is at least this many times the shot's typical change
+# A cut is at least this many times the shot's typical change, in one signal. On the cut test set under
+# twelve draws of its grain and patterns, both presets (docs/cut-detection.md), true cuts came to 9.9
+# times and more in colour, the rest of the moments to 2.5 at most; in chroma, 22 and more where it alone
+# told a cut, the rest to 1.8 at most. Each is about the geometric middle.
+COLOUR_TIMES_TYPICAL = 5.0
+CHROMA_TIMES_TYPICAL = 6.0
+LAYOUT_TIMES_TYPICAL = 5.0
 # A step from one frame to the next is sharp at this share of the largest nearby, and at least this (in
 # floors: twice a colour floor, or a colour floor and half a layout floor); grain steps are under one.
 SHARP_SHARE = 0.3
 SHARP_STEP = 2.0
+# ... and at least this many times the shot's typical step: in a small, grainy picture (fast-preview's)
+# the grain's own steps reach two floors, and the first of them near a cut was taken for it.
+STEP_TIMES_TYPICAL = 3.0
 # A cut's largest step is at least this share of the change between the windows (in floors); a change
 # spread evenly over a window's frames has steps of about a quarter of it.
 SUDDEN_SHARE = 0.6
@@ -71,18 +81,38 @@ def frame_signature(frame: np.ndarray) -> np.ndarray:
     return np.concatenate([np.concatenate(quantiles), blocks]).astype(np.float32) / 255
 
 
-# A signature's parts, each a signal: (its values, its floor, the quiet added to its typical change)
 _COLOURS, _CHROMAS = 3 * len(QUANTILES), 5 * len(QUANTILES)  # where the colour and chroma quantiles end
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A part of the signature, read as one signal. A colour signal is its most changed plane's: a cut
+    from dark red to black moves the red plane alone, and the mean over all planes would water that down
+    by the still ones, to where a grainy shot's own flicker came near it. Chroma steps are two levels of
+    255 (see frame_signature), so its own flicker is coarser and a cut must clear more of it."""
+
+    part: slice  # its values in a signature
+    planes: int  # how many planes they hold, one after the other
+    floor: float
+    quiet: float  # added to its typical change
+    times_typical: float  # how many times its typical change a cut is
+
+
 SIGNALS = (
-    (slice(0, _COLOURS), COLOUR_FLOOR, COLOUR_QUIET),  # colour quantiles
-    (slice(_COLOURS, _CHROMAS), COLOUR_FLOOR, COLOUR_QUIET),  # chroma (2 levels of chroma a level of 255)
-    (slice(_CHROMAS, None), LAYOUT_FLOOR, LAYOUT_QUIET),  # block means
+    Signal(slice(0, _COLOURS), 3, COLOUR_FLOOR, COLOUR_QUIET, COLOUR_TIMES_TYPICAL),  # colour quantiles
+    Signal(slice(_COLOURS, _CHROMAS), 2, COLOUR_FLOOR, COLOUR_QUIET, CHROMA_TIMES_TYPICAL),  # chroma
+    Signal(slice(_CHROMAS, None), 1, LAYOUT_FLOOR, LAYOUT_QUIET, LAYOUT_TIMES_TYPICAL),  # block means
 )
 
 
+def signal_values(difference: np.ndarray) -> tuple[float, ...]:
+    """Each signal's value for a difference of two signatures: the mean over its most changed plane."""
+    return tuple(float(difference[s.part].reshape(s.planes, -1).mean(axis=1).max()) for s in SIGNALS)
+
+
 def in_floors(values: Any) -> float:
-    """Each signal's value (a change, or a difference's mean) in its floors, summed."""
-    return sum(value / floor for value, (_, floor, _) in zip(values, SIGNALS, strict=False))
+    """Each signal's value (a change, or a difference's) in its floors, summed."""
+    return sum(value / signal.floor for value, signal in zip(values, SIGNALS, strict=False))
 
 
 class LayeredDetector:
@@ -138,8 +168,7 @@ class LayeredDetector:
             return
         before = self._kept(max(0, moment - self._window), moment).mean(axis=0)
         after = self._kept(moment, min(self._seen, moment + self._window)).mean(axis=0)
-        difference = np.abs(before - after)
-        values = tuple(float(difference[part].mean()) for part, _, _ in SIGNALS)
+        values = signal_values(np.abs(before - after))
         self._changes[moment] = (*values, self._distance(moment - 1, moment))
 
     def _decide(self, up_to: int) -> list[int]:
@@ -159,13 +188,12 @@ class LayeredDetector:
             return False  # a cut this near the end would leave a sliver
         changes = self._changes[moment]
         # The floors and peaks first: most frames fail them, and the shot's typical change costs more.
-        above = [
-            k for k, (_, floor, _) in enumerate(SIGNALS) if changes[k] >= floor and self._peaks(moment, k)
-        ]
+        above = [k for k, s in enumerate(SIGNALS) if changes[k] >= s.floor and self._peaks(moment, k)]
         if not above:
             return False
         typical = self._typical(moment)
-        return any(changes[k] >= TIMES_TYPICAL * typical[k] for k in above) and self._sudden(moment)
+        strong = any(changes[k] >= SIGNALS[k].times_typical * typical[k] for k in above)
+        return strong and self._sudden(moment)
 
     def _sudden(self, moment: int) -> bool:
         """Whether the change happened from one frame to the next: a cut's whole change is in one step,
@@ -184,7 +212,8 @@ class LayeredDetector:
         starts) or was there a moment before (one ends) does not last."""
         near = [m for m in range(moment - self._window + 1, moment + self._window) if m in self._changes]
         sharpest = max((self._changes[m][STEP] for m in near), default=0.0)
-        sharp = [m for m in near if self._changes[m][STEP] >= max(SHARP_SHARE * sharpest, SHARP_STEP)]
+        least = max(SHARP_SHARE * sharpest, SHARP_STEP, STEP_TIMES_TYPICAL * self._typical(moment)[STEP])
+        sharp = [m for m in near if self._changes[m][STEP] >= least]
         lasting = [m for m in sharp if not self._comes_back(m)]
         return (lasting or sharp or [moment])[0]
 
@@ -204,7 +233,7 @@ class LayeredDetector:
         if not (max(0, oldest) <= min(one, other) and max(one, other) < self._seen):
             return float("inf")
         difference = np.abs(self._ring[one % len(self._ring)] - self._ring[other % len(self._ring)])
-        return in_floors(float(difference[part].mean()) for part, _, _ in SIGNALS)
+        return in_floors(signal_values(difference))
 
     def _peaks(self, moment: int, signal: int) -> bool:
         """The signal is highest here among the moments a window either side (ties go to the first)."""
@@ -217,12 +246,12 @@ class LayeredDetector:
         )
 
     def _typical(self, moment: int) -> list[float]:
-        """The shot's typical change in each signal: the median over its last TYPICAL_S, before the
-        window of `moment`, plus the signal's quiet."""
+        """The shot's typical change in each signal, then its typical step: the medians over its last
+        TYPICAL_S, before the window of `moment`, plus each signal's quiet."""
         first = max(self._last_cut + self._window, moment - round(TYPICAL_S * self._fps), 1)
         past = [self._changes[m] for m in range(first, moment - self._window) if m in self._changes]
-        medians = np.median(np.array(past), axis=0) if len(past) >= 3 else np.zeros(len(SIGNALS))
-        return [float(medians[k]) + quiet for k, (_, _, quiet) in enumerate(SIGNALS)]
+        medians = np.median(np.array(past), axis=0) if len(past) >= 3 else np.zeros(len(SIGNALS) + 1)
+        return [float(medians[k]) + signal.quiet for k, signal in enumerate(SIGNALS)] + [float(medians[STEP])]
 
     def _forget(self) -> None:
         """Keep only the changes the next decisions need: the shot's last TYPICAL_S and the windows."""
