@@ -1,6 +1,6 @@
 """The synthesiser under the symbolic generator: FluidSynth in this process renders what the fluidsynth
-program renders, from a fresh synthesiser each time, splits the score by the voices each preset starts,
-stops when told, and turns FluidSynth's errors into ours without printing its chatter."""
+program renders, from a fresh synthesiser each time, counts the voices each preset starts, stops when told,
+and turns FluidSynth's errors into ours without printing its chatter."""
 
 from __future__ import annotations
 
@@ -18,15 +18,23 @@ from filmscore.music.symbolic.midi import midi_bytes
 from filmscore.music.symbolic.render import (
     SYNTH_ENV,
     SYNTH_SETTINGS,
+    SoundFont,
     find_soundfont,
     note_costs,
-    render_midi,
     render_separately,
+    sum_clips,
 )
-from filmscore.music.symbolic.score import Composition, Note, split_notes
+from filmscore.music.symbolic.score import Composition, Note
 from tests.measure import emotions, flat_timeline
 
 needs_library = pytest.mark.skipif(fluid.library() is None, reason="libfluidsynth is not installed")
+
+
+def render_midi(pieces: list[bytes], soundfont: SoundFont, seconds: float) -> np.ndarray:
+    """The pieces rendered apart and summed, in memory."""
+    return np.asarray(
+        sum_clips(render_separately(pieces, soundfont, seconds)).read(0, round(seconds * 48000))
+    )
 
 
 def _composition(valence: float, arousal: float, seconds: float) -> Composition:
@@ -36,11 +44,11 @@ def _composition(valence: float, arousal: float, seconds: float) -> Composition:
 
 @needs_library
 def test_the_library_renders_what_the_fluidsynth_program_renders(monkeypatch):
-    pieces = [midi_bytes(p) for p in split_notes(_composition(-0.6, 0.7, 6.0), 2)]
+    pieces = [midi_bytes(_composition(-0.6, 0.7, 6.0)), midi_bytes(_composition(0.5, -0.5, 6.0))]
     soundfont = find_soundfont()
-    in_process = render_midi(pieces, soundfont, 6.0).samples
+    in_process = render_midi(pieces, soundfont, 6.0)
     monkeypatch.setenv(SYNTH_ENV, "program")
-    by_program = render_midi(pieces, soundfont, 6.0).samples
+    by_program = render_midi(pieces, soundfont, 6.0)
     assert np.abs(in_process).max() > 0.01
     assert in_process.tobytes() == by_program.tobytes()
 
@@ -55,20 +63,6 @@ def test_each_render_starts_from_a_fresh_synthesiser():
     render_separately([calm], soundfont, 4.0)
     again = render_separately([tense], soundfont, 4.0)[0]
     assert first.read(0, first.frames).tobytes() == again.read(0, again.frames).tobytes()
-
-
-def test_the_split_weighs_each_note_by_what_the_synthesiser_spends_on_it():
-    def notes(channel: int) -> list[Note]:
-        return [Note(channel, 60, 80, t, t + 1.0) for t in range(10)]
-
-    score = Composition((*notes(0), *notes(1), *notes(2)), (), (), (0.0, 0.5, 1.0), (), (), 10.0)
-    by_note_time = [sorted({n.channel for n in p.notes}) for p in split_notes(score, 2)]
-    assert by_note_time == [[0, 2], [1]]  # the same work each, so the greedy split pairs the first and last
-    layered = [
-        sorted({n.channel for n in p.notes})
-        for p in split_notes(score, 2, lambda n, _: 6.0 if n.channel == 0 else 1.0)
-    ]
-    assert layered == [[0], [1, 2]]  # channel 0's preset starts six voices a note: it goes alone
 
 
 @needs_library
@@ -107,10 +101,10 @@ def test_without_the_library_the_fluidsynth_program_renders(monkeypatch):
     soundfont = find_soundfont()
     assert note_costs(soundfont) is None
     composition = _composition(0.6, 0.6, 3.0)
-    music = render_midi([midi_bytes(composition)], soundfont, 3.0).samples
+    music = render_midi([midi_bytes(composition)], soundfont, 3.0)
     assert music.shape == (3 * 48000, 2) and np.abs(music).max() > 0.01
     quiet = replace(composition, notes=())
-    silence = render_midi([midi_bytes(quiet)], soundfont, 3.0).samples
+    silence = render_midi([midi_bytes(quiet)], soundfont, 3.0)
     assert np.abs(silence).max() < 1e-6  # what FluidSynth adds against denormals
 
 

@@ -375,6 +375,44 @@ PREMIERE_MARKERS = (
 )
 
 
+# Final Cut's sequence starts at 01:00:00:00 (tcStart 3600s); a marker is in its clip's own time (from the
+# clip's `start`), a connected clip's in its parent's; chapter markers are markers too.
+FCPXML_MARKERS = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.9">
+  <resources>
+    <format id="r1" frameDuration="1/24s" name="FFVideoFormat1080p24" width="1920" height="1080"/>
+    <asset id="r2" name="Director's cut" src="file:///films/Director's%20cut.mov" start="0s" duration="20s"
+      hasVideo="1" hasAudio="1" format="r1"/>
+    <asset id="r3" name="door" src="file:///sfx/door.wav" start="0s" duration="2s" hasAudio="1"/>
+  </resources>
+  <library><event name="Spotting"><project name="Cut 3">
+    <sequence duration="20s" format="r1" tcStart="3600s" tcFormat="NDF">
+      <spine>
+        <asset-clip name="Director's cut" ref="r2" offset="3600s" duration="20s" start="10s" format="r1">
+          <marker start="15s" duration="1/24s" value="tense" note="the chase"/>
+          <chapter-marker start="22s" duration="1/24s" value="Sad" posterOffset="0s"/>
+          <asset-clip name="door" ref="r3" lane="-1" offset="26s" duration="1s" start="1s">
+            <marker start="3/2s" duration="1/24s" value="hit"/>
+          </asset-clip>
+        </asset-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_an_fcpxml_from_a_sequence_at_one_hour_gives_the_csv_s_cues(tmp_path):
+    """Issue 35: OTIO's FCPXML reader put the hour of tcStart in as a gap (a marker at 3605 s was refused
+    as past the film) and skips chapter markers."""
+    (tmp_path / "marks.csv").write_text(SAME_MARKS_CSV)
+    (tmp_path / "cut 3.fcpxml").write_text(FCPXML_MARKERS)
+    assert _spots_and_hits(tmp_path / "cut 3.fcpxml") == _spots_and_hits(tmp_path / "marks.csv")
+    spots, hits = _spots_and_hits(tmp_path / "cut 3.fcpxml", tc_start="01:00:02:00")
+    assert spots[0][:2] == (3.0, 10.0) and hits == [pytest.approx(14.5)]
+
+
 def test_premiere_s_marker_csv_gives_the_csv_s_cues(tmp_path):
     (tmp_path / "marks.csv").write_text(SAME_MARKS_CSV)
     (tmp_path / "premiere.csv").write_text(PREMIERE_MARKERS)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,10 @@ from filmscore.core.wording import MAX_VALUE, one_line
 from filmscore.media.timelines import (
     EDL_EVENT,
     TIMELINE_ADAPTERS,
-    check_structure,
     drop_frame_codes,
     editor_text,
+    fcpx_root,
+    fcpx_time,
     read_timeline,
     sequence_start,
     timecode_frames,
@@ -122,20 +122,18 @@ def _fcpxml_events(path: Path, where: str) -> tuple[list[tuple[float, float]], f
     """The primary storyline's clips of the first sequence, from its tcStart, in exact seconds."""
     from xml.etree import ElementTree
 
-    text = editor_text(path, where)
-    check_structure(text.encode("utf-8"), "fcpx_xml", where)
     try:
-        root = ElementTree.fromstring(text.split("<!DOCTYPE fcpxml>", 1)[-1].strip())
+        root = fcpx_root(path, where)
         sequence = root.find(".//sequence")
         spine = sequence.find("spine") if sequence is not None else None
         if sequence is None or spine is None:
             raise ValueError("it has no sequence with a spine")
-        start = _fcpx_time(sequence.get("tcStart", "0s"))
+        start = fcpx_time(sequence.get("tcStart", "0s"))
         events = [
-            (float(at - start), float(at - start + _fcpx_time(item.get("duration", "0s"))))
+            (float(at - start), float(at - start + fcpx_time(item.get("duration", "0s"))))
             for item in spine
             if item.tag in ("asset-clip", "clip", "ref-clip", "mc-clip", "sync-clip", "video")
-            for at in [_fcpx_time(item.get("offset", "0s"))]
+            for at in [fcpx_time(item.get("offset", "0s"))]
         ]
         rate = _fcpx_rate(root, sequence.get("format"))
     except (ValueError, ZeroDivisionError, ElementTree.ParseError) as exc:
@@ -146,17 +144,10 @@ def _fcpxml_events(path: Path, where: str) -> tuple[list[tuple[float, float]], f
     return events, rate
 
 
-def _fcpx_time(text: str) -> Fraction:
-    """An FCPXML time: "1001/24000s", "5s" or "0s"."""
-    if not text.endswith("s"):
-        raise ValueError(f"{text!r} is not an FCPXML time")
-    return Fraction(text[:-1])
-
-
 def _fcpx_rate(root: Any, format_id: str | None) -> float | None:
     for media_format in root.iter("format"):
         if media_format.get("id") == format_id and media_format.get("frameDuration"):
-            return float(1 / _fcpx_time(media_format.get("frameDuration")))
+            return float(1 / fcpx_time(media_format.get("frameDuration")))
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,47 @@ def hour_frames(code_frames: float, rate: float, drop_frame: bool) -> float:
     of non-drop, 3600 s of the whole rate."""
     hour = round(3600 * rate) if drop_frame else 3600 * round(rate)
     return code_frames - code_frames % hour
+
+
+def fcpx_time(text: str) -> Fraction:
+    """An FCPXML time: "1001/24000s", "5s" or "0s"."""
+    if not text.endswith("s"):
+        raise ValueError(f"{text!r} is not an FCPXML time")
+    return Fraction(text[:-1])
+
+
+def fcpx_root(path: Path, where: str) -> Any:
+    """An FCPXML file's root element, its structure checked first (see check_structure)."""
+    from xml.etree import ElementTree
+
+    text = editor_text(path, where)
+    check_structure(text.encode("utf-8"), "fcpx_xml", where)
+    return ElementTree.fromstring(text.split("<!DOCTYPE fcpxml>", 1)[-1].strip())
+
+
+# What FCPXML places on a storyline: clips of every kind, and gaps (which hold connected clips too)
+FCPX_ITEMS = ("asset-clip", "clip", "ref-clip", "mc-clip", "sync-clip", "video", "audio", "gap", "title")
+FCPX_MARKERS = ("marker", "chapter-marker")
+
+
+def fcpx_marks(sequence: Any) -> list[tuple[Fraction, Fraction, str, str]]:
+    """Every marker and chapter marker on a sequence's storylines, as (start, duration, name, note) on the
+    sequence's time (its tcStart included): a marker is in its clip's own time, which starts at the
+    clip's `start` and sits at its `offset` in its parent's time, storylines and connected clips alike."""
+    spine = sequence.find("spine")
+    marks: list[tuple[Fraction, Fraction, str, str]] = []
+    if spine is not None:
+        _fcpx_walk(spine, Fraction(0), Fraction(0), marks)
+    return sorted(marks)
+
+
+def _fcpx_walk(parent: Any, at: Fraction, origin: Fraction, marks: list[Any]) -> None:
+    """The markers under `parent`, whose own time `origin` sits at `at` on the sequence."""
+    for item in parent:
+        if item.tag in FCPX_MARKERS:
+            start = at + fcpx_time(item.get("start", "0s")) - origin
+            length = fcpx_time(item.get("duration", "0s"))
+            marks.append((start, length, item.get("value", ""), item.get("note", "")))
+        elif item.tag in FCPX_ITEMS or item.tag == "spine":
+            placed = at + fcpx_time(item.get("offset", "0s")) - origin
+            _fcpx_walk(item, placed, fcpx_time(item.get("start", "0s")), marks)

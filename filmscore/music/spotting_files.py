@@ -19,6 +19,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ from filmscore.media.timelines import (
     drop_frame_codes,
     editor_text,
     edl_marks,
+    fcpx_marks,
+    fcpx_root,
+    fcpx_time,
     read_timeline,
     sequence_start,
     timecode_frames,
@@ -91,11 +95,12 @@ def read_spotting(path: Path, fps: float, duration_s: float, tc_start: str | Non
         spots, hits = _csv_rows(text, rate, where, timecode_frames(tc_start, rate) if tc_start else 0.0)
         left_out = ()
     elif suffix in MARKER_ADAPTERS:
-        markers = (
-            edl_markers(path, rate, where, tc_start)
-            if suffix == ".edl"
-            else timeline_markers(path, rate, where)
-        )
+        if suffix == ".edl":
+            markers = edl_markers(path, rate, where, tc_start)
+        elif suffix == ".fcpxml":
+            markers = fcpxml_markers(path, rate, where, tc_start)
+        else:
+            markers = timeline_markers(path, rate, where)
         check_mark_count(len(markers), where, duration_s, 1 / rate)
         spots, hits, left_out = spots_from_markers(markers, duration_s, 1 / rate)
     else:
@@ -311,6 +316,29 @@ def edl_markers(path: Path, rate: float, where: str, tc_start: str | None) -> li
         Marker((m.frame - origin) / rate, m.frames / rate, m.name, m.comment, None)
         for m in sorted(marks, key=lambda mark: mark.frame)
     ]
+
+
+def fcpxml_markers(path: Path, rate: float, where: str, tc_start: str | None) -> list[Marker]:
+    """Every marker and chapter marker of an FCPXML's first sequence, from its start: `tc_start` where
+    given, else the sequence's tcStart (01:00:00:00 in Final Cut by custom). Read from the XML itself:
+    OTIO's adapter skips chapter markers and puts the start time code in as an hour-long gap."""
+    from xml.etree import ElementTree
+
+    try:
+        sequence = fcpx_root(path, where).find(".//sequence")
+        if sequence is None:
+            raise ValueError("it has no sequence")
+        start = (
+            Fraction(timecode_frames(tc_start, rate)) / Fraction(rate).limit_denominator(1001)
+            if tc_start is not None
+            else fcpx_time(sequence.get("tcStart", "0s"))
+        )
+        marks = fcpx_marks(sequence)
+    except (ValueError, ZeroDivisionError, ElementTree.ParseError) as exc:
+        raise InputError(
+            f"{where} cannot be read as FCPXML ({one_line(str(exc), MAX_VALUE)}). Export it again."
+        ) from None
+    return [Marker(float(at - start), float(length), name, note, None) for at, length, name, note in marks]
 
 
 def timeline_markers(path: Path, rate: float, where: str) -> list[Marker]:

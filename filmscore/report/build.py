@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from filmscore.music.spotting import Spot, Spotting
     from filmscore.scoring.recut import Recut
     from filmscore.scoring.run import ScoredFilm
+    from filmscore.scoring.stems import CueFile
 
 THUMBNAIL_FOLDER = "thumbnails"
 
@@ -188,6 +189,14 @@ def _cue(scored: ScoredFilm, cue: Cue) -> model.Cue:
             within_tolerance=not heard.misses(scored.check.tolerance),
         ),
         recut=None if recut is None else model.Fate(recut.fates[cue.id], recut.earlier_cues[cue.id]),
+        file=next((_cue_file(f) for f in scored.cue_files if f.cue_id == cue.id), None),
+    )  # fmt: skip
+
+
+def _cue_file(file: CueFile) -> model.CueFile:
+    return model.CueFile(
+        start_s=_r(file.start_s), duration_s=_r(file.duration_s), play_from_s=_r(file.play_from_s),
+        play_to_s=_r(file.play_to_s), gains=tuple(model.Keyframe(t, db) for t, db in file.gains),
     )  # fmt: skip
 
 

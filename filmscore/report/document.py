@@ -47,7 +47,7 @@ def stage_report_folder(
 ) -> list[Path]:
     """Stage report.json, the thumbnails, every deliverable the report gives, and report.html."""
     written = [outputs.write(report_dir / name, data) for name, data in images.items()]
-    files = {REPORT_NAME: json.dumps(report_plain(report), indent=2, ensure_ascii=False) + "\n"}
+    files = {REPORT_NAME: report_text(report)}
     files.update(_pages(report, images, report_dir))
     return written + [outputs.write(report_dir / name, utf8(text)) for name, text in files.items()]
 
@@ -62,16 +62,53 @@ def _pages(report: Report, images: dict[str, bytes], report_dir: Path) -> dict[s
     }
 
 
+def report_text(report: Report) -> str:
+    """report.json's text."""
+    return json.dumps(report_plain(report), indent=2, ensure_ascii=False) + "\n"
+
+
 def rebuild_report_folder(report_dir: Path) -> list[Path]:
-    """Write every deliverable and report.html again from the folder's report.json, running no model."""
-    report = read_report(report_dir)
+    """Write every deliverable and report.html again from the folder's report.json, running no model. A
+    folder moved since it was written (with the film beside it, or alone) has its paths moved with it:
+    report.json is written again too, and the timelines link the files where they are now."""
+    read = read_report(report_dir)
+    report = repointed(read, report_dir)
     images = {}
     for shot in report.shots:
         if shot.thumbnail is not None and (image := _own_thumbnail(report_dir, shot.thumbnail)) is not None:
             images[shot.thumbnail] = image
     with OutputSet() as outputs:
         pages = _pages(report, images, report_dir)
+        if report != read:
+            pages = {
+                REPORT_NAME: json.dumps(report_plain(report), indent=2, ensure_ascii=False) + "\n",
+                **pages,
+            }
         return [outputs.write(report_dir / name, utf8(text)) for name, text in pages.items()]
+
+
+def repointed(report: Report, report_dir: Path) -> Report:
+    """The report with the paths of a folder that has moved moved with it: the files it wrote inside the
+    folder are where the folder is now; the film and the scored film beside it are where they now lie
+    beside it, where they are there. Unmoved, or from a report that names no report.json, as it was."""
+    outputs = report.outputs or {}
+    if "report" not in outputs:
+        return report
+    was = Path(outputs["report"]).parent
+    now = report_dir.absolute()
+    if was == now:
+        return report
+
+    def moved(path: str) -> str:
+        old = Path(path)
+        if old.is_relative_to(was):
+            return str(now / old.relative_to(was))
+        if old.is_relative_to(was.parent) and (now.parent / old.relative_to(was.parent)).exists():
+            return str(now.parent / old.relative_to(was.parent))
+        return path
+
+    film = replace(report.input, path=moved(report.input.path))
+    return replace(report, input=film, outputs={name: moved(path) for name, path in outputs.items()})
 
 
 def _own_thumbnail(report_dir: Path, name: str) -> bytes | None:

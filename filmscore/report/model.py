@@ -194,6 +194,25 @@ class Fate:
 
 
 @dataclass(frozen=True)
+class Keyframe:
+    t_s: Seconds = field(metadata=schema("from the start of the cue's file"))
+    gain_db: Annotated[float, Rule({"minimum": -120, "maximum": 24})]
+
+
+@dataclass(frozen=True)
+class CueFile:
+    """The cue's own file (cues/cue-NN.wav) as the editing timeline plays it."""
+
+    start_s: Seconds = field(metadata=schema("where the file's first sample sits in the film"))
+    duration_s: Seconds = field(metadata=schema("the file's length; it may ring on past the film's end"))
+    play_from_s: Seconds = field(metadata=schema("film time the timeline's clip starts at"))
+    play_to_s: Seconds = field(metadata=schema("and ends at; the rest of the file is handle"))
+    gains: Annotated[tuple[Keyframe, ...], Rule({"maxItems": MOST_ITEMS})] = field(metadata=schema(
+        "the mix's level under dialogue over the clip, against the file's own: keyframes, linear in dB "
+        "between them"))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Cue:
     id: Count
     start_s: Seconds
@@ -234,6 +253,13 @@ class Cue:
         metadata=omitted(
             "in a re-cut, what became of the cue: kept (note for note, where it was), moved (note for note, "
             "at its shots' new time), changed (some of its shots are the earlier cut's) or new"
+        ),
+    )
+    file: CueFile | None = field(
+        default=None,
+        metadata=omitted(
+            "the cue's own file, clean (no ducking, nothing of the cues beside it), as the editing "
+            "timeline plays it; absent in an analysis and in reports from before cue files were clean"
         ),
     )
 

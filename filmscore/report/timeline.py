@@ -7,17 +7,19 @@ Final Cut). Built from report.json alone, so `filmscore report` writes it again.
 
 from __future__ import annotations
 
+import math
 import re
 import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from filmscore.config.names import ORIGINAL_STEM, STEMS_FOLDER, cue_file
+from filmscore.config.names import STEMS_FOLDER, cue_file
 from filmscore.core.timecode import frames_at, sequence_rate
 from filmscore.core.wording import file_uri, printable
+from filmscore.media.probe import MUSIC_SAMPLE_RATE
 from filmscore.report.editors import has_cue_files, markers_timeline
-from filmscore.report.model import Report
+from filmscore.report.model import Cue, Hit, Keyframe, Report
 
 # FCPXML knows NTSC rates by their rounded names only (its adapter looks up 23.98 and 29.97): a timeline
 # for it is built at the rounded rate, which moves a cue by under a frame in an hour.
@@ -25,19 +27,8 @@ _FCPX_TIME = re.compile(r'(?P<name>offset|duration|start|tcStart)="(?P<num>\d+)(
 TIMELINE_NAMES = ("timeline.otio", "timeline.xml", "timeline.fcpxml")
 APOSTROPHE_STAND_IN = "\ue000"  # a private-use character no name holds (see _without_apostrophes)
 FCPX_RATES = {24000 / 1001: 23.98, 30000 / 1001: 29.97, 60000 / 1001: 59.94}
-# A music stem's track in FCP 7 XML (its file under stems/, not the original sound), and in FCPXML its
-# asset and the clips that play it.
-_FCP7_MUSIC_STEM_TRACK = re.compile(
-    rf"<track>(?=(?:(?!</track>).)*?/{STEMS_FOLDER}/(?!{re.escape(ORIGINAL_STEM)})[^<]*\.wav</pathurl>)",
-    re.DOTALL,
-)
-_FCPX_MUSIC_STEM_ASSET = re.compile(
-    rf'<asset [^>]*src="[^"]*/{STEMS_FOLDER}/(?!{re.escape(ORIGINAL_STEM)})[^"]*\.wav"[^>]*id="(r\d+)"'
-)
-# (the adapter writes an audio-only clip as a clip holding a gap that holds the audio)
-_FCPX_AUDIO_CLIP = re.compile(
-    r'<clip (?P<attrs>[^>]*)>(?P<body>(?:\s*<gap [^>]*>)?\s*<audio [^>]*ref="(?P<ref>r\d+)")'
-)
+PRODUCTION_SOUND = "Production sound"
+SCORE_TRACKS = ("Score A", "Score B")  # cue clips alternate, as the composer's channel banks do
 
 
 def timeline_names(report: Report) -> tuple[str, ...]:
@@ -54,7 +45,12 @@ def build_timelines(report: Report) -> dict[str, str]:
 
 def edit_timeline(report: Report, rate: float | None = None) -> Any:
     """The timeline as an OTIO object, at the film's sequence rate (or `rate`): the film's own, or where
-    SMPTE time code has no such rate, the one an NLE would set (core/timecode.sequence_rate)."""
+    SMPTE time code has no such rate, the one an NLE would set (core/timecode.sequence_rate).
+
+    Tracks: the picture (the scored film, with the shot, cue and hit markers); the production sound (the
+    film's own soundtrack, from the input, in sync); the score, its cue clips checkerboarded over two
+    tracks so that a cue's ring-out can overlap the next cue's start, each clip at the mix's level under
+    dialogue (keyframes); and, with --stems, one track per stem, switched off so the score plays once."""
     import opentimelineio as otio
 
     rate = rate or sequence_rate(report.input.fps)
@@ -62,27 +58,136 @@ def edit_timeline(report: Report, rate: float | None = None) -> Any:
     outputs = report.outputs or {}
     timeline = otio.schema.Timeline(name=f"{printable(Path(film.path).name)} (filmscore)")
     timeline.global_start_time = otio.opentime.RationalTime(0, rate)
+    timeline.metadata["fcp_xml"] = _fcp7_sequence_format(report, rate)
     picture = otio.schema.Track(name="Picture", kind=otio.schema.TrackKind.Video)
     video = outputs.get("video", film.path)
     scored = _clip(printable(Path(video).name), video, 0.0, film.duration_s, rate)
+    _describe_media(scored, report, picture=True)
     markers = markers_timeline(report).tracks[0][0].markers
     scored.markers.extend(_rated_marker(marker, rate) for marker in markers)
+    scored.markers.extend(_hit_marker(hit, number, rate) for number, hit in enumerate(report.hits or ()))
     picture.append(scored)
     timeline.tracks.append(picture)
-    music = otio.schema.Track(name="Music (filmscore)", kind=otio.schema.TrackKind.Audio)
+    if film.has_audio:
+        sound = _audio_track(PRODUCTION_SOUND)
+        production = _clip("Production sound", film.path, 0.0, film.duration_s, rate)
+        _describe_media(production, report, picture=True)
+        production.metadata["fcp_xml"] = {"sourcetrack": {"mediatype": "audio", "trackindex": 1}}
+        sound.append(production)
+        timeline.tracks.append(sound)
+    scores = [_audio_track(name) for name in SCORE_TRACKS]
     for cue in report.cues or ():
-        _place(music, _clip(f"Cue {cue.id + 1} ({cue.mood})", outputs[cue_file(cue.id)],
-                            cue.start_s, cue.end_s, rate), rate)  # fmt: skip
-    timeline.tracks.append(music)
+        clip = _cue_clip(cue, outputs[cue_file(cue.id)], report, rate)
+        _place(scores[cue.id % len(scores)], clip, rate)
+    timeline.tracks.extend(score for score in scores if len(score))
     for name, path in sorted(outputs.items()):
         if name.startswith(f"{STEMS_FOLDER}/"):
-            stem = otio.schema.Track(name=f"Stem: {Path(name).stem}", kind=otio.schema.TrackKind.Audio)
-            stem.append(_clip(Path(name).stem, path, 0.0, film.duration_s, rate))
-            # The cue clips are the music that plays; the music's stems are there to mix from, off, so
-            # the score plays once (the film's original sound, kept as a stem, stays on).
-            stem.enabled = Path(name).name == ORIGINAL_STEM
+            stem = _audio_track(f"Stem: {Path(name).stem}")
+            clip = _clip(Path(name).stem, path, 0.0, film.duration_s, rate)
+            _describe_media(clip, report, picture=False)
+            stem.append(clip)
+            # The cue clips are the music that plays, and the production sound the film's own: the stems
+            # (the original sound's too) are there to mix from, off.
+            stem.enabled = False
+            stem.metadata["fcp_xml"] = {**stem.metadata["fcp_xml"], "enabled": "FALSE"}
             timeline.tracks.append(stem)
     return timeline
+
+
+def _audio_track(name: str) -> Any:
+    """An audio track, named in OTIO and (as Premiere writes it) in FCP 7 XML."""
+    import opentimelineio as otio
+
+    track = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Audio)
+    track.metadata["fcp_xml"] = {"@MZ.TrackName": name}
+    return track
+
+
+def _cue_clip(cue: Cue, path: str, report: Report, rate: float) -> Any:
+    """A cue's clip: the stretch of its clean file the mix plays, the rest as handle, with the mix's gain
+    as keyframes (OTIO metadata, and FCP 7 XML's Audio Levels)."""
+    import opentimelineio as otio
+
+    name = f"Cue {cue.id + 1}: {cue.mood}, {cue.key}"
+    file = cue.file
+    if file is None:  # a report from before the cue files were clean: the file is the cue's span
+        clip = _clip(name, path, cue.start_s, cue.end_s, rate)
+        _describe_media(clip, report, picture=False)
+        return clip
+    first, played = frames_at(file.start_s, rate), frames_at(file.play_from_s, rate)
+    held = math.floor(file.duration_s * rate + 1e-6)  # the file's whole frames: its last part frame is not
+    whole = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(held, rate)
+    )
+    reference = otio.schema.ExternalReference(target_url=file_uri(path), available_range=whole)
+    used = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(played - first, rate),
+        otio.opentime.RationalTime(min(frames_at(file.play_to_s, rate), first + held) - played, rate),
+    )
+    clip = otio.schema.Clip(name=name, media_reference=reference, source_range=used)
+    _describe_media(clip, report, picture=False)
+    gains = [(k.t_s, k.gain_db) for k in file.gains]
+    clip.metadata["filmscore"] = {
+        "start_frame": played, "cue": cue.id, "mood": cue.mood, "key": cue.key,
+        "gain_keyframes": [list(k) for k in gains], "gain_interpolation": "linear in dB",
+    }  # fmt: skip
+    clip.metadata["fcp_xml"] = {"filter": _fcp7_audio_levels(gains, rate)}
+    return clip
+
+
+def _fcp7_audio_levels(gains: list[tuple[float, float]], rate: float) -> dict[str, Any]:
+    """FCP 7 XML's Audio Levels filter with the gains as keyframes: frames from the clip's media start
+    (its in point is the file's start), linear gain (FCP 7's Level is not in dB)."""
+    keyframes = [{"when": frames_at(t_s, rate), "value": f"{10 ** (db / 20):.6f}"} for t_s, db in gains]
+    return {"effect": {
+        "name": "Audio Levels", "effectid": "audiolevels", "effectcategory": "audiolevels",
+        "effecttype": "audiolevels", "mediatype": "audio",
+        "parameter": {"parameterid": "level", "name": "Level", "valuemin": "0", "valuemax": "3.98109",
+                      "value": keyframes[0]["value"] if keyframes else "1", "keyframe": keyframes},
+    }}  # fmt: skip
+
+
+def _fcp7_sequence_format(report: Report, rate: float) -> dict[str, Any]:
+    """The sequence's picture and sound format in FCP 7 XML (the adapter writes an empty <format>)."""
+    film = report.input
+    return {"media": {
+        "video": {"format": {"samplecharacteristics": {
+            "rate": _fcp7_rate(rate), "width": film.width, "height": film.height,
+            "pixelaspectratio": "square", "fielddominance": "none"}}},
+        "audio": {"format": {"samplecharacteristics": {"depth": 24, "samplerate": MUSIC_SAMPLE_RATE}}},
+    }}  # fmt: skip
+
+
+def _describe_media(clip: Any, report: Report, picture: bool) -> None:
+    """The clip's file described as FCP 7 XML's <file> wants it: its picture's size and rate where it is
+    the film, and its sound's depth, rate and channels."""
+    film = report.input
+    media: dict[str, Any] = {}
+    if picture:
+        size = {"width": film.width, "height": film.height}
+        media["video"] = {"samplecharacteristics": {"rate": _fcp7_rate(sequence_rate(film.fps)), **size}}
+    if not picture or film.has_audio:
+        media["audio"] = {"samplecharacteristics": {"depth": 24, "samplerate": MUSIC_SAMPLE_RATE},
+                          "channelcount": 2}  # fmt: skip
+    clip.media_reference.metadata["fcp_xml"] = {"media": media}
+
+
+def _fcp7_rate(rate: float) -> dict[str, Any]:
+    return {"timebase": round(rate), "ntsc": "TRUE" if abs(rate - round(rate)) > 1e-6 else "FALSE"}
+
+
+def _hit_marker(hit: Hit, number: int, rate: float) -> Any:
+    """A hit as a one-frame marker: a sting, a spotted hit or an accent."""
+    import opentimelineio as otio
+
+    kind = f"sting ({hit.sting})" if hit.sting else ("spotted hit" if hit.spotted else "hit")
+    start = otio.opentime.RationalTime(frames_at(hit.t_s, rate), rate)
+    return otio.schema.Marker(
+        name=f"Hit {number + 1}: {kind}",
+        marked_range=otio.opentime.TimeRange(start, otio.opentime.RationalTime(1, rate)),
+        color=otio.schema.MarkerColor.ORANGE,
+        metadata={"filmscore": {"kind": "hit", "strength": hit.strength, "shot": hit.shot_index}},
+    )
 
 
 def _clip(name: str, path: str, start_s: float, end_s: float, rate: float) -> Any:
@@ -124,30 +229,97 @@ def timeline_otio(report: Report) -> str:
 
 
 def timeline_fcp7(report: Report) -> str:
-    return _music_stems_off_fcp7(_through_adapter(edit_timeline(report), "fcp_xml", ".xml"))
+    return _fcp7_in_order(_through_adapter(edit_timeline(report), "fcp_xml", ".xml"))
 
 
-def _music_stems_off_fcp7(xml: str) -> str:
-    """Each music stem's track disabled (`<enabled>FALSE</enabled>`): OTIO's FCP 7 adapter writes no
-    track's state."""
-    return _FCP7_MUSIC_STEM_TRACK.sub(r"<track>\n<enabled>FALSE</enabled>", xml)
+# The order xmeml gives these elements' children: OTIO keeps metadata in key order, so what filmscore
+# puts in it comes out alphabetical (a keyframe's <value> before its <when>).
+_FCP7_ORDER = {
+    "keyframe": ("when", "value"),
+    "parameter": ("parameterid", "name", "valuemin", "valuemax", "value", "keyframe"),
+    "effect": ("name", "effectid", "effectcategory", "effecttype", "mediatype", "parameter"),
+    "samplecharacteristics": ("rate", "width", "height", "pixelaspectratio", "fielddominance", "depth",
+                              "samplerate"),
+    "audio": ("samplecharacteristics", "channelcount", "format", "track"),
+    "media": ("video", "audio"),
+}  # fmt: skip
+
+
+def _fcp7_in_order(xml: str) -> str:
+    """The FCP 7 XML with the children filmscore adds in xmeml's order."""
+    import xml.etree.ElementTree as ElementTree
+
+    declaration, _, body = xml.partition("?>")
+    root = ElementTree.fromstring(body.strip())
+    for tag, order in _FCP7_ORDER.items():
+        for element in root.iter(tag):
+            rank = {name: k for k, name in enumerate(order)}
+            children = sorted(element, key=lambda child: rank.get(child.tag, len(order)))
+            element[:] = children
+    ElementTree.indent(root, space="    ")
+    return f"{declaration}?>\n{ElementTree.tostring(root, encoding='unicode')}\n"
 
 
 def timeline_fcpx(report: Report) -> str:
     rate = sequence_rate(report.input.fps)
+    frame = Fraction(1) / Fraction(rate).limit_denominator(1001)
     timeline = _without_apostrophes(edit_timeline(report, FCPX_RATES.get(rate, rate)))
-    text = _through_adapter(timeline, "fcpx_xml", ".fcpxml").replace(APOSTROPHE_STAND_IN, "&apos;")
-    return _music_stems_off_fcpx(on_frames(text, Fraction(1) / Fraction(rate).limit_denominator(1001)))
+    text = _finished_fcpx(on_frames(_through_adapter(timeline, "fcpx_xml", ".fcpxml"), frame), report, frame)
+    return text.replace(APOSTROPHE_STAND_IN, "&apos;")
 
 
-def _music_stems_off_fcpx(fcpxml: str) -> str:
-    """Each music stem's clip disabled (`enabled="0"`): OTIO's FCPXML adapter writes no track's state."""
-    stems = set(_FCPX_MUSIC_STEM_ASSET.findall(fcpxml))
+def _finished_fcpx(fcpxml: str, report: Report, frame: Fraction) -> str:
+    """What OTIO's FCPXML adapter leaves out, added: the format's frame size, each asset's sound (and a
+    film's picture and sound both), roles (the production sound is dialogue, the rest music), the cue
+    clips' gain as volume keyframes, and the stems switched off (the adapter writes no track's state)."""
+    import xml.etree.ElementTree as ElementTree
 
-    def disabled(match: re.Match[str]) -> str:
-        return f'<clip {match["attrs"]} enabled="0">{match["body"]}' if match["ref"] in stems else match[0]
+    declaration, _, body = fcpxml.partition("<!DOCTYPE fcpxml>")
+    root = ElementTree.fromstring(body.strip())
+    film = report.input
+    for format_element in root.iter("format"):
+        format_element.set("width", str(film.width))
+        format_element.set("height", str(film.height))
+    roles, stems = {}, set()
+    for asset in root.iter("asset"):
+        source = asset.get("src", "")
+        if source.endswith(".wav"):
+            asset.attrib.update(hasAudio="1", audioSources="1", audioChannels="2", audioRate="48k")
+            roles[asset.get("id")] = "music"
+            if f"/{STEMS_FOLDER}/" in source:
+                stems.add(asset.get("id"))
+        else:  # the scored film or the film itself: picture, and sound where the film has it
+            asset.attrib.update(hasVideo="1", hasAudio="1" if film.has_audio else "0")
+            roles[asset.get("id")] = "dialogue"
+    gains = {f"Cue {c.id + 1}: ": c.file.gains for c in report.cues or () if c.file is not None}
+    for clip in root.iter("clip"):
+        audio = next(clip.iter("audio"), None)
+        if audio is None or audio.get("ref") not in roles:
+            continue
+        audio.set("role", roles[audio.get("ref", "")])
+        if audio.get("ref") in stems:
+            clip.set("enabled", "0")
+        keyframes = next((g for prefix, g in gains.items() if clip.get("name", "").startswith(prefix)), None)
+        if keyframes:
+            clip.insert(0, _fcpx_volume(keyframes, frame))
+    ElementTree.indent(root, space="    ")
+    return f"{declaration}<!DOCTYPE fcpxml>\n\n{ElementTree.tostring(root, encoding='unicode')}\n"
 
-    return _FCPX_AUDIO_CLIP.sub(disabled, fcpxml)
+
+def _fcpx_volume(keyframes: tuple[Keyframe, ...], frame: Fraction) -> Any:
+    """FCPXML's adjust-volume with the gains as keyframes, each on a frame of the clip's own time (the
+    clip starts at its file's start)."""
+    import xml.etree.ElementTree as ElementTree
+
+    volume = ElementTree.Element("adjust-volume", amount=f"{keyframes[0].gain_db:.2f}dB")
+    animation = ElementTree.SubElement(
+        ElementTree.SubElement(volume, "param", name="amount"), "keyframeAnimation"
+    )
+    for keyframe in keyframes:
+        at = round(Fraction(keyframe.t_s).limit_denominator(100000) / frame) * frame
+        time = f"{at.numerator}/{at.denominator}s" if at else "0s"
+        ElementTree.SubElement(animation, "keyframe", time=time, value=f"{keyframe.gain_db:.2f}dB")
+    return volume
 
 
 def _without_apostrophes(timeline: Any) -> Any:

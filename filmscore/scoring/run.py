@@ -17,6 +17,7 @@ from filmscore.config.names import MUSIC_STEM, REPORT_NAME, SCORE_MIDI
 from filmscore.config.settings import default
 from filmscore.core.atomic import OutputSet, work_folder
 from filmscore.core.progress import PreparedAfter, Progress
+from filmscore.core.timecode import sequence_rate
 from filmscore.core.workers import audio_helper
 from filmscore.delivery.mix import MixOptions, MixResult, mix_under_dialogue, relimit
 from filmscore.delivery.mux import mux
@@ -29,7 +30,7 @@ from filmscore.music.planning import CueOptions, CuePlan, KeptCue, plan_cues
 from filmscore.music.spotting import Spotting
 from filmscore.music.styles import DEFAULT_STYLE, STYLES
 from filmscore.scoring.recut import EarlierCut, Recut, kept_cues, match_shots, recut_of, with_earlier_readings
-from filmscore.scoring.stems import stage_cue_files, stage_stems, write_wav
+from filmscore.scoring.stems import CueFile, stage_cue_files, stage_stems, write_wav
 
 WORK_SIGNALS = 8  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
 STEM_SIGNALS = 7  # the instrument groups, their sum and one group's speech-band cut, for --stems
@@ -87,6 +88,7 @@ class ScoredFilm:
     outputs: dict[str, Path]  # what was written: "video", "music", "midi", "report"
     check: MusicCheck | None = None  # each cue as heard by music emotion recognition, against its target
     recut: Recut | None = None  # with --previous: what was kept, moved, changed and new
+    cue_files: tuple[CueFile, ...] = ()  # each cue's own file, as the editing timeline plays it
 
 
 def score_film(
@@ -142,12 +144,25 @@ def score_film(
                 write_wav(outputs.stage(paths["music"]), mixed.stem)
                 if music.midi:
                     outputs.write(paths["midi"], music.midi)
-                paths.update(stage_cue_files(plan, mixed, report_dir, outputs))
+                cue_paths, cue_files = stage_cue_files(
+                    plan, music, mixed, sequence_rate(info.fps), report_dir, outputs
+                )
+                paths.update(cue_paths)
                 if opts.stems:
                     paths.update(stage_stems(music, mixed, report_dir, outputs, info.has_audio, space.work))
                 recut = recut_of(plan, opts.previous, matches, 1 / info.fps) if opts.previous else None
                 scored = ScoredFilm(
-                    analysis, plan, music, mixed, delivery, generator.name, seed, paths, check, recut
+                    analysis,
+                    plan,
+                    music,
+                    mixed,
+                    delivery,
+                    generator.name,
+                    seed,
+                    paths,
+                    check,
+                    recut,
+                    cue_files,
                 )
                 if stage_report is not None:
                     stage_report(scored, report_dir, outputs)
@@ -257,7 +272,7 @@ def _in_own_folder(request: MusicRequest, name: str) -> MusicRequest:
 
 def _discard(music: Music) -> None:
     """Free the disk a rejected score's work files hold."""
-    for audio in (music.audio, *music.stems.values()):
+    for audio in (music.audio, *music.stems.values(), *(cue.audio for cue in music.cue_sounds)):
         if isinstance(audio, AudioFile):
             audio.path.unlink(missing_ok=True)
 

@@ -54,6 +54,19 @@ class Excerpt:
     at_s: float  # where it starts in the film
 
 
+RING_OUT_MIN_S = 1.0  # a cue's own file runs at least this far past its cue, for an editor to extend it
+
+
+@dataclass(frozen=True)
+class CueSound:
+    """A cue's own music, clean (nothing of the cues beside it, no ducking): from `start_s` in the film
+    to the end of its ring-out, which may reach past the cue's end and the film's."""
+
+    cue_id: int
+    start_s: float
+    audio: AudioClip | AudioFile  # stereo
+
+
 @dataclass(frozen=True)
 class Music:
     audio: AudioClip | AudioFile  # stereo, exactly the film's length
@@ -62,6 +75,9 @@ class Music:
     # By instrument group, where the generator can; they sum to `audio`.
     stems: dict[str, AudioClip | AudioFile] = field(default_factory=dict)
     excerpts: tuple[Excerpt, ...] = ()  # recordings used, where the generator plays existing music
+    # Each cue alone, where the generator makes cues as pieces of their own; placed at their starts they
+    # sum to `audio` (with --stems, to within the render's timing: the stems are rendered apart).
+    cue_sounds: tuple[CueSound, ...] = ()
 
 
 class MusicGenerator(ABC):
@@ -82,8 +98,8 @@ class MusicGenerator(ABC):
         """Let go of what it holds loaded for generating (a run calls this once the music is final)."""
 
 
-# The score is rendered in this many pieces at once, one synthesiser each. Fixed, not the core
-# count, so the same seed gives the same samples on any machine.
+# A score's cues render this many at once, one synthesiser each. Fixed, not the core count: the samples do
+# not depend on it, but the work folder's peak does.
 RENDER_PIECES = 2
 
 # The registry's entries are data, in config/backends.py; here it is typed with its base class.
@@ -112,7 +128,13 @@ def silenced(music: Music, spans: tuple[tuple[float, float], ...]) -> Music:
     if not spans:
         return music
     stems = {name: _silenced(stem, spans) for name, stem in music.stems.items()}
-    return replace(music, audio=_silenced(music.audio, spans), stems=stems)
+    cues = tuple(replace(s, audio=_silenced(s.audio, _from(spans, s.start_s))) for s in music.cue_sounds)
+    return replace(music, audio=_silenced(music.audio, spans), stems=stems, cue_sounds=cues)
+
+
+def _from(spans: tuple[tuple[float, float], ...], start_s: float) -> tuple[tuple[float, float], ...]:
+    """Film-time spans in the time of a sound that starts at `start_s` (those that end before it go)."""
+    return tuple((max(0.0, a - start_s), b - start_s) for a, b in spans if b > start_s)
 
 
 def writable(signal: AudioClip | AudioFile) -> np.ndarray:
@@ -128,6 +150,8 @@ def _silenced(signal: AudioClip | AudioFile, spans: tuple[tuple[float, float], .
     samples = writable(signal)
     for start_s, end_s in spans:
         first, last = round(start_s * signal.sample_rate), round(end_s * signal.sample_rate)
+        if first >= signal.frames:  # a cue's own sound may end before a silent range
+            continue
         fade = min(first, round(SILENCE_FADE_S * signal.sample_rate))
         ramp = equal_power_ramp(fade)[::-1]
         samples[first - fade : first] *= ramp[:, None] if samples.ndim > 1 else ramp

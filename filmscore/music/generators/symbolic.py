@@ -3,22 +3,14 @@ FluidSynth and a General MIDI SoundFont; in a re-cut, the kept cues' earlier sou
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from filmscore.media.audio import AudioClip, AudioFile
-from filmscore.music.generators import (
-    RENDER_PIECES,
-    Music,
-    MusicGenerator,
-    MusicRequest,
-    add_faded,
-    writable,
-    written,
-)
-from filmscore.music.planning import Cue
+from filmscore.media.probe import MUSIC_SAMPLE_RATE
+from filmscore.music.generators import CueSound, Music, MusicGenerator, MusicRequest
+from filmscore.music.planning import Cue, CuePlan
 from filmscore.music.symbolic.score import Composition
-
-KEPT_TAIL_FADE_S = 0.05  # a kept cue's sound, cut where its tail has died away, ends with this fade
 
 
 class SymbolicGenerator(MusicGenerator):
@@ -44,34 +36,40 @@ class SymbolicGenerator(MusicGenerator):
 
     def generate(self, request: MusicRequest) -> Music:
         from filmscore.music.symbolic.compose import ComposeOptions, compose
-        from filmscore.music.symbolic.kept import spliced, without_kept
+        from filmscore.music.symbolic.cue_sounds import placed_sum, render_cue_sounds
+        from filmscore.music.symbolic.kept import earlier_parts, spliced, without_kept
         from filmscore.music.symbolic.midi import midi_bytes
-        from filmscore.music.symbolic.render import note_costs, render_midi, render_separately, sum_clips
-        from filmscore.music.symbolic.score import split_notes, split_roles
+        from filmscore.music.symbolic.render import render_separately, sum_clips
+        from filmscore.music.symbolic.score import split_roles
 
         composition = compose(request.plan, request.speech, ComposeOptions(request.seed, self.crossfade_s))
-        kept, earlier, earlier_duration = self._kept_parts(request)
+        kept, earlier = self._kept_parts(request)
         sounding = without_kept(composition, kept)
-        if kept:
-            composition = spliced(sounding, request.plan, kept, earlier)
+        if kept and earlier is not None and request.earlier is not None:
+            parts = earlier_parts(earlier, kept, request.earlier.plan)
+            composition = spliced(sounding, request.plan, kept, parts)
         score = midi_bytes(composition)
         duration = request.plan.duration_s
         stems: dict[str, AudioClip | AudioFile] = {}
         workdir = request.workdir
         if request.stems:
             # One render per instrument group; by linearity they sum to the whole score. Kept cues play
-            # their earlier notes here, rendered afresh.
+            # their earlier notes here, rendered afresh; the cues' own files are rendered apart.
             roles = split_roles(composition)
-            parts = [midi_bytes(part) for part in roles.values()]
-            clips = render_separately(parts, self.soundfont, duration, workdir)
+            pieces = [midi_bytes(part) for part in roles.values()]
+            clips = render_separately(pieces, self.soundfont, duration, workdir)
             stems = dict(zip(roles, clips, strict=True))
             audio = sum_clips(list(clips), workdir, "music")
+            cues = render_cue_sounds(composition, request.plan, request.plan.cues, self.soundfont, workdir)
         else:
-            costs = note_costs(self.soundfont)
-            pieces = [midi_bytes(piece) for piece in split_notes(sounding, RENDER_PIECES, costs)]
-            audio = render_midi(pieces, self.soundfont, duration, workdir)
-            if kept:
-                audio = self._with_kept_sound(audio, kept, earlier, earlier_duration, duration, workdir)
+            # Each cue rendered alone (a kept cue: its earlier sound), and the music their sum.
+            kept_ids = {cue.id for cue, _ in kept}
+            new = [cue for cue in request.plan.cues if cue.id not in kept_ids]
+            cues = render_cue_sounds(sounding, request.plan, new, self.soundfont, workdir)
+            if kept and earlier is not None and request.earlier is not None:
+                cues += self._kept_sounds(kept, earlier, request.earlier.plan, workdir)
+            cues.sort(key=lambda sound: sound.cue_id)
+            audio = placed_sum(cues, round(duration * MUSIC_SAMPLE_RATE), workdir)
         details = {
             "style": request.plan.cues[0].style,
             "soundfont": str(self.soundfont.path),
@@ -81,44 +79,30 @@ class SymbolicGenerator(MusicGenerator):
         }
         if kept:
             details["kept_cues"] = str(len(kept))
-        return Music(audio, score, details, stems)
+        return Music(audio, score, details, stems, cue_sounds=tuple(cues))
 
-    def _kept_parts(self, request: MusicRequest) -> tuple[list[tuple[Cue, Cue]], list[Composition], float]:
-        """In a re-cut: each kept cue with the cue it keeps, its part of the earlier score (written again
-        from the earlier plan, seed and dialogue, so exactly as it was), and the earlier film's length."""
+    def _kept_parts(self, request: MusicRequest) -> tuple[list[tuple[Cue, Cue]], Composition | None]:
+        """In a re-cut: each kept cue with the cue it keeps, and the earlier score (written again from the
+        earlier plan, seed and dialogue, so exactly as it was)."""
         from filmscore.music.symbolic.compose import ComposeOptions, compose
-        from filmscore.music.symbolic.kept import earlier_parts, kept_in
+        from filmscore.music.symbolic.kept import kept_in
 
         earlier = request.earlier
         kept = kept_in(request.plan) if earlier is not None else []
         if earlier is None or not kept:
-            return [], [], 0.0
-        score = compose(earlier.plan, earlier.speech, ComposeOptions(earlier.seed, self.crossfade_s))
-        return kept, earlier_parts(score, kept, earlier.plan), earlier.plan.duration_s
+            return [], None
+        return kept, compose(earlier.plan, earlier.speech, ComposeOptions(earlier.seed, self.crossfade_s))
 
-    def _with_kept_sound(
-        self,
-        audio: AudioClip | AudioFile,
-        kept: list[tuple[Cue, Cue]],
-        parts: list[Composition],
-        earlier_duration_s: float,
-        duration_s: float,
-        workdir: Path | None,
-    ) -> AudioClip | AudioFile:
-        """The render with each kept cue's sound added at its new time: its earlier part rendered alone at
-        its earlier time, so it sounds sample for sample as the earlier cut rendered it; its tail, cut
-        TAIL_S after its end, fades over KEPT_TAIL_FADE_S."""
-        from filmscore.music.symbolic.kept import kept_stretch
-        from filmscore.music.symbolic.midi import midi_bytes
-        from filmscore.music.symbolic.render import render_separately
+    def _kept_sounds(
+        self, kept: list[tuple[Cue, Cue]], earlier: Composition, earlier_plan: CuePlan, workdir: Path | None
+    ) -> list[CueSound]:
+        """Each kept cue's sound at its new time: rendered alone as the earlier cut rendered it (its part of
+        the earlier score, from the same beat, to the same ring-out), so it sounds sample for sample as
+        it did there."""
+        from filmscore.music.symbolic.cue_sounds import render_cue_sounds
 
-        sounds = render_separately(
-            [midi_bytes(part) for part in parts], self.soundfont, earlier_duration_s, workdir
-        )
-        out = writable(audio)
-        for (cue, old), sound in zip(kept, sounds, strict=True):
-            first, at, length = kept_stretch(cue, old, earlier_duration_s, duration_s, sound.sample_rate)
-            add_faded(out, sound.read(first, first + length), at, 0.0, KEPT_TAIL_FADE_S)
-            if isinstance(sound, AudioFile):
-                sound.path.unlink(missing_ok=True)
-        return written(audio, out)
+        sounds = render_cue_sounds(earlier, earlier_plan, [old for _, old in kept], self.soundfont, workdir)
+        return [
+            replace(sound, cue_id=cue.id, start_s=sound.start_s + cue.start_s - old.start_s)
+            for (cue, old), sound in zip(kept, sounds, strict=True)
+        ]

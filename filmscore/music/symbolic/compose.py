@@ -150,7 +150,6 @@ def _compose_cue(
     crossfade = min(opts.crossfade_s, following.duration_s / 2) if following else 0.0
     channels = dict(zip(ROLES, CHANNEL_BANKS[cue.id % 2], strict=True))
     frame = Frame(cue, clock, tuple(spans), tuple(chords), channels)
-    _setup_channels(cue, channels, written)
     voice = speech if opts.thin_under_speech else ()
     notes = [
         *parts.pad(frame, crossfade),
@@ -162,8 +161,11 @@ def _compose_cue(
         *percussion.drums(frame),
     ]
     notes = _clear_the_voice(notes, voice, channels)
-    written.notes.extend(_closed(notes, frame) if cue.ending == CLOSE else notes)
-    written.notes.extend(percussion.hits(frame, hits))
+    notes = [*(_closed(notes, frame) if cue.ending == CLOSE else notes), *percussion.hits(frame, hits)]
+    written.notes.extend(notes)
+    # The channels are set up before the cue's first note: a roll into a hit on its downbeat starts
+    # before the cue does, and would otherwise play on whatever the bank last held.
+    _setup_channels(cue, channels, min([cue.start_s, *(n.start_s for n in notes)]), written)
     _dynamics(cue, channels, crossfade, opts.crossfade_s if entered else 0.0, written)
 
 
@@ -229,8 +231,8 @@ def _chords(cue: Cue, following: Cue | None, count: int, seed: int) -> list[Chor
     return chords
 
 
-def _setup_channels(cue: Cue, channels: dict[str, int], written: Parts) -> None:
-    """Each role's program, level, place and room, from the cue's style; and the drum kit."""
+def _setup_channels(cue: Cue, channels: dict[str, int], at_s: float, written: Parts) -> None:
+    """Each role's program, level, place and room, from the cue's style; and the drum kit: at `at_s`."""
     style = STYLES[cue.style]
     kinds = cue.instruments
     programs = {"pad": kinds.pad, "bass": kinds.bass, "accompaniment": kinds.accompaniment,
@@ -241,16 +243,16 @@ def _setup_channels(cue: Cue, channels: dict[str, int], written: Parts) -> None:
         program = programs[role]
         if program is None:
             continue
-        written.programs.append(Program(channel, program, cue.start_s))
+        written.programs.append(Program(channel, program, at_s, cue.id))
         pan = round(64 + ROLE_PAN[role] * style.width * 1.4)
         trim = 10 ** (PROGRAM_TRIM_DB.get(program, 0) / 40)  # CC7 attenuates by 40 log10(value / 127)
         volume = min(127, round(ROLE_VOLUME[role] * trim))
         for number, value in ((CC_VOLUME, volume), (CC_PAN, pan), (CC_REVERB, reverb),
                               (CC_CHORUS, style.chorus if role == "pad" else 0)):  # fmt: skip
-            written.controls.append(Control(channel, number, value, cue.start_s))
+            written.controls.append(Control(channel, number, value, at_s, cue.id))
     # Every cue sets the kit, so a cue without drums strikes its hits on a standard kit's cymbal.
     written.programs.append(
-        Program(DRUM_CHANNEL, kinds.kit if kinds.kit is not None else STANDARD_KIT, cue.start_s)
+        Program(DRUM_CHANNEL, kinds.kit if kinds.kit is not None else STANDARD_KIT, at_s, cue.id)
     )
 
 
@@ -274,13 +276,13 @@ def _dynamics(
         if fade_out_s:
             gain *= _ramp(cue.end_s - t, fade_out_s, floor=0.0)
         value = round(127 * gain)
-        written.controls.extend(Control(ch, CC_EXPRESSION, value, t) for ch in channels.values())
+        written.controls.extend(Control(ch, CC_EXPRESSION, value, t, cue.id) for ch in channels.values())
     if crossfade_out_s > 0:
         last_level = cue.dynamics[-1][1] if cue.dynamics else 0.7
         for k in range(1, 9):
             value = round(127 * last_level * math.cos(k / 8 * math.pi / 2))
             written.controls.append(
-                Control(channels["pad"], CC_EXPRESSION, value, cue.end_s + k / 8 * crossfade_out_s)
+                Control(channels["pad"], CC_EXPRESSION, value, cue.end_s + k / 8 * crossfade_out_s, cue.id)
             )
 
 

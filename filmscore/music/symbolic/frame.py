@@ -62,4 +62,5 @@ class Frame:
 
     def note(self, role: str, pitch: int, velocity: float, start_s: float, end_s: float) -> Note:
         """A note of a role, its velocity clamped to MIDI's range."""
-        return Note(self.channels[role], pitch, int(np.clip(round(velocity), 1, 127)), start_s, end_s)
+        velocity = int(np.clip(round(velocity), 1, 127))
+        return Note(self.channels[role], pitch, velocity, start_s, end_s, self.cue.id)

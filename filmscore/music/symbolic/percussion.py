@@ -35,7 +35,7 @@ def drums(frame: Frame) -> list[Note]:
         for offset, key, velocity in pattern + extra:
             if first + offset < clock.beats:
                 start = clock.at(first + offset)
-                notes.append(Note(DRUM_CHANNEL, key, min(127, velocity), start, start + 0.1))
+                notes.append(Note(DRUM_CHANNEL, key, min(127, velocity), start, start + 0.1, cue.id))
     return notes
 
 
@@ -91,7 +91,8 @@ def hits(frame: Frame, cue_hits: tuple[Hit, ...]) -> list[Note]:
         notes.append(frame.note("timpani", pitch, 70 + 50 * hit.strength, hit.t_s, hit.t_s + 1.0))
         if hit.strength >= 0.5 and STYLES[cue.style].cymbal:
             crash = kit_keys(cue.instruments.kit, cue.tonic)["crash"]
-            notes.append(Note(DRUM_CHANNEL, crash, round(50 + 50 * hit.strength), hit.t_s, hit.t_s + 0.5))
+            velocity = round(50 + 50 * hit.strength)
+            notes.append(Note(DRUM_CHANNEL, crash, velocity, hit.t_s, hit.t_s + 0.5, cue.id))
         if hit.sting is not None:
             low, intervals, length_s, loudness = STINGS[hit.sting]
             root = low + (cue.tonic - low) % 12

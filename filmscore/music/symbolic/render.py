@@ -8,6 +8,7 @@ TimGM6mb that ships inside pretty_midi, so there is always one. See docs/perform
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import tempfile
@@ -44,6 +45,7 @@ PROGRAM_POLL_S = 0.1  # how often a fluidsynth process's output is measured agai
 # "program" renders with the fluidsynth program, a process per piece, as before the library was used.
 SYNTH_ENV = "FILMSCORE_FLUIDSYNTH"
 SYNTH_SETTINGS = fluid.SynthSettings(float(MUSIC_SAMPLE_RATE), SYNTH_GAIN)
+_RENDER_CALLS = itertools.count()
 
 
 # Licences of the SoundFonts filmscore finds by itself (see filmscore/config/manifest.toml). Rendering
@@ -146,23 +148,6 @@ def _load_failure(stderr: str) -> str | None:
     return errors[0] if errors else "Failed to load the SoundFont"
 
 
-def render_midi(
-    pieces: Sequence[bytes], soundfont: SoundFont, duration_s: float, workdir: Path | None = None
-) -> AudioClip | AudioFile:
-    """Render MIDI files (their bytes) to 48 kHz stereo float32, exactly `duration_s` long, and sum them.
-
-    Synthesis is linear in its voices (and reverb and chorus are linear too), so files that share the
-    controls and split the notes sum to the render of the whole score, in a fraction of the time on
-    several cores. With `workdir` the result is a raw file there, else it is in memory.
-    """
-    parts = render_separately(pieces, soundfont, duration_s, workdir)
-    total = sum_clips(parts, workdir, "music")
-    for part in parts:  # summed: their disk space goes back at once (a feature's pieces are gigabytes)
-        if isinstance(part, AudioFile):
-            part.path.unlink()
-    return total
-
-
 def sum_clips(
     clips: Sequence[Audio], workdir: Path | None = None, name: str = "sum"
 ) -> AudioClip | AudioFile:
@@ -211,29 +196,39 @@ def _loaded_font(soundfont: SoundFont) -> fluid.LoadedFont | None:
 
 
 def render_separately(
-    pieces: Sequence[bytes], soundfont: SoundFont, duration_s: float, workdir: Path | None = None
+    pieces: Sequence[bytes],
+    soundfont: SoundFont,
+    duration_s: float | Sequence[float],
+    workdir: Path | None = None,
 ) -> list[AudioClip | AudioFile]:
-    """Render the MIDI files all at once, each by a synthesiser of its own; one signal per file: a raw
-    file in `workdir`, or in memory when there is none. The synthesisers run on threads of this process
-    when libfluidsynth is here, else as fluidsynth processes; both give the same samples."""
+    """Render the MIDI files all at once, each by a synthesiser of its own; one signal per file, exactly
+    `duration_s` long (one length for all, or one each): a raw file in `workdir`, or in memory when there
+    is none. The synthesisers run on threads of this process when libfluidsynth is here, else as
+    fluidsynth processes; both give the same samples."""
+    durations = [duration_s] * len(pieces) if isinstance(duration_s, float | int) else list(duration_s)
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="filmscore-render-") as folder:
             return [AudioClip(load(audio), audio.sample_rate)
-                    for audio in render_separately(pieces, soundfont, duration_s, Path(folder))]  # fmt: skip
-    length = round(duration_s * MUSIC_SAMPLE_RATE)
-    most = length + round(RING_OUT_S * MUSIC_SAMPLE_RATE)
-    timeout = duration_s * RENDER_TIMEOUT_FACTOR + 60
-    stems = [workdir / f"piece{i}-{os.getpid()}-{threading.get_ident()}" for i in range(len(pieces))]
+                    for audio in render_separately(pieces, soundfont, durations, Path(folder))]  # fmt: skip
+    lengths = [round(d * MUSIC_SAMPLE_RATE) for d in durations]
+    most = [length + round(RING_OUT_S * MUSIC_SAMPLE_RATE) for length in lengths]
+    timeout = max(durations, default=0.0) * RENDER_TIMEOUT_FACTOR + 60
+    # Named for the process, the thread and the call: a caller may keep one call's renders past the next.
+    call = next(_RENDER_CALLS)
+    stems = [workdir / f"piece{i}-{os.getpid()}-{threading.get_ident()}-{call}" for i in range(len(pieces))]
     font = _loaded_font(soundfont)
     if font is not None:
         raw_paths = _render_on_threads(font, pieces, stems, timeout, most)
     else:
         raw_paths = _render_by_processes(soundfont, pieces, stems, timeout, most)
-    return [AudioFile.fitted(path, length, RENDER_CHANNELS, MUSIC_SAMPLE_RATE) for path in raw_paths]
+    return [
+        AudioFile.fitted(path, length, RENDER_CHANNELS, MUSIC_SAMPLE_RATE)
+        for path, length in zip(raw_paths, lengths, strict=True)
+    ]
 
 
 def _render_on_threads(
-    font: fluid.LoadedFont, pieces: Sequence[bytes], stems: list[Path], timeout: float, most_frames: int
+    font: fluid.LoadedFont, pieces: Sequence[bytes], stems: list[Path], timeout: float, most_frames: list[int]
 ) -> list[Path]:
     deadline = time.monotonic() + timeout
     stop = threading.Event()
@@ -243,16 +238,16 @@ def _render_on_threads(
     def give_up() -> bool:
         return stop.is_set() or time.monotonic() > deadline
 
-    def render(midi: bytes, raw_path: Path) -> None:
+    def render(midi: bytes, raw_path: Path, most: int) -> None:
         try:
-            font.render(midi, raw_path, give_up, most_frames)
+            font.render(midi, raw_path, give_up, most)
         except Exception as error:  # on this thread: the caller raises it as ours, with the others stopped
             errors.append(str(error) or type(error).__name__)
             stop.set()
 
     threads = [
         threading.Thread(target=render, args=job, name="filmscore-render")
-        for job in zip(pieces, raw_paths, strict=True)
+        for job in zip(pieces, raw_paths, most_frames, strict=True)
     ]
     for thread in threads:
         thread.start()
@@ -272,15 +267,15 @@ def _render_on_threads(
 
 
 def _render_by_processes(
-    soundfont: SoundFont, pieces: Sequence[bytes], stems: list[Path], timeout: float, most_frames: int
+    soundfont: SoundFont, pieces: Sequence[bytes], stems: list[Path], timeout: float, most_frames: list[int]
 ) -> list[Path]:
     fluidsynth = require_fluidsynth()
     jobs = [
         _start_render(fluidsynth, soundfont, piece, stem) for piece, stem in zip(pieces, stems, strict=True)
     ]
     deadline = time.monotonic() + timeout
-    for process, raw_path in jobs:
-        _finish_render(process, raw_path, deadline, jobs, most_frames * RAW_FRAME_BYTES)
+    for (process, raw_path), most in zip(jobs, most_frames, strict=True):
+        _finish_render(process, raw_path, deadline, jobs, most * RAW_FRAME_BYTES)
     return [raw_path for _, raw_path in jobs]
 
 

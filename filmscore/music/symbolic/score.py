@@ -1,6 +1,6 @@
 """The score as the symbolic composer writes it: notes, controls and program changes on MIDI channels, one
-channel per role in two banks, and the ways a score is split to render (pieces of equal work, or one stem
-per instrument group). The composer writes it (compose.py) and midi.py turns it into a Standard MIDI File.
+channel per role in two banks, and its split into one stem per instrument group. The composer writes it
+(compose.py) and midi.py turns it into a Standard MIDI File.
 """
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-
-import numpy as np
 
 ROLES = ("pad", "bass", "accompaniment", "melody", "timpani", "pulse", "brass")
 # One channel per role in each bank; channel 9 is GM percussion.
@@ -19,6 +17,9 @@ RELEASE_S = 0.5  # a typical GM release tail: a note keeps its voice this long a
 CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_REVERB, CC_CHORUS = 7, 10, 11, 91, 93
 
 
+WHOLE_SCORE = -1  # the `cue` of what serves every cue (the drums' level and room)
+
+
 @dataclass(frozen=True)
 class Note:
     channel: int
@@ -26,6 +27,7 @@ class Note:
     velocity: int
     start_s: float
     end_s: float
+    cue: int = WHOLE_SCORE  # the cue that wrote it: a cue's part is what it wrote (kept.cue_part)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Control:
     number: int
     value: int
     t_s: float
+    cue: int = WHOLE_SCORE
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Program:
     channel: int
     program: int
     t_s: float
+    cue: int = WHOLE_SCORE
 
 
 @dataclass(frozen=True)
@@ -68,40 +72,7 @@ def without_overlaps(notes: tuple[Note, ...]) -> list[Note]:
     return result
 
 
-def split_notes(
-    composition: Composition, pieces: int, cost: Callable[[Note, int], float] | None = None
-) -> list[Composition]:
-    """The composition cut into `pieces` by channel, with about the same work each, so the pieces render
-    separately and sum to the whole. A synthesiser's work grows with its voices' sounding time, which
-    `cost(note, program)` tells for the SoundFont at hand; without it a note counts its length and a
-    typical release. Counting voices matters: in MuseScore General a string ensemble note starts 6 voices
-    and a flute's 1. Split by note time alone, the trailer style's 60 s benchmark score sounded 64 voices
-    on average in one piece and 21 in the other; by voices, 39 and 45.
-
-    A channel goes whole to one piece: a note can cut another one short on its channel (FluidSynth ends a
-    key's release when the key is struck again), which a piece without the second note would not do. A
-    piece keeps only its own channels' programs and controls. Notes are made overlap-free first, as the
-    whole file would be."""
-    notes = without_overlaps(composition.notes)
-    program_at = _programs_in_time(composition.programs)
-    work: dict[int, float] = {}
-    for note in notes:
-        length_s = note.end_s - note.start_s
-        weight = length_s + RELEASE_S if cost is None else cost(note, program_at(note))
-        work[note.channel] = work.get(note.channel, 0.0) + weight
-    # Busiest channels first, each to the piece with the least work so far (greedy balancing).
-    loads = [0.0] * pieces
-    piece_of: dict[int, int] = {}
-    for channel in sorted(work, key=lambda c: (-work[c], c)):
-        piece_of[channel] = int(np.argmin(loads))
-        loads[piece_of[channel]] += work[channel]
-    return [
-        only_channels(replace(composition, notes=tuple(notes)), {c for c, p in piece_of.items() if p == i})
-        for i in range(pieces)
-    ]
-
-
-def _programs_in_time(programs: tuple[Program, ...]) -> Callable[[Note], int]:
+def programs_in_time(programs: tuple[Program, ...]) -> Callable[[Note], int]:
     """The program a note plays: its channel's latest program change at or before the note (General MIDI's
     program 0 before any)."""
     changes: dict[int, tuple[list[float], list[int]]] = {}
