@@ -185,7 +185,9 @@ def test_the_closed_loop_rearranges_missed_cues_and_keeps_the_closer_score(mer, 
         assert kept_plan == plan
     assert music.audio.frames == round(plan.duration_s * 48000)
     leftovers = sorted(p.name for p in tmp_path.rglob("*.f32"))
-    assert len(leftovers) == 1, leftovers  # the rejected score's work file is gone
+    files = (music.audio, *(cue.audio for cue in music.cue_sounds))
+    kept = sorted(f.path.name for f in files if hasattr(f, "path"))
+    assert leftovers == kept  # the kept score's music and cue sounds; the rejected score's are gone
 
 
 def test_of_several_candidates_the_closest_to_the_plan_is_kept(mer):

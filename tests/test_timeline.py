@@ -74,13 +74,17 @@ def _cue_sheet_frames(report: Report, rate: float) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("fps", [23.976, 24.0, 25.0, 29.97])
-def test_every_format_puts_each_cue_where_the_cue_sheet_says(tmp_path, fps):
-
-    report = _report(tmp_path, fps, stems=True)
+@pytest.mark.parametrize("clean", [False, True], ids=["old cue files", "clean cue files"])
+def test_every_format_puts_each_cue_where_the_cue_sheet_says(tmp_path, fps, clean):
+    """Every timeline read back through OTIO's adapters: each cue clip starts at its cue's in; a clean cue
+    file's clip plays on through its ring-out (1.5 s here), a cue file of old its cue alone."""
+    report = _report(tmp_path, fps, stems=True, clean=clean)
     files = {"timeline.otio": timeline_otio(report), "timeline.xml": timeline_fcp7(report),
              "timeline.fcpxml": timeline_fcpx(report)}  # fmt: skip
     rate = timecode_rate(fps)
     expected = _cue_sheet_frames(report, rate)
+    if clean:
+        expected = [(first, min(last + round(1.5 * rate), round(33.04 * rate))) for first, last in expected]
     for name, adapter in ADAPTERS.items():
         (tmp_path / name).write_text(files[name])
         if name == "timeline.fcpxml" and rate != round(rate):

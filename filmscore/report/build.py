@@ -179,6 +179,7 @@ def _cue(scored: ScoredFilm, cue: Cue) -> model.Cue:
                               label_for(cue.read_valence, cue.read_arousal)),
         spot=None if cue.spot is None else _spot(cue.spot),
         ending=cue.ending,
+        key_reason=cue.key_reason,
         excerpts=tuple(
             model.Excerpt(e.track, _r(e.from_s), _r(e.to_s), _r(e.at_s))
             for e in scored.music.excerpts if e.cue_id == cue.id

@@ -237,8 +237,10 @@ class Cue:
         "the spot that placed the cue (mood auto: the reading chose the mood); null where the reading "
         "placed it"))  # fmt: skip
     ending: Annotated[str, Rule({"enum": [JOIN, CLOSE, FILM_END]})] = field(metadata=schema(
-        "join: the next cue enters on its last beat; close: a held chord before silence; film end: it "
-        "fades with the film"))  # fmt: skip
+        "join: the next cue enters on its last beat; close: a held chord before silence; film end: "
+        "its last chord 0.25 s before the end, held and fading, or a button if it drives"))  # fmt: skip
+    key_reason: Annotated[str, Rule({"maxLength": 200})] = field(default="", metadata=schema(
+        "why the cue is in its key, against the score's home key (the film's and the seed's)"))  # fmt: skip
     excerpts: tuple[Excerpt, ...] = field(
         default=(), metadata=schema("recordings the cue plays (the library generator); empty when composed")
     )

@@ -27,6 +27,7 @@ from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearr
 from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest, silenced
 from filmscore.music.mer import MER_BACKENDS, MerBackend
 from filmscore.music.planning import CueOptions, CuePlan, KeptCue, plan_cues
+from filmscore.music.planning.palette import film_fingerprint, home_key_for
 from filmscore.music.spotting import Spotting
 from filmscore.music.styles import DEFAULT_STYLE, STYLES
 from filmscore.scoring.recut import EarlierCut, Recut, kept_cues, match_shots, recut_of, with_earlier_readings
@@ -120,8 +121,9 @@ def score_film(
             speech = analysis.transcript.speech_regions
             with progress.stage("cues"):
                 analysis, keep, matches = _earlier_cut(analysis, opts)
+                cue_opts = replace(opts.cues, home_key=_home_key(analysis, opts))
                 plan = plan_cues(
-                    analysis.emotions, analysis.timeline, info.duration_s, opts.cues, opts.spotting, keep
+                    analysis.emotions, analysis.timeline, info.duration_s, cue_opts, opts.spotting, keep
                 )
             earlier = opts.previous.score if opts.previous else None
             request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work, earlier=earlier)
@@ -179,6 +181,15 @@ def _earlier_cut(
     matches = match_shots(analysis, opts.previous)
     analysis = with_earlier_readings(analysis, opts.previous, matches, opts.analyze.fusion)
     return analysis, kept_cues(analysis, opts.previous, matches, opts.spotting), matches
+
+
+def _home_key(analysis: Analysis, opts: RunOptions) -> int:
+    """The score's home key: a re-cut keeps the earlier score's, so its kept cues and the new ones share
+    it; else the film's and the seed's (music/planning/palette.py)."""
+    if opts.previous is not None:
+        return opts.previous.score.plan.home_key
+    shots = [(e.start_s, str(e.label)) for e in analysis.emotions]
+    return home_key_for(opts.seed, film_fingerprint(analysis.info.duration_s, shots))
 
 
 def _mix(

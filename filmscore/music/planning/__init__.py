@@ -109,11 +109,13 @@ def plan_cues(
             hysteresis = 0.0 if section.spotted_mood else opts.mode_hysteresis
             mode = mode_for(section.valence, previous_mode, hysteresis)
             next_tempo = tempos[i + 1] if joins else None
-            cues.append(_make_cue(i, section, mode, tempos[i], next_tempo, ending, points, opts))
+            previous = cues[-1] if cues else None
+            cues.append(_make_cue(i, section, mode, tempos[i], next_tempo, ending, points, opts, previous))
         previous_mode = cues[-1].mode
     silences = spotting.silences(duration_s) if spotting else ()
     hits = find_hits(emotions, cues, opts, spotting)
-    return CuePlan(tuple(cues), hits, _shot_cues(emotions, cues), duration_s, silences, spotting)
+    shot_cues = _shot_cues(emotions, cues)
+    return CuePlan(tuple(cues), hits, shot_cues, duration_s, silences, spotting, opts.home_key)
 
 
 def _kept_cue(index: int, kept: KeptCue, ending: str) -> Cue:
@@ -156,10 +158,21 @@ def mode_for(valence: float, previous: str | None, hysteresis: float) -> str:
     return "major" if valence >= 0 else "minor"
 
 
-def tonic_for(mood: str, mode: str, home_key: int) -> int:
-    """Calm major cues move to the subdominant, warmer than home; everything else stays on the home tonic,
-    so changes of mood are heard as a change of mode on one tonic (the film-score habit)."""
-    return (home_key + 5) % 12 if mood == Mood.CALM and mode == "major" else home_key
+def tonic_for(mood: str, mode: str, home_key: int, previous: Cue | None = None) -> tuple[int, str]:
+    """A cue's tonic and why, as a score relates its cues to its home key: joy at home, calm in the
+    subdominant (warmer than home), sorrow in the relative minor, fear and tension in the parallel minor
+    (home darkened, the same tonic); a joyful cue that lifts out of another major cue rises a whole step."""
+    home = PITCH_NAMES[home_key]
+    if mode == "major":
+        if mood == Mood.CALM:
+            return (home_key + 5) % 12, f"the subdominant of {home} major: warmer than home"
+        lifted = previous is not None and previous.mode == "major" and previous.tonic == home_key
+        if mood == Mood.JOYFUL and lifted:
+            return (home_key + 2) % 12, f"a step up from {home} major: a lift"
+        return home_key, f"the home key, {home} major"
+    if mood == Mood.SAD:
+        return (home_key + 9) % 12, f"the relative minor of {home} major"
+    return home_key, f"the parallel minor of {home} major: home darkened"
 
 
 def _make_cue(
@@ -171,6 +184,7 @@ def _make_cue(
     ending: str,
     points: tuple[TimelinePoint, ...],
     opts: CueOptions,
+    previous: Cue | None = None,
 ) -> Cue:
     valence, arousal, spot = section.valence, section.arousal, section.spot
     mood = section.spotted_mood or label_for(valence, arousal)
@@ -183,6 +197,7 @@ def _make_cue(
     subdivision, register, articulation, velocity = arrangement_for(energy, valence)
     # A spotted mood keeps the film's swells, moved to the mood's arousal.
     shift = arousal - section.read_arousal if section.spotted_mood else 0.0
+    tonic, reason = tonic_for(mood, mode, opts.home_key, previous)
     return Cue(
         id=index,
         start_s=section.start_s,
@@ -191,7 +206,8 @@ def _make_cue(
         valence=valence,
         arousal=arousal,
         mood=mood,
-        tonic=tonic_for(mood, mode, opts.home_key),
+        tonic=tonic,
+        key_reason=reason,
         mode=mode,
         tension=clip_unit(-valence * excitement * 2, 0.0, 1.0) if valence < 0 else 0.0,
         energy=round(energy, 3),

@@ -29,7 +29,7 @@ JOIN, CLOSE, FILM_END = "join", "close", "film end"
 
 @dataclass(frozen=True)
 class CueOptions:
-    home_key: int = 2  # pitch class of the score's home tonic (2 = D: open strings sit well there)
+    home_key: int = 2  # the home tonic's pitch class (a run takes the film's: music/planning/palette.py)
     change_threshold: float = 0.35  # distance on the valence/arousal plane that starts a new cue
     # shorter stretches join their neighbour: music needs time to say anything
     min_cue_s: float = default("cues.min_cue_s")
@@ -83,6 +83,7 @@ class Cue:
     spot: Spot | None = None  # the spot that set the cue's place and mood, if any
     ending: str = FILM_END  # JOIN, CLOSE or FILM_END
     kept_from: KeptCue | None = None  # in a re-cut, the earlier cut's cue this one keeps
+    key_reason: str = ""  # why the cue is in its key, against the score's home key
 
     @property
     def spotted_mood(self) -> bool:
@@ -125,6 +126,7 @@ class CuePlan:
     duration_s: float
     silences: tuple[tuple[float, float], ...] = ()  # the spotted `none` ranges: no music there
     spotting: Spotting | None = None  # the editor's spotting followed, if any
+    home_key: int = 2  # the score's home tonic (a pitch class), which every cue's key relates to
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,14 @@ from filmscore.music.symbolic.score import (
     Note,
     Program,
 )
-from filmscore.music.symbolic.theory import Chord, Motif, chord_pitch_classes, make_motif, progression
+from filmscore.music.symbolic.theory import (
+    Chord,
+    Motif,
+    chord_notes,
+    chord_pitch_classes,
+    make_motif,
+    progression,
+)
 
 # Mixing balance (CC7, before each program's trim) of each role, and its place in the stereo field at
 # full width (pan offset).
@@ -58,6 +65,9 @@ VOICE_REGISTER = (55, 79)  # G3 .. G5: accompaniment notes here sit on a voice's
 # A cue that closes before silence holds its last chord over its last bar; the chord is released this
 # long before the silence, so its release and the room's tail die away in the cue's own time.
 CLOSE_TAIL_S = 0.6
+ENDING_LEAD_S = 0.25  # a cue that ends with the film strikes its last chord at least this long before it
+BUTTON_ENERGY = 0.6  # a cue this energetic ends on a button; a stiller one holds its last chord
+BUTTON_S = 0.4  # how long a button's chord is held (it rings on after)
 HELD_ROLES = ("pad", "bass")  # the parts that hold the closing chord; the others stop at the last bar
 
 
@@ -161,7 +171,7 @@ def _compose_cue(
         *percussion.drums(frame),
     ]
     notes = _clear_the_voice(notes, voice, channels)
-    notes = [*(_closed(notes, frame) if cue.ending == CLOSE else notes), *percussion.hits(frame, hits)]
+    notes = [*_ended(notes, frame), *percussion.hits(frame, hits)]
     written.notes.extend(notes)
     # The channels are set up before the cue's first note: a roll into a hit on its downbeat starts
     # before the cue does, and would otherwise play on whatever the bank last held.
@@ -169,12 +179,63 @@ def _compose_cue(
     _dynamics(cue, channels, crossfade, opts.crossfade_s if entered else 0.0, written)
 
 
-def _closed(notes: list[Note], frame: Frame) -> list[Note]:
-    """A musical ending before silence: the parts that move stop at the last bar, where the pad and the
-    bass hold the closing chord (the cue's last chord is its tonic) until CLOSE_TAIL_S before the end."""
+def _ended(notes: list[Note], frame: Frame) -> list[Note]:
+    """The cue's ending as music ends: before silence, a held closing chord (`_closed`); at the film's end,
+    the closing chord on the last downbeat at least ENDING_LEAD_S before the last frame, held and fading
+    with the film where the cue is still, and a button (a short accented chord, then nothing) where it
+    drives. Before another cue, the cue runs on into it."""
+    cue = frame.cue
+    if cue.ending == CLOSE:
+        return _closed(notes, frame)
+    if cue.ending != FILM_END:
+        return notes
+    final = _final_downbeat(frame)
+    if final is None:
+        return notes
+    if cue.energy < BUTTON_ENERGY:
+        return _closed(notes, frame, final, cue.end_s)
+    return _button(notes, frame, final)
+
+
+def _final_downbeat(frame: Frame) -> float | None:
+    """The last bar's downbeat at least ENDING_LEAD_S before the cue's end (None in a cue too short)."""
     cue, clock = frame.cue, frame.clock
-    last_bar = clock.at(((clock.beats - 1) // cue.meter) * cue.meter)
-    release = max(last_bar + 0.1, cue.end_s - CLOSE_TAIL_S)
+    downbeats = [clock.at(b) for b in range(0, clock.beats, cue.meter)]
+    early = [t for t in downbeats if t <= cue.end_s - ENDING_LEAD_S and t > cue.start_s]
+    return early[-1] if early else None
+
+
+def _button(notes: list[Note], frame: Frame, at_s: float) -> list[Note]:
+    """A driving cue's end: every part stops at the final downbeat, where the whole band strikes the
+    tonic chord once, short and accented, and lets it ring."""
+    cue = frame.cue
+    kept = [replace(n, end_s=min(n.end_s, at_s)) for n in notes if n.start_s < at_s - 1e-6]
+    length = min(BUTTON_S, cue.end_s - at_s)
+    velocity = min(127, cue.velocity + 20)
+    tonic = (0, "maj" if cue.mode == "major" else "min")
+    voicings = {"bass": (36, 1), "pad": (55, 3), "accompaniment": (60, 3), "brass": (55, 3)}
+    playing = {"bass": cue.instruments.bass, "pad": cue.instruments.pad,
+               "accompaniment": cue.instruments.accompaniment, "brass": cue.instruments.brass}  # fmt: skip
+    button = [
+        frame.note(role, pitch, velocity, at_s, at_s + length)
+        for role, (low, count) in voicings.items()
+        if playing[role] is not None
+        for pitch in chord_notes(cue.tonic, tonic, low)[:count]
+    ]
+    return [*kept, *button]
+
+
+def _closed(
+    notes: list[Note], frame: Frame, last_bar: float | None = None, release: float | None = None
+) -> list[Note]:
+    """A musical ending: the parts that move stop at the last bar (or `last_bar`), where the pad and the
+    bass hold the closing chord (the cue's last chord is its tonic) until CLOSE_TAIL_S before the end
+    (or `release`)."""
+    cue, clock = frame.cue, frame.clock
+    if last_bar is None:
+        last_bar = clock.at(((clock.beats - 1) // cue.meter) * cue.meter)
+    if release is None:
+        release = max(last_bar + 0.1, cue.end_s - CLOSE_TAIL_S)
     held = {frame.channels[role] for role in HELD_ROLES}
     closed = []
     for note in notes:
@@ -270,7 +331,9 @@ def _dynamics(
     """Expression (CC11) follows the film's arousal; it rises in from the previous cue (a cue after
     silence enters at once, on its downbeat), fades the tail out over the next one, and fades the film's
     last cue to silence."""
-    fade_out_s = min(3.0, cue.duration_s / 3) if cue.ending == FILM_END else 0.0
+    # The film's last cue fades with it, unless it drives: a button ends it, and does not fade.
+    fades = cue.ending == FILM_END and cue.energy < BUTTON_ENERGY
+    fade_out_s = min(3.0, cue.duration_s / 3) if fades else 0.0
     for t, level in cue.dynamics:
         gain = level * _ramp(t - cue.start_s, crossfade_in_s, floor=0.55)
         if fade_out_s:
