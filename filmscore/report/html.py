@@ -278,7 +278,7 @@ def _cues_table(report: Report, cues: tuple[Cue, ...]) -> list[str]:
             f'<tr data-start="{cue.start_s}"><td>{cue.id + 1}</td>'
             f'<td class="num">{timecode(cue.start_s, fps)}</td>'
             f'<td class="num">{timecode(cue.end_s, fps)}</td>'
-            f'<td>{_e(cue.key)}</td><td class="num">{cue.tempo_bpm:.0f} bpm</td>'
+            f'<td>{_e(cue.key)}{_key_reason(cue)}</td><td class="num">{cue.tempo_bpm:.0f} bpm</td>'
             f"<td>{_e(cue.meter)}</td><td>{_cue_mood(cue)}</td>"
             f"<td>{_e(cue.style)}: {_e(', '.join(cue.instruments))}</td>"
             f'<td class="num">{cue.valence:+.2f} / {cue.arousal:+.2f}</td>{_heard(cue.mer)}'
@@ -310,6 +310,11 @@ def _cue_mood(cue: Cue) -> str:
         return chip
     note = f' title="{_e(spot.note)}"' if spot.note else ""
     return f'{chip} <span class="spotted"{note}>spotted; read as</span> {_chip(cue.reading.mood)}'
+
+
+def _key_reason(cue: Cue) -> str:
+    """Why the cue is in its key, under it (reports from before the palette say nothing)."""
+    return f'<div class="spotted">{_e(cue.key_reason)}</div>' if cue.key_reason else ""
 
 
 def _heard(heard: Heard | None) -> str:
