@@ -33,7 +33,7 @@ from filmscore.music.styles import DEFAULT_STYLE, STYLES
 from filmscore.scoring.recut import EarlierCut, Recut, kept_cues, match_shots, recut_of, with_earlier_readings
 from filmscore.scoring.stems import CueFile, stage_cue_files, stage_stems, write_wav
 
-WORK_SIGNALS = 8  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
+WORK_SIGNALS = 9  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
 STEM_SIGNALS = 7  # the instrument groups, their sum and one group's speech-band cut, for --stems
 DELIVERY_RETRIES = 2  # re-limit and re-encode when the encoder's overshoot passes the true-peak ceiling
 
@@ -289,10 +289,11 @@ def _discard(music: Music) -> None:
 
 
 def work_space_bytes(duration_s: float, stems: bool) -> int:
-    """About the most the work folder holds at once for a film this long: the music, its speech-band cut,
-    the original soundtrack, the limiter's curve and the finished mix, stem and gain while mixing, then a
-    re-limited copy and the delivered track decoded back while muxing; with --stems, one more signal per
-    group (and the cut of the one being written)."""
+    """About the most the work folder holds at once for a film this long: the music and its cues' own
+    sounds (together about a film's length, kept for the cue files), its speech-band cut, the original
+    soundtrack, the limiter's curve and the finished mix, stem and gain while mixing, then a re-limited
+    copy and the delivered track decoded back while muxing; with --stems, one more signal per group (and
+    the cut of the one being written)."""
     signal = duration_s * MUSIC_SAMPLE_RATE * 2 * 4  # 48 kHz stereo float32
     return int(signal * (WORK_SIGNALS + (STEM_SIGNALS if stems else 0)))
 
