@@ -1,8 +1,9 @@
-"""The cue timeline an editing system imports: the scored film as a clip on the picture track, one clip per
-cue (`cues/cue-NN.wav`, as mixed) on a music track at its place, the stems as further tracks when they were
-written, and the shot and cue markers. Written as OpenTimelineIO (`timeline.otio`) and, through OTIO's
-adapters, as FCP 7 XML (`timeline.xml`, which Premiere and Resolve import) and FCPXML (`timeline.fcpxml`,
-Final Cut). Built from report.json alone, so `filmscore report` writes it again.
+"""The cue timeline an editing system imports, as a working mix: the scored film's picture with the shot,
+cue and hit markers, the film's production sound, each cue's clean file (`cues/cue-NN.wav`) on two
+checkerboarded score tracks with the mix's ducking as volume keyframes, and the stems, switched off.
+Written as OpenTimelineIO (`timeline.otio`) and, through OTIO's adapters and completed here, as FCP 7 XML
+(`timeline.xml`, which Premiere and Resolve import) and FCPXML (`timeline.fcpxml`, Final Cut). Built
+from report.json alone, so `filmscore report` writes it again.
 """
 
 from __future__ import annotations

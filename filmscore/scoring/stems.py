@@ -64,11 +64,8 @@ class _Delayed:
 
     def __init__(self, audio: Audio, lead: int) -> None:
         self.audio, self.lead = audio, max(0, lead)
-        self.frames, self.channels, self.sample_rate = (
-            audio.frames + self.lead,
-            audio.channels,
-            audio.sample_rate,
-        )
+        self.frames = audio.frames + self.lead
+        self.channels, self.sample_rate = audio.channels, audio.sample_rate
 
     def read(self, first: int, last: int) -> np.ndarray:
         block = np.zeros((max(0, min(last, self.frames) - first), self.channels), np.float32)
