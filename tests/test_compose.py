@@ -193,7 +193,7 @@ def test_cues_rendered_alone_sum_to_the_whole_score():
     plan, composition = _two_cue_composition()
     soundfont = find_soundfont()
     whole = load(render_separately([midi_bytes(composition)], soundfont, 16.0)[0])
-    sounds = render_cue_sounds(composition, plan, plan.cues, soundfont, None)
+    sounds = render_cue_sounds(composition, plan.cues, soundfont, None)
     summed = load(placed_sum(sounds, len(whole), None))
     owned = sum(len(cue_part(composition, cue).notes) for cue in plan.cues)
     assert owned == len(without_overlaps(composition.notes))

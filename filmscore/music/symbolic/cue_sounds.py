@@ -25,7 +25,7 @@ import numpy as np
 from filmscore.media.audio import AudioFile, AudioWriter, blocks
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip
 from filmscore.music.generators import RENDER_PIECES, RING_OUT_MIN_S, CueSound
-from filmscore.music.planning import Cue, CuePlan
+from filmscore.music.planning import Cue
 from filmscore.music.symbolic.kept import cue_part
 from filmscore.music.symbolic.midi import midi_bytes
 from filmscore.music.symbolic.render import SoundFont, note_costs, render_separately
@@ -65,10 +65,10 @@ def moved_back(part: Composition, offset_s: float, end_s: float) -> Composition:
 
 
 def render_cue_sounds(
-    composition: Composition, plan: CuePlan, cues: Sequence[Cue], soundfont: SoundFont, workdir: Path | None
+    composition: Composition, cues: Sequence[Cue], soundfont: SoundFont, workdir: Path | None
 ) -> list[CueSound]:
-    """These cues of the plan, each rendered alone, each ending where its ring-out has died away; in the
-    cues' order. They render RENDER_PIECES at a time, the costliest first, so that the cues rendered
+    """These cues of the composition, each rendered alone, each ending where its ring-out has died away;
+    in the cues' order. They render RENDER_PIECES at a time, the costliest first, so that the cues rendered
     together take about as long as each other (see part_cost)."""
     jobs = []
     cost = note_costs(soundfont)

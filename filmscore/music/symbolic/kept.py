@@ -50,9 +50,7 @@ def kept_in(plan: CuePlan) -> list[tuple[Cue, Cue]]:
     return [(cue, cue.kept_from.cue) for cue in plan.cues if cue.kept_from is not None]
 
 
-def earlier_parts(
-    earlier: Composition, kept: list[tuple[Cue, Cue]], earlier_plan: CuePlan
-) -> list[Composition]:
+def earlier_parts(earlier: Composition, kept: list[tuple[Cue, Cue]]) -> list[Composition]:
     """Each kept cue's part of the earlier score, at its earlier time."""
     return [cue_part(earlier, old) for _, old in kept]
 
@@ -81,9 +79,7 @@ def moved_part(part: Composition, earlier: Cue, cue: Cue) -> Composition:
     )  # fmt: skip
 
 
-def spliced(
-    sounding: Composition, plan: CuePlan, kept: list[tuple[Cue, Cue]], parts: list[Composition]
-) -> Composition:
+def spliced(sounding: Composition, kept: list[tuple[Cue, Cue]], parts: list[Composition]) -> Composition:
     """The score for score.mid: `sounding` (the new score without the kept cues' notes) with each kept
     cue's earlier part moved in, its controls in place of those the new plan wrote there: note for note."""
     moved = [moved_part(part, old, cue) for (cue, old), part in zip(kept, parts, strict=True)]
