@@ -370,3 +370,15 @@ def test_the_dtd_rules_catch_what_final_cut_would_refuse(tmp_path):
     assert "<nothing-here> is not an element filmscore's rules know" in unknown
     unkeyed = re.sub(r'<keyframe time="[^"]*"', "<keyframe", text, count=1)
     assert "<keyframe> has no time" in _fcpx_breaches(unkeyed)
+
+
+def test_a_film_named_like_a_cue_gets_no_volume_keyframes(tmp_path):
+    """The cue clips' keyframes are found by their files, not their names: a scored film called
+    "Cue 1: rough.mp4" keeps its picture clip free of them."""
+    from dataclasses import replace
+
+    report = _report(tmp_path, 25.0, clean=True)
+    outputs = {**(report.outputs or {}), "video": str(tmp_path / "Cue 1: rough.mp4")}
+    text = timeline_fcpx(replace(report, outputs=outputs))
+    assert text.count("<adjust-volume") == len(CUES)
+    assert _fcpx_breaches(text) == []

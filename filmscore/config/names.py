@@ -16,7 +16,7 @@ ORIGINAL_STEM = "original.wav"  # the film's own soundtrack, as it sits in the m
 
 
 def cue_file(cue_id: int) -> str:
-    """A cue's audio file, as mixed, in the report folder: cues/cue-01.wav for the first."""
+    """A cue's own audio file in the report folder: cues/cue-01.wav for the first."""
     return f"{CUES_FOLDER}/cue-{cue_id + 1:02d}.wav"
 
 

@@ -253,8 +253,8 @@ def _fcp7_in_order(xml: str) -> str:
     declaration, _, body = xml.partition("?>")
     root = ElementTree.fromstring(body.strip())
     for tag, order in _FCP7_ORDER.items():
+        rank = {name: k for k, name in enumerate(order)}
         for element in root.iter(tag):
-            rank = {name: k for k, name in enumerate(order)}
             children = sorted(element, key=lambda child: rank.get(child.tag, len(order)))
             element[:] = children
     ElementTree.indent(root, space="    ")
@@ -281,28 +281,31 @@ def _finished_fcpx(fcpxml: str, report: Report, frame: Fraction) -> str:
     for format_element in root.iter("format"):
         format_element.set("width", str(film.width))
         format_element.set("height", str(film.height))
-    roles, stems = {}, set()
+    files = {f"/{cue_file(c.id)}": c.file.gains for c in report.cues or () if c.file is not None}
+    roles, stems, gains = {}, set(), {}
     for asset in root.iter("asset"):
-        source = asset.get("src", "")
+        source, ref = asset.get("src", ""), asset.get("id", "")
         if source.endswith(".wav"):
             asset.attrib.update(hasAudio="1", audioSources="1", audioChannels="2", audioRate="48k")
-            roles[asset.get("id")] = "music"
+            roles[ref] = "music"
             if f"/{STEMS_FOLDER}/" in source:
-                stems.add(asset.get("id"))
+                stems.add(ref)
+            gains[ref] = next((keys for name, keys in files.items() if source.endswith(name)), ())
         else:  # the scored film or the film itself: picture, and sound where the film has it
             asset.attrib.update(hasVideo="1", hasAudio="1" if film.has_audio else "0")
-            roles[asset.get("id")] = "dialogue"
-    gains = {f"Cue {c.id + 1}: ": c.file.gains for c in report.cues or () if c.file is not None}
+            roles[ref] = "dialogue"
     for clip in root.iter("clip"):
-        audio = next(clip.iter("audio"), None)
-        if audio is None or audio.get("ref") not in roles:
+        # An audio clip, as the adapter writes one: a clip holding a gap that holds the audio. The
+        # picture's clip holds them all, and is none.
+        audio = clip.find("gap/audio")
+        ref = audio.get("ref", "") if audio is not None else ""
+        if audio is None or ref not in roles:
             continue
-        audio.set("role", roles[audio.get("ref", "")])
-        if audio.get("ref") in stems:
+        audio.set("role", roles[ref])
+        if ref in stems:
             clip.set("enabled", "0")
-        keyframes = next((g for prefix, g in gains.items() if clip.get("name", "").startswith(prefix)), None)
-        if keyframes:
-            clip.insert(0, _fcpx_volume(keyframes, frame))
+        if gains.get(ref):
+            clip.insert(0, _fcpx_volume(gains[ref], frame))
     ElementTree.indent(root, space="    ")
     return f"{declaration}<!DOCTYPE fcpxml>\n\n{ElementTree.tostring(root, encoding='unicode')}\n"
 
