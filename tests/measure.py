@@ -6,12 +6,26 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from filmscore.analysis.fusion import ShotEmotion, TimelinePoint, label_for
 from filmscore.analysis.shots import Shot
+
+# The energy a listener hears (energy_of): each stretch is brought to NORMALISED_LUFS first, so loudness,
+# which the mix sets, does not decide it.
+NORMALISED_LUFS = -23.0
+ONSET_DELTA = 1.0  # librosa onset-strength units over the local mean, on the normalised signal
+ANALYSIS_RATE = 22050
+# A tempo is heard only where there is a beat to hear: fewer onsets a second than this is a still cue (its
+# tempo reads as 0), where librosa's estimate would only echo the autocorrelation of a smooth envelope.
+MIN_BEAT_ONSETS = 1.0
+LOW_HZ = 200.0  # the low-frequency pulse is the flux below this
+SPEECH_BAND_HZ = (1000.0, 4000.0)  # where a voice's words are, and the mix cuts the music under them
+LINE_S, BETWEEN_LINES_S = 2.0, 0.8  # dialogue_lines: lines back to back through a film
+ENERGY_FEATURES = ("onsets", "percussive", "flux", "centroid", "tempo", "low_pulse", "band_flux")
 
 # Krumhansl-Kessler key profiles (probe-tone ratings), C major and C minor.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -63,6 +77,70 @@ def onset_strength(samples: np.ndarray, rate: int) -> float:
 
 def rms_db(samples: np.ndarray) -> float:
     return float(20 * np.log10(np.sqrt(np.mean(np.square(samples, dtype=np.float64))) + 1e-12))
+
+
+@dataclass(frozen=True)
+class Energy:
+    """What a listener's sense of a stretch of music's energy follows, read at NORMALISED_LUFS."""
+
+    mood: str
+    dialogue: bool
+    onsets: float  # onsets per second (librosa, at ONSET_DELTA on the normalised signal)
+    percussive: float  # the percussive share of the spectral energy (HPSS), 0 .. 1
+    flux: float  # mean spectral flux (librosa onset strength)
+    centroid: float  # spectral centroid, Hz (weighted by magnitude over the whole stretch)
+    tempo: float  # bpm heard (librosa, flat prior 30 .. 240); 0 where there is no beat to hear
+    low_pulse: float  # spectral flux below LOW_HZ
+    band_flux: float  # spectral flux in the speech band the mix carves
+
+
+def dialogue_lines(duration_s: float) -> tuple[tuple[float, float], ...]:
+    """Lines of LINE_S with BETWEEN_LINES_S between them, through a film `duration_s` long."""
+    lines, t = [], 0.6
+    while t + LINE_S < duration_s:
+        lines.append((t, t + LINE_S))
+        t += LINE_S + BETWEEN_LINES_S
+    return tuple(lines)
+
+
+def energy_of(part: np.ndarray, rate: int, mood: str = "", dialogue: bool = False) -> Energy:
+    """The energy features of a stretch of (stereo) music."""
+    import librosa
+    import pyloudnorm
+    import scipy.stats
+
+    mono = part.mean(axis=1).astype(np.float64)
+    loudness = pyloudnorm.Meter(rate).integrated_loudness(mono)
+    mono = mono * 10 ** ((NORMALISED_LUFS - loudness) / 20)
+    y = librosa.resample(mono.astype(np.float32), orig_sr=rate, target_sr=ANALYSIS_RATE)
+    sr = ANALYSIS_RATE
+    spectrum = np.abs(librosa.stft(y))
+    power = spectrum**2
+    flux = librosa.onset.onset_strength(S=librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr)))
+    onsets = librosa.onset.onset_detect(onset_envelope=flux, sr=sr, normalize=False, delta=ONSET_DELTA)
+    onset_rate = len(onsets) / (len(y) / sr)
+    harmonic, percussive = librosa.decompose.hpss(spectrum)
+    share = float((percussive**2).sum() / ((harmonic**2).sum() + (percussive**2).sum()))
+    centroid = librosa.feature.spectral_centroid(S=spectrum, sr=sr)[0]
+    flat = scipy.stats.uniform(30, 210)
+    beat = onset_rate >= MIN_BEAT_ONSETS
+    tempo = float(librosa.feature.tempo(onset_envelope=flux, sr=sr, prior=flat)[0]) if beat else 0.0
+
+    def band_flux(low: float, high: float) -> float:
+        mel = librosa.feature.melspectrogram(S=power, sr=sr, fmin=low, fmax=high, n_mels=16)
+        return float(librosa.onset.onset_strength(S=librosa.power_to_db(mel)).mean())
+
+    return Energy(
+        mood,
+        dialogue,
+        onset_rate,
+        share,
+        float(flux.mean()),
+        float(np.sum(centroid * spectrum.sum(axis=0)) / spectrum.sum()),
+        tempo,
+        band_flux(20.0, LOW_HZ),
+        band_flux(*SPEECH_BAND_HZ),
+    )
 
 
 def stream_md5(path: Path, selector: str) -> str:

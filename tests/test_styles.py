@@ -18,7 +18,16 @@ from filmscore.music.planning import CueOptions, plan_cues
 from filmscore.music.styles import GM_NAMES, KIT_NAMES, PROGRAM_TRIM_DB, STYLES
 from filmscore.music.symbolic.compose import ComposeOptions, compose
 from filmscore.music.symbolic.score import role_channels
-from tests.measure import emotions, estimate_key, flat_timeline, onset_strength, rms_db
+from tests.measure import (
+    ENERGY_FEATURES,
+    dialogue_lines,
+    emotions,
+    energy_of,
+    estimate_key,
+    flat_timeline,
+    onset_strength,
+    rms_db,
+)
 
 # Four 5 s cues, one in each corner of the plane: (mood, valence, arousal).
 QUADRANTS = (("afraid", -0.8, 0.8), ("calm", 0.8, -0.8), ("joyful", 0.8, 0.8), ("sad", -0.8, -0.8))
@@ -150,6 +159,33 @@ def test_every_style_is_busier_and_louder_when_aroused_and_heard_in_its_mode(ren
             assert heard[lively][1] > heard[still][1] + 6.0, (lively, still, heard)
     right = [mood for mood, (_, _, mode, planned) in heard.items() if mode == planned]
     assert len(right) >= 3, heard  # a key profile on 4 s of music: one miss in four is the most we allow
+
+
+@pytest.mark.parametrize("dialogue", [False, True], ids=["alone", "under-lines"])
+@pytest.mark.parametrize("name", STYLE_NAMES)
+def test_every_style_drives_on_every_energy_feature_alone_and_under_dialogue(name, dialogue):
+    """Issue 36: a listener's energy, loudness aside. On 6 s cues read from 1.5 s in to 0.8 s before their
+    end, each brought to -23 LUFS, both driving cues are ahead of both still ones on onset density,
+    percussive share, spectral flux, centroid, tempo heard, low-frequency pulse and speech-band flux; under
+    lines back to back, the composer thins the music and the mix ducks it and cuts its speech band."""
+    from filmscore.delivery.mix import MixOptions, mix_under_dialogue
+
+    cue_s = 6.0
+    shots = emotions([(cue_s, v, a) for _, v, a in QUADRANTS])
+    plan = plan_cues(shots, flat_timeline(shots), cue_s * 4, CueOptions(style=name))
+    speech = dialogue_lines(cue_s * 4) if dialogue else ()
+    audio = SymbolicGenerator().generate(MusicRequest(plan, speech, seed=0)).audio
+    if speech:
+        audio = mix_under_dialogue(None, audio, speech, MixOptions()).stem
+    samples, rate = np.asarray(audio.read(0, audio.frames)), audio.sample_rate
+    heard = {
+        mood: energy_of(samples[round((cue.start_s + 1.5) * rate) : round((cue.end_s - 0.8) * rate)], rate)
+        for cue, (mood, _, _) in zip(plan.cues, QUADRANTS, strict=True)
+    }
+    for feature in ENERGY_FEATURES:
+        driving = min(getattr(heard[m], feature) for m in ("afraid", "joyful"))
+        still = max(getattr(heard[m], feature) for m in ("calm", "sad"))
+        assert driving > still, (feature, heard)
 
 
 def test_a_four_mood_film_run_end_to_end_drives_where_it_is_frightened_or_joyful(tmp_path):

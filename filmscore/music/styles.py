@@ -142,9 +142,9 @@ STYLES: dict[str, Style] = {
         "strings", "string orchestra",
         _moods(
             joyful=Orch(pad=48, bass=43, accompaniment=45, melody=40, pulse=42),
-            calm=Orch(pad=49, bass=43, accompaniment=48, melody=40),
+            calm=Orch(pad=49, bass=43, accompaniment=48, melody=42),
             sad=Orch(pad=49, bass=43, accompaniment=48, melody=42),
-            afraid=Orch(pad=44, bass=43, accompaniment=45, melody=42, pulse=42),
+            afraid=Orch(pad=44, bass=43, accompaniment=45, melody=42, pulse=48),
             neutral=Orch(pad=48, bass=43, accompaniment=45, melody=40, pulse=42),
         ),
         reverb=70, chorus=8, width=0.75, cymbal=False,

@@ -22,6 +22,7 @@ from filmscore.music.symbolic.score import (
     CC_EXPRESSION,
     CC_PAN,
     CC_REVERB,
+    CC_SUSTAIN,
     CC_VOLUME,
     CHANNEL_BANKS,
     DRUM_CHANNEL,
@@ -68,6 +69,8 @@ CLOSE_TAIL_S = 0.6
 ENDING_LEAD_S = 0.25  # a cue that ends with the film strikes its last chord at least this long before it
 BUTTON_ENERGY = 0.6  # a cue this energetic ends on a button; a stiller one holds its last chord
 BUTTON_S = 0.4  # how long a button's chord is held (it rings on after)
+PEDAL_ENERGY = 0.4  # below this energy a ringing instrument's chords are pedalled
+PEDAL_CATCH_S = 0.05  # the pedal goes down this long after a chord's downbeat (a legato pedal)
 HELD_ROLES = ("pad", "bass")  # the parts that hold the closing chord; the others stop at the last bar
 
 
@@ -170,13 +173,14 @@ def _compose_cue(
         *texture.brass(frame),
         *percussion.drums(frame),
     ]
-    notes = _clear_the_voice(notes, voice, channels)
+    notes = _clear_the_voice(notes, voice, channels, lift=cue.energy >= parts.STROKES_ENERGY)
     notes = [*_ended(notes, frame), *percussion.hits(frame, hits)]
     written.notes.extend(notes)
     # The channels are set up before the cue's first note: a roll into a hit on its downbeat starts
     # before the cue does, and would otherwise play on whatever the bank last held.
     _setup_channels(cue, channels, min([cue.start_s, *(n.start_s for n in notes)]), written)
     _dynamics(cue, channels, crossfade, opts.crossfade_s if entered else 0.0, written)
+    written.controls.extend(_pedalled(frame, notes))
 
 
 def _ended(notes: list[Note], frame: Frame) -> list[Note]:
@@ -248,22 +252,24 @@ def _closed(
 
 
 def _clear_the_voice(
-    notes: list[Note], speech: tuple[tuple[float, float], ...], channels: dict[str, int]
+    notes: list[Note], speech: tuple[tuple[float, float], ...], channels: dict[str, int], lift: bool
 ) -> list[Note]:
-    """Under dialogue, the parts that sit on the voice drop out: the brass, and accompaniment notes in
-    the voice's register (the pad, bass, pulse and drums carry the cue). The melody already rests."""
+    """Under dialogue, the parts that sit on the voice make room: the brass drops out, and accompaniment
+    notes in the voice's register drop out too, or, in a driving cue (`lift`), go up an octave above it,
+    so the cue stays as busy and bright under a line as in the clear. The melody already rests."""
     if not speech:
         return notes
     low, high = VOICE_REGISTER
-
-    def on_the_voice(note: Note) -> bool:
-        if note.channel == channels["brass"] or (
+    cleared = []
+    for note in notes:
+        on_the_voice = note.channel == channels["brass"] or (
             note.channel == channels["accompaniment"] and low <= note.pitch <= high
-        ):
-            return parts.under_speech(note, speech)
-        return False
-
-    return [n for n in notes if not on_the_voice(n)]
+        )
+        if not on_the_voice or not parts.under_speech(note, speech):
+            cleared.append(note)
+        elif lift and note.channel == channels["accompaniment"]:
+            cleared.append(replace(note, pitch=note.pitch + 12 * math.ceil((high + 1 - note.pitch) / 12)))
+    return cleared
 
 
 def _harmonic_spans(cue: Cue, beats: int) -> list[tuple[int, int]]:
@@ -315,6 +321,29 @@ def _setup_channels(cue: Cue, channels: dict[str, int], at_s: float, written: Pa
     written.programs.append(
         Program(DRUM_CHANNEL, kinds.kit if kinds.kit is not None else STANDARD_KIT, at_s, cue.id)
     )
+
+
+def _pedalled(frame: Frame, notes: list[Note]) -> list[Control]:
+    """A still cue's piano, harp and bells are pedalled: the sustain pedal goes down just after each
+    chord's downbeat and is lifted on the next, so its chords ring into each other as a pianist plays
+    them, rather than as dry strokes. It is lifted for good when the cue's notes end."""
+    cue = frame.cue
+    if cue.energy >= PEDAL_ENERGY:
+        return []
+    kinds = cue.instruments
+    programs = {"pad": kinds.pad, "accompaniment": kinds.accompaniment, "melody": kinds.melody}
+    channels = [frame.channels[role] for role, program in programs.items() if program in parts.RINGING]
+    if not channels:
+        return []
+    last = max((n.end_s for n in notes if n.channel in channels), default=cue.end_s)
+    changes = [frame.clock.at(first) for first, _, _ in frame.harmony()]
+    controls = []
+    for channel in channels:
+        for t in changes:
+            controls.append(Control(channel, CC_SUSTAIN, 0, t, cue.id))
+            controls.append(Control(channel, CC_SUSTAIN, 127, t + PEDAL_CATCH_S, cue.id))
+        controls.append(Control(channel, CC_SUSTAIN, 0, last, cue.id))
+    return controls
 
 
 def _setup_drums() -> list[Control]:

@@ -37,11 +37,21 @@ MELODY_CENTRE = {
 RINGING = {0, 4, 8, 11, 46}  # piano, keys, bells and harp: let arpeggio notes ring over the next ones
 SPEECH_MARGIN_S = 0.2  # no melody this close to dialogue (the voice regions already carry 0.15 s padding)
 SPARSE = 0.2  # below this energy the accompaniment plays only on the strong beats
+# Above this energy the pad stops holding its chords and strikes them (short, accented chords on the
+# beat's eighths), as strings chug under an action cue: held chords blur the rhythm a listener's sense of
+# energy follows, and every style's pad carries its strokes.
+STROKES_ENERGY = 0.72
+MAX_STROKE_RATE = 8.0
+# A still cue's piano or harp rolls its chords upwards, this long from note to note: struck at once, a
+# chord is a knock, and a listener hears a knock as energy.
+ROLL_ENERGY = 0.4
+ROLL_S = 0.06  # chords a second: faster than this, the strokes fall on the beat
 
 
 def pad(frame: Frame, crossfade_s: float) -> list[Note]:
-    """Sustained chords, voice-led from chord to chord; the last chord rings into the next cue. They sit
-    low and dark for fear, in the middle for sorrow, and rise with energy."""
+    """Chords, voice-led from chord to chord: sustained, the last one ringing into the next cue, or struck
+    in rhythm above STROKES_ENERGY. They sit low and dark for fear, in the middle for sorrow, and rise with
+    energy."""
     cue, clock = frame.cue, frame.clock
     low, high = _pad_range(frame)
     velocity = cue.velocity - 10 - 20 * max(0.0, cue.energy - 0.5)  # held chords step back when rhythm drives
@@ -52,9 +62,29 @@ def pad(frame: Frame, crossfade_s: float) -> list[Note]:
         previous = voicing
         if cue.mode == "minor" and chord[0] == 0:
             voicing = (*voicing, _above(voicing[-1], cue.tonic + 3))  # the minor third on top, heard clearly
+        if cue.energy >= STROKES_ENERGY:
+            notes.extend(_strokes(frame, voicing, first, count))
+            continue
         start, end = clock.at(first), clock.at(first + count)
         end = end + crossfade_s if i == len(frame.spans) - 1 else end + 0.05  # legato overlap
-        notes.extend(frame.note("pad", p, velocity, start, end) for p in voicing)
+        roll = ROLL_S if cue.energy < ROLL_ENERGY and cue.instruments.pad in RINGING else 0.0
+        notes.extend(frame.note("pad", p, velocity, start + k * roll, end) for k, p in enumerate(voicing))
+    return notes
+
+
+def _strokes(frame: Frame, voicing: tuple[int, ...], first: int, count: int) -> list[Note]:
+    """The chord struck on every eighth (on every beat when that is too fast), short, the beat's strokes
+    accented; the top voice an octave higher (and two, for fear's shrieking stabs), so the rhythm is heard
+    in the bright band as well."""
+    cue, clock = frame.cue, frame.clock
+    per_beat = 2 if cue.tempo_bpm / 60 * 2 <= MAX_STROKE_RATE else 1
+    pitches = (*voicing, voicing[-1] + 12, *((voicing[-1] + 24,) if frame.fearful else ()))
+    notes: list[Note] = []
+    for step in range(count * per_beat):
+        beat = first + step / per_beat
+        start, end = clock.at(beat), clock.at(beat + 0.3 / per_beat)
+        accent = 10 if step % per_beat == 0 else -14
+        notes.extend(frame.note("pad", p, cue.velocity + accent, start, end) for p in pitches)
     return notes
 
 
@@ -90,6 +120,8 @@ def bass(frame: Frame) -> list[Note]:
             start = clock.at(first + offset)
             end = clock.at(min(first + count, first + offset + length * cue.articulation))
             accent = 8 if offset == 0 else 0
+            if cue.energy < ROLL_ENERGY:
+                accent = -6  # a still cue's bass is felt under the chord, not struck like a drum
             notes.append(frame.note("bass", pitch, cue.velocity - 8 + accent, start, end))
     return notes
 
@@ -106,7 +138,8 @@ def accompaniment(frame: Frame) -> list[Note]:
     nearly still); fear gets a low ostinato that keeps returning to the tonic and the minor third."""
     cue, clock = frame.cue, frame.clock
     low = (55 if cue.mode == "major" else 50) + 7 * cue.register
-    ring = 2.0 if cue.instruments.accompaniment in RINGING else cue.articulation
+    ringing = cue.instruments.accompaniment in RINGING and cue.energy < STROKES_ENERGY  # driving: dry
+    ring = 2.0 if ringing else cue.articulation
     step_of_bar = cue.meter * cue.subdivision
     strong = (0, step_of_bar // 2 + step_of_bar % 2)
     notes = []
@@ -129,7 +162,8 @@ def _arpeggio(frame: Frame, chord: Chord, low: int) -> tuple[tuple[int, ...], li
     """The notes an arpeggio runs through, and the order it plays them in."""
     cue = frame.cue
     if frame.fearful:
-        tonic = chord_notes(cue.tonic, (0, "min"), 45)[0]
+        # A driving fear's ostinato shrieks above the voice (from A5), where dialogue leaves it playing.
+        tonic = chord_notes(cue.tonic, (0, "min"), 81 if cue.energy >= STROKES_ENERGY else 45)[0]
         # Tonic and minor third keep coming back, so the mode stays clear under chromatic chords.
         return (tonic, tonic + 3, *chord_notes(cue.tonic, chord, tonic + 4)), [0, 1, 0, 2, 0, 1, 0, 3]
     tones = chord_notes(cue.tonic, chord, low)

@@ -14,7 +14,7 @@ ROLES = ("pad", "bass", "accompaniment", "melody", "timpani", "pulse", "brass")
 CHANNEL_BANKS = ((0, 1, 2, 3, 4, 5, 6), (7, 8, 10, 11, 12, 13, 14))
 DRUM_CHANNEL = 9
 RELEASE_S = 0.5  # a typical GM release tail: a note keeps its voice this long after it ends
-CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_REVERB, CC_CHORUS = 7, 10, 11, 91, 93
+CC_VOLUME, CC_PAN, CC_EXPRESSION, CC_SUSTAIN, CC_REVERB, CC_CHORUS = 7, 10, 11, 64, 91, 93
 
 
 WHOLE_SCORE = -1  # the `cue` of what serves every cue (the drums' level and room)
