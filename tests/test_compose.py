@@ -12,7 +12,7 @@ import pytest
 from filmscore.core.errors import InputError
 from filmscore.music.generators import GENERATORS, MusicRequest
 from filmscore.music.generators.symbolic import SymbolicGenerator
-from filmscore.music.planning import plan_cues
+from filmscore.music.planning import CueOptions, plan_cues
 from filmscore.music.symbolic.compose import ComposeOptions, compose
 from filmscore.music.symbolic.midi import ALL_NOTES_OFF, ALL_SOUND_OFF, midi_bytes, to_midi
 from filmscore.music.symbolic.render import find_soundfont
@@ -357,3 +357,16 @@ def test_two_seeds_on_one_film_share_under_half_the_notes_of_every_part():
                          for s in scores)  # fmt: skip
         if first:
             assert len(first & second) < 0.5 * len(first), role
+
+
+def test_a_tense_cue_holds_a_dominant_pedal_and_says_so():
+    """Issue 36: tension sits over its dominant in the bass, unresolved, and the report says why."""
+    from filmscore.core.affect import Mood
+
+    shots = emotions([(6.0, 0.7, 0.2), (8.0, -0.4, 0.3), (6.0, 0.6, -0.5)])
+    plan = plan_cues(shots, flat_timeline(shots), 20.0, CueOptions())
+    tense = plan.cues[1]
+    assert tense.mood == Mood.TENSE and "dominant pedal" in tense.key_reason
+    composition = compose(plan, (), ComposeOptions())
+    bass = [n for n in composition.notes if n.channel in role_channels("bass") and n.cue == tense.id]
+    assert bass and {n.pitch % 12 for n in bass} == {(tense.tonic + 7) % 12}

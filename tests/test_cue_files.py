@@ -46,3 +46,25 @@ def test_keyframes_follow_a_ducking_curve_at_every_frame(lines, fps, start_s):
     truth = 20 * np.log10(scale.samples[np.round(frames * RATE).astype(int)] / 0.8)
     drawn = np.interp(frames - start_s, keys[:, 0], keys[:, 1])
     assert np.abs(drawn - truth).max() <= GAIN_TOLERANCE_DB + 0.01  # keyframe values are kept to 1/1000 dB
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 3 * 48_000),
+    st.floats(0.0, 1.0),
+    st.floats(-90.0, 0.0),
+    st.integers(0, 4 * 48_000),
+    st.integers(0, 2**31),
+)
+def test_the_ring_out_ends_after_the_last_frame_above_the_floor(frames, decay_at, tail_db, at_least, seed):
+    """A cue render's ring-out end, read in one pass of chunk peaks, is the frame after the last one
+    within CLEAN_FLOOR_DB of the peak (or `at_least`), as reading every frame twice finds it."""
+    from filmscore.music.symbolic.cue_sounds import CLEAN_FLOOR_DB, ring_out_end
+
+    rng = np.random.default_rng(seed)
+    level = np.where(np.arange(frames) < decay_at * frames, 1.0, 10 ** (tail_db / 20))
+    sound = AudioClip((rng.uniform(-1, 1, (frames, 2)) * level[:, None]).astype(np.float32), RATE)
+    loudness = np.abs(sound.samples).max(axis=1)
+    loud = np.flatnonzero(loudness > loudness.max() * 10 ** (CLEAN_FLOOR_DB / 20))
+    expected = min(frames, max(at_least, int(loud[-1]) + 1 if len(loud) else 0))
+    assert ring_out_end(sound, at_least) == expected

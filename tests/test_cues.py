@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from filmscore.music.planning import CueOptions, fit_beats, plan_cues, tempo_for
@@ -159,6 +159,7 @@ def test_a_long_cue_keeps_a_mood_one_of_its_shots_has(order):
     ),
     min_cue_s=st.floats(1, 20),
 )
+@example(shots=[(2.0, 0.234375, 0.0), (0.5, 0.0, -1.0)], min_cue_s=1.0)  # two calm shots average to neutral
 def test_every_cue_the_reading_places_has_the_mood_of_one_of_its_shots(shots, min_cue_s):
     from filmscore.analysis.fusion import label_for
 

@@ -166,14 +166,14 @@ def test_an_editor_sets_two_moods_downloads_the_spotting_and_the_run_follows_it(
     downloaded = _wait_for(lambda: next(iter(downloads.glob("four*.csv")), None))
     assert downloaded is not None, list(downloads.iterdir())
     assert downloaded.read_text().splitlines() == [
-        "start,end,mood,style,intensity,note",
-        "5.0000,10.0000,tense,,,",
-        "15.0000,17.4800,none,,,'=HYPERLINK(x)",
+        "start,end,mood,style,intensity,note,take",
+        "5.0000,10.0000,tense,,,,",
+        "15.0000,17.4800,none,,,'=HYPERLINK(x),",
     ]
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
     out = tmp_path / "four.scored.mp4"
-    assert main(["run", str(film), "-q", "-o", str(out), "--spotting", str(downloaded)]) == 0
+    assert main(["run", str(film), "-q", "-o", str(out), "--spotting", str(downloaded), "--takes", "2"]) == 0
     report = json.loads((tmp_path / "four.scored.filmscore" / "report.json").read_text())
     spotted = next(c for c in report["cues"] if c["start_s"] == 5.0)
     assert (spotted["end_s"], spotted["mood"], spotted["mode"]) == (10.0, "tense", "minor")
@@ -185,3 +185,19 @@ def test_an_editor_sets_two_moods_downloads_the_spotting_and_the_run_follows_it(
     assert _wait_for(lambda: browser.execute_script("return document.readyState") == "complete")
     values = [s.get_attribute("value") for s in browser.find_elements(By.CSS_SELECTOR, "select.shot-mood")]
     assert values == ["", "tense", "", ""]
+
+    # Issue 36: the tense cue's two takes play side by side; picking take b writes it into the download.
+    downloaded.unlink()
+    takes = browser.find_elements(By.CSS_SELECTOR, f'input.take[name="take-{spotted["id"]}"]')
+    assert [t.get_attribute("value") for t in takes] == ["a", "b"] and takes[0].is_selected()
+    players = browser.find_elements(By.CSS_SELECTOR, "tr.takes-row audio")
+    assert len(players) == 2 * len(report["cues"])
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", takes[1])  # clear of the header
+    takes[1].click()
+    link = browser.find_element(By.ID, "spot-download")
+    browser.execute_script("arguments[0].scrollIntoView()", link)
+    link.click()
+    picked = _wait_for(lambda: next(iter(downloads.glob("four*.csv")), None))
+    assert picked is not None
+    assert picked.read_text().splitlines()[-1] == "5.0000,10.0000,auto,,,,b"
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

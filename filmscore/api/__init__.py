@@ -187,7 +187,7 @@ def _score(
     # Absolute, so report.json names the outputs wherever it is read from (the timeline's links need it).
     wanted = (request.output or default_output(info)).absolute()
     output = check_output(wanted, info, request.overwrite, request.keep_original_audio)
-    _check_places(info, output, request)
+    _check_places(info, output, request, settings["music.takes"])
     if request.output is None and output.suffix != ".mp4" and voices.say is not None:
         cannot = _what_mp4_cannot_hold(info)
         voices.say(f"MP4 cannot hold {cannot} as it is, so the scored film is {output.name}; every stream is "
@@ -225,13 +225,12 @@ class _Voices:
     warn: Callable[[str], None]
 
 
-def _check_places(info: MediaInfo, output: Path, request: _ScoreRequest) -> None:
+def _check_places(info: MediaInfo, output: Path, request: _ScoreRequest, takes: int) -> None:
     from filmscore.scoring.run import work_space_bytes
 
     check_writable(output.parent, "-o folder")
-    check_free_space(
-        output.parent, work_space_bytes(info.duration_s, request.stems) + info.path.stat().st_size
-    )
+    work = work_space_bytes(info.duration_s, request.stems, takes)
+    check_free_space(output.parent, work + info.path.stat().st_size)
 
 
 def _previous(folder: Path | None) -> EarlierCut | None:

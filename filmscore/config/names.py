@@ -20,6 +20,11 @@ def cue_file(cue_id: int) -> str:
     return f"{CUES_FOLDER}/cue-{cue_id + 1:02d}.wav"
 
 
+def take_file(cue_id: int, take: str) -> str:
+    """Another take of a cue, beside its file: cues/cue-03-b.wav for the third cue's take b."""
+    return f"{CUES_FOLDER}/cue-{cue_id + 1:02d}-{take}.wav"
+
+
 def default_report_dir(film: Path) -> Path:
     """A film's report folder: beside it, named after it."""
     return film.parent / f"{film.stem}{REPORT_DIR_SUFFIX}"

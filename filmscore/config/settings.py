@@ -142,6 +142,9 @@ SETTINGS: tuple[Setting, ...] = (
             "(none: no check)", "--mer", run_only=True, choices=_names(backends.MER, backends.NO_MER)),
     Setting("music.candidates", int, 1, "scores to generate (seeds seed, seed+1, ...); the closest to the "
             "plan is kept", "--candidates", low=1, high=16, run_only=True, metavar="N"),
+    Setting("music.takes", int, 1, "takes of each cue to choose from (a, b, ...): the others are written as "
+            "cues/cue-NN-b.wav, ..., and the spotting CSV's take column chooses", "--takes", low=1, high=8,
+            run_only=True, metavar="N"),
     Setting("mix.loudness", str, "ebu", "loudness target: ebu (-23 LUFS), atsc (-24), web (-16), "
             "streaming (-14), or a number in LUFS", "--loudness", check=parse_loudness, run_only=True,
             metavar="TARGET"),

@@ -72,10 +72,26 @@ class SpotHit:
 
 
 @dataclass(frozen=True)
+class SpotTake:
+    """The take an editor chose for the cue playing over a range (see planning/palette.py: a letter, or a
+    seed as a whole number). It places nothing: the cue whose middle falls in the range plays it."""
+
+    start_s: float
+    end_s: float
+    take: str
+    row: str
+
+
+@dataclass(frozen=True)
 class Spotting:
     spots: tuple[Spot, ...]  # in time order, none overlapping
     hits: tuple[SpotHit, ...]  # in time order
     source: str  # the file it was read from
+    takes: tuple[SpotTake, ...] = ()  # in time order, none overlapping
+
+    def take_at(self, t_s: float) -> str | None:
+        """The take chosen for the cue whose middle is at `t_s`, if one was."""
+        return next((t.take for t in self.takes if t.start_s <= t_s < t.end_s), None)
 
     def silences(self, duration_s: float) -> tuple[tuple[float, float], ...]:
         """The `none` ranges within the film."""
@@ -112,16 +128,22 @@ def mood_word(text: str) -> str | None:
 
 
 def checked_spotting(
-    spots: list[Spot], hits: list[SpotHit], source: str, duration_s: float, frame_s: float
+    spots: list[Spot],
+    hits: list[SpotHit],
+    source: str,
+    duration_s: float,
+    frame_s: float,
+    takes: list[SpotTake] | None = None,
 ) -> Spotting:
     """The spots and hits in time order, or an InputError naming the first row that is wrong: a range
     that ends before it starts, starts or ends past the film's end (one frame's slack: an NLE's sequence
     often runs a frame long), overlaps another, or a hit in a silent range. Touching spots of the same
     kind join into one (an editor who marked every shot of a scene `tense` wants one tense cue)."""
     where = one_line(source, MAX_VALUE)
-    if not spots and not hits:
+    takes = takes or []
+    if not spots and not hits and not takes:
         raise InputError(f"{where} has no spots or hits. Give rows of start,end,mood (see the README).")
-    check_mark_count(len(spots) + len(hits), where, duration_s, frame_s)
+    check_mark_count(len(spots) + len(hits) + len(takes), where, duration_s, frame_s)
     for spot in spots:
         _check_range(spot, where, duration_s, frame_s)
     spots = sorted(spots, key=lambda s: s.start_s)
@@ -133,10 +155,24 @@ def checked_spotting(
             )
     for hit in hits:
         _check_hit(hit, spots, where, duration_s, frame_s)
-    spotting = Spotting(tuple(_joined(spots)), _one_per_frame(hits, frame_s), source)
+    spotting = Spotting(
+        tuple(_joined(spots)), _one_per_frame(hits, frame_s), source, _checked_takes(takes, where, duration_s)
+    )
     if all(spot is not None and spot.is_silent for _, _, spot in spotting.sections(duration_s)):
         raise InputError(f"{where} keeps the whole film silent. Leave some of it auto, or spot a mood.")
     return spotting
+
+
+def _checked_takes(takes: list[SpotTake], where: str, duration_s: float) -> tuple[SpotTake, ...]:
+    """The takes in time order, or an InputError where two ranges with different takes overlap."""
+    ordered = sorted(takes, key=lambda t: t.start_s)
+    for before, after in itertools.pairwise(ordered):
+        if after.start_s < before.end_s - 1e-6 and after.take != before.take:
+            raise InputError(
+                f"{where}: {after.row} (take {after.take}) overlaps {before.row} (take {before.take}). "
+                "Give each cue one take."
+            )
+    return tuple(t for t in ordered if t.start_s < duration_s)
 
 
 def check_mark_count(count: int, where: str, duration_s: float, frame_s: float) -> None:

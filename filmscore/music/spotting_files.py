@@ -2,8 +2,10 @@
 EDL, an OpenTimelineIO file or FCP 7 XML (Premiere and Resolve export it), read through OpenTimelineIO's
 adapters.
 
-A CSV has a header, `start,end,mood[,style][,intensity][,note]`. Times are seconds or time codes
-(HH:MM:SS:FF, or HH:MM:SS;FF drop-frame) at the film's rate. A `hit` row needs only a start.
+A CSV has a header, `start,end,mood[,style][,intensity][,note][,take]`. Times are seconds or time codes
+(HH:MM:SS:FF, or HH:MM:SS;FF drop-frame) at the film's rate. A `hit` row needs only a start. A take (a
+letter, or a seed as a whole number) chooses the take of the cue playing over the row's range; an `auto`
+row with a take only chooses it, and places nothing.
 
 A marker's name, else its comment, carries the mood: its first word that is a mood, `auto`, `none` or
 `hit`. Markers that carry none (an editor's other notes) are left out and named. A ranged marker spans its
@@ -40,12 +42,15 @@ from filmscore.media.timelines import (
     sequence_start,
     timecode_frames,
 )
+from filmscore.music.planning.palette import is_take
 from filmscore.music.spotting import (
+    AUTO,
     HIT,
     MOOD_WORDS,
     MOST_MARKS,
     Spot,
     SpotHit,
+    SpotTake,
     Spotting,
     check_mark_count,
     checked_spotting,
@@ -54,7 +59,7 @@ from filmscore.music.spotting import (
 )
 
 MAX_SPOTTING_BYTES = 16 << 20  # a feature's spotting is a few hundred rows; anything this large is not one
-CSV_COLUMNS = ("start", "end", "mood", "style", "intensity", "note")
+CSV_COLUMNS = ("start", "end", "mood", "style", "intensity", "note", "take")
 MARKER_ADAPTERS = TIMELINE_ADAPTERS
 
 
@@ -87,12 +92,14 @@ def read_spotting(path: Path, fps: float, duration_s: float, tc_start: str | Non
     rate = timecode_rate(fps)
     suffix = path.suffix.lower()
     left_out: tuple[str, ...]
+    takes: list[SpotTake] = []
     if suffix == ".csv" and _is_premiere_markers(text := _text(path, where)):
         markers = premiere_markers(text, rate, where, tc_start)
         check_mark_count(len(markers), where, duration_s, 1 / rate)
         spots, hits, left_out = spots_from_markers(markers, duration_s, 1 / rate)
     elif suffix == ".csv":
-        spots, hits = _csv_rows(text, rate, where, timecode_frames(tc_start, rate) if tc_start else 0.0)
+        origin = timecode_frames(tc_start, rate) if tc_start else 0.0
+        spots, hits, takes = _csv_rows(text, rate, where, origin)
         left_out = ()
     elif suffix in MARKER_ADAPTERS:
         if suffix == ".edl":
@@ -108,7 +115,7 @@ def read_spotting(path: Path, fps: float, duration_s: float, tc_start: str | Non
             f"{where}: filmscore reads spotting from .csv, .edl, .otio, .xml (FCP 7) or .fcpxml files, "
             f"not {quoted(path.suffix or 'a file without an extension')}."
         )
-    return SpottingRead(checked_spotting(spots, hits, str(path), duration_s, 1 / rate), left_out)
+    return SpottingRead(checked_spotting(spots, hits, str(path), duration_s, 1 / rate, takes), left_out)
 
 
 def spotting_in_folder(folder: Path, film: Path) -> Path | None:
@@ -166,7 +173,9 @@ def premiere_markers(text: str, rate: float, where: str, tc_start: str | None) -
     )  # fmt: skip
 
 
-def _csv_rows(text: str, rate: float, where: str, origin: float = 0.0) -> tuple[list[Spot], list[SpotHit]]:
+def _csv_rows(
+    text: str, rate: float, where: str, origin: float = 0.0
+) -> tuple[list[Spot], list[SpotHit], list[SpotTake]]:
     """The rows as spots and hits; time codes count from `origin` (frames: the sequence start, from
     --tc-start), seconds from the film's first frame."""
     rows = _csv_lines(text, where)
@@ -178,10 +187,11 @@ def _csv_rows(text: str, rate: float, where: str, origin: float = 0.0) -> tuple[
         problem = f"lacks {', '.join(missing)}" if missing else f"has unknown columns {quoted(unknown)}"
         raise InputError(
             f"{where}: the header (row {header_line}) {problem}. "
-            f"Start the file with {','.join(CSV_COLUMNS[:3])}[,style][,intensity][,note]."
+            f"Start the file with {','.join(CSV_COLUMNS[:3])}[,style][,intensity][,note][,take]."
         )
     spots: list[Spot] = []
     hits: list[SpotHit] = []
+    takes: list[SpotTake] = []
     for line, values in rows:
         if len(spots) + len(hits) >= MOST_MARKS:
             raise InputError(
@@ -191,8 +201,8 @@ def _csv_rows(text: str, rate: float, where: str, origin: float = 0.0) -> tuple[
         if len(values) > len(columns):
             raise InputError(f"{where}: row {line} has more values than the header has columns.")
         cells = dict(zip(columns, (v.strip() for v in values), strict=False))
-        _csv_row(cells, f"row {line}", (rate, origin), where, spots, hits)
-    return spots, hits
+        _csv_row(cells, f"row {line}", (rate, origin), where, (spots, hits, takes))
+    return spots, hits, takes
 
 
 def _csv_lines(text: str, where: str) -> Iterator[tuple[int, list[str]]]:
@@ -216,11 +226,11 @@ def _csv_row(
     row: str,
     clock: tuple[float, float],
     where: str,
-    spots: list[Spot],
-    hits: list[SpotHit],
+    into: tuple[list[Spot], list[SpotHit], list[SpotTake]],
 ) -> None:
     """One row, its times read at `clock` (the rate, and the sequence start in frames)."""
     rate, origin = clock
+    spots, hits, takes = into
     mood_text = cells.get("mood", "")
     mood = MOOD_WORDS.get(mood_text.lower())
     if mood is None:
@@ -230,6 +240,11 @@ def _csv_row(
         hits.append(SpotHit(start, row))
         return
     end = seconds(cells.get("end", ""), rate, row, where, origin)
+    take = _take(cells, row, where)
+    if take is not None:
+        takes.append(SpotTake(start, end, take, row))
+        if mood == AUTO and not cells.get("style") and not cells.get("intensity"):
+            return  # a take's row: it chooses the cue's take and places nothing
     style = cells.get("style") or None
     if style is not None and style.lower() not in STYLE_NAMES:
         raise InputError(
@@ -247,6 +262,18 @@ def _csv_row(
             _note(cells.get("note", "")),
         )
     )
+
+
+def _take(cells: dict[str, str], row: str, where: str) -> str | None:
+    text = cells.get("take", "").lower()
+    if not text:
+        return None
+    if not is_take(text):
+        raise InputError(
+            f"{where}: {row} has the take {quoted(cells['take'])}. Give a letter (a, b, c, ...) or a seed "
+            "(a whole number)."
+        )
+    return text
 
 
 def _note(text: str) -> str:

@@ -126,6 +126,7 @@ def _spotting(spotting: Spotting) -> model.Spotting:
             for s in spotting.spots
         ),
         hits=tuple(model.SpottedHit(_r(hit.t_s), hit.row) for hit in spotting.hits),
+        takes=tuple(model.SpottedTake(t.take, t.row, _r(t.start_s), _r(t.end_s)) for t in spotting.takes),
     )  # fmt: skip
 
 
@@ -191,6 +192,9 @@ def _cue(scored: ScoredFilm, cue: Cue) -> model.Cue:
         ),
         recut=None if recut is None else model.Fate(recut.fates[cue.id], recut.earlier_cues[cue.id]),
         file=next((_cue_file(f) for f in scored.cue_files if f.cue_id == cue.id), None),
+        take=cue.take,
+        takes=tuple(model.Take(t.take, _r(t.start_s), _r(t.duration_s))
+                    for t in scored.take_files if t.cue_id == cue.id),
     )  # fmt: skip
 
 

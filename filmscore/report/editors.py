@@ -217,7 +217,7 @@ def markers_edl(report: Report) -> str:
 
 CUE_SHEET_HEADER = [
     "cue", "title", "in_tc", "out_tc", "duration_tc", "duration_s",
-    "generator", "style", "model", "seed", "licence", "non_commercial", "source",
+    "generator", "style", "model", "seed", "take", "licence", "non_commercial", "source",
 ]  # fmt: skip
 
 
@@ -240,7 +240,7 @@ def cue_sheet_csv(report: Report) -> str:
         ]
         model = details.get("model", details.get("soundfont", details.get("library", "")))
         rows.append(
-            [cue.id + 1, title, *times, music.generator, _style(cue, music), model, music.seed,
+            [cue.id + 1, title, *times, music.generator, _style(cue, music), model, music.seed, cue.take,
              licence, non_commercial, _sources(cue, fps)]
         )  # fmt: skip
     return _csv(rows)

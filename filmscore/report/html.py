@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from filmscore.config.names import cue_file, take_file
 from filmscore.core.affect import Mood
 from filmscore.core.timecode import timecode
 from filmscore.core.wording import printable
@@ -52,6 +53,9 @@ tr.shot{cursor:pointer}tr.shot:hover{background:#f4f0ff}tr.playing{background:#f
 .num{font-variant-numeric:tabular-nums;white-space:nowrap}
 .src{font-size:12px;color:#555;white-space:nowrap}
 img{width:120px;display:block;border-radius:3px}
+.takes{display:flex;gap:18px;flex-wrap:wrap}
+.takes label{font-size:12px;display:flex;align-items:center;gap:6px}.takes audio{width:240px;height:32px}
+tr.takes-row td{border-top:none;padding-top:0}
 .legend span{margin-right:14px}.swatch{display:inline-block;width:18px;height:3px;vertical-align:middle}
 """
 
@@ -264,6 +268,7 @@ def _shots_table(report: Report, images: Mapping[str, bytes]) -> str:
 def _cues_table(report: Report, cues: tuple[Cue, ...]) -> list[str]:
     fps = report.input.fps
     plays = any(cue.excerpts for cue in cues)  # recordings, with the library generator
+    offers = any(cue.takes for cue in cues)  # other takes to choose from, with --takes
     recut = report.recut
     rows = [
         "<h2>Cues</h2>",
@@ -272,6 +277,7 @@ def _cues_table(report: Report, cues: tuple[Cue, ...]) -> list[str]:
         "<th>meter</th><th>mood</th><th>style: instruments</th><th>target v / a</th><th>heard v / a</th>"
         f"{'<th>plays</th>' if plays else ''}{'<th>re-cut</th>' if recut else ''}</tr></thead><tbody>",
     ]
+    columns = 10 + plays + bool(recut)
     for cue in cues:
         recordings = "; ".join(e.track for e in cue.excerpts)
         rows.append(
@@ -284,8 +290,26 @@ def _cues_table(report: Report, cues: tuple[Cue, ...]) -> list[str]:
             f'<td class="num">{cue.valence:+.2f} / {cue.arousal:+.2f}</td>{_heard(cue.mer)}'
             f"{f'<td>{_e(recordings)}</td>' if plays else ''}{_fate(cue) if recut else ''}</tr>"
         )
+        if offers:
+            rows.append(f'<tr class="takes-row"><td></td><td colspan="{columns - 1}">{_takes(cue)}</td></tr>')
     rows.append("</tbody></table>")
     return rows
+
+
+def _takes(cue: Cue) -> str:
+    """The cue's takes side by side, each with its player and a choice: the one in the film (its own
+    file) and the others (--takes). Choosing one writes it into the spotting CSV's take column."""
+    files = {cue.take: cue_file(cue.id), **{t.take: take_file(cue.id, t.take) for t in cue.takes}}
+    choices = []
+    for take in sorted(files, key=lambda t: (t.isdigit(), t)):
+        chosen = " checked" if take == cue.take else ""
+        film = " (in the film)" if take == cue.take else ""
+        choices.append(
+            f'<label class="take"><input type="radio" class="take" name="take-{cue.id}" value="{_e(take)}" '
+            f'data-in="{cue.start_s}" data-out="{cue.end_s}"{chosen}> take {_e(take)}{film}'
+            f'<audio controls preload="none" src="{_e(_url(Path(files[take])))}"></audio></label>'
+        )
+    return f'<div class="takes">{"".join(choices)}</div>'
 
 
 def _recut_facts(recut: Recut) -> str:

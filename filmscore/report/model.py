@@ -37,6 +37,7 @@ Row = Annotated[str, Rule({"maxLength": 1000})]
 SpotMood = Annotated[str, Rule({"enum": [*Mood, AUTO]})]
 RangeMood = Annotated[str, Rule({"enum": [*Mood, AUTO, NONE]})]
 Mode = Annotated[str, Rule({"enum": ["major", "minor"]})]
+TakeName = Annotated[str, Rule({"pattern": "^([a-z]|[0-9]{1,10})$"})]  # a letter, or a seed
 
 
 def schema(description: str = "", **constraints: Any) -> Any:
@@ -213,6 +214,15 @@ class CueFile:
 
 
 @dataclass(frozen=True)
+class Take:
+    """Another take of a cue (--takes), written beside its file as cues/cue-NN-<take>.wav."""
+
+    take: TakeName
+    start_s: Seconds = field(metadata=schema("where the file's first sample sits in the film"))
+    duration_s: Seconds
+
+
+@dataclass(frozen=True)
 class Cue:
     id: Count
     start_s: Seconds
@@ -264,6 +274,12 @@ class Cue:
             "timeline plays it; absent in an analysis and in reports from before cue files were clean"
         ),
     )
+    take: TakeName = field(default="a", metadata=schema(
+        "which of the cue's takes plays in the film and its file: a letter, or a seed; the spotting "
+        "CSV's take column chooses it"))  # fmt: skip
+    takes: Annotated[tuple[Take, ...], Rule({"maxItems": 26})] = field(
+        default=(), metadata=schema("its other takes (--takes), each in a file of its own")
+    )
 
 
 @dataclass(frozen=True)
@@ -311,10 +327,21 @@ class SpottedHit:
 
 
 @dataclass(frozen=True)
+class SpottedTake:
+    take: TakeName
+    row: Row
+    start_s: Seconds
+    end_s: Seconds
+
+
+@dataclass(frozen=True)
 class Spotting:
     source: Annotated[str, Rule({"maxLength": 4096})]
     spots: Annotated[tuple[SpottedRange, ...], Rule({"maxItems": MOST_ITEMS})]
     hits: Annotated[tuple[SpottedHit, ...], Rule({"maxItems": MOST_ITEMS})]
+    takes: Annotated[tuple[SpottedTake, ...], Rule({"maxItems": MOST_ITEMS})] = field(
+        default=(), metadata=schema("the takes the spotting chose: the cue over a range's middle plays it")
+    )
 
 
 @dataclass(frozen=True)

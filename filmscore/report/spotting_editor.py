@@ -1,6 +1,7 @@
 """The spotting editor in report.html: an editor sets a shot's mood from its row, or a range's (in and out
-as seconds or time codes, or taken from the player), marks a range as no music or a frame as a hit, and
-downloads the spotting CSV that `--spotting` reads. It runs in the page alone: no server, nothing fetched.
+as seconds or time codes, or taken from the player), marks a range as no music or a frame as a hit, picks
+a take of each cue in the cue list (html.py plays them side by side), and downloads the spotting CSV that
+`--spotting` reads. It runs in the page alone: no server, nothing fetched.
 
 It starts from the spotting the report followed, if any, so a second pass edits the first. A range
 replaces what it overlaps, so the file it writes never has overlapping rows.
@@ -27,6 +28,7 @@ const $ = id => document.getElementById(id);
 let spots = data.spots.map(s => ({start: s.start_s, end: s.end_s, mood: s.mood, style: s.style || '',
   intensity: s.intensity ?? '', note: s.note || ''}));
 let hits = data.hits.map(h => h.t_s);
+let takes = data.takes.map(t => ({start: t.start_s, end: t.end_s, take: t.take}));
 const frame = 1 / data.rate;
 function parseTime(text) {
   text = text.trim();
@@ -59,12 +61,14 @@ function csv() {
   // A text a spreadsheet would take for a formula starts with an apostrophe (the reader takes it off).
   const safe = v => /^[=+\\-@\\t\\r]/.test(String(v)) && isNaN(Number(v)) ? "'" + String(v) : String(v);
   const cell = v => /[",\\r\\n]/.test(safe(v)) ? '"' + safe(v).replace(/"/g, '""') + '"' : safe(v);
-  const rows = ['start,end,mood,style,intensity,note'];
+  const rows = ['start,end,mood,style,intensity,note,take'];
   for (const s of spots) {
-    const values = [s.start.toFixed(4), s.end.toFixed(4), s.mood, s.style, s.intensity, s.note];
+    const values = [s.start.toFixed(4), s.end.toFixed(4), s.mood, s.style, s.intensity, s.note, ''];
     rows.push(values.map(cell).join(','));
   }
-  for (const t of hits) rows.push(`${t.toFixed(4)},,hit,,,`);
+  for (const t of hits) rows.push(`${t.toFixed(4)},,hit,,,,`);
+  // A take's row places nothing: the cue over its middle plays the take.
+  for (const t of takes) rows.push(`${t.start.toFixed(4)},${t.end.toFixed(4)},auto,,,,${t.take}`);
   return rows.join('\\n') + '\\n';
 }
 function render() {
@@ -93,8 +97,22 @@ function render() {
     select.value = covering && [...select.options].some(o => o.value === covering.mood) ? covering.mood : '';
   });
   $('spot-download').href = 'data:text/csv;charset=utf-8,' + encodeURIComponent(csv());
-  $('spot-count').textContent = `${spots.length} ranges, ${hits.length} hits`;
+  $('spot-count').textContent = `${spots.length} ranges, ${hits.length} hits, ${takes.length} takes chosen`;
+  document.querySelectorAll('input.take').forEach(input => {
+    const middle = (Number(input.dataset.in) + Number(input.dataset.out)) / 2;
+    const chosen = takes.find(t => t.start <= middle && middle < t.end);
+    if (chosen) input.checked = input.value === chosen.take;
+  });
 }
+document.querySelectorAll('input.take, label.take, audio').forEach(el =>
+  el.addEventListener('click', event => event.stopPropagation()));
+document.querySelectorAll('input.take').forEach(input => input.addEventListener('change', () => {
+  const start = Number(input.dataset.in), end = Number(input.dataset.out), middle = (start + end) / 2;
+  takes = takes.filter(t => !(t.start <= middle && middle < t.end));
+  takes.push({start, end, take: input.value});
+  takes.sort((a, b) => a.start - b.start);
+  render();
+}));
 document.querySelectorAll('select.shot-mood').forEach(select => {
   select.addEventListener('click', event => event.stopPropagation());
   select.addEventListener('change', () =>
@@ -140,7 +158,7 @@ def spotting_section(report: Report, escape: Any) -> str:
         "<h2>Spotting</h2>",
         '<p class="facts">Set a shot\'s mood in its row, or a range\'s here; then download the CSV and '
         f"run <code>filmscore run {escape(film.name)} --spotting {escape(film.stem)}.csv</code>. "
-        "Time you leave unspotted is scored as the film reads.</p>",
+        "Time you leave unspotted is scored as the film reads; a take picked in the cue list is kept.</p>",
         '<div id="spot-form">in <input id="spot-in" size="12" placeholder="00:00:00:00">'
         '<button type="button" id="spot-in-now" title="the player\'s time">now</button> '
         'out <input id="spot-out" size="12" placeholder="seconds or time code">'
@@ -174,5 +192,6 @@ def _data(report: Report) -> str:
         "duration": report.input.duration_s,
         "spots": to_plain(spotting.spots if spotting else (), []),
         "hits": to_plain(spotting.hits if spotting else (), []),
+        "takes": to_plain(spotting.takes if spotting else (), []),
     }
     return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

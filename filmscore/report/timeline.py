@@ -109,7 +109,8 @@ def _cue_clip(cue: Cue, path: str, report: Report, rate: float) -> Any:
     as keyframes (OTIO metadata, and FCP 7 XML's Audio Levels)."""
     import opentimelineio as otio
 
-    name = f"Cue {cue.id + 1}: {cue.mood}, {cue.key}"
+    take = f", take {cue.take}" if cue.take != "a" else ""
+    name = f"Cue {cue.id + 1}: {cue.mood}, {cue.key}{take}"
     file = cue.file
     if file is None:  # a report from before the cue files were clean: the file is the cue's span
         clip = _clip(name, path, cue.start_s, cue.end_s, rate)

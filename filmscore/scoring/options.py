@@ -118,6 +118,7 @@ def run_options(
         mer=settings["music.mer"],
         library=Path(library) if library else None,
         candidates=settings["music.candidates"],
+        takes=settings["music.takes"],
         keep_original_audio=keep_original_audio,
         stems=stems,
         cache_dir=cache_dir,

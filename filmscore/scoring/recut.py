@@ -147,11 +147,15 @@ def _hits_in(plan: CuePlan, cue: Cue) -> tuple:
 
 
 def _spotting_agrees(kept: KeptCue, spotting: Spotting | None) -> bool:
+    """Whether the spotting leaves the kept cue as it was: no spot over it with another mood, and no
+    other take chosen for it."""
     if spotting is None:
         return True
     over = [s for s in spotting.spots if s.end_s > kept.start_s + 1e-6 and s.start_s < kept.end_s - 1e-6]
     was = kept.cue.spot.mood if kept.cue.spot is not None else None
-    return all(s.mood == was or (s.mood == "auto" and was in (None, "auto")) for s in over)
+    take = spotting.take_at((kept.start_s + kept.end_s) / 2)
+    same_take = take is None or take == kept.cue.take
+    return same_take and all(s.mood == was or (s.mood == "auto" and was in (None, "auto")) for s in over)
 
 
 def recut_of(plan: CuePlan, earlier: EarlierCut, matches: tuple[int | None, ...], frame_s: float) -> Recut:

@@ -4,7 +4,7 @@ mux, and publish the scored film with its report folder, all at once or not at a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from multiprocessing.pool import Pool
@@ -24,14 +24,21 @@ from filmscore.delivery.mux import mux
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, MediaInfo
 from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearrange
-from filmscore.music.generators import GENERATORS, Music, MusicGenerator, MusicRequest, silenced
+from filmscore.music.generators import (
+    GENERATORS,
+    CueSound,
+    Music,
+    MusicGenerator,
+    MusicRequest,
+    silenced,
+)
 from filmscore.music.mer import MER_BACKENDS, MerBackend
 from filmscore.music.planning import CueOptions, CuePlan, KeptCue, plan_cues
-from filmscore.music.planning.palette import film_fingerprint, home_key_for
+from filmscore.music.planning.palette import FIRST_TAKE, film_fingerprint, home_key_for, take_letters
 from filmscore.music.spotting import Spotting
 from filmscore.music.styles import DEFAULT_STYLE, STYLES
 from filmscore.scoring.recut import EarlierCut, Recut, kept_cues, match_shots, recut_of, with_earlier_readings
-from filmscore.scoring.stems import CueFile, stage_cue_files, stage_stems, write_wav
+from filmscore.scoring.stems import CueFile, TakeFile, stage_cue_files, stage_stems, write_wav
 
 WORK_SIGNALS = 9  # film-length stereo signals the work folder may hold at once (see work_space_bytes)
 STEM_SIGNALS = 7  # the instrument groups, their sum and one group's speech-band cut, for --stems
@@ -62,6 +69,7 @@ class RunOptions:
     library: Path | None = None  # the indexed music folder of the library generator
     # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
     candidates: int = default("music.candidates")
+    takes: int = default("music.takes")  # each cue's takes to offer (a, b, ...): the others are rendered
     spotting: Spotting | None = None  # the editor's spots, read and checked against the film
     previous: EarlierCut | None = None  # an earlier cut whose approved cues a re-cut keeps
     # replace outputs found at their paths when publishing; the CLI gives --overwrite, so a file that
@@ -90,6 +98,7 @@ class ScoredFilm:
     check: MusicCheck | None = None  # each cue as heard by music emotion recognition, against its target
     recut: Recut | None = None  # with --previous: what was kept, moved, changed and new
     cue_files: tuple[CueFile, ...] = ()  # each cue's own file, as the editing timeline plays it
+    take_files: tuple[TakeFile, ...] = ()  # with --takes: each cue's other takes, beside its file
 
 
 def score_film(
@@ -127,7 +136,7 @@ def score_film(
                 )
             earlier = opts.previous.score if opts.previous else None
             request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work, earlier=earlier)
-            music, plan, check, seed = compose_checked(generator, request, opts, progress, space.helper)
+            music, plan, check, seed = compose_takes(generator, request, opts, progress, space.helper)
             generator.release()
             music = silenced(music, plan.silences)
             if opts.generator_note:
@@ -146,7 +155,7 @@ def score_film(
                 write_wav(outputs.stage(paths["music"]), mixed.stem)
                 if music.midi:
                     outputs.write(paths["midi"], music.midi)
-                cue_paths, cue_files = stage_cue_files(
+                cue_paths, cue_files, take_files = stage_cue_files(
                     plan, music, mixed, sequence_rate(info.fps), report_dir, outputs
                 )
                 paths.update(cue_paths)
@@ -165,6 +174,7 @@ def score_film(
                     check,
                     recut,
                     cue_files,
+                    take_files,
                 )
                 if stage_report is not None:
                     stage_report(scored, report_dir, outputs)
@@ -272,6 +282,98 @@ def _compose_and_listen(
     return music, request.plan, check, seed
 
 
+def compose_takes(
+    generator: MusicGenerator,
+    request: MusicRequest,
+    opts: RunOptions,
+    progress: Progress | None = None,
+    helper: Pool | None = None,
+) -> tuple[Music, CuePlan, MusicCheck | None, int]:
+    """compose_checked's result where cues play chosen takes or offer others (--takes): each take's whole
+    score (every cue on it) composed and checked as a run's score is (`take_scores`), and each cue's sound
+    taken from the score of the take it plays; the others are offered (Music.other_takes). A cue's chosen
+    take is then what the earlier run offered, sample for sample, and every other cue is what it was. A
+    generator that writes no takes plays take a everywhere and offers none."""
+    plan = request.plan
+    if not generator.writes_takes:
+        request = replace(request, plan=_on_take(plan, FIRST_TAKE))
+        return compose_checked(generator, request, opts, progress, helper)
+    played = {cue.take for cue in plan.cues}
+    if played == {FIRST_TAKE} and opts.takes <= 1:
+        return compose_checked(generator, request, opts, progress, helper)
+    offered = take_letters(opts.takes)
+    scores, seed = take_scores(generator, request, [*sorted(played), *offered], opts, progress, helper)
+    chosen = replace(
+        plan, cues=tuple(replace(scores[c.take].plan.cues[c.id], take=c.take) for c in plan.cues)
+    )
+    if played == {FIRST_TAKE}:
+        music, check = scores[FIRST_TAKE].music, scores[FIRST_TAKE].check
+    else:
+        # Each cue renders alone from its own notes, so the chosen plan's render is each take's sound.
+        music = generator.generate(_in_own_folder(replace(request, plan=chosen, seed=seed), "chosen"))
+        check = _chosen_check(scores, plan)
+    others = [
+        replace(sound, take=take)
+        for take in offered
+        for sound in scores[take].music.cue_sounds
+        if plan.cues[sound.cue_id].take != take and plan.cues[sound.cue_id].kept_from is None
+    ]
+    for score in scores.values():
+        if score.music is not music:
+            _discard(score.music, keep=others)
+    return replace(music, other_takes=tuple(others)), chosen, check, seed
+
+
+@dataclass(frozen=True)
+class TakeScore:
+    """One take's whole score: the music, its plan (re-arranged where the check asked) and its check."""
+
+    music: Music
+    plan: CuePlan
+    check: MusicCheck | None
+
+
+def take_scores(
+    generator: MusicGenerator,
+    request: MusicRequest,
+    takes: list[str],
+    opts: RunOptions,
+    progress: Progress | None = None,
+    helper: Pool | None = None,
+) -> tuple[dict[str, TakeScore], int]:
+    """Each take's score, every cue on it but a re-cut's kept cues (they keep the sound they had); and the
+    seed take a was written with (--candidates choose it), which the other takes draw theirs from."""
+    scores: dict[str, TakeScore] = {}
+    seed = request.seed
+    for take in dict.fromkeys([FIRST_TAKE, *takes]):
+        asked = replace(request, plan=_on_take(request.plan, take), seed=seed)
+        if take != FIRST_TAKE:
+            asked = _in_own_folder(replace(asked, stems=False), f"take-{take}")
+        tries = opts if take == FIRST_TAKE else replace(opts, candidates=1)
+        music, plan, check, chosen_seed = compose_checked(generator, asked, tries, progress, helper)
+        seed = chosen_seed if take == FIRST_TAKE else seed
+        scores[take] = TakeScore(music, plan, check)
+    return scores, seed
+
+
+def _on_take(plan: CuePlan, take: str) -> CuePlan:
+    """The plan with every cue on `take`, but the kept cues of a re-cut."""
+    return replace(
+        plan, cues=tuple(cue if cue.kept_from is not None else replace(cue, take=take) for cue in plan.cues)
+    )
+
+
+def _chosen_check(scores: dict[str, TakeScore], plan: CuePlan) -> MusicCheck | None:
+    """Each cue's check as its take's score heard it."""
+    checks = {take: score.check for take, score in scores.items()}
+    first = checks[FIRST_TAKE]
+    if first is None:
+        return None
+    heard = [checks[cue.take].cues[cue.id] for cue in plan.cues]  # type: ignore[union-attr]
+    rearranged = [cue.id for cue in plan.cues if cue.id in checks[cue.take].rearranged]  # type: ignore[union-attr]
+    return replace(first, cues=tuple(heard), rearranged=tuple(rearranged))
+
+
 def _in_own_folder(request: MusicRequest, name: str) -> MusicRequest:
     """The request with a work subfolder of its own, so one score's files never overwrite another's."""
     if request.workdir is None:
@@ -281,21 +383,23 @@ def _in_own_folder(request: MusicRequest, name: str) -> MusicRequest:
     return replace(request, workdir=folder)
 
 
-def _discard(music: Music) -> None:
-    """Free the disk a rejected score's work files hold."""
-    for audio in (music.audio, *music.stems.values(), *(cue.audio for cue in music.cue_sounds)):
+def _discard(music: Music, keep: Sequence[CueSound] = ()) -> None:
+    """Free the disk a rejected score's work files hold, but those of the sounds in `keep`."""
+    kept = {id(sound.audio) for sound in keep}
+    sounds = [s for s in (*music.cue_sounds, *music.other_takes) if id(s.audio) not in kept]
+    for audio in (music.audio, *music.stems.values(), *(cue.audio for cue in sounds)):
         if isinstance(audio, AudioFile):
             audio.path.unlink(missing_ok=True)
 
 
-def work_space_bytes(duration_s: float, stems: bool) -> int:
+def work_space_bytes(duration_s: float, stems: bool, takes: int = 1) -> int:
     """About the most the work folder holds at once for a film this long: the music and its cues' own
     sounds (together about a film's length, kept for the cue files), its speech-band cut, the original
     soundtrack, the limiter's curve and the finished mix, stem and gain while mixing, then a re-limited
     copy and the delivered track decoded back while muxing; with --stems, one more signal per group (and
-    the cut of the one being written)."""
+    the cut of the one being written); with --takes, about a film's length more for each other take."""
     signal = duration_s * MUSIC_SAMPLE_RATE * 2 * 4  # 48 kHz stereo float32
-    return int(signal * (WORK_SIGNALS + (STEM_SIGNALS if stems else 0)))
+    return int(signal * (WORK_SIGNALS + (STEM_SIGNALS if stems else 0) + takes - 1))
 
 
 def _generator(opts: RunOptions) -> MusicGenerator:

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from filmscore.config.names import ORIGINAL_STEM, STEMS_FOLDER, cue_file
+from filmscore.config.names import ORIGINAL_STEM, STEMS_FOLDER, cue_file, take_file
 from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import OutputError
 from filmscore.delivery.mix import MixResult, cut_like_the_music
 from filmscore.media.audio import Audio, AudioFile, blocks
-from filmscore.music.generators import RING_OUT_MIN_S, Music
+from filmscore.music.generators import RING_OUT_MIN_S, CueSound, Music
 from filmscore.music.planning import Cue, CuePlan
 
 WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
@@ -102,6 +102,17 @@ class CueFile:
     gains: tuple[tuple[float, float], ...]
 
 
+@dataclass(frozen=True)
+class TakeFile:
+    """Another take of a cue (cues/cue-NN-<take>.wav), clean and at the level of the cue's own file, from
+    `start_s` in the film (on a picture frame), `duration_s` long."""
+
+    cue_id: int
+    take: str
+    start_s: float
+    duration_s: float
+
+
 # A keyframe is dropped where a straight line (in dB) between its neighbours is within this of the
 # mix's gain at every picture frame between them: far under what a listener hears, and close enough
 # that the cue files at their keyframed gains sum to the music stem within -40 dB.
@@ -111,13 +122,14 @@ CUE_FILE_PEAK = 0.98  # a cue file's peak at most (24-bit PCM clips at 1)
 
 def stage_cue_files(
     plan: CuePlan, music: Music, mixed: MixResult, fps: float, report_dir: Path, outputs: OutputSet
-) -> tuple[dict[str, Path], tuple[CueFile, ...]]:
+) -> tuple[dict[str, Path], tuple[CueFile, ...], tuple[TakeFile, ...]]:
     """cues/cue-NN.wav: each cue clean, at the music's level in the clear, with the mix's gain under
     dialogue as keyframes, and starting on a frame of a timeline at `fps`. A generator that renders cues
     alone gives each cue from its first beat to the end of its ring-out, and the timeline plays all of it
     (the cues overlap where one rings over the next); for others, the cue's stretch of the music with
     RING_OUT_MIN_S more as a handle, and the timeline plays the cue's own span. Placed and keyframed,
-    they make the music stem again (but for the speech-band cut, which is not a gain)."""
+    they make the music stem again (but for the speech-band cut, which is not a gain). With --takes, the
+    cues' other takes too, at the same level (cues/cue-NN-<take>.wav)."""
     rate = mixed.stem.sample_rate
     film_end = mixed.stem.frames / rate
     sounds = {sound.cue_id: sound for sound in music.cue_sounds}
@@ -130,7 +142,8 @@ def stage_cue_files(
         else:
             plays = (sound.start_s, min(film_end, sound.start_s + sound.audio.frames / rate))
             placed.append((cue, sound.start_s, sound.audio, plays))
-    level = _clean_level(mixed.music_scale, [audio for _, _, audio, _ in placed])
+    level = _clean_level(mixed.music_scale, [audio for _, _, audio, _ in placed]
+                         + [take.audio for take in music.other_takes])  # fmt: skip
     written, files = {}, []
     for cue, sound_start_s, clean, (play_from, play_to) in placed:
         # The file starts on the picture frame at or before its first sound, with silence before it: a
@@ -143,7 +156,30 @@ def stage_cue_files(
         written[name] = report_dir / name
         gains = gain_keyframes(mixed.music_scale, level, start_s, play_from, min(play_to, film_end), fps)
         files.append(CueFile(cue.id, start_s, audio.frames / rate, play_from, play_to, gains))
+    take_paths, takes = _stage_take_files(music, level, fps, report_dir, outputs)
+    return {**written, **take_paths}, tuple(files), takes
+
+
+def _stage_take_files(
+    music: Music, level: float, fps: float, report_dir: Path, outputs: OutputSet
+) -> tuple[dict[str, Path], tuple[TakeFile, ...]]:
+    """cues/cue-NN-<take>.wav: each cue's other takes (--takes), clean, at `level` (the cue files'),
+    starting on a picture frame as the cue files do, so an editor can lay one over the other."""
+    written, files = {}, []
+    for sound in music.other_takes:
+        start_s, audio = _on_a_frame(sound, fps)
+        name = take_file(sound.cue_id, sound.take)
+        write_wav(outputs.stage(report_dir / name), _Scaled(audio, factor=level))
+        written[name] = report_dir / name
+        files.append(TakeFile(sound.cue_id, sound.take, start_s, audio.frames / audio.sample_rate))
     return written, tuple(files)
+
+
+def _on_a_frame(sound: CueSound, fps: float) -> tuple[float, _Delayed]:
+    """A cue's sound in a file that starts on the picture frame at or before its first sample."""
+    rate = sound.audio.sample_rate
+    start_s = math.floor(sound.start_s * fps + 1e-6) / fps
+    return start_s, _Delayed(sound.audio, round(sound.start_s * rate) - round(start_s * rate))
 
 
 def _clean_level(scale: Audio, sounds: list[Audio]) -> float:

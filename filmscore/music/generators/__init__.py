@@ -65,6 +65,7 @@ class CueSound:
     cue_id: int
     start_s: float
     audio: AudioClip | AudioFile  # stereo
+    take: str = "a"  # which of the cue's takes it is (music/planning/palette.py)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Music:
     # Each cue alone, where the generator makes cues as pieces of their own; placed at their starts they
     # sum to `audio` (with --stems, to within the render's timing: the stems are rendered apart).
     cue_sounds: tuple[CueSound, ...] = ()
+    # With --takes: each cue's other takes (not the one it plays), each alone, for an editor to choose from.
+    other_takes: tuple[CueSound, ...] = ()
 
 
 class MusicGenerator(ABC):
@@ -85,6 +88,9 @@ class MusicGenerator(ABC):
     # True when the generator plays each cue's arrangement (density, register, dynamics) as planned, so
     # the closed loop can re-arrange a cue that misses its target and generate again.
     follows_arrangement: bool = False
+    # True when the generator writes each cue as a piece of its own (Music.cue_sounds) from the cue's take
+    # (music/planning/palette.py), so it can offer a cue's other takes and play the one an editor chose.
+    writes_takes: bool = False
 
     @abstractmethod
     def generate(self, request: MusicRequest) -> Music:
@@ -128,8 +134,12 @@ def silenced(music: Music, spans: tuple[tuple[float, float], ...]) -> Music:
     if not spans:
         return music
     stems = {name: _silenced(stem, spans) for name, stem in music.stems.items()}
-    cues = tuple(replace(s, audio=_silenced(s.audio, _from(spans, s.start_s))) for s in music.cue_sounds)
-    return replace(music, audio=_silenced(music.audio, spans), stems=stems, cue_sounds=cues)
+    cues, takes = (
+        tuple(replace(s, audio=_silenced(s.audio, _from(spans, s.start_s))) for s in sounds)
+        for sounds in (music.cue_sounds, music.other_takes)
+    )
+    audio = _silenced(music.audio, spans)
+    return replace(music, audio=audio, stems=stems, cue_sounds=cues, other_takes=takes)
 
 
 def _from(spans: tuple[tuple[float, float], ...], start_s: float) -> tuple[tuple[float, float], ...]:

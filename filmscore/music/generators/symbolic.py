@@ -16,6 +16,7 @@ from filmscore.music.symbolic.score import Composition
 class SymbolicGenerator(MusicGenerator):
     name = "symbolic"
     follows_arrangement = True
+    writes_takes = True
 
     def __init__(self, soundfont: Path | None = None, crossfade_s: float = 1.5) -> None:
         from filmscore.music.symbolic.render import find_soundfont, require_fluidsynth

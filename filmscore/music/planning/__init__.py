@@ -112,10 +112,18 @@ def plan_cues(
             previous = cues[-1] if cues else None
             cues.append(_make_cue(i, section, mode, tempos[i], next_tempo, ending, points, opts, previous))
         previous_mode = cues[-1].mode
+    cues = [_with_take(cue, spotting) for cue in cues]
     silences = spotting.silences(duration_s) if spotting else ()
     hits = find_hits(emotions, cues, opts, spotting)
     shot_cues = _shot_cues(emotions, cues)
     return CuePlan(tuple(cues), hits, shot_cues, duration_s, silences, spotting, opts.home_key)
+
+
+def _with_take(cue: Cue, spotting: Spotting | None) -> Cue:
+    """The cue playing the take the spotting chose for it (the one over its middle), if it chose one. A
+    kept cue keeps the take it had: a re-cut keeps a cue only where the spotting asks for no other."""
+    take = spotting.take_at((cue.start_s + cue.end_s) / 2) if spotting is not None else None
+    return cue if take is None or cue.kept_from is not None else replace(cue, take=take)
 
 
 def _kept_cue(index: int, kept: KeptCue, ending: str) -> Cue:
@@ -161,7 +169,8 @@ def mode_for(valence: float, previous: str | None, hysteresis: float) -> str:
 def tonic_for(mood: str, mode: str, home_key: int, previous: Cue | None = None) -> tuple[int, str]:
     """A cue's tonic and why, as a score relates its cues to its home key: joy at home, calm in the
     subdominant (warmer than home), sorrow in the relative minor, fear and tension in the parallel minor
-    (home darkened, the same tonic); a joyful cue that lifts out of another major cue rises a whole step."""
+    (home darkened, the same tonic; tension holds its dominant in the bass: music/symbolic/parts.py); a joyful
+    cue that lifts out of another major cue rises a whole step."""
     home = PITCH_NAMES[home_key]
     if mode == "major":
         if mood == Mood.CALM:
@@ -172,6 +181,8 @@ def tonic_for(mood: str, mode: str, home_key: int, previous: Cue | None = None) 
         return home_key, f"the home key, {home} major"
     if mood == Mood.SAD:
         return (home_key + 9) % 12, f"the relative minor of {home} major"
+    if mood == Mood.TENSE:
+        return home_key, f"the parallel minor of {home} major, over a dominant pedal: unresolved"
     return home_key, f"the parallel minor of {home} major: home darkened"
 
 

@@ -223,7 +223,8 @@ def cue_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> tup
     """The feeling a cue of these shots is scored with. Their weighted mean where its mood is one of
     theirs; where it is not (an afraid shot and a calm one average to neutral, a sad one and a joyful one
     to calm), the mean of the shots of the most salient mood among them: the most screen time, the most
-    confidence, the farthest from neutral and spoken. A cue never takes a mood none of its shots has."""
+    confidence, the farthest from neutral and spoken (or, where even that mean leaves the mood, its most
+    salient shot's feeling). A cue never takes a mood none of its shots has."""
     valence, arousal = _group_affect(emotions, group)
     labels = {i: label_for(emotions[i].valence, emotions[i].arousal) for i in group}
     if label_for(valence, arousal) in labels.values():
@@ -232,7 +233,14 @@ def cue_affect(emotions: tuple[ShotEmotion, ...], group: tuple[int, ...]) -> tup
     for i, label in labels.items():
         salience[label] = salience.get(label, 0.0) + _salience(emotions[i])
     strongest = max(salience, key=lambda label: salience[label])
-    return _group_affect(emotions, tuple(i for i in group if labels[i] == strongest))
+    shots = tuple(i for i in group if labels[i] == strongest)
+    valence, arousal = _group_affect(emotions, shots)
+    if label_for(valence, arousal) == strongest:
+        return valence, arousal
+    # A mood's region is not convex (calm at (0.23, 0) and at (0, -1) average to neutral): its most
+    # salient shot's own feeling, then.
+    salient = max(shots, key=lambda i: _salience(emotions[i]))
+    return emotions[salient].valence, emotions[salient].arousal
 
 
 SPOKEN_SALIENCE = 1.5  # a shot whose words were read counts this much more: the story is told in its lines

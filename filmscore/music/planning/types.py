@@ -84,6 +84,7 @@ class Cue:
     ending: str = FILM_END  # JOIN, CLOSE or FILM_END
     kept_from: KeptCue | None = None  # in a re-cut, the earlier cut's cue this one keeps
     key_reason: str = ""  # why the cue is in its key, against the score's home key
+    take: str = "a"  # which of the cue's takes plays (music/planning/palette.py): a letter, or a seed
 
     @property
     def spotted_mood(self) -> bool:

@@ -9,13 +9,15 @@ and fade over the start of the next cue: the crossfade happens in the arrangemen
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
 from filmscore.music.planning import CLOSE, FILM_END, JOIN, Cue, CuePlan, Hit
+from filmscore.music.planning.palette import take_seed
 from filmscore.music.styles import PROGRAM_TRIM_DB, STYLES
 from filmscore.music.symbolic import parts, percussion, texture
-from filmscore.music.symbolic.frame import Clock, Frame, Parts
+from filmscore.music.symbolic.frame import Clock, Frame, Parts, drawn
 from filmscore.music.symbolic.percussion import STANDARD_KIT
 from filmscore.music.symbolic.score import (
     CC_CHORUS,
@@ -76,19 +78,22 @@ HELD_ROLES = ("pad", "bass")  # the parts that hold the closing chord; the other
 
 @dataclass(frozen=True)
 class ComposeOptions:
-    seed: int = 0  # chooses the motif and the progression variants; the same seed gives the same score
+    # chooses the motif, the progression variants and the arrangement's figures; the same seed gives the
+    # same score (a cue playing another take than a is written with that take's seed)
+    seed: int = 0
     crossfade_s: float = 1.5  # how long the outgoing cue rings over the next one
     thin_under_speech: bool = True  # no melody or brass under dialogue, and no accompaniment on the voice
 
 
 def compose(plan: CuePlan, speech: tuple[tuple[float, float], ...], opts: ComposeOptions) -> Composition:
-    motif = make_motif(opts.seed)
     written = Parts()
     for cue in plan.cues:
         following = plan.cues[cue.id + 1] if cue.ending == JOIN else None
         entered = cue.id > 0 and plan.cues[cue.id - 1].ending == JOIN  # from the cue before, not silence
         hits = tuple(h for h in plan.hits if cue.start_s <= h.t_s < cue.end_s)
-        _compose_cue(cue, following, entered, hits, motif, speech, opts, written)
+        # Each cue is written with its take's seed: take a is the run's seed, so the cues share its theme.
+        seed = take_seed(opts.seed, cue.take)
+        _compose_cue(cue, following, entered, hits, seed, speech, opts, written)
     written.controls.extend(_setup_drums())
     return Composition(
         notes=tuple(n for n in written.notes if n.end_s > n.start_s and n.start_s < plan.duration_s),
@@ -152,17 +157,18 @@ def _compose_cue(
     following: Cue | None,
     entered: bool,
     hits: tuple[Hit, ...],
-    motif: Motif,
+    seed: int,
     speech: tuple[tuple[float, float], ...],
     opts: ComposeOptions,
     written: Parts,
 ) -> None:
     clock = Clock(cue)
     spans = _harmonic_spans(cue, clock.beats)
-    chords = _chords(cue, following, len(spans), opts.seed)
+    chords = _chords(cue, following, len(spans), seed)
+    motif = _motif(seed)
     crossfade = min(opts.crossfade_s, following.duration_s / 2) if following else 0.0
     channels = dict(zip(ROLES, CHANNEL_BANKS[cue.id % 2], strict=True))
-    frame = Frame(cue, clock, tuple(spans), tuple(chords), channels)
+    frame = Frame(cue, clock, tuple(spans), tuple(chords), channels, seed)
     voice = speech if opts.thin_under_speech else ()
     notes = [
         *parts.pad(frame, crossfade),
@@ -181,6 +187,11 @@ def _compose_cue(
     _setup_channels(cue, channels, min([cue.start_s, *(n.start_s for n in notes)]), written)
     _dynamics(cue, channels, crossfade, opts.crossfade_s if entered else 0.0, written)
     written.controls.extend(_pedalled(frame, notes))
+
+
+@functools.lru_cache(maxsize=64)
+def _motif(seed: int) -> Motif:
+    return make_motif(seed)
 
 
 def _ended(notes: list[Note], frame: Frame) -> list[Note]:
@@ -287,7 +298,8 @@ def _chords(cue: Cue, following: Cue | None, count: int, seed: int) -> list[Chor
     never a pivot holding the major third of a minor cue's tonic. The film's last cue ends on its tonic.
     """
     tonic: Chord = (0, "maj" if cue.mode == "major" else "min")
-    chords = [progression(cue.mood, cue.mode, seed + i // 4)[i % 4] for i in range(count)]
+    first = drawn(seed, "progression", 1 << 16)  # phrase after phrase from there
+    chords = [progression(cue.mood, cue.mode, first + i // 4)[i % 4] for i in range(count)]
     if count == 1:
         return [tonic]
     pivot: Chord | None = ((following.tonic + 7 - cue.tonic) % 12, "dom7") if following else None

@@ -100,17 +100,33 @@ def part_cost(part: Composition, cost: Callable[[Note, int], float] | None) -> f
     return sum(cost(note, program_at(note)) for note in part.notes)
 
 
+RING_OUT_CHUNK = 256  # frames: the sound's level is read once, as the peak of each chunk this long
+
+
 def ring_out_end(sound: AudioClip | AudioFile, at_least: int) -> int:
     """The frame after the last one above CLEAN_FLOOR_DB under the sound's peak, and at least
-    `at_least` (within the sound)."""
-    peak = max((float(np.abs(sound.read(a, b)).max(initial=0)) for a, b in blocks(sound.frames)), default=0)
-    floor = peak * 10 ** (CLEAN_FLOOR_DB / 20)
+    `at_least` (within the sound). One pass keeps each chunk's peak; the last loud chunk alone is read
+    again for its last loud frame."""
+    chunks = [_chunk_peaks(sound.read(first, last)) for first, last in blocks(sound.frames)]
+    peaks = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if not len(peaks):
+        return min(sound.frames, at_least)
+    floor = float(peaks.max()) * 10 ** (CLEAN_FLOOR_DB / 20)
+    loud = np.flatnonzero(peaks > floor)
     last_loud = 0
-    for first, last in blocks(sound.frames):
-        loud = np.flatnonzero(np.abs(sound.read(first, last)).max(axis=1) > floor)
-        if len(loud):
-            last_loud = first + int(loud[-1]) + 1
+    if len(loud):
+        first = int(loud[-1]) * RING_OUT_CHUNK
+        frames = np.abs(sound.read(first, min(sound.frames, first + RING_OUT_CHUNK))).max(axis=1)
+        last_loud = first + int(np.flatnonzero(frames > floor)[-1]) + 1
     return min(sound.frames, max(at_least, last_loud))
+
+
+def _chunk_peaks(block: np.ndarray) -> np.ndarray:
+    """The peak of each RING_OUT_CHUNK frames of a block (blocks are whole numbers of chunks long)."""
+    level = np.abs(block).max(axis=1)
+    whole = len(level) - len(level) % RING_OUT_CHUNK
+    peaks = level[:whole].reshape(-1, RING_OUT_CHUNK).max(axis=1)
+    return np.append(peaks, level[whole:].max()) if whole < len(level) else peaks
 
 
 def _shortened(sound: AudioClip | AudioFile, frames: int) -> AudioClip | AudioFile:

@@ -3,6 +3,7 @@ each role, and the notes and controls written so far."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -13,6 +14,13 @@ from filmscore.music.symbolic.score import Control, Note, Program
 from filmscore.music.symbolic.theory import Chord
 
 TENSE = 0.4  # tension above which the arrangement turns to pedal, ostinato and low strings
+
+
+def drawn(seed: int, figure: str, count: int) -> int:
+    """One of `count` choices for a figure, drawn from the seed: each figure draws apart from the others,
+    so two seeds that agree on one figure mostly differ on the next."""
+    digest = hashlib.sha256(f"{seed}|{figure}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % count
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Frame:
     spans: tuple[tuple[int, int], ...]  # (first beat, beat count) of each chord
     chords: tuple[Chord, ...]
     channels: dict[str, int]  # the MIDI channel of each role
+    seed: int = 0  # the cue's seed (its take's): it chooses among the arrangement's figures (`variant`)
 
     def harmony(self) -> Iterator[tuple[int, int, Chord]]:
         """(first beat, beat count, chord) of each span."""
@@ -56,11 +65,17 @@ class Frame:
                 return chord
         return self.chords[-1]
 
+    def variant(self, figure: str, count: int) -> int:
+        """Which of `count` versions of a figure (an arpeggio's order, an ostinato's cell) the cue plays:
+        drawn from its seed, so another seed or take changes the arrangement, not only the theme."""
+        return drawn(self.seed, figure, count)
+
     @property
     def fearful(self) -> bool:
         return self.cue.tension > TENSE
 
     def note(self, role: str, pitch: int, velocity: float, start_s: float, end_s: float) -> Note:
-        """A note of a role, its velocity clamped to MIDI's range."""
+        """A note of a role, its pitch and velocity clamped to MIDI's range."""
         velocity = int(np.clip(round(velocity), 1, 127))
+        pitch = int(np.clip(pitch, 0, 127))  # the MIDI file is written without mido's range checks
         return Note(self.channels[role], pitch, velocity, start_s, end_s, self.cue.id)

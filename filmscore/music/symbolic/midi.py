@@ -52,6 +52,10 @@ class TempoMap:
 
 
 def to_midi(composition: Composition) -> mido.MidiFile:
+    """The composition as a Standard MIDI File: a conductor track (tempo, meters, markers) and a track per
+    channel. Messages are made without mido's checks: every value comes from the composer, already in
+    range (Frame.note clamps velocities; pitches, programs and controls are the composer's own), and the
+    checks took a tenth of a 60 s score's compose and render."""
     tempo = TempoMap(composition.beat_times)
     conductor: list[tuple[int, mido.Message | mido.MetaMessage]] = [*tempo.tempo_events()]
     for t_s, beats in composition.meters:
@@ -62,17 +66,19 @@ def to_midi(composition: Composition) -> mido.MidiFile:
         conductor.append((tempo.tick(t_s), mido.MetaMessage("marker", text=text)))
     channels: dict[int, list[tuple[int, mido.Message | mido.MetaMessage]]] = {}
     for program in composition.programs:
-        msg = mido.Message("program_change", channel=program.channel, program=program.program)
+        msg = mido.Message(
+            "program_change", skip_checks=True, channel=program.channel, program=program.program
+        )
         channels.setdefault(program.channel, []).append((tempo.tick(program.t_s), msg))
     for control in composition.controls:
-        msg = mido.Message(
-            "control_change", channel=control.channel, control=control.number, value=control.value
-        )
+        msg = mido.Message("control_change", skip_checks=True, channel=control.channel,
+                           control=control.number, value=control.value)  # fmt: skip
         channels.setdefault(control.channel, []).append((tempo.tick(control.t_s), msg))
     for note in without_overlaps(composition.notes):
         events = channels.setdefault(note.channel, [])
-        on = mido.Message("note_on", channel=note.channel, note=note.pitch, velocity=note.velocity)
-        off = mido.Message("note_off", channel=note.channel, note=note.pitch, velocity=0)
+        on = mido.Message("note_on", skip_checks=True, channel=note.channel, note=note.pitch,
+                          velocity=note.velocity)  # fmt: skip
+        off = mido.Message("note_off", skip_checks=True, channel=note.channel, note=note.pitch, velocity=0)
         start, end = tempo.tick(note.start_s), tempo.tick(note.end_s)
         events.extend([(start, on), (max(end, start + 1), off)])
     end_tick = tempo.tick(composition.end_s + END_MARGIN_S)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from filmscore.core.affect import Mood
 from filmscore.music.symbolic.frame import Frame
 from filmscore.music.symbolic.score import Note
 from filmscore.music.symbolic.theory import (
@@ -42,6 +43,7 @@ SPARSE = 0.2  # below this energy the accompaniment plays only on the strong bea
 # energy follows, and every style's pad carries its strokes.
 STROKES_ENERGY = 0.72
 MAX_STROKE_RATE = 8.0
+OFFBEAT_VOICES = 3  # the strokes between beats play the chord's top voices only
 # A still cue's piano or harp rolls its chords upwards, this long from note to note: struck at once, a
 # chord is a knock, and a listener hears a knock as energy.
 ROLL_ENERGY = 0.4
@@ -63,6 +65,9 @@ def pad(frame: Frame, crossfade_s: float) -> list[Note]:
         if cue.mode == "minor" and chord[0] == 0:
             voicing = (*voicing, _above(voicing[-1], cue.tonic + 3))  # the minor third on top, heard clearly
         if cue.energy >= STROKES_ENERGY:
+            if frame.fearful:  # struck chords weigh more than held ones: fear strikes its tonic's minor triad
+                tonic = (0, "min")
+                voicing = voice_chord(chord_pitch_classes(cue.tonic, tonic), previous, low, high)
             notes.extend(_strokes(frame, voicing, first, count))
             continue
         start, end = clock.at(first), clock.at(first + count)
@@ -73,9 +78,10 @@ def pad(frame: Frame, crossfade_s: float) -> list[Note]:
 
 
 def _strokes(frame: Frame, voicing: tuple[int, ...], first: int, count: int) -> list[Note]:
-    """The chord struck on every eighth (on every beat when that is too fast), short, the beat's strokes
-    accented; the top voice an octave higher (and two, for fear's shrieking stabs), so the rhythm is heard
-    in the bright band as well."""
+    """The chord struck on every eighth (on every beat when that is too fast), short: the whole chord,
+    accented, on the beat, its upper voices alone between (as strings chug; and each string note starts
+    several voices, which a render pays for); the top voice doubled an octave higher (and two, for fear's
+    shrieking stabs), so the rhythm is heard in the bright band as well."""
     cue, clock = frame.cue, frame.clock
     per_beat = 2 if cue.tempo_bpm / 60 * 2 <= MAX_STROKE_RATE else 1
     pitches = (*voicing, voicing[-1] + 12, *((voicing[-1] + 24,) if frame.fearful else ()))
@@ -83,8 +89,11 @@ def _strokes(frame: Frame, voicing: tuple[int, ...], first: int, count: int) -> 
     for step in range(count * per_beat):
         beat = first + step / per_beat
         start, end = clock.at(beat), clock.at(beat + 0.3 / per_beat)
-        accent = 10 if step % per_beat == 0 else -14
-        notes.extend(frame.note("pad", p, cue.velocity + accent, start, end) for p in pitches)
+        on_the_beat = step % per_beat == 0
+        struck = pitches if on_the_beat else pitches[-OFFBEAT_VOICES:]
+        notes.extend(
+            frame.note("pad", p, cue.velocity + (10 if on_the_beat else -14), start, end) for p in struck
+        )
     return notes
 
 
@@ -93,26 +102,35 @@ def _above(pitch: int, pitch_class: int) -> int:
     return pitch + 1 + (pitch_class - pitch - 1) % 12
 
 
+# The pad's range moves by one of these (semitones), drawn by the cue's seed: the same chords then fall in
+# other inversions and spacings, so another take's harmony is voiced anew even where its chords agree.
+VOICING_SHIFTS = (0, 4, -3)
+
+
 def _pad_range(frame: Frame) -> tuple[int, int]:
     cue = frame.cue
+    shift = VOICING_SHIFTS[frame.variant("voicing", len(VOICING_SHIFTS))]
     if frame.fearful:
-        return 48, 70  # dark, low strings for fear
+        return 48 + shift, 70 + shift  # dark, low strings for fear
     lift = 5 if cue.energy > 0.72 else 0
-    return (55 + lift, 79 + lift) if cue.mode == "major" else (50 + lift, 74 + lift)
+    low = 55 if cue.mode == "major" else 50
+    return low + lift + shift, low + 24 + lift + shift
 
 
 def bass(frame: Frame) -> list[Note]:
     """Roots: held when still, root and fifth at moderate energy, driving eighths at high energy. A minor
-    cue keeps the tonic underneath (a pedal) except on its dominant, so the key is never in doubt."""
+    cue keeps the tonic underneath (a pedal) except on its dominant, so the key is never in doubt; a tense
+    one holds its dominant instead (a dominant pedal), unresolved until the cue after it."""
     cue, clock = frame.cue, frame.clock
     notes = []
+    pedal = cue.mood == Mood.TENSE  # tension: the bass holds the dominant, which asks to resolve
     for first, count, chord in frame.harmony():
-        root = chord_notes(cue.tonic, _bass_chord(frame, chord), 36)[0]
+        root = chord_notes(cue.tonic, (7, "maj") if pedal else _bass_chord(frame, chord), 36)[0]
         if cue.subdivision == 1:
             hits = [(0.0, float(count), root)]
         elif cue.subdivision == 2:
             # Root and fifth; in minor, root and minor third on the tonic chord, so the mode is in the bass.
-            other = root + (3 if cue.mode == "minor" and chord[0] == 0 else 7)
+            other = root + (12 if pedal else 3 if cue.mode == "minor" and chord[0] == 0 else 7)
             hits = [(float(b), 2.0, root if b % 4 == 0 else other) for b in range(0, count, 2)]
         else:
             hits = [(b / 2, 0.5, root) for b in range(count * 2)]
@@ -162,13 +180,22 @@ def _arpeggio(frame: Frame, chord: Chord, low: int) -> tuple[tuple[int, ...], li
     """The notes an arpeggio runs through, and the order it plays them in."""
     cue = frame.cue
     if frame.fearful:
-        # A driving fear's ostinato shrieks above the voice (from A5), where dialogue leaves it playing.
-        tonic = chord_notes(cue.tonic, (0, "min"), 81 if cue.energy >= STROKES_ENERGY else 45)[0]
+        # A driving fear's ostinato shrieks high (from A4); under a line it goes up above the voice.
+        tonic = chord_notes(cue.tonic, (0, "min"), 69 if cue.energy >= STROKES_ENERGY else 45)[0]
         # Tonic and minor third keep coming back, so the mode stays clear under chromatic chords.
-        return (tonic, tonic + 3, *chord_notes(cue.tonic, chord, tonic + 4)), [0, 1, 0, 2, 0, 1, 0, 3]
+        fear_orders = ([0, 1, 0, 2, 0, 1, 0, 3], [0, 0, 1, 0, 2, 0, 1, 3], [0, 1, 2, 1, 0, 1, 3, 1])
+        order = fear_orders[frame.variant("fear arpeggio", len(fear_orders))]
+        return (tonic, tonic + 3, *chord_notes(cue.tonic, chord, tonic + 4)), list(order)
     tones = chord_notes(cue.tonic, chord, low)
     tones = tones + tuple(t + 12 for t in tones[:2])
-    return tones, list(range(len(tones))) + list(range(len(tones) - 2, 0, -1))
+    last = len(tones) - 1
+    orders = (
+        list(range(len(tones))) + list(range(last - 1, 0, -1)),  # up and down
+        list(range(len(tones))),  # up, and again
+        [0, 2, 1, 2, 0, 3, 1, 3],  # broken, Alberti-like
+        [0, last, 1, last - 1, 2, last - 2],  # outside in
+    )
+    return tones, orders[frame.variant("arpeggio", len(orders))]
 
 
 def melody(frame: Frame, motif: Motif, speech: tuple[tuple[float, float], ...]) -> list[Note]:

@@ -12,6 +12,7 @@ from filmscore.music.symbolic.score import DRUM_CHANNEL, Note
 # General MIDI percussion keys.
 BASS_DRUM, KICK, SNARE, LOW_TOM, MID_TOM, CLOSED_HAT, TAMBOURINE, CRASH = 35, 36, 38, 41, 45, 42, 54, 49
 STANDARD_KIT, ORCHESTRA_KIT = 0, 48
+PITCHED_TOM_KITS = (24, 25)  # the electronic kit and the TR-808
 # In the orchestra kit (GM2) keys 41 .. 53 are timpani tuned F2 .. F3 and 57 is a concert cymbal: a
 # hi-hat or crash key there would strike a timpani on a note foreign to the key.
 TIMPANI_F = 41
@@ -48,7 +49,10 @@ def kit_keys(kit: int | None, tonic: int) -> dict[str, int]:
         return {"bass_drum": tonic_drum, "kick": tonic_drum, "snare": SNARE, "low": tonic_drum,
                 "mid": fifth_drum, "hat": TAMBOURINE, "tambourine": TAMBOURINE,
                 "crash": CONCERT_CYMBAL}  # fmt: skip
-    return {"bass_drum": BASS_DRUM, "kick": KICK, "snare": SNARE, "low": LOW_TOM, "mid": MID_TOM,
+    # The electronic kits' toms ring at a pitch of their own (the TR-808's made a fear cue in D minor heard
+    # as D major): their low drums are the kick and the bass drum.
+    low, mid = (KICK, BASS_DRUM) if kit in PITCHED_TOM_KITS else (LOW_TOM, MID_TOM)
+    return {"bass_drum": BASS_DRUM, "kick": KICK, "snare": SNARE, "low": low, "mid": mid,
             "hat": CLOSED_HAT, "tambourine": TAMBOURINE, "crash": CRASH}  # fmt: skip
 
 

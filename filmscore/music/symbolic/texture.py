@@ -15,6 +15,10 @@ PULSE_ENERGY = 0.55  # the ostinato enters above this energy: in eighths, in six
 FAST_PULSE = 0.8
 MAX_PULSE_RATE = 11.0  # notes a second: faster than this, sixteenths fall back to eighths
 BRASS_ENERGY = 0.68  # brass enters above this energy
+# The ostinato's cells (semitones over the chord's root, one per note), one drawn by the cue's seed. Fear's
+# keep returning to the tonic and its minor third (and a flat second), so the mode stays clear.
+CELLS = ((0, 12, 7, 12), (0, 7, 12, 7), (0, 0, 12, 0), (0, 12, 0, 7))
+FEAR_CELLS = ((0, 0, 3, 0, 0, 1, 0, 3), (0, 3, 0, 0, 1, 0, 3, 0), (0, 0, 1, 0, 3, 0, 1, 0))
 
 
 def pulse(frame: Frame) -> list[Note]:
@@ -27,7 +31,8 @@ def pulse(frame: Frame) -> list[Note]:
     notes = []
     for first, count, chord in frame.harmony():
         root = chord_notes(cue.tonic, (0, "min") if frame.fearful else chord, 38)[0]
-        cell = (0, 0, 3, 0, 0, 1, 0, 3) if frame.fearful else (0, 12, 7, 12)
+        cells = FEAR_CELLS if frame.fearful else CELLS
+        cell = cells[frame.variant("pulse", len(cells))]
         for step in range(count * per_beat):
             beat = first + step / per_beat
             start = clock.at(beat)

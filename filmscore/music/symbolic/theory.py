@@ -38,32 +38,38 @@ PROGRESSIONS: dict[tuple[Mood, str], tuple[tuple[Chord, ...], ...]] = {
     (Mood.JOYFUL, "major"): (
         ((0, "add9"), (7, "maj"), (9, "min"), (5, "maj")),
         ((0, "maj"), (5, "add9"), (0, "maj"), (7, "dom7")),
+        ((0, "maj"), (9, "min"), (5, "add9"), (7, "maj")),
     ),
     (Mood.CALM, "major"): (
         ((0, "maj"), (5, "add9"), (0, "maj"), (7, "sus4")),
         ((0, "add9"), (5, "maj"), (2, "min7"), (7, "dom7")),
+        ((0, "add9"), (5, "add9"), (0, "maj"), (5, "maj")),
     ),
     (Mood.NEUTRAL, "major"): (
         ((0, "maj"), (9, "min"), (5, "maj"), (7, "sus4")),
         ((0, "maj"), (5, "maj"), (2, "min7"), (7, "dom7")),
+        ((0, "maj"), (7, "maj"), (5, "maj"), (7, "sus4")),
     ),
     (Mood.NEUTRAL, "minor"): (
         ((0, "min"), (5, "min7"), (8, "maj7"), (7, "sus4")),
         ((0, "min"), (8, "maj"), (5, "min"), (7, "dom7")),
+        ((0, "min"), (3, "maj"), (8, "maj"), (7, "dom7")),
     ),
     (Mood.SAD, "minor"): (
         ((0, "min"), (5, "min"), (0, "min"), (7, "maj")),
         ((0, "madd9"), (8, "maj"), (5, "min7"), (7, "dom7")),
+        ((0, "min"), (3, "maj"), (5, "min"), (7, "dom7")),
     ),
     (Mood.TENSE, "minor"): (
         ((0, "min"), (11, "dim7"), (0, "min"), (1, "maj")),
         ((0, "min"), (8, "maj"), (0, "min"), (11, "dim7")),
+        ((0, "min"), (6, "dim"), (1, "maj"), (11, "dim7")),
     ),
 }
 
 
 def progression(mood: Mood, mode: str, variant: int) -> tuple[Chord, ...]:
-    """The chords of one four-bar phrase; `variant` alternates between the two progressions of a mood.
+    """The chords of one four-bar phrase; `variant` chooses among the progressions of a mood.
     Fear takes tension's harmony (the arrangement sets them apart)."""
     mood = Mood.TENSE if mood == Mood.AFRAID else mood
     choices = PROGRESSIONS.get((mood, mode)) or PROGRESSIONS[(Mood.NEUTRAL, mode)]
