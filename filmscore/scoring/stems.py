@@ -16,7 +16,7 @@ from filmscore.core.atomic import OutputSet
 from filmscore.core.errors import OutputError
 from filmscore.delivery.mix import MixResult, cut_like_the_music
 from filmscore.media.audio import Audio, AudioFile, blocks
-from filmscore.music.generators import RING_OUT_MIN_S, CueSound, Music
+from filmscore.music.generators import RING_OUT_MIN_S, Music
 from filmscore.music.planning import Cue, CuePlan
 
 WAV_LIMIT_BYTES = 2**32 - 1024  # a RIFF WAV's sizes are 32-bit; longer stems are written as RF64
@@ -146,10 +146,7 @@ def stage_cue_files(
                          + [take.audio for take in music.other_takes])  # fmt: skip
     written, files = {}, []
     for cue, sound_start_s, clean, (play_from, play_to) in placed:
-        # The file starts on the picture frame at or before its first sound, with silence before it: a
-        # timeline places a clip on a frame, and the music must land on its sample.
-        start_s = math.floor(sound_start_s * fps + 1e-6) / fps
-        audio = _Delayed(clean, round(sound_start_s * rate) - round(start_s * rate))
+        start_s, audio = _on_a_frame(clean, sound_start_s, fps)
         play_from = max(start_s, math.floor(play_from * fps + 1e-6) / fps)
         name = cue_file(cue.id)
         write_wav(outputs.stage(report_dir / name), _Scaled(audio, factor=level))
@@ -167,7 +164,7 @@ def _stage_take_files(
     starting on a picture frame as the cue files do, so an editor can lay one over the other."""
     written, files = {}, []
     for sound in music.other_takes:
-        start_s, audio = _on_a_frame(sound, fps)
+        start_s, audio = _on_a_frame(sound.audio, sound.start_s, fps)
         name = take_file(sound.cue_id, sound.take)
         write_wav(outputs.stage(report_dir / name), _Scaled(audio, factor=level))
         written[name] = report_dir / name
@@ -175,11 +172,13 @@ def _stage_take_files(
     return written, tuple(files)
 
 
-def _on_a_frame(sound: CueSound, fps: float) -> tuple[float, _Delayed]:
-    """A cue's sound in a file that starts on the picture frame at or before its first sample."""
-    rate = sound.audio.sample_rate
-    start_s = math.floor(sound.start_s * fps + 1e-6) / fps
-    return start_s, _Delayed(sound.audio, round(sound.start_s * rate) - round(start_s * rate))
+def _on_a_frame(sound: Audio, sound_start_s: float, fps: float) -> tuple[float, _Delayed]:
+    """A sound that starts at `sound_start_s` in a file that starts on the picture frame at or before
+    it, with silence before it: a timeline places a clip on a frame, and the music must land on its
+    sample. (The file's start, and the file.)"""
+    rate = sound.sample_rate
+    start_s = math.floor(sound_start_s * fps + 1e-6) / fps
+    return start_s, _Delayed(sound, round(sound_start_s * rate) - round(start_s * rate))
 
 
 def _clean_level(scale: Audio, sounds: list[Audio]) -> float:

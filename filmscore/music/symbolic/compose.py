@@ -71,7 +71,6 @@ CLOSE_TAIL_S = 0.6
 ENDING_LEAD_S = 0.25  # a cue that ends with the film strikes its last chord at least this long before it
 BUTTON_ENERGY = 0.6  # a cue this energetic ends on a button; a stiller one holds its last chord
 BUTTON_S = 0.4  # how long a button's chord is held (it rings on after)
-PEDAL_ENERGY = 0.4  # below this energy a ringing instrument's chords are pedalled
 PEDAL_CATCH_S = 0.05  # the pedal goes down this long after a chord's downbeat (a legato pedal)
 HELD_ROLES = ("pad", "bass")  # the parts that hold the closing chord; the others stop at the last bar
 
@@ -340,7 +339,7 @@ def _pedalled(frame: Frame, notes: list[Note]) -> list[Control]:
     chord's downbeat and is lifted on the next, so its chords ring into each other as a pianist plays
     them, rather than as dry strokes. It is lifted for good when the cue's notes end."""
     cue = frame.cue
-    if cue.energy >= PEDAL_ENERGY:
+    if cue.energy >= parts.STILL_ENERGY:
         return []
     kinds = cue.instruments
     programs = {"pad": kinds.pad, "accompaniment": kinds.accompaniment, "melody": kinds.melody}

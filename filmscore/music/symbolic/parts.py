@@ -42,12 +42,12 @@ SPARSE = 0.2  # below this energy the accompaniment plays only on the strong bea
 # beat's eighths), as strings chug under an action cue: held chords blur the rhythm a listener's sense of
 # energy follows, and every style's pad carries its strokes.
 STROKES_ENERGY = 0.72
-MAX_STROKE_RATE = 8.0
+MAX_STROKE_RATE = 8.0  # chords a second: faster than this, the strokes fall on the beat
 OFFBEAT_VOICES = 3  # the strokes between beats play the chord's top voices only
-# A still cue's piano or harp rolls its chords upwards, this long from note to note: struck at once, a
-# chord is a knock, and a listener hears a knock as energy.
-ROLL_ENERGY = 0.4
-ROLL_S = 0.06  # chords a second: faster than this, the strokes fall on the beat
+# Below this energy a cue is still: a piano's or harp's chords are rolled (here) and pedalled (compose.py),
+# and the bass is not struck like a drum. Struck at once, a chord is a knock, heard as energy.
+STILL_ENERGY = 0.4
+ROLL_S = 0.06  # a rolled chord's notes follow each other this far apart
 
 
 def pad(frame: Frame, crossfade_s: float) -> list[Note]:
@@ -72,7 +72,7 @@ def pad(frame: Frame, crossfade_s: float) -> list[Note]:
             continue
         start, end = clock.at(first), clock.at(first + count)
         end = end + crossfade_s if i == len(frame.spans) - 1 else end + 0.05  # legato overlap
-        roll = ROLL_S if cue.energy < ROLL_ENERGY and cue.instruments.pad in RINGING else 0.0
+        roll = ROLL_S if cue.energy < STILL_ENERGY and cue.instruments.pad in RINGING else 0.0
         notes.extend(frame.note("pad", p, velocity, start + k * roll, end) for k, p in enumerate(voicing))
     return notes
 
@@ -138,7 +138,7 @@ def bass(frame: Frame) -> list[Note]:
             start = clock.at(first + offset)
             end = clock.at(min(first + count, first + offset + length * cue.articulation))
             accent = 8 if offset == 0 else 0
-            if cue.energy < ROLL_ENERGY:
+            if cue.energy < STILL_ENERGY:
                 accent = -6  # a still cue's bass is felt under the chord, not struck like a drum
             notes.append(frame.note("bass", pitch, cue.velocity - 8 + accent, start, end))
     return notes
