@@ -54,6 +54,25 @@ def test_the_library_renders_what_the_fluidsynth_program_renders(monkeypatch):
 
 
 @needs_library
+def test_renders_at_once_each_borrow_the_loaded_font_and_play_what_the_program_plays(monkeypatch):
+    """A fresh synthesiser borrows the font from a lender (no presets parsed again), one lender per
+    render at a time, since FluidSynth counts a sample's voices without a lock."""
+    moods = ((-0.6, 0.7), (0.5, -0.5), (0.7, 0.6))
+    pieces = [midi_bytes(_composition(v, a, 3.0)) for v, a in moods]
+    soundfont = find_soundfont()
+    font = fluid.loaded(soundfont.path, SYNTH_SETTINGS)
+    assert font is not None
+    at_once = [r.read(0, r.frames) for r in render_separately(pieces, soundfont, 3.0)]
+    assert 1 <= len(font._all_lenders) <= len(pieces)
+    assert len(font._lenders) == len(font._all_lenders)  # every one given back
+    monkeypatch.setenv(SYNTH_ENV, "program")
+    by_program = [r.read(0, r.frames) for r in render_separately(pieces, soundfont, 3.0)]
+    for ours, theirs in zip(at_once, by_program, strict=True):
+        assert np.abs(ours).max() > 0.01
+        assert ours.tobytes() == theirs.tobytes()
+
+
+@needs_library
 def test_each_render_starts_from_a_fresh_synthesiser():
     """A synthesiser that has played keeps its reverb's and chorus's modulation running: rendering the same
     piece again in it moved samples by -13 dB. A fresh one per render gives the same samples every time."""

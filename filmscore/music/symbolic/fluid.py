@@ -5,8 +5,14 @@ A fluidsynth process loads the samples of every preset it plays before it plays 
 General (490 MB) that took longer than synthesising a minute of music. In one process, FluidSynth's sample
 cache shares one loaded copy of a file among all its synthesisers. So a run loads the font once, in the
 background while the film is analysed (`warm`), and each piece of the score gets a fresh synthesiser that
-takes its samples from the cache in about 0.08 s. A fresh one, because a synthesiser that played before
-keeps state (the reverb's and chorus's modulation) that changes the next render.
+shares the loaded font. A fresh one, because a synthesiser that played before keeps state (the reverb's
+and chorus's modulation) that changes the next render.
+
+Loading the font into each fresh synthesiser, even from the sample cache, parsed its presets again: 0.09 s
+a piece, a sixth of a 60 s score's render. So a fresh synthesiser borrows a font already loaded in a
+"lender" synthesiser (fluid_synth_add_sfont) and gives it back before it is deleted. A lender lends to
+one render at a time, because FluidSynth counts a sample's voices without a lock; there are as many
+lenders as renders at once. The samples are the same, bit for bit (tests/test_render.py).
 
 Each piece is rendered with the settings and the loop of `fluidsynth -F` (its fast render), so the samples
 are bit for bit what the program writes (tests/test_render.py checks it). Where the library cannot be
@@ -19,7 +25,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -52,6 +58,9 @@ _SIGNATURES: tuple[tuple[str, object, tuple[object, ...]], ...] = (
     ("new_fluid_synth", _pointer, (_pointer,)),
     ("delete_fluid_synth", None, (_pointer,)),
     ("fluid_synth_sfload", _int, (_pointer, _text, _int)),
+    ("fluid_synth_get_sfont", _pointer, (_pointer, ctypes.c_uint)),
+    ("fluid_synth_add_sfont", _int, (_pointer, _pointer)),
+    ("fluid_synth_remove_sfont", _int, (_pointer, _pointer)),
     ("fluid_synth_program_change", _int, (_pointer, _int, _int)),
     ("fluid_synth_noteon", _int, (_pointer, _int, _int, _int)),
     ("fluid_synth_all_sounds_off", _int, (_pointer, _int)),
@@ -154,12 +163,19 @@ class SynthSettings:
 
 
 class Synthesiser:
-    """One FluidSynth synthesiser with a SoundFont loaded; `close` frees it."""
+    """One FluidSynth synthesiser with a SoundFont loaded (or, with `lender`, borrowed from another
+    synthesiser while this one lives); `close` frees it and gives a borrowed font back."""
 
     def __init__(
-        self, lib: ctypes.CDLL, soundfont: Path, settings: SynthSettings, output: Path | None = None
+        self,
+        lib: ctypes.CDLL,
+        soundfont: Path,
+        settings: SynthSettings,
+        output: Path | None = None,
+        lender: Synthesiser | None = None,
     ) -> None:
         self.lib = lib
+        self.borrowed = None
         mark = _ERROR_LOG.mark()
         self.settings = lib.new_fluid_settings()
         values = settings.values()
@@ -171,11 +187,19 @@ class Synthesiser:
         if not self.synth:
             lib.delete_fluid_settings(self.settings)
             raise _failure(mark, "FluidSynth could not create a synthesiser")
-        if lib.fluid_synth_sfload(self.synth, str(soundfont).encode(), 1) < 0:
+        if lender is not None:
+            self.borrowed = lib.fluid_synth_get_sfont(lender.synth, 0)
+            if not self.borrowed or lib.fluid_synth_add_sfont(self.synth, self.borrowed) < 0:
+                self.borrowed = None
+                self.close()
+                raise _failure(mark, f"FluidSynth could not share {soundfont.name}")
+        elif lib.fluid_synth_sfload(self.synth, str(soundfont).encode(), 1) < 0:
             self.close()
             raise _failure(mark, f"FluidSynth could not load {soundfont.name}")
 
     def close(self) -> None:
+        if self.borrowed is not None:  # not the deleted synthesiser's to free: its lender's
+            self.lib.fluid_synth_remove_sfont(self.synth, self.borrowed)
         self.lib.delete_fluid_synth(self.synth)
         self.lib.delete_fluid_settings(self.settings)
 
@@ -205,6 +229,8 @@ class LoadedFont:
     holder: Synthesiser
     _voices: dict[tuple[int, int, int], int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lenders: list[Synthesiser] = field(default_factory=list)  # idle ones; the busy ones are rendering
+    _all_lenders: list[Synthesiser] = field(default_factory=list)
 
     def voices(self, channel: int, program: int, pitch: int) -> int:
         """The voices a note of this program starts: a preset may layer several samples (stereo pairs,
@@ -241,17 +267,39 @@ class LoadedFont:
         player never ends, a tempo of microseconds, writes no more). `give_up` is asked now and then;
         when it says so the render stops with FluidError."""
         mark = _ERROR_LOG.mark()
-        synth = Synthesiser(self.holder.lib, self.path, self.settings, raw_path)
-        try:
-            _play(synth, midi, give_up, mark, most_frames)
-        finally:
-            synth.close()
+        with self._lender() as lender:
+            synth = Synthesiser(self.holder.lib, self.path, self.settings, raw_path, lender)
+            try:
+                _play(synth, midi, give_up, mark, most_frames)
+            finally:
+                synth.close()
         # FluidSynth carries on past what it cannot read (a MIDI file, a sample), and only logs it.
         failed = _ERROR_LOG.since(mark)
         if failed is not None:
             raise FluidError(failed)
 
+    @contextlib.contextmanager
+    def _lender(self) -> Iterator[Synthesiser]:
+        """A synthesiser holding the font that no other render is borrowing from; a new one (its
+        presets parsed again, its samples from the cache) when all are lent."""
+        with self._lock:
+            lender = self._lenders.pop() if self._lenders else None
+        if lender is None:
+            lender = Synthesiser(self.holder.lib, self.path, self.settings)
+            with self._lock:
+                self._all_lenders.append(lender)
+        try:
+            yield lender
+        finally:
+            with self._lock:
+                self._lenders.append(lender)
+
     def close(self) -> None:
+        """Free the font: every render that borrowed it has finished (the caller waits for them)."""
+        for lender in self._all_lenders:
+            lender.close()
+        self._all_lenders.clear()
+        self._lenders.clear()
         self.holder.close()
 
 
