@@ -98,8 +98,10 @@ def main() -> None:
                         continue
                     output = Path(folder) / f"{round_}-{name.replace(' ', '-')}.mp4"
                     run = [sys.executable, "-m", "filmscore", "run", "-q", str(clip), "-o", str(output)]
+                    # A cache folder of its own, empty: no run takes another's reading or renders.
+                    cache = {**env, "XDG_CACHE_HOME": tempfile.mkdtemp(dir=folder)}
                     scored = partial(
-                        subprocess.run, run, env=env, cwd=folder, capture_output=True, check=True
+                        subprocess.run, run, env=cache, cwd=folder, capture_output=True, check=True
                     )
                     results[name].append(timed(scored))
                 print(

@@ -65,7 +65,7 @@ def measure(clip: Path) -> dict:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=RESULTS) as folder:
         out = Path(folder)
-        filmscore.score(clip, out / "scored.mp4", report_dir=out / "report", progress=progress)
+        filmscore.score(clip, out / "scored.mp4", report_dir=out / "report", progress=progress, cache=False)
     wall = time.perf_counter() - start
     sampler.done.set()
     sampler.join()

@@ -91,7 +91,16 @@ def main() -> None:
     args = parser.parse_args()
     clip = benchmark_clip(args.size, args.seconds)
     with tempfile.TemporaryDirectory() as folder:
-        cmd = [sys.executable, "-m", "filmscore", "run", str(clip), "-o", f"{folder}/scored.mp4"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "filmscore",
+            "run",
+            str(clip),
+            "-o",
+            f"{folder}/scored.mp4",
+            "--no-cache",
+        ]
         start = time.perf_counter()
         process = subprocess.Popen([*cmd, *args.run_options], stderr=subprocess.PIPE, text=True)
         done = threading.Event()

@@ -39,7 +39,7 @@ def score(film: Path, folder: Path, cut_db: float) -> Path:
     report = folder / f"cut{cut_db:g}"
     subprocess.run(
         [sys.executable, "-m", "filmscore", "run", str(film), "-o", str(folder / f"cut{cut_db:g}.mp4"),
-         "--report-dir", str(report), "--stems", "--speech-cut-db", str(cut_db), "-q"],
+         "--report-dir", str(report), "--stems", "--speech-cut-db", str(cut_db), "-q", "--no-cache"],
         check=True,
     )  # fmt: skip
     return report

@@ -6,9 +6,10 @@ The front door (docs/api.md):
     analysis = filmscore.analyze("film.mp4")          # the reading: shots, transcript, emotion
     scored = filmscore.score("film.mp4", style="piano")  # the scored film, its stem and report
     report = filmscore.read_report("film.scored.filmscore")
+    filmscore.cache_info(), filmscore.clear_cache()    # the readings and renders kept for the next run
 """
 
-from filmscore.api import analyze, option_names, read_report, score
+from filmscore.api import analyze, cache_info, clear_cache, option_names, read_report, score
 from filmscore.core.errors import (
     DependencyError,
     FilmscoreError,
@@ -28,6 +29,8 @@ __all__ = [
     "UsageError",
     "__version__",
     "analyze",
+    "cache_info",
+    "clear_cache",
     "option_names",
     "read_report",
     "score",

@@ -24,6 +24,13 @@ FRIGHTENED = "Help! Run! The monster is coming. I am terrified. We will die!"
 CALM = "Relax. Everything is calm and quiet now. Rest, and sleep gently."
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own user cache folder (runs keep readings and renders there by default), so no
+    test reads what another kept, and none writes into the cache of the person running them."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")

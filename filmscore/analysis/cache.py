@@ -33,6 +33,7 @@ from filmscore.analysis.shot_match import (
     with_readings,
 )
 from filmscore.core.atomic import OutputSet, content_sha256
+from filmscore.core.cache import mark_used
 from filmscore.core.codec import DataError, from_plain, to_plain
 from filmscore.core.errors import OutputError
 from filmscore.core.progress import Progress
@@ -62,6 +63,7 @@ def cached_analysis(
     path = entry_path(cache_dir, key)
     kept = read_entry(path, key)
     if kept is not None:
+        mark_used(path)
         return kept
     analysis = remembered_shots(cache_dir, opts, analyze(input_path, opts, progress, workdir, helper))
     try:
@@ -158,7 +160,9 @@ def cache_key(input_path: Path, opts: AnalyzeOptions) -> str:
 
 
 def entry_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / f"analysis-{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
+    # surrogateescape: the key holds the film's path, which need not be UTF-8 (a Latin-1 name)
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+    return cache_dir / f"analysis-{digest[:32]}.npz"
 
 
 def entry_bytes(analysis: Analysis, key: str) -> bytes:

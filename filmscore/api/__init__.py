@@ -25,6 +25,7 @@ from filmscore.core.progress import Progress
 
 if TYPE_CHECKING:
     from filmscore.analysis.flow import Analysis
+    from filmscore.core.cache import CacheUsage
     from filmscore.media.probe import MediaInfo
     from filmscore.report.model import Report
     from filmscore.scoring.recut import EarlierCut
@@ -69,6 +70,8 @@ def analyze(
     *,
     report_dir: str | Path | None = None,
     pipeline: str = DEFAULT_PIPELINE,
+    cache_dir: str | Path | None = None,
+    cache: bool = True,
     max_duration: float | None = None,
     overwrite: bool = False,
     progress: ProgressHook | None = None,
@@ -77,8 +80,9 @@ def analyze(
 ) -> Analysis:
     """A film's reading: its shots, transcript, per-shot emotion and timeline. With `report_dir`, the
     report folder too (report.json, report.html, the editors' files), as `filmscore analyze` writes it.
-    `options` are the reading's settings (text_emotion="auto", analysis_width=320, spotting=...)."""
-    from filmscore.analysis.flow import analyze as read_film
+    `options` are the reading's settings (text_emotion="auto", analysis_width=320, spotting=...). The
+    reading is kept in the cache folder as `score` keeps it, and a run takes it from there."""
+    from filmscore.analysis.cache import cached_analysis
     from filmscore.core.atomic import existing_folder, output_lock
     from filmscore.media.probe import check_input_path, probe
     from filmscore.report.document import write_report
@@ -86,10 +90,11 @@ def analyze(
 
     settings = resolved_settings(pipeline, options, run_only=False)
     film = check_input_path(Path(path))
+    kept = cache_folder(cache_dir, cache)
     target = None
     if report_dir is not None:
         target = check_report_dir(Path(report_dir), film, overwrite)
-        sweep_leftovers(target, target.parent)
+        sweep_leftovers(target, target.parent, kept)
     info = probe(film)
     spotting = load_spotting(settings["cues.spotting"], info, say, settings["cues.tc_start"])
     cut_list = load_cut_list(settings["analysis.cuts"], info, say, settings["cues.tc_start"])
@@ -101,12 +106,14 @@ def analyze(
     hook = _hook(progress)
     if target is None:
         with hook:
-            return read_film(film, opts, hook)
-    # The speech track's work file goes beside the report, on the disk the user chose for it.
-    with output_lock(target), hook:
-        analysis = read_film(film, opts, hook, existing_folder(target.parent))
-        with hook.stage("report"):
-            write_report(analysis, target, overwrite, spotting)
+            analysis = cached_analysis(film, opts, hook, kept)
+    else:
+        # The speech track's work file goes beside the report, on the disk the user chose for it.
+        with output_lock(target), hook:
+            analysis = cached_analysis(film, opts, hook, kept, existing_folder(target.parent))
+            with hook.stage("report"):
+                write_report(analysis, target, overwrite, spotting)
+    _trim_cache(kept, settings["cache.max_gb"])
     return analysis
 
 
@@ -120,6 +127,7 @@ def score(
     stems: bool = False,
     keep_original_audio: bool = False,
     cache_dir: str | Path | None = None,
+    cache: bool = True,
     max_duration: float | None = None,
     overwrite: bool = False,
     progress: ProgressHook | None = None,
@@ -132,7 +140,10 @@ def score(
     OUTPUT_STEM.filmscore/), as `filmscore run` writes them. `options` are every setting of the reading
     and the music (style="piano", seed=7, loudness="web", duck_db=12, spotting="cues.csv", ...). `say`
     hears what a person may like to know (what "auto" chose, a spotting's left-out markers), `warn` what
-    loses data (a stream the output cannot hold; by default a logging warning)."""
+    loses data (a stream the output cannot hold; by default a logging warning). The film's reading and
+    the cues' renders are kept in `cache_dir` (by default the user's cache folder, see cache_folder) for
+    the next run, and taken from there when they were made before; `cache=False` keeps and takes
+    nothing."""
     from filmscore.core.workers import audio_helper
     from filmscore.music.check import helper_warm_up
 
@@ -141,8 +152,46 @@ def score(
     # this process's own imports and checks, which leave the second core idle.
     with audio_helper(helper_warm_up(settings["music.mer"])) as helper:
         request = _ScoreRequest(Path(path), _path(output), _path(report_dir), _path(previous), stems,
-                                keep_original_audio, _path(cache_dir), max_duration, overwrite)  # fmt: skip
-        return _score(request, settings, _hook(progress), _Voices(say, warn or _note), helper)
+                                keep_original_audio, cache_folder(cache_dir, cache), max_duration,
+                                overwrite)  # fmt: skip
+        scored = _score(request, settings, _hook(progress), _Voices(say, warn or _note), helper)
+    _trim_cache(request.cache_dir, settings["cache.max_gb"])
+    return scored
+
+
+def cache_folder(cache_dir: str | Path | None = None, cache: bool = True) -> Path | None:
+    """Where a run keeps and finds its readings and renders: `cache_dir`, else the user's cache folder
+    ($XDG_CACHE_HOME/filmscore, else ~/.cache/filmscore); None with `cache` False."""
+    from filmscore.core.cache import default_cache_dir
+
+    if not cache:
+        if cache_dir is not None:
+            raise UsageError("--cache-dir and --no-cache were both given. Give one of them")
+        return None
+    return Path(cache_dir).absolute() if cache_dir is not None else default_cache_dir()
+
+
+def cache_info(cache_dir: str | Path | None = None) -> CacheUsage:
+    """What the cache folder (`cache_dir`, else the user's) holds: files and bytes, by kind."""
+    from filmscore.core.cache import default_cache_dir, usage
+
+    return usage(cache_folder(cache_dir) or default_cache_dir())
+
+
+def clear_cache(cache_dir: str | Path | None = None) -> CacheUsage:
+    """Remove everything the cache folder holds; what was removed. Nothing else in the folder is
+    touched (only files named as filmscore names its entries)."""
+    from filmscore.core.cache import clear, default_cache_dir
+
+    return clear(cache_folder(cache_dir) or default_cache_dir())
+
+
+def _trim_cache(folder: Path | None, max_gb: float) -> None:
+    """The cache folder brought back within its bound, least recently used first."""
+    from filmscore.core.cache import GB, trim
+
+    if folder is not None:
+        trim(folder, round(max_gb * GB))
 
 
 def read_report(folder: str | Path) -> Report:

@@ -44,7 +44,8 @@ class BatchOptions:
     jobs: int = 1
     executor: str = "local"  # "local" or "ray"
     ray_address: str | None = None  # None: start or join a Ray cluster on this machine
-    cache_dir: Path | None = None  # analyses shared by the films' runs (default OUTDIR/.filmscore-cache)
+    # readings and renders shared by the films' runs (default OUTDIR/.filmscore-cache); None: --no-cache
+    cache_dir: Path | None = None
     rescore: bool = False  # score every film again, done or not (--overwrite)
     spotting: Path | None = None  # the spotting setting (flag or preset): a file, or a folder of them
     cuts: Path | None = None  # the cut list setting (--cuts): a file, or a folder of them
@@ -228,7 +229,7 @@ def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
     command = [
         sys.executable, "-m", "filmscore", "run", record.input, "-q", "--overwrite",
         "-o", str(video), "--report-dir", str(report_dir),
-        *(["--cache-dir", str(opts.cache_dir)] if opts.cache_dir else []), *opts.run_args,
+        *(["--cache-dir", str(opts.cache_dir)] if opts.cache_dir else ["--no-cache"]), *opts.run_args,
     ]  # fmt: skip
     result = _film_process(command, _item_env(opts.jobs))
     record.finished = time.time()

@@ -23,7 +23,7 @@ from filmscore.core.errors import (
 from filmscore.core.wording import one_line
 from filmscore.core.workers import die_with_parent
 
-COMMANDS = ("analyze", "run", "report", "batch", "library", "models")  # modules in cli/commands/
+COMMANDS = ("analyze", "run", "report", "batch", "library", "models", "cache")  # modules in cli/commands/
 
 
 def main(argv: Sequence[str] | None = None) -> int:

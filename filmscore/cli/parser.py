@@ -94,7 +94,33 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("folder", type=Path, metavar="DIR", help="the folder of music")
     index.add_argument("--json", action="store_true", help="print the index as JSON on stdout")
     _models_arguments(commands, common)
+    _cache_arguments(commands, common)
     return parser
+
+
+def _cache_arguments(commands: Any, common: argparse.ArgumentParser) -> None:
+    cache = commands.add_parser(
+        "cache",
+        help="show or clear the readings and renders kept for the next run",
+        description=(
+            "`analyze` and `run` keep each film's reading and each cue's render in a cache folder "
+            "($XDG_CACHE_HOME/filmscore, else ~/.cache/filmscore, or --cache-dir), so another try with "
+            "another style, seed, take or spotting skips the work already done. It is bounded by the "
+            "setting cache.max_gb (--cache-max-gb): past it, the least recently used go."
+        ),
+    )
+    cache.set_defaults(quiet=False, debug=False)
+    actions = cache.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=_Parser)
+    for name, what in (
+        ("info", "where the cache is, and what it holds"),
+        ("clear", "remove everything kept"),
+    ):
+        action = actions.add_parser(
+            name, parents=[common], help=what, description=f"The cache folder: {what}."
+        )
+        action.add_argument(
+            "--cache-dir", type=Path, metavar="DIR", help="a cache folder other than the user's"
+        )
 
 
 def _models_arguments(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -136,7 +162,14 @@ INPUT_OUTPUT, READING, MUSIC, MIX, EDITORS, BATCH = (
     "the editor's files",
     "batch",
 )
-SECTION_OF_SETTING = {"analysis": READING, "models": READING, "music": MUSIC, "mix": MIX, "cues": EDITORS}
+SECTION_OF_SETTING = {
+    "analysis": READING,
+    "models": READING,
+    "music": MUSIC,
+    "mix": MIX,
+    "cues": EDITORS,
+    "cache": READING,
+}
 SECTION_OF_KEY = {"analysis.cuts": EDITORS}  # the editor's cut list sits with the editor's other files
 
 
@@ -163,14 +196,16 @@ def _film_arguments(
     put.add_argument("--max-duration", type=float, metavar="SECONDS",
                      help="refuse films longer than this (a resource guard)")  # fmt: skip
     _setting_arguments(groups, run_only)
+    groups[READING].add_argument("--cache-dir", type=Path, metavar="DIR",
+                                 help="keep and reuse readings and renders here (default "
+                                 "$XDG_CACHE_HOME/filmscore, else ~/.cache/filmscore)")  # fmt: skip
+    groups[READING].add_argument("--no-cache", action="store_true",
+                                 help="read the film and render the music afresh; keep nothing")  # fmt: skip
     if run_only:
         put.add_argument("--stems", action="store_true",
                          help="also write stems/: a WAV per instrument and the original sound")  # fmt: skip
         put.add_argument("--keep-original-audio", action="store_true",
                          help="add the untouched original soundtrack as a second audio track")  # fmt: skip
-        groups[READING].add_argument("--cache-dir", type=Path, metavar="DIR",
-                                     help="reuse analyses kept here (by film content and analysis "
-                                     "settings)")  # fmt: skip
     return groups
 
 

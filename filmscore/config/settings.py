@@ -153,6 +153,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mix.speech_cut_db", float, 5.0, "how far the music dips at 2 kHz under dialogue (a broad cut "
             "of the speech band, 1 to 4 kHz), in dB; 0 for none", "--speech-cut-db", low=0, high=24,
             run_only=True, metavar="DB"),
+    Setting("cache.max_gb", float, 8.0, "the most the cache folder holds (films' readings, cues' renders), "
+            "in GB: past it, the least recently used go", "--cache-max-gb", low=0, high=100_000,
+            metavar="GB"),
 )  # fmt: skip
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 

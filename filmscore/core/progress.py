@@ -52,12 +52,20 @@ class PreparedAfter(Progress):
     def __init__(self, inner: Progress, stage_name: str, prepare: Callable[[], None]) -> None:
         self.inner, self.stage_name, self.prepare = inner, stage_name, prepare
         self.timings = inner.timings
+        self._done = False
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
         with self.inner.stage(name):
             yield
         if name == self.stage_name:
+            self.prepared()
+
+    def prepared(self) -> None:
+        """`prepare()` now, unless it was called already (the stage named never ran: the reading came
+        from the cache)."""
+        if not self._done:
+            self._done = True
             self.prepare()
 
     def started(self, name: str) -> None:

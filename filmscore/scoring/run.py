@@ -24,6 +24,7 @@ from filmscore.delivery.mux import mux
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, MediaInfo
 from filmscore.music.check import MusicCheck, check_music, helper_warm_up, rearrange
+from filmscore.music.check_cache import check_key, keep_check, kept_check
 from filmscore.music.generators import (
     GENERATORS,
     CueSound,
@@ -64,7 +65,7 @@ class RunOptions:
     seed: int = default("music.seed")  # the same seed gives the same music
     keep_original_audio: bool = False
     stems: bool = False  # also write per-instrument stems and the original soundtrack, as mixed
-    cache_dir: Path | None = None  # analyses kept by content and settings, reused by later runs
+    cache_dir: Path | None = None  # readings and cue renders kept for later runs (core/cache.py); None: none
     mer: str = default("music.mer")  # the music emotion backend that checks each cue; "none" skips the check
     library: Path | None = None  # the indexed music folder of the library generator
     # scores generated (seeds seed, seed + 1, ...); the one closest to the plan is kept
@@ -126,6 +127,7 @@ def score_film(
             space = RunSpace(work, helper)
             preparing = PreparedAfter(progress, "pictures and shots", generator.prepare)
             analysis = cached_analysis(input_path, opts.analyze, preparing, opts.cache_dir, work, helper)
+            preparing.prepared()  # a reading from the cache had no picture pass to wait for
             info = analysis.info
             speech = analysis.transcript.speech_regions
             with progress.stage("cues"):
@@ -135,7 +137,7 @@ def score_film(
                     analysis.emotions, analysis.timeline, info.duration_s, cue_opts, opts.spotting, keep
                 )
             earlier = opts.previous.score if opts.previous else None
-            request = MusicRequest(plan, speech, opts.seed, stems=opts.stems, workdir=work, earlier=earlier)
+            request = MusicRequest(plan, speech, opts.seed, opts.stems, work, earlier, opts.cache_dir)
             music, plan, check, seed = compose_takes(generator, request, opts, progress, space.helper)
             generator.release()
             music = silenced(music, plan.silences)
@@ -256,7 +258,15 @@ def _compose_and_listen(
 
     def check_of(music: Music, plan: CuePlan) -> MusicCheck:
         with progress.stage("music check"):
-            return check_music(music.audio, plan, mer, helper)
+            if request.cache_dir is None:
+                return check_music(music.audio, plan, mer, helper)
+            # Music that is sample for sample an earlier run's (its cues' renders kept) was heard then.
+            key = check_key(music.audio, plan, mer.name)
+            check = kept_check(request.cache_dir, key)
+            if check is None:
+                check = check_music(music.audio, plan, mer, helper)
+                keep_check(request.cache_dir, key, check)
+            return check
 
     def heard(seed: int, folder: str) -> tuple[Music, MusicCheck, int]:
         music = compose(_in_own_folder(replace(request, seed=seed), folder))

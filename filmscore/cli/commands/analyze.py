@@ -20,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
         args.input,
         report_dir=report_dir,
         pipeline=args.pipeline,
+        cache_dir=args.cache_dir,
+        cache=not args.no_cache,
         max_duration=args.max_duration,
         overwrite=args.overwrite,
         progress=progress_for(args.quiet, ANALYZE_STAGES, title),

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise UsageError("no video files found in the inputs given")
     check_writable(args.output_dir, "-o folder")
+    if args.no_cache and args.cache_dir is not None:
+        raise UsageError("--cache-dir and --no-cache were both given. Give one of them")
     flags = {s.key: getattr(args, s.key, None) for s in SETTINGS if s.flag}
     opts = BatchOptions(
         out_dir=args.output_dir.resolve(),
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs or default_jobs(),
         executor=args.executor,
         ray_address=args.ray_address,
-        cache_dir=(args.cache_dir or args.output_dir / CACHE_FOLDER).resolve(),
+        cache_dir=None if args.no_cache else (args.cache_dir or args.output_dir / CACHE_FOLDER).resolve(),
         rescore=args.overwrite,
         spotting=Path(settings["cues.spotting"]).resolve() if settings["cues.spotting"] else None,
         cuts=Path(settings["analysis.cuts"]).resolve() if settings["analysis.cuts"] else None,

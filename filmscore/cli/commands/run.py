@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
         stems=args.stems,
         keep_original_audio=args.keep_original_audio,
         cache_dir=args.cache_dir,
+        cache=not args.no_cache,
         max_duration=args.max_duration,
         overwrite=args.overwrite,
         progress=progress_for(args.quiet, RUN_STAGES, title),

@@ -41,6 +41,7 @@ class MusicRequest:
     stems: bool = False  # also return the music split by instrument group, where the generator can
     workdir: Path | None = None  # where to keep film-length audio as raw files; in memory when None
     earlier: EarlierScore | None = None  # in a re-cut, the score whose kept cues (plan.cues' kept_from) stay
+    cache_dir: Path | None = None  # where renders are kept for later runs (core/cache.py), None: not kept
 
 
 @dataclass(frozen=True)

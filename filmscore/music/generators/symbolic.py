@@ -60,14 +60,16 @@ class SymbolicGenerator(MusicGenerator):
             clips = render_separately(pieces, self.soundfont, duration, workdir)
             stems = dict(zip(roles, clips, strict=True))
             audio = sum_clips(list(clips), workdir, "music")
-            cues = render_cue_sounds(composition, request.plan.cues, self.soundfont, workdir)
+            cues = render_cue_sounds(
+                composition, request.plan.cues, self.soundfont, workdir, request.cache_dir
+            )
         else:
             # Each cue rendered alone (a kept cue: its earlier sound), and the music their sum.
             kept_ids = {cue.id for cue, _ in kept}
             new = [cue for cue in request.plan.cues if cue.id not in kept_ids]
-            cues = render_cue_sounds(sounding, new, self.soundfont, workdir)
+            cues = render_cue_sounds(sounding, new, self.soundfont, workdir, request.cache_dir)
             if kept and earlier is not None:
-                cues += self._kept_sounds(kept, earlier, workdir)
+                cues += self._kept_sounds(kept, earlier, workdir, request.cache_dir)
             cues.sort(key=lambda sound: sound.cue_id)
             audio = placed_sum(cues, round(duration * MUSIC_SAMPLE_RATE), workdir)
         details = {
@@ -94,14 +96,14 @@ class SymbolicGenerator(MusicGenerator):
         return kept, compose(earlier.plan, earlier.speech, ComposeOptions(earlier.seed, self.crossfade_s))
 
     def _kept_sounds(
-        self, kept: list[tuple[Cue, Cue]], earlier: Composition, workdir: Path | None
+        self, kept: list[tuple[Cue, Cue]], earlier: Composition, workdir: Path | None, cache_dir: Path | None
     ) -> list[CueSound]:
         """Each kept cue's sound at its new time: rendered alone as the earlier cut rendered it (its part of
         the earlier score, from the same beat, to the same ring-out), so it sounds sample for sample as
         it did there."""
         from filmscore.music.symbolic.cue_sounds import render_cue_sounds
 
-        sounds = render_cue_sounds(earlier, [old for _, old in kept], self.soundfont, workdir)
+        sounds = render_cue_sounds(earlier, [old for _, old in kept], self.soundfont, workdir, cache_dir)
         return [
             replace(sound, cue_id=cue.id, start_s=sound.start_s + cue.start_s - old.start_s)
             for (cue, old), sound in zip(kept, sounds, strict=True)

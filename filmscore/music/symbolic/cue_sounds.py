@@ -16,7 +16,9 @@ own, from that beat on), so the cue plays exactly as score.mid writes it.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from filmscore.music.planning import Cue
 from filmscore.music.symbolic.kept import cue_part
 from filmscore.music.symbolic.midi import midi_bytes
 from filmscore.music.symbolic.render import SoundFont, note_costs, render_separately
+from filmscore.music.symbolic.render_cache import keep_render, kept_render, render_key
 from filmscore.music.symbolic.score import RELEASE_S, Composition, Note, programs_in_time
 
 CLEAN_TAIL_S = 4.0  # a cue is rendered this far past its end: its last chord, the release and the room
@@ -65,29 +68,69 @@ def moved_back(part: Composition, offset_s: float, end_s: float) -> Composition:
 
 
 def render_cue_sounds(
-    composition: Composition, cues: Sequence[Cue], soundfont: SoundFont, workdir: Path | None
+    composition: Composition,
+    cues: Sequence[Cue],
+    soundfont: SoundFont,
+    workdir: Path | None,
+    cache_dir: Path | None = None,
 ) -> list[CueSound]:
     """These cues of the composition, each rendered alone, each ending where its ring-out has died away;
-    in the cues' order. They render RENDER_PIECES at a time, the costliest first, so that the cues rendered
-    together take about as long as each other (see part_cost)."""
-    jobs = []
+    in the cues' order. RENDER_PIECES renders run at once, the costliest cues first (see part_cost), and
+    each starts as soon as another ends, so that no synthesiser waits for a longer one. A cue's MIDI file
+    and its ring-out are made on the render's own thread too, beside the other render. With `cache_dir`,
+    a cue rendered before exactly so is taken from the cache (render_cache.py), and a new one kept."""
     cost = note_costs(soundfont)
+    jobs = []
     for cue in cues:
         part = cue_part(composition, cue)
         offset = start_beat(part, cue)
-        length_s = cue.end_s + CLEAN_TAIL_S - offset
-        jobs.append((cue, offset, length_s, part_cost(part, cost), moved_back(part, offset, length_s)))
-    jobs.sort(key=lambda job: -job[3])
-    sounds = []
-    for first in range(0, len(jobs), RENDER_PIECES):
-        batch = jobs[first : first + RENDER_PIECES]
-        pieces = [midi_bytes(job[4]) for job in batch]
-        renders = render_separately(pieces, soundfont, [job[2] for job in batch], workdir)
-        for (cue, offset, *_), render in zip(batch, renders, strict=True):
-            end = ring_out_end(render, round((cue.end_s + RING_OUT_MIN_S - offset) * render.sample_rate))
-            sounds.append(CueSound(cue.id, offset, _shortened(render, end)))
+        jobs.append((part_cost(part, cost), cue, part, offset))
+    jobs.sort(key=lambda job: -job[0])
+    with ThreadPoolExecutor(RENDER_PIECES, thread_name_prefix="filmscore-cue") as pool:
+        futures = [
+            pool.submit(_cue_sound, cue, part, offset, soundfont, workdir, cache_dir)
+            for _, cue, part, offset in jobs
+        ]
+        try:
+            sounds = [future.result() for future in futures]
+        except BaseException:  # a failed render or Ctrl-C: the cues not started are not rendered
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     order = {cue.id: k for k, cue in enumerate(cues)}
     return sorted(sounds, key=lambda sound: order[sound.cue_id])
+
+
+def _cue_sound(
+    cue: Cue,
+    part: Composition,
+    offset: float,
+    soundfont: SoundFont,
+    workdir: Path | None,
+    cache_dir: Path | None,
+) -> CueSound:
+    """One cue's part rendered from the beat it starts on to its ring-out's end (or taken from the
+    cache, where that very render was kept)."""
+    length_s = cue.end_s + CLEAN_TAIL_S - offset
+    at_least = round((cue.end_s + RING_OUT_MIN_S - offset) * MUSIC_SAMPLE_RATE)
+    piece = midi_bytes(moved_back(part, offset, length_s))
+    key = render_key(piece, soundfont, _recipe(length_s, at_least)) if cache_dir is not None else ""
+    if cache_dir is not None:
+        kept = kept_render(cache_dir, key, workdir, f"kept-cue{cue.id}-{next(_KEPT_COPIES)}")
+        if kept is not None:
+            return CueSound(cue.id, offset, kept)
+    [render] = render_separately([piece], soundfont, length_s, workdir)
+    sound = _shortened(render, ring_out_end(render, at_least))
+    if cache_dir is not None:
+        keep_render(cache_dir, key, sound)
+    return CueSound(cue.id, offset, sound)
+
+
+_KEPT_COPIES = itertools.count()  # names a kept render's copy in the work folder
+
+
+def _recipe(length_s: float, at_least: int) -> str:
+    """How a cue's MIDI file becomes its sound: the render's length and the ring-out's rule."""
+    return f"{length_s!r}|{at_least}|{CLEAN_FLOOR_DB}|{RING_OUT_CHUNK}|{MUSIC_SAMPLE_RATE}"
 
 
 def part_cost(part: Composition, cost: Callable[[Note, int], float] | None) -> float:
@@ -122,11 +165,12 @@ def ring_out_end(sound: AudioClip | AudioFile, at_least: int) -> int:
 
 
 def _chunk_peaks(block: np.ndarray) -> np.ndarray:
-    """The peak of each RING_OUT_CHUNK frames of a block (blocks are whole numbers of chunks long)."""
-    level = np.abs(block).max(axis=1)
-    whole = len(level) - len(level) % RING_OUT_CHUNK
-    peaks = level[:whole].reshape(-1, RING_OUT_CHUNK).max(axis=1)
-    return np.append(peaks, level[whole:].max()) if whole < len(level) else peaks
+    """The peak of each RING_OUT_CHUNK frames of a block (blocks are whole numbers of chunks long), read
+    over the block's samples as laid out (frames of interleaved channels), in one reduction."""
+    whole = len(block) - len(block) % RING_OUT_CHUNK
+    samples = np.ascontiguousarray(block[:whole]).reshape(-1, RING_OUT_CHUNK * block.shape[1])
+    peaks = np.maximum(samples.max(axis=1), -samples.min(axis=1))
+    return np.append(peaks, np.abs(block[whole:]).max()) if whole < len(block) else peaks
 
 
 def _shortened(sound: AudioClip | AudioFile, frames: int) -> AudioClip | AudioFile:

@@ -76,6 +76,7 @@ class Frame:
 
     def note(self, role: str, pitch: int, velocity: float, start_s: float, end_s: float) -> Note:
         """A note of a role, its pitch and velocity clamped to MIDI's range."""
-        velocity = int(np.clip(round(velocity), 1, 127))
-        pitch = int(np.clip(pitch, 0, 127))  # the MIDI file is written without mido's range checks
+        # min/max on Python ints: numpy's clip on a scalar cost a score of 60 s 0.04 s
+        velocity = min(127, max(1, round(float(velocity))))
+        pitch = min(127, max(0, int(pitch)))  # the MIDI file is written without mido's range checks
         return Note(self.channels[role], pitch, velocity, start_s, end_s, self.cue.id)
