@@ -155,15 +155,28 @@ def test_a_run_prepares_its_generator_once_the_picture_pass_is_over():
             calls.append(f"end {name}")
 
     inner = Recording()
-    progress = PreparedAfter(inner, "pictures and shots", lambda: calls.append("prepare"))
+    progress = PreparedAfter(
+        inner, "pictures and shots", lambda: calls.append("prepare"), lambda: calls.append("mer")
+    )
     for stage in ("probe", "pictures and shots", "soundtrack"):
         with progress.stage(stage):
             pass
+    progress.prepared()  # once only
     assert calls == [
-        "start probe", "end probe", "start pictures and shots", "end pictures and shots", "prepare",
+        "start probe", "end probe", "start pictures and shots", "mer", "end pictures and shots", "prepare",
         "start soundtrack", "end soundtrack",
     ]  # fmt: skip
     assert set(progress.timings) == set(inner.timings) == {"probe", "pictures and shots", "soundtrack"}
+
+
+def test_a_reading_from_the_cache_prepares_the_generator_without_a_picture_pass():
+    from filmscore.core.progress import PreparedAfter, Progress
+
+    calls: list[str] = []
+    progress = PreparedAfter(Progress(), "pictures and shots", lambda: calls.append("prepare"), calls.clear)
+    progress.prepared()
+    progress.prepared()
+    assert calls == ["prepare"]
 
 
 def test_a_render_that_finds_the_disk_full_is_the_outputs_trouble(tmp_path: Path):

@@ -145,12 +145,12 @@ def score(
     the next run, and taken from there when they were made before; `cache=False` keeps and takes
     nothing."""
     from filmscore.core.workers import audio_helper
-    from filmscore.music.check import helper_warm_up
+    from filmscore.delivery.mix import helper_warm_up
 
     settings = resolved_settings(pipeline, options, run_only=True)
     # The audio helper starts before anything else: its librosa import (about 1.3 s of a core) overlaps
     # this process's own imports and checks, which leave the second core idle.
-    with audio_helper(helper_warm_up(settings["music.mer"])) as helper:
+    with audio_helper(helper_warm_up) as helper:
         request = _ScoreRequest(Path(path), _path(output), _path(report_dir), _path(previous), stems,
                                 keep_original_audio, cache_folder(cache_dir, cache), max_duration,
                                 overwrite)  # fmt: skip

@@ -46,17 +46,26 @@ class Progress:
 
 
 class PreparedAfter(Progress):
-    """Another hook's progress, passed through; and `prepare()` called once the stage named has ended (a
-    run starts loading its SoundFont once the picture pass is over)."""
+    """Another hook's progress, passed through; `prepare()` called once the stage named has ended (a run
+    starts loading its SoundFont once the picture pass is over), and `on_start()`, where given, as it
+    starts (the audio helper gets MER ready while the pictures are read)."""
 
-    def __init__(self, inner: Progress, stage_name: str, prepare: Callable[[], None]) -> None:
-        self.inner, self.stage_name, self.prepare = inner, stage_name, prepare
+    def __init__(
+        self,
+        inner: Progress,
+        stage_name: str,
+        prepare: Callable[[], None],
+        on_start: Callable[[], object] | None = None,
+    ) -> None:
+        self.inner, self.stage_name, self.prepare, self.on_start = inner, stage_name, prepare, on_start
         self.timings = inner.timings
         self._done = False
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
         with self.inner.stage(name):
+            if name == self.stage_name and self.on_start is not None:
+                self.on_start()
             yield
         if name == self.stage_name:
             self.prepared()

@@ -100,6 +100,13 @@ def _constant(value: float) -> Callable[[int, int], np.ndarray]:
     return lambda first, last: np.full(max(0, last - first), value, np.float32)
 
 
+def helper_warm_up() -> None:
+    """What the audio helper loads as it starts: the mix's filters (scipy.signal), about 0.7 s of a core.
+    MER's libraries come later, and only where the music is listened to (scoring/run.py): a run whose
+    reading and music check came from the cache mixes without waiting for them."""
+    import scipy.signal  # noqa: F401
+
+
 def mix_under_dialogue(
     original: Audio | None,
     music: Audio,

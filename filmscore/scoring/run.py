@@ -4,6 +4,7 @@ mux, and publish the scored film with its report folder, all at once or not at a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -20,6 +21,7 @@ from filmscore.core.progress import PreparedAfter, Progress
 from filmscore.core.timecode import sequence_rate
 from filmscore.core.workers import audio_helper
 from filmscore.delivery.mix import MixOptions, MixResult, mix_under_dialogue, relimit
+from filmscore.delivery.mix import helper_warm_up as mix_warm_up
 from filmscore.delivery.mux import mux
 from filmscore.media.audio import Audio, AudioFile, AudioWriter, blocks, extract_audio_file
 from filmscore.media.probe import MUSIC_SAMPLE_RATE, AudioClip, MediaInfo
@@ -123,9 +125,11 @@ def score_film(
         work = Path(folder)
         # The helper measures the soundtrack, listens to the music, mixes it, and encodes and measures the
         # scored track.
-        with audio_helper(helper_warm_up(opts.mer)) if helper is None else nullcontext(helper) as helper:
+        with audio_helper(mix_warm_up) if helper is None else nullcontext(helper) as helper:
             space = RunSpace(work, helper)
-            preparing = PreparedAfter(progress, "pictures and shots", generator.prepare)
+            preparing = PreparedAfter(
+                progress, "pictures and shots", generator.prepare, _mer_ready(helper, opts)
+            )
             analysis = cached_analysis(input_path, opts.analyze, preparing, opts.cache_dir, work, helper)
             preparing.prepared()  # a reading from the cache had no picture pass to wait for
             info = analysis.info
@@ -181,6 +185,13 @@ def score_film(
                 if stage_report is not None:
                     stage_report(scored, report_dir, outputs)
     return scored
+
+
+def _mer_ready(helper: Pool, opts: RunOptions) -> Callable[[], object] | None:
+    """What gets the helper's MER ready (librosa's import, about 2 s of a core) behind the picture pass; a
+    reading from the cache has none, and its music check (where not kept either) pays for it."""
+    warm_up = helper_warm_up(opts.mer)
+    return None if warm_up is None else functools.partial(helper.apply_async, warm_up)
 
 
 def _earlier_cut(
