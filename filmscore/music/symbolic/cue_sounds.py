@@ -113,16 +113,22 @@ def _cue_sound(
     length_s = cue.end_s + CLEAN_TAIL_S - offset
     at_least = round((cue.end_s + RING_OUT_MIN_S - offset) * MUSIC_SAMPLE_RATE)
     piece = midi_bytes(moved_back(part, offset, length_s))
-    key = render_key(piece, soundfont, _recipe(length_s, at_least)) if cache_dir is not None else ""
-    if cache_dir is not None:
-        kept = kept_render(cache_dir, key, workdir, f"kept-cue{cue.id}-{next(_KEPT_COPIES)}")
-        if kept is not None:
-            return CueSound(cue.id, offset, kept)
-    [render] = render_separately([piece], soundfont, length_s, workdir)
-    sound = _shortened(render, ring_out_end(render, at_least))
-    if cache_dir is not None:
+    if cache_dir is None:
+        return CueSound(cue.id, offset, _rendered(piece, soundfont, length_s, at_least, workdir))
+    key = render_key(piece, soundfont, _recipe(length_s, at_least))
+    sound = kept_render(cache_dir, key, workdir, f"kept-cue{cue.id}-{next(_KEPT_COPIES)}")
+    if sound is None:
+        sound = _rendered(piece, soundfont, length_s, at_least, workdir)
         keep_render(cache_dir, key, sound)
     return CueSound(cue.id, offset, sound)
+
+
+def _rendered(
+    piece: bytes, soundfont: SoundFont, length_s: float, at_least: int, workdir: Path | None
+) -> AudioClip | AudioFile:
+    """A cue's MIDI file rendered `length_s` long, and cut where its ring-out has died away."""
+    [render] = render_separately([piece], soundfont, length_s, workdir)
+    return _shortened(render, ring_out_end(render, at_least))
 
 
 _KEPT_COPIES = itertools.count()  # names a kept render's copy in the work folder
