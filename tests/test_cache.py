@@ -48,6 +48,16 @@ def test_the_user_cache_folder_follows_xdg(monkeypatch, tmp_path):
     assert default_cache_dir() == Path.home() / ".cache" / "filmscore"
 
 
+def test_every_kind_of_entry_is_named_as_the_folder_recognises_it(tmp_path):
+    from filmscore.core.cache import entry_path as named
+
+    for kind in KINDS:
+        path = named(tmp_path, kind, "key of caf\udce9.mp4")  # a path that is not UTF-8 in the key
+        path.write_bytes(b"x")
+        assert KINDS[kind].match(path.name) and named(tmp_path, kind, "another") != path
+    assert sorted(f.kind for f in cache_files(tmp_path)) == sorted(KINDS)
+
+
 def _entry(folder: Path, kind: str, number: int, size: int, used: int) -> Path:
     path = folder / NAMES[kind].format(number)
     path.write_bytes(b"x" * size)

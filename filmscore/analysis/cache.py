@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import io
 import json
 import zipfile
@@ -33,6 +32,7 @@ from filmscore.analysis.shot_match import (
     with_readings,
 )
 from filmscore.core.atomic import OutputSet, content_sha256
+from filmscore.core.cache import entry_path as cache_entry
 from filmscore.core.cache import mark_used
 from filmscore.core.codec import DataError, from_plain, to_plain
 from filmscore.core.errors import OutputError
@@ -116,7 +116,7 @@ def shots_key(opts: AnalyzeOptions) -> str:
 
 
 def shots_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / f"shots-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    return cache_entry(cache_dir, "shots", key)
 
 
 def read_shot_entries(path: Path, key: str) -> tuple[ShotEntry, ...]:
@@ -160,9 +160,7 @@ def cache_key(input_path: Path, opts: AnalyzeOptions) -> str:
 
 
 def entry_path(cache_dir: Path, key: str) -> Path:
-    # surrogateescape: the key holds the film's path, which need not be UTF-8 (a Latin-1 name)
-    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
-    return cache_dir / f"analysis-{digest[:32]}.npz"
+    return cache_entry(cache_dir, "analysis", key)
 
 
 def entry_bytes(analysis: Analysis, key: str) -> bytes:

@@ -12,6 +12,7 @@ pointed at a folder that holds anything else never loses it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -28,7 +29,15 @@ KINDS = {
     "render": re.compile(r"^render-[0-9a-f]{32}\.f32r$"),
     "check": re.compile(r"^check-[0-9a-f]{32}\.json$"),
 }
+SUFFIXES = {"analysis": ".npz", "shots": ".json", "render": ".f32r", "check": ".json"}
 GB = 1 << 30
+
+
+def entry_path(folder: Path, kind: str, key: str) -> Path:
+    """Where an entry of `kind` stored under `key` lives: named by a digest of the key, as KINDS
+    recognises it. The key may hold paths that are not UTF-8 (a Latin-1 film name): surrogateescape."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+    return folder / f"{kind}-{digest[:32]}{SUFFIXES[kind]}"
 
 
 def default_cache_dir() -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from filmscore.core.atomic import OutputSet
+from filmscore.core.cache import entry_path as cache_entry
 from filmscore.core.cache import mark_used
 from filmscore.core.codec import DataError, from_plain, to_plain
 from filmscore.core.errors import OutputError
@@ -44,7 +45,7 @@ def check_key(audio: Audio, plan: CuePlan, backend: str) -> str:
 
 
 def entry_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / f"check-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+    return cache_entry(cache_dir, "check", key)
 
 
 def kept_check(cache_dir: Path, key: str) -> MusicCheck | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from filmscore.core.atomic import OutputSet
+from filmscore.core.cache import entry_path as cache_entry
 from filmscore.core.cache import mark_used
 from filmscore.core.errors import OutputError
 from filmscore.media.audio import Audio, AudioClip, AudioFile, AudioWriter, blocks
@@ -46,9 +47,7 @@ def render_key(midi: bytes, soundfont: SoundFont, recipe: str) -> str:
 
 
 def entry_path(cache_dir: Path, key: str) -> Path:
-    # surrogateescape: the key holds the SoundFont's path, which need not be UTF-8
-    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
-    return cache_dir / f"render-{digest[:32]}.f32r"
+    return cache_entry(cache_dir, "render", key)
 
 
 def kept_render(cache_dir: Path, key: str, workdir: Path | None, name: str) -> AudioClip | AudioFile | None:
