@@ -40,14 +40,16 @@ def parse_args() -> argparse.Namespace:
 
 
 def make_rushes(count: int, seconds: float, size: str) -> Path:
-    """The same kind of clip as the other benchmarks, `count` of them, each a separate file."""
-    folder = RESULTS / f"rushes-{count}x{seconds:g}s-{size}"
+    """The same kind of clip as the other benchmarks, `count` of them, each a separate file with pictures
+    and lines of its own: identical takes would share their renders and music checks in the batch's cache,
+    which real rushes never do."""
+    folder = RESULTS / f"takes-{count}x{seconds:g}s-{size}"
     width, height = (int(v) for v in size.split("x"))
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         clip = folder / f"take{i + 1:02d}.mp4"
         if not clip.exists():
-            make_clip(seconds, (width, height), clip)
+            make_clip(seconds, (width, height), clip, first_shot=i)
     return folder
 
 

@@ -46,11 +46,12 @@ def benchmark_clip(size: str, seconds: float) -> Path:
     return clip
 
 
-def make_clip(seconds: float, size: tuple[int, int], target: Path) -> Path:
-    """5-second shots with hard cuts, a spoken line in every other one."""
+def make_clip(seconds: float, size: tuple[int, int], target: Path, first_shot: int = 0) -> Path:
+    """5-second shots with hard cuts, a spoken line in every other one; `first_shot` starts the cycle of
+    pictures and lines further on, so that clips made with different ones differ."""
     from tests.synthetic import Line, ShotSpec, make_film
 
-    shots, t, i = [], 0.0, 0
+    shots, t, i = [], 0.0, first_shot
     while t < seconds - 0.01:
         length = min(5.0, seconds - t)
         text, voice = LINES[i % len(LINES)]

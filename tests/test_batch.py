@@ -198,3 +198,15 @@ def test_a_cut_list_folder_gives_each_film_its_shots_and_a_changed_one_scores_it
     (cuts / "take1.edl").write_text(edl.format(events("00:00", "01:05", "03:00")))  # the cut moved
     statuses = {i["relative"]: i["status"] for i in json.loads(_batch(*args).stdout)["items"]}
     assert statuses == {"day1/take1": "done", "day1/take2": "skipped"}
+
+
+def test_a_film_past_the_time_limit_is_recorded_and_leaves_nothing_behind(rushes, tmp_path):
+    out = tmp_path / "out"
+    late = _batch(str(rushes / "day1/take1.mp4"), "-o", str(out), "--film-timeout", "0.3", "--json")
+    assert late.returncode == 6, late.stderr
+    (item,) = json.loads(late.stdout)["items"]
+    assert item["status"] == "failed" and item["exit_code"] == 124
+    assert "no result after 0.3 s; its worker was stopped" in item["error"]
+    assert {p.name for p in out.iterdir()} - {".filmscore-cache"} == {"batch.html", "batch.json"}
+    refused = _batch(str(rushes / "day1"), "-o", str(out), "--film-timeout", "0")
+    assert refused.returncode == 2 and "--film-timeout 0 must be" in refused.stderr

@@ -17,6 +17,7 @@ from filmscore.media.audio import Audio
 from filmscore.media.probe import SPEECH_SAMPLE_RATE
 
 SPEECH_PER_WORKER_S = 30.0  # a speech worker for each this much voice-active audio (see speech_workers)
+_kept_asr: dict[tuple[object, ...], AsrBackend] = {}  # a speech worker's recogniser (see _worker_asr)
 VAD_BLOCK_FRAMES = 3000  # VAD frames (30 ms each) read from the speech track at once: 90 s, 2.9 MB
 
 
@@ -151,6 +152,22 @@ def create_asr(opts: DialogueOptions) -> AsrBackend:
     return ASR_BACKENDS.create_configured(opts.asr, opts.asr_model, opts.device, language=opts.language)
 
 
+def _worker_asr(opts: DialogueOptions) -> AsrBackend:
+    """The recogniser a speech worker made last, where it is asked for the same one again and the backend
+    carries nothing from one film to the next (Whisper, its window conditioned on nothing earlier; not
+    PocketSphinx, whose cepstral means adapt to what it heard); a new one otherwise."""
+    key = (opts.asr, opts.asr_model, opts.device, opts.language)
+    asr = _kept_asr.get(key)
+    if asr is not None:
+        asr.new_film()
+        return asr
+    _kept_asr.clear()
+    asr = create_asr(opts)
+    if asr.reusable:
+        _kept_asr[key] = asr
+    return asr
+
+
 def recognise(
     items: Iterable[Passage], opts: DialogueOptions, backend: AsrBackend | None = None
 ) -> list[Utterance]:
@@ -171,8 +188,9 @@ def transcribe_regions(
     audio: Audio, regions: tuple[tuple[float, float], ...], opts: DialogueOptions
 ) -> Transcript:
     """A worker's share of the dialogue: its regions, read from the speech track (a file, when this runs in
-    a worker), recognised by a backend of its own."""
-    asr = create_asr(opts)
+    a worker), recognised by a backend of its own, kept for the worker's next share (a batch's warm
+    worker scores film after film with the model it loaded once)."""
+    asr = _worker_asr(opts)
     return Transcript(tuple(recognise(passages(audio, regions), opts, asr)), regions, asr.name, asr.language)
 
 

@@ -1,27 +1,28 @@
 """`filmscore batch`: score a folder (or a list) of rushes, in parallel, resumably, one bad file never
 stopping the rest.
 
-Each film is scored by its own `filmscore run` process, so a crash, a memory blow-up or a corrupt file
-touches that film alone, and its outputs are published atomically as in any run. The batch keeps a
-manifest, `batch.json` in the output folder, rewritten atomically as each film finishes: a re-run of the
-same command skips the films already done (same content hash, same settings), and a killed batch picks
-up where it stopped. Films run on a pool of local processes, or as Ray tasks on a cluster.
+Films are scored by warm film workers (film_workers.py): long-lived processes, one per job, that score
+film after film as `filmscore run` would, keeping the models they loaded. A film that fails is recorded
+and the worker goes on; a worker that crashes or hangs is replaced, and its film alone is lost. Each
+film's outputs are published atomically as in any run. The batch keeps a manifest, `batch.json` in the
+output folder, rewritten atomically as each film finishes: a re-run of the same command skips the films
+already done (same content hash, same settings), and a killed batch picks up where it stopped. The
+workers run on this machine, or as Ray actors on a cluster.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import subprocess
-import sys
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from filmscore.batch.film_workers import FilmWorker, default_timeout_s, stop_all
 from filmscore.batch.inputs import BatchItem
 from filmscore.batch.records import ItemRecord, Manifest, settings_sha256
 from filmscore.config.names import REPORT_DIR_SUFFIX, SCORED_SUFFIX
@@ -32,8 +33,6 @@ from filmscore.core.workers import DIE_WITH_PARENT_ENV, usable_cores
 CACHE_FOLDER = ".filmscore-cache"  # analyses by content hash, shared by every run of the batch
 CORES_PER_JOB = 2  # a run keeps two cores busy: the picture pass and the speech workers
 MEMORY_PER_JOB = 1.5e9  # bytes a 720p or 1080p run peaks at, with room to spare
-FILM_STOP_S = 5.0  # a stopped film's process has this long to clean up before it is killed
-_films: set[subprocess.Popen[str]] = set()  # the films' processes running now, for stop_films
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
@@ -49,6 +48,7 @@ class BatchOptions:
     rescore: bool = False  # score every film again, done or not (--overwrite)
     spotting: Path | None = None  # the spotting setting (flag or preset): a file, or a folder of them
     cuts: Path | None = None  # the cut list setting (--cuts): a file, or a folder of them
+    film_timeout_s: float | None = None  # a film's time limit; None: by its length (default_timeout_s)
 
 
 # Settings that name a file or folder: passed on as absolute paths, so a film's run (in another process, or
@@ -163,32 +163,56 @@ def _failed(record: ItemRecord, code: int, message: str) -> ItemRecord:
 def _local_map(
     records: list[ItemRecord], opts: BatchOptions, on_start: Callable[[ItemRecord], None]
 ) -> Iterator[ItemRecord]:
-    """Each film in its own process, `jobs` at a time; records come back as films finish."""
+    """The films on `jobs` warm workers, each fed by a thread of its own (the thread that starts a worker
+    must outlive it: the worker stops when it ends); records come back as films finish."""
+    todo: queue.Queue[ItemRecord] = queue.Queue()
+    for record in records:
+        todo.put(record)
+    done: queue.Queue[ItemRecord | BaseException] = queue.Queue()
+    stopping = threading.Event()
 
-    def started_and_scored(record: ItemRecord) -> ItemRecord:
-        on_start(record)
-        return score_item(record, opts)
-
-    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        pending: set[Future[ItemRecord]] = {pool.submit(started_and_scored, r) for r in records}
+    def feed(worker: FilmWorker) -> None:
         try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
+            while not stopping.is_set():
+                try:
+                    record = todo.get_nowait()
+                except queue.Empty:
+                    return
+                on_start(record)
+                done.put(score_item(record, opts, worker))
+        except BaseException as exc:  # a bug here: the batch reports it rather than waiting for ever
+            done.put(exc)
         finally:
-            for future in pending:
-                future.cancel()
-            stop_films()  # none left when the batch ended normally
+            worker.stop()
+
+    feeders = [
+        threading.Thread(target=feed, args=(FilmWorker(_item_env(opts.jobs)),), name=f"filmscore-job-{n}")
+        for n in range(max(1, min(opts.jobs, len(records))))
+    ]
+    for feeder in feeders:
+        feeder.start()
+    try:
+        for _ in records:
+            finished = done.get()
+            if isinstance(finished, BaseException):
+                raise finished
+            yield finished
+    finally:
+        stopping.set()
+        stop_films()  # none left when the batch ended normally
+        for feeder in feeders:
+            feeder.join()
 
 
 def _ray_map(
     records: list[ItemRecord], opts: BatchOptions, on_start: Callable[[ItemRecord], None]
 ) -> Iterator[ItemRecord]:
-    """Each film as a Ray task asking for the cores a run uses. On a cluster, the inputs and the output
-    folder must be on storage every node sees at the same path."""
+    """The films on `jobs` Ray actors, each holding a warm worker as a local job does, with the cores a
+    run uses (the cluster's share, where it has fewer). On a cluster, the inputs and the output folder
+    must be on storage every node sees at the same path."""
     try:
         import ray
+        from ray.util import ActorPool
     except ImportError:
         from filmscore.core.errors import DependencyError
 
@@ -198,20 +222,40 @@ def _ray_map(
         ray.init(address=opts.ray_address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False)  # fmt: skip
     try:
-        task = ray.remote(num_cpus=min(CORES_PER_JOB, usable_cores()))(score_item)
+        jobs = max(1, min(opts.jobs, len(records)))
+        cpus = max(1, min(CORES_PER_JOB, int(ray.cluster_resources().get("CPU", 1)) // jobs))
+        actor: Any = ray.remote(num_cpus=cpus)(RayFilmWorker)
+        actors = [actor.remote(cpus) for _ in range(jobs)]
+        pool = ActorPool(actors)
         for record in records:
             on_start(record)
-        pending = [task.remote(r, opts) for r in records]
-        while pending:
-            finished, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(finished[0])
+            pool.submit(lambda worker, r: worker.score.remote(r, opts), record)
+        while pool.has_next():
+            yield pool.get_next_unordered()
+        for worker in actors:
+            ray.get(worker.stop.remote())
     finally:
         if started_here:
             ray.shutdown()
 
 
-def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
-    """Run `filmscore run` on one film in a child process, and record how it ended."""
+class RayFilmWorker:
+    """A Ray actor holding a warm film worker on its node: the local batch's worker, supervised the same
+    way (a crash or a hang ends that film alone, and the worker is replaced)."""
+
+    def __init__(self, cpus: int) -> None:
+        threads = dict.fromkeys(THREAD_ENV, str(cpus))  # the cores Ray gave it
+        self._worker = FilmWorker({**os.environ, **threads, DIE_WITH_PARENT_ENV: str(os.getpid())})
+
+    def score(self, record: ItemRecord, opts: BatchOptions) -> ItemRecord:
+        return score_item(record, opts, self._worker)
+
+    def stop(self) -> None:
+        self._worker.stop()
+
+
+def score_item(record: ItemRecord, opts: BatchOptions, worker: FilmWorker) -> ItemRecord:
+    """Score one film on `worker`, and record how it ended."""
     from filmscore.delivery.mux import scored_suffix
     from filmscore.media.probe import probe
 
@@ -226,51 +270,28 @@ def score_item(record: ItemRecord, opts: BatchOptions) -> ItemRecord:
     video = _inside(opts.out_dir, relative.parent / f"{scored}{suffix}")
     report_dir = _inside(opts.out_dir, relative.parent / f"{scored}{REPORT_DIR_SUFFIX}")
     video.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "filmscore", "run", record.input, "-q", "--overwrite",
-        "-o", str(video), "--report-dir", str(report_dir),
+    run_args = [
+        record.input, "-q", "--overwrite", "-o", str(video), "--report-dir", str(report_dir),
         *(["--cache-dir", str(opts.cache_dir)] if opts.cache_dir else ["--no-cache"]), *opts.run_args,
     ]  # fmt: skip
-    result = _film_process(command, _item_env(opts.jobs))
+    timeout_s = opts.film_timeout_s or default_timeout_s(info.duration_s)
+    end = worker.score(run_args, timeout_s)
     record.finished = time.time()
     record.seconds = round(record.finished - record.started, 3)
-    record.exit_code = result.returncode
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        return _failed(record, result.returncode, lines[-1] if lines else f"exit {result.returncode}")
+    record.exit_code = end.code
+    if end.code != 0:
+        return _failed(record, end.code, end.error or f"exit {end.code}")
     record.status, record.error = "done", None
     record.outputs = {"video": video.relative_to(opts.out_dir).as_posix(),
                       "report_dir": report_dir.relative_to(opts.out_dir).as_posix()}  # fmt: skip
     return record
 
 
-def _film_process(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run one film's process to its end, known to `stop_films` meanwhile."""
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as process:
-        _films.add(process)
-        try:
-            stdout, stderr = process.communicate()
-        finally:
-            _films.discard(process)
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
 def stop_films() -> None:
-    """Ask every running film's process to stop (each removes its own temp files on SIGTERM), and kill
-    those still running after FILM_STOP_S. Called when the batch is interrupted: waiting for them to finish
-    would keep a stopped batch running for as long as its longest film."""
-    running = list(_films)
-    for process in running:
-        with contextlib.suppress(OSError):
-            process.terminate()
-    deadline = time.monotonic() + FILM_STOP_S
-    for process in running:
-        try:
-            process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """Stop every film being scored (each worker's film removes its temp files on SIGTERM; one still
+    running after the grace period is killed). Called when the batch is interrupted: waiting for them to
+    finish would keep a stopped batch running for as long as its longest film."""
+    stop_all()
 
 
 def _inside(out_dir: Path, relative: Path) -> Path:
@@ -282,7 +303,7 @@ def _inside(out_dir: Path, relative: Path) -> Path:
 
 
 def _item_env(jobs: int) -> dict[str, str]:
-    """Each film's numeric libraries get their share of the cores, so parallel films do not fight over
-    threads; and the film's process stops if the batch is killed."""
+    """Each worker's numeric libraries get their share of the cores, so parallel films do not fight over
+    threads; and the worker stops if the batch is killed."""
     share = str(max(1, usable_cores() // max(1, jobs)))
     return {**os.environ, **dict.fromkeys(THREAD_ENV, share), DIE_WITH_PARENT_ENV: str(os.getpid())}

@@ -217,7 +217,10 @@ def _batch_arguments(batch: argparse.ArgumentParser) -> None:
     group.add_argument("--jobs", type=int, metavar="N",
                        help="films scored at once here (default: what the cores and memory fit)")  # fmt: skip
     group.add_argument("--executor", choices=("local", "ray"), default="local",
-                       help="local processes, or Ray tasks (default local)")  # fmt: skip
+                       help="warm workers on this machine, or Ray actors (default local)")  # fmt: skip
+    group.add_argument("--film-timeout", type=float, metavar="SECONDS",
+                       help="stop a film that takes longer, and go on with the next (default: 600 s "
+                            "plus 60 s per second of film)")  # fmt: skip
     group.add_argument("--ray-address", metavar="ADDR",
                        help="a Ray cluster to join (default: start one on this machine)")  # fmt: skip
     group.add_argument("--json", action="store_true", help="print the manifest as JSON on stdout")

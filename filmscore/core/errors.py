@@ -13,6 +13,7 @@ EXIT_INPUT = 3
 EXIT_DEPENDENCY = 4
 EXIT_OUTPUT = 5
 EXIT_BATCH_PARTIAL = 6
+EXIT_TIMED_OUT = 124  # a batch's film that ran past its time limit (--film-timeout), as `timeout` says it
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM
 

@@ -28,6 +28,8 @@ TASK_HANDLER_WAIT_S = 1.0  # how long the pool's task handler may take to send i
 DIE_WITH_PARENT_ENV = "FILMSCORE_DIE_WITH_PARENT"  # set for a batch's film processes: stop if the batch dies
 
 Stream = int | IO[bytes] | None
+PoolKind = str  # a pool's workers' warm-up, by name (see _name_of)
+_kept: dict[PoolKind, multiprocessing.pool.Pool] | None = None  # see kept_workers; None: pools end with runs
 _programs: set[subprocess.Popen] = set()  # what this process runs through `program`
 
 
@@ -41,27 +43,91 @@ def usable_cores() -> int:
 
 
 @contextlib.contextmanager
+def kept_workers() -> Iterator[None]:
+    """Within this, the worker pools a run starts outlive it, to serve the next run in this process as
+    they are, imports made and models loaded (a batch's warm film worker: batch/film_workers.py); they
+    end with the block. A pool whose run failed is ended with it, never handed on, since it may still be
+    busy."""
+    global _kept
+    _kept = {}
+    try:
+        yield
+    finally:
+        pools, _kept = _kept, None
+        for pool in pools.values():
+            stop_workers(pool)
+
+
+def keeping_workers() -> bool:
+    """Whether this process keeps what it loaded for its next run (inside `kept_workers`)."""
+    return _kept is not None
+
+
+def _kept_pool(kind: PoolKind, count: int) -> multiprocessing.pool.Pool | None:
+    """A kept pool of this kind with at least `count` live workers, taken out while it is used, or None."""
+    if _kept is None or kind not in _kept:
+        return None
+    pool = _kept.pop(kind)
+    workers = getattr(pool, "_pool", [])
+    if len(workers) >= count and all(worker.exitcode is None for worker in workers):
+        return pool
+    stop_workers(pool)
+    return None
+
+
+def _keep(kind: PoolKind, pool: multiprocessing.pool.Pool) -> bool:
+    """Keep `pool` for the next run, where pools are kept; whether it was."""
+    if _kept is None:
+        return False
+    if kind in _kept:  # two runs used the kind at once: keep one
+        stop_workers(_kept.pop(kind))
+    _kept[kind] = pool
+    return True
+
+
+@contextlib.contextmanager
 def worker_pool(
-    count: int, warm_up: Callable[[], None] | None = None, wait_for_exit: bool = True
+    count: int,
+    warm_up: Callable[[], None] | None = None,
+    wait_for_exit: bool = True,
 ) -> Iterator[multiprocessing.pool.Pool]:
     """A pool of spawned workers that leave Ctrl-C to the main process, which stops them itself (so no
     worker prints a traceback of its own). "spawn" because forking a process that already runs BLAS
     threads is unsafe. `warm_up` runs in each worker as it starts (imports), so that cost overlaps
     whatever the main process does next. Without `wait_for_exit` idle workers are ended at once instead
     of being left to exit on their own (a process that imported librosa and scipy takes 0.3 s to tear
-    them down)."""
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    with _signals_held() if in_main_thread else contextlib.nullcontext():
-        context = multiprocessing.get_context("spawn")
-        pool = context.Pool(count, initializer=functools.partial(_start_worker, warm_up))
+    them down). Inside `kept_workers`, a kept pool of the same warm-up is used instead of a new one, and
+    kept again after a clean exit."""
+    kind = _name_of(warm_up)
+    pool = _kept_pool(kind, count)
+    if pool is None:
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        with _signals_held() if in_main_thread else contextlib.nullcontext():
+            context = multiprocessing.get_context("spawn")
+            pool = context.Pool(count, initializer=functools.partial(_start_worker, warm_up))
+    kept = False
     try:
         yield pool
-        if wait_for_exit:
+        kept = _keep(kind, pool)
+        if wait_for_exit and not kept:
             # Done: let them exit on their own, so what they set up (torch's semaphores) is released cleanly.
             pool.close()
             pool.join()
     finally:
-        stop_workers(pool)
+        if not kept:
+            stop_workers(pool)
+
+
+def _name_of(function: object) -> str:
+    """A warm-up by its module and name, which stay the same from run to run (a partial, by its function's
+    and its arguments')."""
+    if function is None:
+        return ""
+    if isinstance(function, functools.partial):
+        return f"{_name_of(function.func)}({', '.join(_name_of(arg) for arg in function.args)})"
+    if callable(function):
+        return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"
+    return repr(function)
 
 
 def stop_workers(pool: multiprocessing.pool.Pool) -> None:

@@ -46,6 +46,14 @@ class AsrBackend(ABC):
 
     name: str = ""
     language: str = "en"
+    # Whether one backend may recognise film after film (a batch's warm worker keeps it loaded): true where
+    # nothing it hears carries over to the next film but what `new_film` forgets.
+    reusable: bool = False
+
+    def new_film(self) -> None:
+        """Forget what the last film taught the backend, before it hears the next: nothing, for a
+        backend that is not `reusable` (it is never kept)."""
+        return None
 
     @classmethod
     def check(cls, model: str | None, language: str | None, device: str) -> str | None:

@@ -52,6 +52,7 @@ _PUNCTUATION_ONLY = set(".,!?;:-\"'…¿¡()[]♪")
 
 class WhisperAsr(AsrBackend):
     name = "whisper"
+    reusable = True  # its windows are conditioned on nothing earlier; new_film forgets the language
 
     @classmethod
     def check(cls, model: str | None, language: str | None, device: str) -> str:
@@ -97,6 +98,9 @@ class WhisperAsr(AsrBackend):
         self._language = ENGLISH if not multilingual else None if language == DETECT else language
         self.language = self._language or "und"  # becomes the language Whisper detects in the first window
         self.model_path = path
+
+    def new_film(self) -> None:
+        self.language = self._language or "und"
 
     def recognise(self, samples: np.ndarray) -> tuple[Word, ...]:
         ((_, words),) = self.recognise_passages([(0.0, samples)])

@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
     settings = resolved_settings(args.pipeline, options_of(args, run_only=True), run_only=True)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more")
+    if args.film_timeout is not None and not args.film_timeout > 0:
+        raise UsageError(f"--film-timeout {args.film_timeout:g} must be a number of seconds above 0")
     items = collect_inputs(args.inputs, args.output_dir)
     if not items:
         raise UsageError("no video files found in the inputs given")
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         rescore=args.overwrite,
         spotting=Path(settings["cues.spotting"]).resolve() if settings["cues.spotting"] else None,
         cuts=Path(settings["analysis.cuts"]).resolve() if settings["analysis.cuts"] else None,
+        film_timeout_s=args.film_timeout,
     )
     # One batch at a time on an OUTDIR: two would both rewrite its batch.json. A second is exit 5.
     opts.out_dir.mkdir(parents=True, exist_ok=True)

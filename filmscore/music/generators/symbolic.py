@@ -31,9 +31,13 @@ class SymbolicGenerator(MusicGenerator):
         warm(self.soundfont)
 
     def release(self) -> None:
+        from filmscore.core.workers import keeping_workers
         from filmscore.music.symbolic.render import release
 
-        release()  # MuseScore General holds 490 MB: not through the mix
+        # MuseScore General holds 490 MB: not through the mix, but where the process scores film after
+        # film (a batch's warm worker), where loading it again would cost half a second of a core each.
+        if not keeping_workers():
+            release()
 
     def generate(self, request: MusicRequest) -> Music:
         from filmscore.music.symbolic.compose import ComposeOptions, compose
