@@ -108,6 +108,8 @@ def run_batch(
         on_change(record)
         if record.status != "skipped":
             todo.append(record)
+    if not todo:  # all done before: no worker (nor Ray) is started for nothing
+        return manifest
     executor = _ray_map if opts.executor == "ray" else _local_map
     for record in executor(todo, opts, on_start):
         manifest.update(record)
