@@ -185,12 +185,14 @@ def recognise(
 
 
 def transcribe_regions(
-    audio: Audio, regions: tuple[tuple[float, float], ...], opts: DialogueOptions
+    audio: Audio, regions: tuple[tuple[float, float], ...], opts: DialogueOptions, keep: bool = False
 ) -> Transcript:
     """A worker's share of the dialogue: its regions, read from the speech track (a file, when this runs in
-    a worker), recognised by a backend of its own, kept for the worker's next share (a batch's warm
-    worker scores film after film with the model it loaded once)."""
-    asr = _worker_asr(opts)
+    a worker), recognised by a backend of its own. With `keep` (a batch's warm worker, whose speech
+    workers serve film after film) the backend is kept for the worker's next share; otherwise it goes
+    with the share: a model still held when a worker is stopped (SIGTERM) can hang its exit, as
+    CTranslate2's did, one stop in three."""
+    asr = _worker_asr(opts) if keep else create_asr(opts)
     return Transcript(tuple(recognise(passages(audio, regions), opts, asr)), regions, asr.name, asr.language)
 
 

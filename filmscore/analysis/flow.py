@@ -31,7 +31,7 @@ from filmscore.config.settings import DEFAULT_PRESET, default
 from filmscore.core.affect import Affect
 from filmscore.core.errors import InputError
 from filmscore.core.progress import Progress
-from filmscore.core.workers import audio_helper, worker_pool
+from filmscore.core.workers import audio_helper, keeping_workers, worker_pool
 from filmscore.media.audio import speech_track
 from filmscore.media.decode import DecodeOptions, FrameAnalyser, analysis_geometry, decoder_threads, scan
 from filmscore.media.probe import MediaInfo, probe
@@ -115,7 +115,7 @@ def analyze(
         batches = split_regions(regions, speech_workers(regions, ASR_WORKERS))
         # Leaving the block terminates the workers, on Ctrl-C or an error too: no recogniser outlives a run.
         with worker_pool(max(1, len(batches))) as pool:
-            work = [(speech_audio, batch, opts.dialogue) for batch in batches]
+            work = [(speech_audio, batch, opts.dialogue, keeping_workers()) for batch in batches]
             pending = [pool.apply_async(transcribe_regions, args) for args in work]
             with progress.stage("pictures and shots"):
                 geometry = analysis_geometry(info, opts.decode)
