@@ -219,13 +219,9 @@ def hpss(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _running_median(values: np.ndarray, axis: int) -> np.ndarray:
     """scipy.ndimage.median_filter of a 2-D array over HPSS_KERNEL values along `axis` (mode "reflect"),
     exactly: the middle of each window by np.partition, over a sliding view of the array padded the same
-    way (numpy's "symmetric" is ndimage's "reflect"), a block of rows at a time to bound the copies."""
-    if values.shape[axis] < 3:  # where numpy's padding and ndimage's part ways
-        from scipy.ndimage import median_filter
-
-        size = [1, 1]
-        size[axis] = HPSS_KERNEL
-        return median_filter(values, size=size, mode="reflect")
+    way (numpy's "symmetric" is ndimage's "reflect"), a block of rows at a time to bound the copies. On an
+    axis of two values ndimage itself reads memory outside the array (scipy 1.17: its result changes with
+    whatever lies beside it), so there this is the filter as ndimage defines it, which ndimage is not."""
     rows = np.moveaxis(values, axis, -1)
     half = HPSS_KERNEL // 2
     padded = np.pad(rows, ((0, 0), (half, half)), mode="symmetric")
