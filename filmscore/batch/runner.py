@@ -201,7 +201,7 @@ def _local_map(
             yield finished
     finally:
         stopping.set()
-        stop_films()  # none left when the batch ended normally
+        stop_all()  # none left when the batch ended normally; a stopped batch does not wait for its films
         for feeder in feeders:
             feeder.join()
 
@@ -246,8 +246,7 @@ class RayFilmWorker:
     way (a crash or a hang ends that film alone, and the worker is replaced)."""
 
     def __init__(self, cpus: int) -> None:
-        threads = dict.fromkeys(THREAD_ENV, str(cpus))  # the cores Ray gave it
-        self._worker = FilmWorker({**os.environ, **threads, DIE_WITH_PARENT_ENV: str(os.getpid())})
+        self._worker = FilmWorker(_worker_env(cpus))  # the cores Ray gave it
 
     def score(self, record: ItemRecord, opts: BatchOptions) -> ItemRecord:
         return score_item(record, opts, self._worker)
@@ -289,13 +288,6 @@ def score_item(record: ItemRecord, opts: BatchOptions, worker: FilmWorker) -> It
     return record
 
 
-def stop_films() -> None:
-    """Stop every film being scored (each worker's film removes its temp files on SIGTERM; one still
-    running after the grace period is killed). Called when the batch is interrupted: waiting for them to
-    finish would keep a stopped batch running for as long as its longest film."""
-    stop_all()
-
-
 def _inside(out_dir: Path, relative: Path) -> Path:
     """A path under the output folder; anything that would climb out of it is refused."""
     path = (out_dir / relative).resolve()
@@ -305,7 +297,12 @@ def _inside(out_dir: Path, relative: Path) -> Path:
 
 
 def _item_env(jobs: int) -> dict[str, str]:
-    """Each worker's numeric libraries get their share of the cores, so parallel films do not fight over
-    threads; and the worker stops if the batch is killed."""
-    share = str(max(1, usable_cores() // max(1, jobs)))
-    return {**os.environ, **dict.fromkeys(THREAD_ENV, share), DIE_WITH_PARENT_ENV: str(os.getpid())}
+    """Each local worker's numeric libraries get their share of the cores, so parallel films do not
+    fight over threads."""
+    return _worker_env(max(1, usable_cores() // max(1, jobs)))
+
+
+def _worker_env(threads: int) -> dict[str, str]:
+    """A film worker's environment: `threads` for its numeric libraries, and the worker stops if the
+    process that started it is killed."""
+    return {**os.environ, **dict.fromkeys(THREAD_ENV, str(threads)), DIE_WITH_PARENT_ENV: str(os.getpid())}
