@@ -302,3 +302,38 @@ def test_the_film_pipeline_transcribes_lines_at_their_places(media_dir):
     assert wer(["good morning how are you today"], [first.text]) <= 0.2
     assert wer(["the train leaves at seven from the north station"], [second.text]) <= 0.2
     assert transcript.language == "en"
+
+
+def test_a_window_whisper_doubts_is_decoded_once_and_read_the_same_every_time(tmp_path, monkeypatch):
+    """Whisper decodes a window whose words it doubts (a mean log-probability under the threshold) again
+    by sampling, hotter each time: five more decodes by default, each drawn at random, so the same film
+    could read differently from run to run. filmscore keeps the first decode. The threshold is raised
+    here so that every window is doubted, as the benchmark film's espeak lines were."""
+    import logging
+
+    from filmscore.analysis.asr import whisper
+    from filmscore.analysis.dialogue import create_asr, passages, voice_regions
+    from filmscore.media.audio import extract_audio_file
+
+    lines = [Line("Good morning! What a wonderful day. I am so happy you came.", "happy"), None,
+             Line("Run! Get out! The fire is coming, hurry!", "frightened"), None]  # fmt: skip
+    info = probe(make_film(tmp_path / "doubted lines.mp4", [ShotSpec("warm", 5.0, line) for line in lines]))
+    track = extract_audio_file(info, RATE, 1, tmp_path / "speech.f32")
+    regions = voice_regions(track, DialogueOptions())
+    monkeypatch.setattr(whisper, "LOG_PROB_THRESHOLD", -0.001)
+    asr = create_asr(DialogueOptions())
+    decodes: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: decodes.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("faster_whisper")
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        readings = [recognise(passages(track, regions), DialogueOptions(), asr) for _ in range(3)]
+    finally:
+        logger.removeHandler(handler)
+    doubted = [message for message in decodes if "threshold is not met" in message]
+    assert [message.split(" with temperature ")[1][:3] for message in doubted] == ["0.0"] * 3  # one each
+    assert readings[0] == readings[1] == readings[2]
+    said = " ".join(line.text for line in lines if line)
+    assert wer([said], [" ".join(line.text for line in readings[0])]) <= 0.1

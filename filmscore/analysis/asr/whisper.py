@@ -11,7 +11,8 @@ Whisper is run the way film dialogue needs:
   the same for 2 s of speech as for 30, and a line heard with its neighbours is recognised better;
 - with `condition_on_previous_text` off, so an invented line cannot carry on into the next window;
 - with its no-speech and log-probability guards, and a segment whose text loops dropped: Whisper is known
-  to invent words over music and silence (faster-whisper #1249);
+  to invent words over music and silence (faster-whisper #1249); a doubted window is not decoded again
+  by sampling (TEMPERATURES), so a film reads the same every time;
 - with word timestamps from its cross-attention, for ducking and for splitting lines at cuts.
 """
 
@@ -40,6 +41,12 @@ GAP_S = 0.5  # silence between packed passages, so each is heard as a line of it
 BEAM_SIZE = 5  # faster-whisper's default; greedy decoding (1) had twice the word errors on LibriVox
 NO_SPEECH_THRESHOLD = 0.6  # with a low log-probability, a segment this likely to be no speech is dropped
 LOG_PROB_THRESHOLD = -1.0  # a segment's mean token log-probability below this is decoded again, hotter
+# One decode (beam search at temperature 0) per window. faster-whisper's default decodes a doubted window
+# (log-probability under LOG_PROB_THRESHOLD) up to five more times, sampling at random ever hotter: on
+# espeak lines that cost three times the decode and changed no word, and on LibriVox, under music or
+# not, it never fired (benchmarks/asr_speed.py); and being random, it read a film differently from run
+# to run, where the cache and a re-cut expect one film to read one way.
+TEMPERATURES = (0.0,)
 COMPRESSION_RATIO_THRESHOLD = 2.4  # a segment whose text gzips this well repeats itself: a hallucination loop
 HALLUCINATION_SILENCE_S = 2.0  # Whisper skips silences this long where a segment looks hallucinated
 ONSET_DB = 30.0  # a word's sound begins where the level comes within this of the passage's loud speech
@@ -143,6 +150,7 @@ class WhisperAsr(AsrBackend):
             vad_parameters=VAD_PARAMETERS,
             no_speech_threshold=NO_SPEECH_THRESHOLD,
             log_prob_threshold=LOG_PROB_THRESHOLD,
+            temperature=TEMPERATURES,
             # faster-whisper judges the compression of a whole window, and a window of packed lines that
             # repeat (a chant, a line said twice) would be decoded again six times, hotter each time, and
             # then lost: loops are judged segment by segment instead (credible_segments).
