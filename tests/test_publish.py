@@ -98,3 +98,18 @@ def test_sweeping_removes_only_what_dead_runs_on_this_host_left(tmp_path):
     assert not work.exists() and not staged.exists() and not aside.exists()
     assert (tmp_path / "cues.csv").read_bytes() == b"the earlier cue sheet"  # put back: nothing replaced it
     assert all(path.read_bytes() == b"keep" for path in kept)
+
+
+def test_a_target_staged_again_is_written_over_where_it_was_staged(tmp_path):
+    """A run writes its music files beside the mux, and again if the mux limits the mix harder: the second
+    write replaces the first, and the set publishes one file per target, the last written."""
+    folder = tmp_path / "report"
+    earlier = _earlier_set(folder)
+    with OutputSet() as outputs:
+        first = outputs.write(folder / "cues.csv", b"before the mux limited the mix")
+        assert first == folder / "cues.csv"
+        staged = outputs.stage(folder / "cues.csv")
+        staged.write_bytes(b"as delivered")
+        assert outputs.stage(folder / "cues.csv") == staged
+        outputs.write(folder / "report.json", b"new report")
+    assert _contents(folder) == {**earlier, "cues.csv": b"as delivered", "report.json": b"new report"}

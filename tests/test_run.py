@@ -14,6 +14,7 @@ import pytest
 import soundfile
 
 from filmscore.cli.main import main
+from filmscore.core.errors import OutputError
 from filmscore.media.probe import extract_audio, probe
 from filmscore.report.schema import report_schema
 from tests.measure import ebur128, rms_db, stream_durations, stream_md5
@@ -193,6 +194,56 @@ def test_a_run_that_fails_late_leaves_no_output_and_no_temp_files(tmp_path, cuts
     film = tmp_path / "film.mp4"
     film.write_bytes(cuts_film.read_bytes())
     assert main(["run", str(film), "-q", "--report-dir", str(tmp_path / "deep" / "reports")]) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4"]
+
+
+def test_the_music_files_follow_a_mix_the_mux_limited_again(tmp_path, talking_film, monkeypatch):
+    """The stem and the cue files are written while the mux runs; where the encoder's overshoot made it
+    limit the mix again, they are written again from the limited mix, over the first ones."""
+    import filmscore.scoring.run as run_module
+    from filmscore.delivery.mix import relimit
+
+    real_deliver, real_cue_files = run_module._deliver, run_module.stage_cue_files
+    ceiling_dbtp = -24.0
+    delivered, cue_mixes = [], []
+
+    def limited_again(info, mixed, target, suffix, opts, space):
+        _, delivery = real_deliver(info, mixed, target, suffix, opts, space)
+        delivered.append(relimit(mixed, ceiling_dbtp, space.work))
+        return delivered[-1], delivery
+
+    def cue_files(plan, music, mixed, *args):
+        cue_mixes.append(mixed)
+        return real_cue_files(plan, music, mixed, *args)
+
+    monkeypatch.setattr(run_module, "_deliver", limited_again)
+    monkeypatch.setattr(run_module, "stage_cue_files", cue_files)
+    report = tmp_path / "report"
+    assert (
+        main(["run", str(talking_film), "-q", "-o", str(tmp_path / "out.mp4"), "--report-dir", str(report)])
+        == 0
+    )
+    stem, _ = soundfile.read(report / "music.wav", dtype="float32")
+    assert 20 * np.log10(np.abs(stem).max()) <= ceiling_dbtp + 0.1
+    assert len(cue_mixes) == 2 and cue_mixes[1] is delivered[0] and cue_mixes[0] is not delivered[0]
+    assert list((report / "cues").glob("cue-*.wav"))
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".")]  # no temp file left
+
+
+def test_a_music_file_that_cannot_be_written_beside_the_mux_fails_the_run_cleanly(
+    tmp_path, cuts_film, monkeypatch
+):
+    import filmscore.scoring.run as run_module
+
+    def full_disk(*args, **kwargs):
+        raise OutputError(
+            "cannot write cue-01.wav: No space left on device. Check the folder and free space."
+        )
+
+    monkeypatch.setattr(run_module, "stage_cue_files", full_disk)
+    film = tmp_path / "film.mp4"
+    film.write_bytes(cuts_film.read_bytes())
+    assert main(["run", str(film), "-q", "--mer", "none"]) == OutputError.exit_code
     assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4"]
 
 

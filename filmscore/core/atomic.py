@@ -59,7 +59,11 @@ class OutputSet:
         return self
 
     def stage(self, target: Path) -> Path:
-        """A temp path to write `target` to."""
+        """A temp path to write `target` to; for a target staged already, the same one, so that writing it
+        again replaces what was written (a run rewrites its music files when the mux re-limits the mix)."""
+        for tmp, staged in self._staged:
+            if staged == target:
+                return tmp
         self._make_folder(target.parent)
         try:
             fd, tmp_name = tempfile.mkstemp(

@@ -5,6 +5,7 @@ mux, and publish the scored film with its report folder, all at once or not at a
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -157,16 +158,23 @@ def score_film(
                     **({"midi": report_dir / SCORE_MIDI} if music.midi else {}),
                 }
                 target = outputs.stage(output)
-                mixed, delivery = _deliver(info, mixed, target, output.suffix, opts, space)
-                write_wav(outputs.stage(paths["music"]), mixed.stem)
                 if music.midi:
                     outputs.write(paths["midi"], music.midi)
-                cue_paths, cue_files, take_files = stage_cue_files(
-                    plan, music, mixed, sequence_rate(info.fps), report_dir, outputs
-                )
-                paths.update(cue_paths)
-                if opts.stems:
-                    paths.update(stage_stems(music, mixed, report_dir, outputs, info.has_audio, space.work))
+                files = _MusicFiles(plan, music, report_dir, outputs, sequence_rate(info.fps), opts.stems,
+                                    info.has_audio, space.work)  # fmt: skip
+                # The music's files are written while the helper encodes and measures the film, on the
+                # core it leaves free; a mix the mux had to limit again is written once more, over them.
+                writer = files.write_beside(mixed)
+                try:
+                    delivered, delivery = _deliver(info, mixed, target, output.suffix, opts, space)
+                finally:
+                    writer.join()  # local work that always ends, in tenths of a second
+                files.raise_failure()
+                if delivered is not mixed:
+                    files.write(delivered)
+                mixed = delivered
+                paths.update(files.paths)
+                cue_files, take_files = files.cue_files, files.take_files
                 recut = recut_of(plan, opts.previous, matches, 1 / info.fps) if opts.previous else None
                 scored = ScoredFilm(
                     analysis,
@@ -432,6 +440,48 @@ def _generator(opts: RunOptions) -> MusicGenerator:
     if opts.generator == "musicgen":
         options.update(genre=opts.genre, cpu_int8=opts.precision == "int8")
     return GENERATORS.create_configured(opts.generator, opts.generator_model, opts.device, **options)
+
+
+class _MusicFiles:
+    """The music stem, each cue's file (and its takes') and with --stems the instrument stems, as one
+    mix leaves them, staged with the run's outputs; `paths` and the cue files once written."""
+
+    def __init__(self, plan: CuePlan, music: Music, report_dir: Path, outputs: OutputSet, fps: float,
+                 stems: bool, has_audio: bool, work: Path) -> None:  # fmt: skip
+        self._plan, self._music, self._report_dir, self._outputs = plan, music, report_dir, outputs
+        self._fps, self._stems, self._has_audio, self._work = fps, stems, has_audio, work
+        self.paths: dict[str, Path] = {}
+        self.cue_files: tuple[CueFile, ...] = ()
+        self.take_files: tuple[TakeFile, ...] = ()
+        self._failed: BaseException | None = None
+
+    def write_beside(self, mixed: MixResult) -> threading.Thread:
+        """Write them in a thread of their own, started; raise_failure after joining it."""
+        writer = threading.Thread(target=self._write_catching, args=(mixed,), name="filmscore-music-files")
+        writer.start()
+        return writer
+
+    def raise_failure(self) -> None:
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
+
+    def write(self, mixed: MixResult) -> None:
+        music_path = self._report_dir / MUSIC_STEM
+        write_wav(self._outputs.stage(music_path), mixed.stem)
+        paths, self.cue_files, self.take_files = stage_cue_files(
+            self._plan, self._music, mixed, self._fps, self._report_dir, self._outputs
+        )
+        if self._stems:
+            paths.update(stage_stems(self._music, mixed, self._report_dir, self._outputs, self._has_audio,
+                                     self._work))  # fmt: skip
+        self.paths = {"music": music_path, **paths}
+
+    def _write_catching(self, mixed: MixResult) -> None:
+        try:
+            self.write(mixed)
+        except BaseException as exc:  # handed to the run's thread by raise_failure
+            self._failed = exc
 
 
 def _deliver(
