@@ -326,12 +326,18 @@ def test_a_window_whisper_doubts_is_decoded_once_and_read_the_same_every_time(tm
     handler = logging.Handler()
     handler.emit = lambda record: decodes.append(record.getMessage())  # type: ignore[method-assign]
     logger = logging.getLogger("faster_whisper")
-    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    # Whatever earlier tests did to logging: a logger switched off by a dictConfig, logging.disable, and
+    # the answers each logger caches (which only setLevel clears).
+    monkeypatch.setattr(logger, "disabled", False)
+    monkeypatch.setattr(logging.root.manager, "disable", logging.NOTSET)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
     logger.addHandler(handler)
     try:
         readings = [recognise(passages(track, regions), DialogueOptions(), asr) for _ in range(3)]
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     doubted = [message for message in decodes if "threshold is not met" in message]
     assert [message.split(" with temperature ")[1][:3] for message in doubted] == ["0.0"] * 3  # one each
     assert readings[0] == readings[1] == readings[2]
