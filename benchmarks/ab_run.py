@@ -5,7 +5,8 @@ Run:  .venv/bin/python benchmarks/ab_run.py REF [--seconds 60] [--size 1280x720]
 This machine's speed drifts by more than most changes are worth, so two runs measured minutes apart
 compare badly. This checks REF out in a temporary git worktree, then runs a plain decode, REF's run and
 the working tree's run, round after round, each in a fresh process (REF's through PYTHONPATH, with the
-same virtual environment). It prints each round and the medians, and writes
+same virtual environment). It prints each round and the medians, with each stage's median (a run is
+`filmscore.score` with the progress hook that times its stages), and writes
 benchmarks/results/ab-<REF>.json. With --visual it times the visual pass (bench_analyze.py's: the decode
 pass with shots, picture features and faces, imports excluded) instead of the whole run, and writes
 ab-visual-<REF>.json.
@@ -44,6 +45,18 @@ start_cpu, start = cpu(), time.perf_counter()
 visual_pass(Path({clip!r}))
 print(json.dumps({{"wall_s": round(time.perf_counter() - start, 2), "cpu_s": round(cpu() - start_cpu, 1)}}))
 """
+
+# A whole run in a fresh process, through the API as `filmscore run` calls it; prints its stages' seconds.
+RUN = """
+import json, sys
+from pathlib import Path
+import filmscore
+if __name__ == "__main__":
+    progress = filmscore.Progress()
+    filmscore.score(sys.argv[1], sys.argv[2], progress=progress)
+    print(json.dumps(progress.timings))
+"""
+STAGES_SHOWN = ("pictures and shots", "compose", "music check", "mix", "mux")
 
 
 def timed(work: Callable[[], object]) -> dict[str, float]:
@@ -97,13 +110,16 @@ def main() -> None:
                         results[name].append(visual_pass(clip, env, folder))
                         continue
                     output = Path(folder) / f"{round_}-{name.replace(' ', '-')}.mp4"
-                    run = [sys.executable, "-m", "filmscore", "run", "-q", str(clip), "-o", str(output)]
+                    run = [sys.executable, "-c", RUN, str(clip), str(output)]
                     # A cache folder of its own, empty: no run takes another's reading or renders.
                     cache = {**env, "XDG_CACHE_HOME": tempfile.mkdtemp(dir=folder)}
+                    done: list[subprocess.CompletedProcess[str]] = []
                     scored = partial(
-                        subprocess.run, run, env=cache, cwd=folder, capture_output=True, check=True
+                        subprocess.run, run, env=cache, cwd=folder, capture_output=True, text=True, check=True
                     )
-                    results[name].append(timed(scored))
+                    measured = timed(lambda: done.append(scored()))  # noqa: B023 (called at once)
+                    stages = json.loads(done[0].stdout.strip().splitlines()[-1])
+                    results[name].append({**measured, **{k: round(v, 2) for k, v in stages.items()}})
                 print(
                     f"round {round_ + 1}: "
                     + ", ".join(f"{k} {v[-1]['wall_s']:.2f} s" for k, v in results.items())
@@ -112,19 +128,25 @@ def main() -> None:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=False
             )
-    medians = {name: {key: statistics.median(r[key] for r in runs) for key in ("wall_s", "cpu_s")}
-               for name, runs in results.items()}  # fmt: skip
+    medians = {name: _medians(runs) for name, runs in results.items()}
     decode_s = medians["decode"]["wall_s"]
     summary = {"clip": clip.name, "ref": commit, "rounds": results, "medians": medians}
     kind = "visual-" if args.visual else ""
     (RESULTS / f"ab-{kind}{commit}.json").write_text(json.dumps(summary, indent=2))
     print(f"medians of {args.rounds} rounds, {clip.name}:")
-    print("| | wall s | x plain decode | CPU core-s |")
-    print("|---|---|---|---|")
+    shown = [stage for stage in STAGES_SHOWN if stage in medians["working tree"]]
+    print("| | wall s | x plain decode | CPU core-s |" + "".join(f" {stage} s |" for stage in shown))
+    print("|---|---|---|---|" + "---|" * len(shown))
     for name, median in medians.items():
-        print(
-            f"| {name} | {median['wall_s']:.2f} | {median['wall_s'] / decode_s:.2f} | {median['cpu_s']:.1f} |"
-        )
+        stages = "".join(f" {median[stage]:.2f} |" if stage in median else " |" for stage in shown)
+        times = f"{median['wall_s']:.2f} | {median['wall_s'] / decode_s:.2f} | {median['cpu_s']:.1f}"
+        print(f"| {name} | {times} |{stages}")
+
+
+def _medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each measure every run has: wall and CPU time, and a run's stages."""
+    keys = [key for key in ("wall_s", "cpu_s", *STAGES_SHOWN) if all(key in run for run in runs)]
+    return {key: statistics.median(run[key] for run in runs) for key in keys}
 
 
 if __name__ == "__main__":
