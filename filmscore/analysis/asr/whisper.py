@@ -40,7 +40,7 @@ PACK_S = 28.0  # passages are packed into one window up to this much audio (Whis
 GAP_S = 0.5  # silence between packed passages, so each is heard as a line of its own
 BEAM_SIZE = 5  # faster-whisper's default; greedy decoding (1) had twice the word errors on LibriVox
 NO_SPEECH_THRESHOLD = 0.6  # with a low log-probability, a segment this likely to be no speech is dropped
-LOG_PROB_THRESHOLD = -1.0  # a segment's mean token log-probability below this is decoded again, hotter
+LOG_PROB_THRESHOLD = -1.0  # a segment under this mean log-probability is doubted (see NO_SPEECH_THRESHOLD)
 # One decode (beam search at temperature 0) per window. faster-whisper's default decodes a doubted window
 # (log-probability under LOG_PROB_THRESHOLD) up to five more times, sampling at random ever hotter: on
 # espeak lines that cost three times the decode and changed no word, and on LibriVox, under music or
